@@ -1,0 +1,131 @@
+/*
+ * aigw.c
+ *	  Module load: settings and shared memory.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "aigw.h"
+#include "pool.h"
+
+PG_MODULE_MAGIC;
+
+int			aigw_workers = 2;
+int			aigw_max_inflight = 256;
+int			aigw_request_slots = 4096;
+int			aigw_max_databases = 16;
+int			aigw_shared_memory_mb = 256;
+int			aigw_request_timeout_ms = 120000;
+int			aigw_connect_timeout_ms = 10000;
+int			aigw_max_request_bytes = 4 * 1024 * 1024;
+int			aigw_max_response_bytes = 16 * 1024 * 1024;
+int			aigw_pool_idle_timeout_s = 300;
+
+bool		aigw_preloaded = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+void		_PG_init(void);
+
+void
+aigw_require_preload(void)
+{
+	if (!aigw_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aigw is not loaded through shared_preload_libraries"),
+				 errdetail("aigw's worker pool and shared memory are set up when the server starts."),
+				 errhint("Add aigw to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+static void
+aigw_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(aigw_shmem_size());
+	RequestNamedLWLockTranche("aigw", 1);
+}
+
+static void
+aigw_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	aigw_shmem_init();
+}
+
+static void
+define_settings(void)
+{
+	DefineCustomIntVariable("aigw.workers",
+							"Worker processes in each database's pool.",
+							"Takes effect when a pool (re)starts; each uses one of max_worker_processes.",
+							&aigw_workers, 2, 1, AIGW_MAX_WORKERS_PER_POOL,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_inflight",
+							"Upstream requests one worker keeps in flight at once.",
+							NULL, &aigw_max_inflight, 256, 1, 65536,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.request_slots",
+							"Requests that can be queued or in flight across the cluster.",
+							NULL, &aigw_request_slots, 4096, 16, 1048576,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_databases",
+							"Databases that can have a worker pool at the same time.",
+							NULL, &aigw_max_databases, 16, 1, 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.shared_memory",
+							"Shared memory for request and answer payloads in flight.",
+							NULL, &aigw_shared_memory_mb, 256, 8, 65536,
+							PGC_POSTMASTER, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.request_timeout_ms",
+							"Default time limit of one upstream request.",
+							"A provider's request_timeout_ms and a call's timeout_ms option override it.",
+							&aigw_request_timeout_ms, 120000, 1, 3600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.connect_timeout_ms",
+							"Default time limit for connecting to a provider.",
+							NULL, &aigw_connect_timeout_ms, 10000, 1, 600000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_request_bytes",
+							"Largest request body aigw sends.",
+							NULL, &aigw_max_request_bytes, 4 * 1024 * 1024, 1024, MaxAllocSize / 2,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_response_bytes",
+							"Largest answer body aigw accepts; a larger one fails the call.",
+							NULL, &aigw_max_response_bytes, 16 * 1024 * 1024, 1024, MaxAllocSize / 2,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.pool_idle_timeout",
+							"A worker with nothing to do for this long exits.",
+							NULL, &aigw_pool_idle_timeout_s, 300, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("aigw");
+}
+
+void
+_PG_init(void)
+{
+	/*
+	 * Loaded later (by CREATE EXTENSION or a function call) the pool cannot
+	 * exist; every function then says so through aigw_require_preload.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	define_settings();
+	aigw_preloaded = true;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = aigw_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = aigw_shmem_startup;
+}

@@ -1,0 +1,48 @@
+/*
+ * aigw.h
+ *	  Settings and error codes shared by every part of aigw.
+ */
+#ifndef AIGW_H
+#define AIGW_H
+
+#include "postgres.h"
+
+#define AIGW_VERSION "0.1.0"
+
+/* Hard cap on aigw.workers: the per-database worker table is sized by it. */
+#define AIGW_MAX_WORKERS_PER_POOL 32
+
+/* GUCs (defined in aigw.c) */
+extern int	aigw_workers;
+extern int	aigw_max_inflight;
+extern int	aigw_request_slots;
+extern int	aigw_max_databases;
+extern int	aigw_shared_memory_mb;
+extern int	aigw_request_timeout_ms;
+extern int	aigw_connect_timeout_ms;
+extern int	aigw_max_request_bytes;
+extern int	aigw_max_response_bytes;
+extern int	aigw_pool_idle_timeout_s;
+
+/* True when loaded through shared_preload_libraries (see aigw_require_preload). */
+extern bool aigw_preloaded;
+extern void aigw_require_preload(void);
+
+/*
+ * SQLSTATEs of aigw's own failures, in the implementation-defined class "5G"
+ * (gateway).  Input errors use PostgreSQL's standard codes (22023, 42704,
+ * 55000, 54000); these are for what happens upstream.
+ */
+#define ERRCODE_AIGW_UPSTREAM_BAD_REQUEST	MAKE_SQLSTATE('5','G','0','0','1')
+#define ERRCODE_AIGW_UPSTREAM_AUTH			MAKE_SQLSTATE('5','G','0','0','2')
+#define ERRCODE_AIGW_UPSTREAM_NOT_FOUND		MAKE_SQLSTATE('5','G','0','0','3')
+#define ERRCODE_AIGW_UPSTREAM_RATE_LIMITED	MAKE_SQLSTATE('5','G','0','0','4')
+#define ERRCODE_AIGW_UPSTREAM_UNAVAILABLE	MAKE_SQLSTATE('5','G','0','0','5')
+#define ERRCODE_AIGW_UPSTREAM_TIMEOUT		MAKE_SQLSTATE('5','G','0','0','6')
+#define ERRCODE_AIGW_UPSTREAM_UNREACHABLE	MAKE_SQLSTATE('5','G','0','0','7')
+#define ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE	MAKE_SQLSTATE('5','G','0','0','8')
+#define ERRCODE_AIGW_UPSTREAM_TOO_LARGE		MAKE_SQLSTATE('5','G','0','0','9')
+#define ERRCODE_AIGW_WORKER_FAILURE			MAKE_SQLSTATE('5','G','0','1','0')
+#define ERRCODE_AIGW_NO_CREDENTIAL			MAKE_SQLSTATE('5','G','0','1','1')
+
+#endif							/* AIGW_H */

@@ -1,0 +1,39 @@
+/*
+ * attempt.h
+ *	  What a worker learns from one upstream attempt.  Filled by http.c
+ *	  (transport) and the provider module (body), logged by request_log.c
+ *	  and turned into the caller's outcome by outcome.c.
+ */
+#ifndef AIGW_ATTEMPT_H
+#define AIGW_ATTEMPT_H
+
+#include "postgres.h"
+
+#include "message.h"
+#include "utils/jsonb.h"
+
+typedef struct AigwAttempt
+{
+	AigwAttemptStatus status;
+	int			http_status;	/* 0: no HTTP answer */
+	int64		prompt_tokens;	/* -1: unknown */
+	int64		completion_tokens;
+	int64		cached_tokens;
+	int64		reasoning_tokens;
+	double		latency_ms;
+	double		ttfb_ms;
+	int64		request_bytes;
+	int64		response_bytes;
+	char	   *upstream_id;	/* provider's answer id, or NULL */
+	char	   *error;			/* NULL when status is ATTEMPT_OK */
+	char	   *error_type;		/* upstream error type / code, or NULL */
+	char	   *retry_after;	/* Retry-After as sent, or NULL */
+	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
+	int64		request_id;		/* aigw.requests.id once logged */
+	bool		recorded;
+} AigwAttempt;
+
+extern void aigw_attempt_init(AigwAttempt *a);
+extern void aigw_attempt_fail(AigwAttempt *a, AigwAttemptStatus status, const char *fmt,...) pg_attribute_printf(3, 4);
+
+#endif							/* AIGW_ATTEMPT_H */

@@ -1,0 +1,301 @@
+/*
+ * call.c
+ *	  One chat call, as the calling backend sees it: validate, resolve the
+ *	  model, write the request, hand it to the pool, and turn the outcome
+ *	  into a result or an error.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "aigw.h"
+#include "call.h"
+#include "catalog.h"
+#include "chat_request.h"
+#include "json_util.h"
+#include "pool.h"
+#include "providers/provider.h"
+
+/* Append "Name: value\n", refusing what would split a header. */
+static void
+append_header(StringInfo headers, const char *name, const char *value, const char *provider)
+{
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("header \"%s\" configured for provider \"%s\" contains a line break or colon",
+						name, provider),
+				 errhint("Fix aigw.providers.extra_headers.")));
+	appendStringInfo(headers, "%s: %s\n", name, value);
+}
+
+static void
+build_headers(const AigwTarget *target, StringInfo headers)
+{
+	JsonbIterator *it;
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	appendStringInfoString(headers, "Content-Type: application/json\nAccept: application/json\n");
+
+	if (strcmp(target->auth_scheme, "bearer") == 0)
+		appendStringInfo(headers, "Authorization: Bearer %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "x-api-key") == 0)
+		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "api-key") == 0)
+		appendStringInfo(headers, "api-key: %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "none") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
+						target->auth_scheme, target->provider, target->api_style)));
+
+	it = JsonbIteratorInit(&target->extra_headers->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *name;
+
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &v, true);
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		if (v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("header \"%s\" configured for provider \"%s\" is not a string",
+							name, target->provider),
+					 errhint("aigw.providers.extra_headers maps header names to string values.")));
+		append_header(headers, name, aigw_jsonb_cstring(&v), target->provider);
+	}
+}
+
+static void
+put(StringInfo buf, AigwRequestField f, const char *s)
+{
+	AIGW_MSG_PUT(buf, AigwRequestMsg, f, s ? s : "", s ? strlen(s) : 0);
+}
+
+static AigwRequestMsg *
+build_request(const char *requested_model, const AigwTarget *target,
+			  const AigwChatInput *input, int attempt)
+{
+	const AigwProvider *provider = aigw_provider_for_style(target->api_style);
+	StringInfoData url;
+	StringInfoData headers;
+	StringInfoData body;
+	StringInfoData msg;
+	AigwRequestMsg *rq;
+	int			len;
+
+	if (provider == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("api_style \"%s\" of provider \"%s\" is not supported yet",
+						target->api_style, target->provider),
+				 errhint("This aigw version speaks the OpenAI protocol only.")));
+
+	initStringInfo(&url);
+	initStringInfo(&headers);
+	initStringInfo(&body);
+	len = strlen(target->base_url);
+	while (len > 0 && target->base_url[len - 1] == '/')
+		len--;
+	appendBinaryStringInfo(&url, target->base_url, len);
+	provider->build(target, input, &url, &body);
+	build_headers(target, &headers);
+
+	if (body.len > aigw_max_request_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("request for model \"%s\" is %d bytes, over aigw.max_request_bytes (%d)",
+						target->model_id, body.len, aigw_max_request_bytes),
+				 errhint("Shorten the messages, or raise aigw.max_request_bytes.")));
+
+	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
+	put(&msg, RQ_URL, url.data);
+	put(&msg, RQ_HEADERS, headers.data);
+	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
+	put(&msg, RQ_API_STYLE, target->api_style);
+	put(&msg, RQ_PROVIDER, target->provider);
+	put(&msg, RQ_REQUESTED_MODEL, requested_model);
+	put(&msg, RQ_SERVED_MODEL, target->model_id);
+	put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
+	put(&msg, RQ_TAGS, input->tags);
+
+	/* the credential is in these two; don't leave copies lying around */
+	explicit_bzero(headers.data, headers.len);
+	explicit_bzero(url.data, url.len);
+
+	rq = (AigwRequestMsg *) msg.data;
+	rq->total_size = msg.len;
+	rq->attempt = attempt;
+	rq->timeout_ms = input->timeout_ms > 0 ? input->timeout_ms
+		: target->request_timeout_ms > 0 ? target->request_timeout_ms
+		: aigw_request_timeout_ms;
+	rq->connect_timeout_ms = target->connect_timeout_ms > 0
+		? target->connect_timeout_ms : aigw_connect_timeout_ms;
+	rq->connect_timeout_ms = Min(rq->connect_timeout_ms, rq->timeout_ms);
+	rq->max_response_bytes = aigw_max_response_bytes;
+	rq->submitted_at = GetCurrentTimestamp();
+	return rq;
+}
+
+/* ---------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------
+ */
+
+static int
+http_sqlstate(int status)
+{
+	switch (status)
+	{
+		case 401:
+		case 403:
+			return ERRCODE_AIGW_UPSTREAM_AUTH;
+		case 404:
+			return ERRCODE_AIGW_UPSTREAM_NOT_FOUND;
+		case 429:
+			return ERRCODE_AIGW_UPSTREAM_RATE_LIMITED;
+		case 408:
+			return ERRCODE_AIGW_UPSTREAM_TIMEOUT;
+		default:
+			return status >= 500 ? ERRCODE_AIGW_UPSTREAM_UNAVAILABLE
+				: ERRCODE_AIGW_UPSTREAM_BAD_REQUEST;
+	}
+}
+
+static const char *
+http_hint(const AigwTarget *target, int status, const char *retry_after)
+{
+	switch (status)
+	{
+		case 401:
+		case 403:
+			return psprintf("Check the key of provider \"%s\"; an administrator can replace it with aigw.set_credential('%s', ...).",
+							target->provider, target->provider);
+		case 404:
+			return psprintf("Check that \"%s\" (aigw.models.upstream_model of \"%s\") exists at provider \"%s\".",
+							target->upstream_model, target->model_id, target->provider);
+		case 429:
+			return retry_after
+				? psprintf("The provider asks to retry after %s%s.", retry_after,
+						   strspn(retry_after, "0123456789") == strlen(retry_after) ? " seconds" : "")
+				: pstrdup("The provider is rate limiting this key; retry later.");
+		default:
+			if (status >= 500)
+				return pstrdup("The provider failed to answer; retry later.");
+			return pstrdup("The provider rejected the request; check the messages and options.");
+	}
+}
+
+pg_attribute_noreturn()
+static void
+raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
+{
+	const char *error = AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : "no detail";
+	const char *type = AIGW_MSG_HAS(oc, OC_ERROR_TYPE) ? AIGW_MSG_FIELD(oc, OC_ERROR_TYPE) : NULL;
+	const char *retry = AIGW_MSG_HAS(oc, OC_RETRY_AFTER) ? AIGW_MSG_FIELD(oc, OC_RETRY_AFTER) : NULL;
+	char	   *logged = oc->recorded
+		? psprintf("The attempt is logged as aigw.requests id " INT64_FORMAT ".", oc->request_id)
+		: pstrdup("The attempt could not be logged; see the server log.");
+
+	switch ((AigwAttemptStatus) oc->status)
+	{
+		case ATTEMPT_OK:
+			/* an answer we could not log is not returned (invariant 2) */
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
+					 errmsg("provider \"%s\" answered for model \"%s\" but aigw could not log the request",
+							target->provider, target->model_id),
+					 errdetail("The answer is withheld because every call must be logged before it is returned."),
+					 errhint("See the server log for why the insert into aigw.requests failed.")));
+			break;
+		case ATTEMPT_HTTP_ERROR:
+			ereport(ERROR,
+					(errcode(http_sqlstate(oc->http_status)),
+					 errmsg("provider \"%s\" returned HTTP %d for model \"%s\": %s",
+							target->provider, oc->http_status, target->model_id, error),
+					 type ? errdetail("Upstream error code \"%s\". %s", type, logged)
+					 : errdetail("%s", logged),
+					 errhint("%s", http_hint(target, oc->http_status, retry))));
+			break;
+		case ATTEMPT_TIMEOUT:
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_UPSTREAM_TIMEOUT),
+					 errmsg("provider \"%s\" timed out for model \"%s\": %s",
+							target->provider, target->model_id, error),
+					 errdetail("%s", logged),
+					 errhint("Raise options.timeout_ms, aigw.providers.request_timeout_ms or aigw.request_timeout_ms.")));
+			break;
+		case ATTEMPT_CONNECT_ERROR:
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_UPSTREAM_UNREACHABLE),
+					 errmsg("could not reach provider \"%s\" for model \"%s\": %s",
+							target->provider, target->model_id, error),
+					 errdetail("%s", logged),
+					 errhint("Check aigw.providers.base_url of \"%s\" and the network.", target->provider)));
+			break;
+		case ATTEMPT_MALFORMED:
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
+					 errmsg("provider \"%s\" sent an unusable answer for model \"%s\": %s",
+							target->provider, target->model_id, error),
+					 errdetail("%s", logged)));
+			break;
+		case ATTEMPT_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_UPSTREAM_TOO_LARGE),
+					 errmsg("answer of provider \"%s\" for model \"%s\" is too large: %s",
+							target->provider, target->model_id, error),
+					 errdetail("%s", logged),
+					 errhint("Raise aigw.max_response_bytes, or ask for less output with max_tokens.")));
+			break;
+		case ATTEMPT_CANCELLED:
+		case ATTEMPT_ABORTED:
+			ereport(ERROR,
+					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
+					 errmsg("call to provider \"%s\" for model \"%s\" was aborted: %s",
+							target->provider, target->model_id, error),
+					 errdetail("%s", logged)));
+			break;
+	}
+	pg_unreachable();
+}
+
+Jsonb *
+aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
+{
+	AigwChatInput input;
+	AigwTarget	target;
+	AigwRequestMsg *rq;
+	AigwOutcomeMsg *oc;
+	Jsonb	   *result;
+
+	aigw_require_preload();
+	aigw_chat_input_parse(messages, options, &input);
+	aigw_resolve_model(model, &target);
+	rq = build_request(model, &target, &input, 1);
+	if (target.secret)
+		explicit_bzero(target.secret, strlen(target.secret));
+
+	oc = aigw_pool_call(rq);
+	explicit_bzero(rq, rq->total_size);
+	if (oc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_AIGW_WORKER_FAILURE),
+				 errmsg("the aigw worker serving model \"%s\" exited before answering", model),
+				 errdetail("The worker was terminated or failed; the call may or may not have reached provider \"%s\".",
+						   target.provider),
+				 errhint("See the server log; the next call starts a new worker.")));
+	if (oc->status != ATTEMPT_OK || !oc->recorded)
+		raise_outcome_error(&target, oc);
+
+	result = palloc(oc->len[OC_RESULT]);
+	memcpy(result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
+	pfree(oc);
+	return result;
+}

@@ -1,0 +1,380 @@
+/*
+ * http.c
+ *	  Setting up one libcurl transfer and classifying how it ended.
+ *
+ * The worker's event loop (worker.c) drives the transfers; this file knows
+ * what an attempt needs from curl: limits, timeouts, connection reuse, and
+ * the mapping of curl's results and HTTP statuses to aigw.requests.status.
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "aigw.h"
+#include "http.h"
+
+/* ---------------------------------------------------------------------
+ * Response buffer
+ * ---------------------------------------------------------------------
+ */
+
+static bool
+buffer_append(AigwBuffer *buf, const char *data, size_t n)
+{
+	if (buf->len + n + 1 > buf->cap)
+	{
+		size_t		newcap = Max(buf->cap * 2, 8192);
+		char	   *newdata;
+
+		while (newcap < buf->len + n + 1)
+			newcap *= 2;
+		newdata = MemoryContextAllocExtended(buf->cxt, newcap,
+											 MCXT_ALLOC_NO_OOM | MCXT_ALLOC_HUGE);
+		if (newdata == NULL)
+			return false;
+		if (buf->len > 0)
+			memcpy(newdata, buf->data, buf->len);
+		if (buf->data)
+			pfree(buf->data);
+		buf->data = newdata;
+		buf->cap = newcap;
+	}
+	memcpy(buf->data + buf->len, data, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * libcurl callbacks: no palloc that can fail, no ereport.
+ * ---------------------------------------------------------------------
+ */
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	AigwTransfer *t = (AigwTransfer *) userp;
+	size_t		n = size * nmemb;
+
+	if (t->body.len + n > t->body.limit)
+	{
+		t->too_large = true;
+		return 0;				/* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (!buffer_append(&t->body, data, n))
+	{
+		t->out_of_memory = true;
+		return 0;
+	}
+	return n;
+}
+
+static bool
+header_is(const char *line, size_t len, const char *name)
+{
+	size_t		n = strlen(name);
+
+	return len > n && pg_strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+static void
+header_value(const char *line, size_t len, size_t namelen, char *out, size_t outsize)
+{
+	const char *v = line + namelen + 1;
+	const char *end = line + len;
+	size_t		n;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	n = Min((size_t) (end - v), outsize - 1);
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nitems, void *userp)
+{
+	AigwTransfer *t = (AigwTransfer *) userp;
+	size_t		len = size * nitems;
+
+	/* A new status line (after a 100 Continue, say) starts a new header set. */
+	if (len > 5 && strncmp(line, "HTTP/", 5) == 0)
+		t->retry_after[0] = '\0';
+	else if (header_is(line, len, "retry-after"))
+		header_value(line, len, strlen("retry-after"), t->retry_after, sizeof(t->retry_after));
+	return len;
+}
+
+/* ---------------------------------------------------------------------
+ * Transfer life cycle
+ * ---------------------------------------------------------------------
+ */
+
+AigwTransfer *
+aigw_transfer_create(int slotno, const AigwRequestMsg *request, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "aigw transfer",
+											  ALLOCSET_SMALL_SIZES);
+	AigwTransfer *t = MemoryContextAllocZero(cxt, sizeof(AigwTransfer));
+
+	t->cxt = cxt;
+	t->slotno = slotno;
+	t->request = MemoryContextAlloc(cxt, request->total_size);
+	memcpy(t->request, request, request->total_size);
+	t->provider = aigw_provider_for_style(AIGW_MSG_FIELD(t->request, RQ_API_STYLE));
+	t->body.cxt = cxt;
+	t->body.limit = t->request->max_response_bytes;
+	aigw_attempt_init(&t->attempt);
+	t->attempt.request_bytes = t->request->len[RQ_BODY];
+	return t;
+}
+
+static bool
+add_headers(AigwTransfer *t)
+{
+	char	   *lines = AIGW_MSG_FIELD(t->request, RQ_HEADERS);
+	char	   *line = lines;
+
+	while (line && *line)
+	{
+		char	   *nl = strchr(line, '\n');
+		struct curl_slist *list;
+
+		if (nl)
+			*nl = '\0';
+		list = curl_slist_append(t->headers, line);
+		if (nl)
+			*nl = '\n';
+		if (list == NULL)
+			return false;
+		t->headers = list;
+		line = nl ? nl + 1 : NULL;
+	}
+
+	/*
+	 * curl sends "Expect: 100-continue" for larger POST bodies and then
+	 * waits up to a second for a server that never answers it.
+	 */
+	t->headers = curl_slist_append(t->headers, "Expect:");
+	return t->headers != NULL;
+}
+
+bool
+aigw_transfer_start(CURLM *multi, AigwTransfer *t)
+{
+	AigwRequestMsg *rq = t->request;
+	CURL	   *easy;
+
+	t->started_at = GetCurrentTimestamp();
+	if (t->provider == NULL)
+	{
+		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR,
+						  "api_style \"%s\" is not supported by this aigw build",
+						  AIGW_MSG_FIELD(rq, RQ_API_STYLE));
+		return false;
+	}
+	easy = curl_easy_init();
+	if (easy == NULL || !add_headers(t))
+	{
+		if (easy)
+			curl_easy_cleanup(easy);
+		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR, "could not set up the HTTP transfer: out of memory");
+		return false;
+	}
+	t->easy = easy;
+
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(easy, CURLOPT_URL, AIGW_MSG_FIELD(rq, RQ_URL));
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, AIGW_MSG_FIELD(rq, RQ_BODY));
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->len[RQ_BODY]);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "aigw/" AIGW_VERSION);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) rq->timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) rq->connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) rq->max_response_bytes);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	/* HTTP/2 where TLS negotiates it; several calls then share a connection. */
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+	/* A redirect would carry the key to another host: never follow one. */
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+
+	if (curl_multi_add_handle(multi, easy) != CURLM_OK)
+	{
+		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR, "could not start the HTTP transfer");
+		return false;
+	}
+	return true;
+}
+
+static double
+info_ms(CURL *easy, CURLINFO what)
+{
+	curl_off_t	us = 0;
+
+	if (curl_easy_getinfo(easy, what, &us) != CURLE_OK)
+		return 0;
+	return (double) us / 1000.0;
+}
+
+/* Time and size figures for aigw.requests, from curl when it has them. */
+static void
+record_timing(AigwTransfer *t)
+{
+	AigwAttempt *a = &t->attempt;
+
+	a->response_bytes = t->body.len;
+	if (t->easy)
+	{
+		a->latency_ms = info_ms(t->easy, CURLINFO_TOTAL_TIME_T);
+		a->ttfb_ms = info_ms(t->easy, CURLINFO_STARTTRANSFER_TIME_T);
+	}
+	if (a->latency_ms <= 0)
+		a->latency_ms = (double) (GetCurrentTimestamp() - t->started_at) / 1000.0;
+	if (t->retry_after[0])
+		a->retry_after = pstrdup(t->retry_after);
+}
+
+/* The body of an error answer that is not JSON, made printable and short. */
+static char *
+body_excerpt(const AigwBuffer *body)
+{
+	size_t		n = Min(body->len, (size_t) 200);
+	char	   *s = palloc(n + 4);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) body->data[i];
+
+		s[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
+	}
+	strcpy(s + n, body->len > n ? "..." : "");
+	return s;
+}
+
+static void
+classify_http(AigwTransfer *t)
+{
+	AigwAttempt *a = &t->attempt;
+	long		code = 0;
+	const char *body = t->body.data ? t->body.data : "";
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+	a->http_status = (int) code;
+
+	if (code >= 200 && code < 300)
+	{
+		if (t->body.len == 0)
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is empty (HTTP %ld)", code);
+		else
+			t->provider->parse_answer(body, t->body.len, a);
+		return;
+	}
+
+	a->status = ATTEMPT_HTTP_ERROR;
+	t->provider->parse_error(body, t->body.len, a);
+	if (a->error == NULL)
+		a->error = t->body.len > 0
+			? psprintf("HTTP %ld: %s", code, body_excerpt(&t->body))
+			: psprintf("HTTP %ld with an empty body", code);
+}
+
+/*
+ * A transfer ended inside curl (completed, failed or timed out).  Fill the
+ * attempt from curl's result and, for an HTTP answer, from its body.
+ */
+void
+aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	AigwAttempt *a = &t->attempt;
+	const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(result);
+
+	record_timing(t);
+	switch (result)
+	{
+		case CURLE_OK:
+			classify_http(t);
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			aigw_attempt_fail(a, ATTEMPT_TIMEOUT, "no complete answer within %d ms (%s)",
+							  t->request->timeout_ms, detail);
+			break;
+		case CURLE_WRITE_ERROR:
+		case CURLE_FILESIZE_EXCEEDED:
+			if (t->out_of_memory)
+				aigw_attempt_fail(a, ATTEMPT_ABORTED, "out of memory while reading the answer");
+			else
+				aigw_attempt_fail(a, ATTEMPT_TOO_LARGE, "the answer exceeds aigw.max_response_bytes (%d bytes)",
+								  t->request->max_response_bytes);
+			break;
+		case CURLE_PARTIAL_FILE:
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer was truncated: the connection closed after %zu bytes (%s)",
+							  t->body.len, detail);
+			break;
+		case CURLE_BAD_CONTENT_ENCODING:
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer could not be decoded (%s)", detail);
+			break;
+		default:
+			/* refused, reset, DNS, TLS, nothing received ... */
+			aigw_attempt_fail(a, ATTEMPT_CONNECT_ERROR, "%s", detail);
+			break;
+	}
+	if (t->easy && result != CURLE_OK)
+	{
+		long		code = 0;
+
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		a->http_status = (int) code;
+	}
+	if (t->easy)
+		curl_multi_remove_handle(multi, t->easy);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * End a transfer before curl did: the caller gave up or the worker is
+ * stopping.  Removing a handle mid-transfer closes its connection, which is
+ * how the provider learns the answer is no longer wanted.
+ */
+void
+aigw_transfer_stop(CURLM *multi, AigwTransfer *t, AigwAttemptStatus status,
+				   const char *reason)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+
+	record_timing(t);
+	aigw_attempt_fail(&t->attempt, status, "%s", reason);
+	if (t->easy)
+		curl_multi_remove_handle(multi, t->easy);
+	MemoryContextSwitchTo(old);
+}
+
+void
+aigw_transfer_destroy(AigwTransfer *t)
+{
+	if (t->easy)
+		curl_easy_cleanup(t->easy);
+	if (t->headers)
+		curl_slist_free_all(t->headers);
+	/* The URL and headers may carry the credential. */
+	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_HEADERS), t->request->len[RQ_HEADERS]);
+	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_URL), t->request->len[RQ_URL]);
+	MemoryContextDelete(t->cxt);
+}

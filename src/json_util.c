@@ -1,0 +1,202 @@
+/*
+ * json_util.c
+ *	  Small jsonb helpers used on both sides of the pool.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+
+#include "json_util.h"
+
+/*
+ * jsonb_in reports bad input with ereport; text from a provider may be
+ * anything, so the error is caught and handed back as a string instead.
+ * This runs in pool workers outside any transaction, where an uncaught
+ * error would end the worker.
+ */
+Jsonb *
+aigw_jsonb_parse(const char *text, char **error)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *result = NULL;
+
+	*error = NULL;
+	PG_TRY();
+	{
+		result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		*error = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
+			: pstrdup(edata->message);
+		FreeErrorData(edata);
+		result = NULL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+JsonbValue *
+aigw_jsonb_key(JsonbContainer *container, const char *key)
+{
+	JsonbValue	k;
+
+	if (container == NULL || !JsonContainerIsObject(container))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(container, JB_FOBJECT, &k);
+}
+
+JsonbValue *
+aigw_jsonb_path2(JsonbContainer *container, const char *key1, const char *key2)
+{
+	JsonbValue *v = aigw_jsonb_key(container, key1);
+
+	if (v == NULL || v->type != jbvBinary)
+		return NULL;
+	return aigw_jsonb_key(v->val.binary.data, key2);
+}
+
+bool
+aigw_jsonb_is_object(JsonbValue *v)
+{
+	return v != NULL && v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
+}
+
+bool
+aigw_jsonb_is_array(JsonbValue *v)
+{
+	return v != NULL && v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
+}
+
+bool
+aigw_jsonb_number(JsonbValue *v, double *out)
+{
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+											  NumericGetDatum(v->val.numeric)));
+	return true;
+}
+
+bool
+aigw_jsonb_int64(JsonbValue *v, int64 *out)
+{
+	double		d;
+
+	if (!aigw_jsonb_number(v, &d) || d != floor(d) || fabs(d) > 9.0e15)
+		return false;
+	*out = (int64) d;
+	return true;
+}
+
+char *
+aigw_jsonb_cstring(JsonbValue *v)
+{
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+const char *
+aigw_jsonb_type_name(JsonbValue *v)
+{
+	if (v == NULL)
+		return "missing";
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "string";
+		case jbvNumeric:
+			return "number";
+		case jbvBool:
+			return "boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
+		default:
+			return "unknown";
+	}
+}
+
+void
+aigw_push_key(JsonbParseState **ps, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+}
+
+void
+aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value)
+{
+	aigw_push_key(ps, key);
+	pushJsonbValue(ps, WJB_VALUE, value);
+}
+
+void
+aigw_push_string(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	aigw_push_value(ps, key, &v);
+}
+
+void
+aigw_push_int(JsonbParseState **ps, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(value);
+	aigw_push_value(ps, key, &v);
+}
+
+/* Negative means unknown: pushed as JSON null. */
+void
+aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	if (value >= 0)
+	{
+		aigw_push_int(ps, key, value);
+		return;
+	}
+	v.type = jbvNull;
+	aigw_push_value(ps, key, &v);
+}
+
+void
+aigw_push_float(JsonbParseState **ps, const char *key, double value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+														Float8GetDatum(value)));
+	aigw_push_value(ps, key, &v);
+}

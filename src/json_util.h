@@ -1,0 +1,33 @@
+/*
+ * json_util.h
+ *	  Small jsonb helpers used on both sides of the pool.
+ */
+#ifndef AIGW_JSON_UTIL_H
+#define AIGW_JSON_UTIL_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+
+/* Parse text that came from outside; NULL and *error set if it is not JSON. */
+extern Jsonb *aigw_jsonb_parse(const char *text, char **error);
+
+/* Object member lookup; NULL when the container is not an object or lacks it. */
+extern JsonbValue *aigw_jsonb_key(JsonbContainer *container, const char *key);
+extern JsonbValue *aigw_jsonb_path2(JsonbContainer *container, const char *key1,
+									const char *key2);
+extern bool aigw_jsonb_is_object(JsonbValue *v);
+extern bool aigw_jsonb_is_array(JsonbValue *v);
+extern bool aigw_jsonb_int64(JsonbValue *v, int64 *out);
+extern bool aigw_jsonb_number(JsonbValue *v, double *out);
+extern char *aigw_jsonb_cstring(JsonbValue *v);	/* NULL unless a string */
+extern const char *aigw_jsonb_type_name(JsonbValue *v);
+
+/* Building */
+extern void aigw_push_key(JsonbParseState **ps, const char *key);
+extern void aigw_push_string(JsonbParseState **ps, const char *key, const char *value);
+extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
+extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
+extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
+extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);
+
+#endif							/* AIGW_JSON_UTIL_H */

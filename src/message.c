@@ -1,0 +1,49 @@
+/*
+ * message.c
+ *	  Packing of the request and outcome messages (see message.h).
+ */
+#include "postgres.h"
+
+#include "message.h"
+
+static const char *const attempt_status_names[] = {
+	[ATTEMPT_OK] = "ok",
+	[ATTEMPT_HTTP_ERROR] = "http_error",
+	[ATTEMPT_TIMEOUT] = "timeout",
+	[ATTEMPT_CONNECT_ERROR] = "connect_error",
+	[ATTEMPT_CANCELLED] = "cancelled",
+	[ATTEMPT_MALFORMED] = "malformed",
+	[ATTEMPT_TOO_LARGE] = "too_large",
+	[ATTEMPT_ABORTED] = "aborted",
+};
+
+const char *
+aigw_attempt_status_name(AigwAttemptStatus status)
+{
+	Assert(status >= ATTEMPT_OK && status <= ATTEMPT_ABORTED);
+	return attempt_status_names[status];
+}
+
+void
+aigw_msg_begin(StringInfo buf, Size header_size)
+{
+	initStringInfo(buf);
+	enlargeStringInfo(buf, header_size);
+	memset(buf->data, 0, header_size);
+	buf->len = header_size;
+	buf->data[buf->len] = '\0';
+}
+
+void
+aigw_msg_put(StringInfo buf, Size data_start, Size off_pos, Size len_pos,
+			 const char *value, Size value_len)
+{
+	uint32		off = buf->len - data_start;
+	uint32		len = (uint32) value_len;
+
+	if (value_len > 0)
+		appendBinaryStringInfo(buf, value, value_len);
+	appendStringInfoChar(buf, '\0');
+	memcpy(buf->data + off_pos, &off, sizeof(uint32));
+	memcpy(buf->data + len_pos, &len, sizeof(uint32));
+}

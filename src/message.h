@@ -1,0 +1,99 @@
+/*
+ * message.h
+ *	  The two messages a call is made of, as they travel through shared
+ *	  memory: the request a backend hands to the pool, and the outcome the
+ *	  worker hands back.  Each is one flat chunk (fixed header + packed
+ *	  NUL-terminated strings) so it can be copied in and out of a DSA
+ *	  allocation with one memcpy and needs no pointer fix-ups.
+ */
+#ifndef AIGW_MESSAGE_H
+#define AIGW_MESSAGE_H
+
+#include "postgres.h"
+#include "lib/stringinfo.h"
+#include "utils/timestamp.h"
+
+typedef enum AigwRequestField
+{
+	RQ_URL,						/* full URL; may carry a query-key secret */
+	RQ_HEADERS,					/* "Name: value" lines joined by '\n' */
+	RQ_BODY,
+	RQ_API_STYLE,
+	RQ_PROVIDER,
+	RQ_REQUESTED_MODEL,			/* what the caller asked for */
+	RQ_SERVED_MODEL,			/* catalogue id that is being called */
+	RQ_ROLE,
+	RQ_TAGS,					/* jsonb object as text */
+	RQ_NFIELDS
+} AigwRequestField;
+
+typedef struct AigwRequestMsg
+{
+	uint32		total_size;
+	int32		attempt;
+	int32		timeout_ms;
+	int32		connect_timeout_ms;
+	int32		max_response_bytes;
+	TimestampTz submitted_at;
+	uint32		off[RQ_NFIELDS];
+	uint32		len[RQ_NFIELDS];
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} AigwRequestMsg;
+
+/* How one upstream attempt ended; the names are aigw.requests.status. */
+typedef enum AigwAttemptStatus
+{
+	ATTEMPT_OK,
+	ATTEMPT_HTTP_ERROR,
+	ATTEMPT_TIMEOUT,
+	ATTEMPT_CONNECT_ERROR,
+	ATTEMPT_CANCELLED,
+	ATTEMPT_MALFORMED,
+	ATTEMPT_TOO_LARGE,
+	ATTEMPT_ABORTED
+} AigwAttemptStatus;
+
+extern const char *aigw_attempt_status_name(AigwAttemptStatus status);
+
+typedef enum AigwOutcomeField
+{
+	OC_RESULT,					/* jsonb varlena bytes (ATTEMPT_OK only) */
+	OC_ERROR,					/* the upstream's own message, or ours */
+	OC_ERROR_TYPE,				/* upstream error type / code, if any */
+	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
+	OC_NFIELDS
+} AigwOutcomeField;
+
+typedef struct AigwOutcomeMsg
+{
+	uint32		total_size;
+	int32		status;			/* AigwAttemptStatus */
+	int32		http_status;	/* 0 when no HTTP answer arrived */
+	int64		request_id;		/* aigw.requests.id; 0 if it could not be
+								 * recorded */
+	bool		recorded;
+	uint32		off[OC_NFIELDS];
+	uint32		len[OC_NFIELDS];
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} AigwOutcomeMsg;
+
+/*
+ * Building: aigw_msg_begin reserves a zeroed header, AIGW_MSG_PUT appends
+ * one field (any order, each once), and the caller fills the scalar header
+ * fields through a cast of buf->data once every field is in (appending may
+ * move the buffer).  total_size is set by aigw_msg_begin's caller last.
+ */
+extern void aigw_msg_begin(StringInfo buf, Size header_size);
+extern void aigw_msg_put(StringInfo buf, Size data_start, Size off_pos,
+						 Size len_pos, const char *value, Size value_len);
+
+#define AIGW_MSG_PUT(buf, type, field, value, value_len) \
+	aigw_msg_put((buf), offsetof(type, data), \
+				 offsetof(type, off) + sizeof(uint32) * (field), \
+				 offsetof(type, len) + sizeof(uint32) * (field), \
+				 (value), (value_len))
+
+#define AIGW_MSG_FIELD(msg, f) ((msg)->data + (msg)->off[f])
+#define AIGW_MSG_HAS(msg, f) ((msg)->len[f] > 0)
+
+#endif							/* AIGW_MESSAGE_H */

@@ -1,0 +1,116 @@
+/*
+ * outcome.c
+ *	  The answer a caller gets: the provider's answer in OpenAI shape with
+ *	  usage normalized (every field present, whatever the provider sent) and
+ *	  an "aigw" object saying which request, provider and model served it.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "json_util.h"
+#include "outcome.h"
+
+static void
+push_usage(JsonbParseState **ps, const AigwAttempt *a)
+{
+	aigw_push_key(ps, "usage");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int_or_null(ps, "prompt_tokens", a->prompt_tokens);
+	aigw_push_int_or_null(ps, "completion_tokens", a->completion_tokens);
+	aigw_push_int_or_null(ps, "total_tokens",
+						  (a->prompt_tokens >= 0 && a->completion_tokens >= 0)
+						  ? a->prompt_tokens + a->completion_tokens : -1);
+	aigw_push_key(ps, "prompt_tokens_details");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int_or_null(ps, "cached_tokens", a->cached_tokens);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	aigw_push_key(ps, "completion_tokens_details");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int_or_null(ps, "reasoning_tokens", a->reasoning_tokens);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+static void
+push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+{
+	aigw_push_key(ps, "aigw");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int(ps, "request_id", a->request_id);
+	aigw_push_string(ps, "provider", AIGW_MSG_FIELD(rq, RQ_PROVIDER));
+	aigw_push_string(ps, "requested_model", AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
+	aigw_push_string(ps, "served_model", AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
+	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
+	aigw_push_float(ps, "ttfb_ms", round(a->ttfb_ms * 1000.0) / 1000.0);
+	aigw_push_int(ps, "attempts", rq->attempt);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+static Jsonb *
+compose_result(const AigwRequestMsg *rq, const AigwAttempt *a)
+{
+	JsonbParseState *ps = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&a->result->root);
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbValue *root;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &v, true);
+		if ((k.val.string.len == 5 && strncmp(k.val.string.val, "usage", 5) == 0) ||
+			(k.val.string.len == 4 && strncmp(k.val.string.val, "aigw", 4) == 0))
+			continue;
+		pushJsonbValue(&ps, WJB_KEY, &k);
+		pushJsonbValue(&ps, WJB_VALUE, &v);
+	}
+	push_usage(&ps, a);
+	push_aigw(&ps, rq, a);
+	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(root);
+}
+
+static void
+put_str(StringInfo buf, AigwOutcomeField f, const char *s)
+{
+	AIGW_MSG_PUT(buf, AigwOutcomeMsg, f, s ? s : "", s ? strlen(s) : 0);
+}
+
+dsa_pointer
+aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
+{
+	StringInfoData buf;
+	AigwOutcomeMsg *msg;
+	Jsonb	   *result = NULL;
+	dsa_pointer dp;
+
+	if (a->status == ATTEMPT_OK && a->recorded)
+		result = compose_result(rq, a);
+
+	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
+	if (result)
+		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, (char *) result, VARSIZE(result));
+	else
+		put_str(&buf, OC_RESULT, NULL);
+	put_str(&buf, OC_ERROR, a->error);
+	put_str(&buf, OC_ERROR_TYPE, a->error_type);
+	put_str(&buf, OC_RETRY_AFTER, a->retry_after);
+
+	msg = (AigwOutcomeMsg *) buf.data;
+	msg->total_size = buf.len;
+	msg->status = a->status;
+	msg->http_status = a->http_status;
+	msg->request_id = a->request_id;
+	msg->recorded = a->recorded;
+
+	dp = dsa_allocate_extended(area, buf.len, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+	if (DsaPointerIsValid(dp))
+		memcpy(dsa_get_address(area, dp), buf.data, buf.len);
+	pfree(buf.data);
+	return dp;
+}

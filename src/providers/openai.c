@@ -1,0 +1,180 @@
+/*
+ * openai.c
+ *	  The OpenAI chat-completions protocol, spoken by OpenAI and by most
+ *	  other providers (DeepSeek, Qwen's compatible mode, Mistral, Groq,
+ *	  Together, OpenRouter, xAI).  aigw's own answer shape is this
+ *	  protocol's, so an answer passes through as it came; only its usage is
+ *	  read (and normalized later, in outcome.c).
+ */
+#include "postgres.h"
+
+#include "json_util.h"
+#include "providers/provider.h"
+
+static void
+push_binary(JsonbParseState **ps, JsonbContainer *container)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = container;
+	v.val.binary.len = 0;		/* not consulted when unpacking */
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/* Push every member of an object, optionally only upstream option keys. */
+static void
+push_members(JsonbParseState **ps, JsonbContainer *object, bool only_upstream)
+{
+	JsonbIterator *it = JsonbIteratorInit(object);
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &v, true);
+		if (only_upstream && !aigw_option_is_upstream(k.val.string.val, k.val.string.len))
+			continue;
+		pushJsonbValue(ps, WJB_KEY, &k);
+		pushJsonbValue(ps, WJB_VALUE, &v);
+	}
+}
+
+static void
+openai_build(const AigwTarget *target, const AigwChatInput *input,
+			 StringInfo url, StringInfo body)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *root;
+	JsonbValue *extra;
+
+	appendStringInfoString(url, "/chat/completions");
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(&ps, "model", target->upstream_model);
+	aigw_push_key(&ps, "messages");
+	push_binary(&ps, &input->messages->root);
+	push_members(&ps, &input->options->root, true);
+	/* extra_body last: where it repeats a key, it wins */
+	extra = aigw_jsonb_key(&input->options->root, "extra_body");
+	if (extra != NULL)
+		push_members(&ps, extra->val.binary.data, false);
+	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+
+	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+}
+
+static int64
+usage_int(JsonbContainer *usage, const char *key1, const char *key2)
+{
+	JsonbValue *v = key2 ? aigw_jsonb_path2(usage, key1, key2) : aigw_jsonb_key(usage, key1);
+	int64		n;
+
+	return aigw_jsonb_int64(v, &n) && n >= 0 ? n : -1;
+}
+
+static void
+openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
+{
+	char	   *error;
+	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+	JsonbValue *choices;
+	JsonbValue *usage;
+	JsonbValue *err;
+
+	if (j == NULL)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
+		return;
+	}
+	if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not a JSON object");
+		return;
+	}
+	/* Some OpenAI-compatible servers report errors with status 200. */
+	err = aigw_jsonb_key(&j->root, "error");
+	if (err != NULL && err->type != jbvNull)
+	{
+		JsonbValue *msg = aigw_jsonb_is_object(err) ? aigw_jsonb_key(err->val.binary.data, "message") : err;
+		char	   *text = aigw_jsonb_cstring(msg);
+
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is an error: %s",
+						  text ? text : "(no message)");
+		return;
+	}
+	choices = aigw_jsonb_key(&j->root, "choices");
+	if (!aigw_jsonb_is_array(choices))
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no \"choices\" array");
+		return;
+	}
+
+	usage = aigw_jsonb_key(&j->root, "usage");
+	if (aigw_jsonb_is_object(usage))
+	{
+		JsonbContainer *u = usage->val.binary.data;
+
+		a->prompt_tokens = usage_int(u, "prompt_tokens", NULL);
+		a->completion_tokens = usage_int(u, "completion_tokens", NULL);
+		a->cached_tokens = usage_int(u, "prompt_tokens_details", "cached_tokens");
+		/* DeepSeek reports its context cache this way */
+		if (a->cached_tokens < 0)
+			a->cached_tokens = usage_int(u, "prompt_cache_hit_tokens", NULL);
+		a->reasoning_tokens = usage_int(u, "completion_tokens_details", "reasoning_tokens");
+		if (a->prompt_tokens >= 0 && a->cached_tokens < 0)
+			a->cached_tokens = 0;
+		if (a->completion_tokens >= 0 && a->reasoning_tokens < 0)
+			a->reasoning_tokens = 0;
+	}
+	a->upstream_id = aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "id"));
+	a->status = ATTEMPT_OK;
+	a->result = j;
+}
+
+/*
+ * OpenAI: {"error": {"message", "type", "param", "code"}}.  Anthropic-style
+ * bodies ({"type": "error", "error": {"type", "message"}}) read the same.
+ */
+static void
+openai_parse_error(const char *body, size_t len, AigwAttempt *a)
+{
+	char	   *error;
+	Jsonb	   *j;
+	JsonbValue *err;
+	JsonbContainer *e = NULL;
+
+	if (len == 0)
+		return;
+	j = aigw_jsonb_parse(body, &error);
+	if (j == NULL || JB_ROOT_IS_SCALAR(j))
+		return;
+	err = aigw_jsonb_key(&j->root, "error");
+	if (aigw_jsonb_is_object(err))
+		e = err->val.binary.data;
+	else if (err != NULL && err->type == jbvString)
+	{
+		a->error = aigw_jsonb_cstring(err);
+		return;
+	}
+	else if (err == NULL && aigw_jsonb_key(&j->root, "message") != NULL)
+		e = &j->root;			/* a bare {"message": ...} */
+	if (e != NULL)
+	{
+		char	   *code = aigw_jsonb_cstring(aigw_jsonb_key(e, "code"));
+		char	   *type = aigw_jsonb_cstring(aigw_jsonb_key(e, "type"));
+
+		a->error = aigw_jsonb_cstring(aigw_jsonb_key(e, "message"));
+		a->error_type = code ? code : type;
+	}
+}
+
+const AigwProvider aigw_provider_openai = {
+	.api_style = "openai",
+	.build = openai_build,
+	.parse_answer = openai_parse_answer,
+	.parse_error = openai_parse_error,
+};

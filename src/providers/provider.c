@@ -1,0 +1,20 @@
+/*
+ * provider.c
+ *	  The table of built-in wire protocols.
+ */
+#include "postgres.h"
+
+#include "providers/provider.h"
+
+static const AigwProvider *const providers[] = {
+	&aigw_provider_openai,
+};
+
+const AigwProvider *
+aigw_provider_for_style(const char *api_style)
+{
+	for (int i = 0; i < lengthof(providers); i++)
+		if (strcmp(providers[i]->api_style, api_style) == 0)
+			return providers[i];
+	return NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * provider.h
+ *	  The wire protocol of one API style: how a request is written and how
+ *	  an answer or an error is read.  build runs in the calling backend;
+ *	  parse_answer and parse_error run in a pool worker.
+ */
+#ifndef AIGW_PROVIDER_H
+#define AIGW_PROVIDER_H
+
+#include "postgres.h"
+
+#include "attempt.h"
+#include "catalog.h"
+#include "chat_request.h"
+#include "lib/stringinfo.h"
+
+typedef struct AigwProvider
+{
+	const char *api_style;
+
+	/* Append the URL path after base_url and the JSON body. */
+	void		(*build) (const AigwTarget *target, const AigwChatInput *input,
+						  StringInfo url, StringInfo body);
+
+	/* A 2xx body: set a->result and the token counts, or fail as malformed. */
+	void		(*parse_answer) (const char *body, size_t len, AigwAttempt *a);
+
+	/* A non-2xx body: set a->error (and a->error_type) from it. */
+	void		(*parse_error) (const char *body, size_t len, AigwAttempt *a);
+} AigwProvider;
+
+/* NULL when no protocol of that name is built in. */
+extern const AigwProvider *aigw_provider_for_style(const char *api_style);
+
+extern const AigwProvider aigw_provider_openai;
+
+#endif							/* AIGW_PROVIDER_H */

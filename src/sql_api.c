@@ -1,0 +1,217 @@
+/*
+ * sql_api.c
+ *	  The SQL-callable functions.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "aigw.h"
+#include "call.h"
+#include "json_util.h"
+#include "pool.h"
+
+PG_FUNCTION_INFO_V1(aigw_chat);
+PG_FUNCTION_INFO_V1(aigw_ask);
+PG_FUNCTION_INFO_V1(aigw_set_credential);
+PG_FUNCTION_INFO_V1(aigw_pool_status);
+
+Datum
+aigw_chat(PG_FUNCTION_ARGS)
+{
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_JSONB_P(aigw_call_chat(model, PG_GETARG_JSONB_P(1), PG_GETARG_JSONB_P(2)));
+}
+
+/* The text of choices[0].message.content, or NULL (e.g. a tool call). */
+static text *
+first_content(Jsonb *answer)
+{
+	JsonbValue *choices = aigw_jsonb_key(&answer->root, "choices");
+	JsonbValue *first;
+	JsonbValue *content;
+
+	if (!aigw_jsonb_is_array(choices))
+		return NULL;
+	first = getIthJsonbValueFromContainer(choices->val.binary.data, 0);
+	if (!aigw_jsonb_is_object(first))
+		return NULL;
+	content = aigw_jsonb_path2(first->val.binary.data, "message", "content");
+	if (content == NULL || content->type != jbvString)
+		return NULL;
+	return cstring_to_text_with_len(content->val.string.val, content->val.string.len);
+}
+
+Datum
+aigw_ask(PG_FUNCTION_ARGS)
+{
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	   *prompt = PG_GETARG_TEXT_PP(1);
+	JsonbParseState *ps = NULL;
+	JsonbValue *root;
+	JsonbValue	content;
+	Jsonb	   *answer;
+	text	   *result;
+
+	content.type = jbvString;
+	content.val.string.val = VARDATA_ANY(prompt);
+	content.val.string.len = VARSIZE_ANY_EXHDR(prompt);
+
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(&ps, "role", "user");
+	aigw_push_value(&ps, "content", &content);
+	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	root = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+
+	answer = aigw_call_chat(model, JsonbValueToJsonb(root), PG_GETARG_JSONB_P(2));
+	result = first_content(answer);
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * Errors here hide the statement and context from the server log: the
+ * statement that called this function carries the secret as a literal.
+ */
+pg_attribute_noreturn()
+static void
+credential_error(int sqlstate, const char *msg, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("%s", msg),
+			 hint ? errhint("%s", hint) : 0,
+			 errhidestmt(true),
+			 errhidecontext(true)));
+}
+
+Datum
+aigw_set_credential(PG_FUNCTION_ARGS)
+{
+	char	   *provider;
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		credential_error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "provider must not be NULL", NULL);
+	provider = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (!PG_ARGISNULL(1))
+	{
+		text	   *secret = PG_GETARG_TEXT_PP(1);
+		const char *s = VARDATA_ANY(secret);
+		int			len = VARSIZE_ANY_EXHDR(secret);
+
+		if (len == 0)
+			credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is empty",
+							 "Pass NULL to remove a credential.");
+		if (len > 8192)
+			credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is longer than 8192 bytes", NULL);
+		for (int i = 0; i < len; i++)
+			if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f)
+				credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
+								 "the secret contains whitespace or a control character",
+								 "API keys have none; check for a trailing newline or space.");
+	}
+
+	SPI_connect();
+	args[0] = CStringGetTextDatum(provider);
+	rc = SPI_execute_with_args("SELECT 1 FROM aigw.providers WHERE name = $1",
+							   1, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "provider lookup failed");
+	if (SPI_processed == 0)
+		credential_error(ERRCODE_UNDEFINED_OBJECT,
+						 psprintf("unknown provider \"%s\"", provider),
+						 "SELECT name FROM aigw.providers lists the providers.");
+
+	if (PG_ARGISNULL(1))
+		rc = SPI_execute_with_args("DELETE FROM aigw.credentials WHERE provider = $1",
+								   1, types, args, NULL, false, 0);
+	else
+	{
+		args[1] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+		args[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+		rc = SPI_execute_with_args("INSERT INTO aigw.credentials AS c (provider, secret, updated_by)"
+								   " VALUES ($1, $2, $3)"
+								   " ON CONFLICT (provider) DO UPDATE"
+								   " SET secret = excluded.secret, updated_at = now(), updated_by = excluded.updated_by",
+								   3, types, args, NULL, false, 0);
+	}
+	if (rc < 0)
+		elog(ERROR, "could not store the credential");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+Datum
+aigw_pool_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	typedef struct Row
+	{
+		Oid			dboid;
+		int			index;
+		pid_t		pid;
+		int			inflight;
+		uint64		completed;
+		TimestampTz started_at;
+	} Row;
+	Row		   *rows;
+	int			nrows = 0;
+
+	aigw_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	rows = palloc(sizeof(Row) * aigw_shared->npools * AIGW_MAX_WORKERS_PER_POOL);
+
+	LWLockAcquire(aigw_shared->lock, LW_SHARED);
+	for (int p = 0; p < aigw_shared->npools; p++)
+	{
+		AigwPool   *pool = &aigw_shared->pools[p];
+
+		if (!OidIsValid(pool->dboid))
+			continue;
+		for (int i = 0; i < AIGW_MAX_WORKERS_PER_POOL; i++)
+		{
+			AigwWorkerInfo *w = &pool->workers[i];
+
+			if (w->pid == 0)
+				continue;
+			rows[nrows++] = (Row)
+			{
+				pool->dboid, i, w->pid, w->inflight, w->completed, w->started_at
+			};
+		}
+	}
+	LWLockRelease(aigw_shared->lock);
+
+	for (int r = 0; r < nrows; r++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false};
+		char	   *dbname = get_database_name(rows[r].dboid);
+
+		values[0] = dbname ? CStringGetDatum(dbname) : (Datum) 0;
+		nulls[0] = (dbname == NULL);
+		if (dbname)
+			values[0] = DirectFunctionCall1(namein, CStringGetDatum(dbname));
+		values[1] = Int32GetDatum(rows[r].index);
+		values[2] = Int32GetDatum((int32) rows[r].pid);
+		values[3] = Int32GetDatum(rows[r].inflight);
+		values[4] = Int64GetDatum((int64) rows[r].completed);
+		values[5] = TimestampTzGetDatum(rows[r].started_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
