@@ -13,11 +13,11 @@ REGRESS_OPTS = --inputdir=test --outputdir=test/results --load-extension=aigw
 PG_CPPFLAGS = -I$(srcdir)/src -std=gnu11 -Wall -Wmissing-prototypes -Werror=implicit-function-declaration
 SHLIB_LINK = -lcurl
 
+# No LLVM bitcode: nothing here benefits from JIT inlining, and it needs clang.
+override with_llvm = no
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-
-# No LLVM bitcode: nothing here benefits from JIT inlining, and it needs clang.
-with_llvm = no
 
 $(OBJS): $(wildcard src/*.h src/providers/*.h)
