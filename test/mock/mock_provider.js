@@ -25,6 +25,7 @@ const DIRECTIVES = {
   retry_after_date: 'flag', should_retry: 'string', fail_first: 'int',
   malformed: 'flag', truncate: 'flag', empty: 'flag', html: 'flag',
   huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
+  echo: 'flag',
 };
 
 // ---------------------------------------------------------------- errors ---
@@ -332,9 +333,12 @@ function replyText(body, d) {
   if (d.huge_bytes !== undefined) {
     return { content: HUGE_PLACEHOLDER, tokens: tokensFor(d.huge_bytes), finish: 'stop' };
   }
-  let text = d.content ?? `Mock reply to: ${firstChars(lastUserText(body.messages), 80)}`;
+  // echo=1: the reply is the request body without its messages, so a test can
+  // assert on exactly what the client sent.
+  const echoed = d.echo ? JSON.stringify({ ...body, messages: undefined }) : undefined;
+  let text = d.content ?? echoed ?? `Mock reply to: ${firstChars(lastUserText(body.messages), 80)}`;
   const format = body.response_format?.type;
-  if (d.content === undefined && (format === 'json_object' || format === 'json_schema')) {
+  if (d.content === undefined && !d.echo && (format === 'json_object' || format === 'json_schema')) {
     text = JSON.stringify({ reply: text });
   }
   text = cutAtStop(text, body.stop);
@@ -692,7 +696,8 @@ async function handleApi(state, ctx, route, pathname) {
     directiveError = err;
   }
   ctx.retryHeaders = retryHeaders(directives);
-  if (directives.latency_ms) await sleep(directives.latency_ms);
+  const latency = directives.latency_ms ?? state.defaultLatencyMs;
+  if (latency) await sleep(latency);
   if (ctx.closed) return;
 
   if (!route) {
@@ -762,8 +767,9 @@ function onAdminRequest(state, req, res, pathname, query) {
   }
 }
 
-function createMockServer({ keys = [] } = {}) {
+function createMockServer({ keys = [], defaultLatencyMs = 0 } = {}) {
   const state = new MockState(keys);
+  state.defaultLatencyMs = defaultLatencyMs;
   const server = http.createServer({ keepAlive: true, noDelay: true, requestTimeout: 0 }, (req, res) => {
     const q = req.url.indexOf('?');
     const pathname = q < 0 ? req.url : req.url.slice(0, q);
@@ -779,10 +785,10 @@ function createMockServer({ keys = [] } = {}) {
 
 // ------------------------------------------------------------------- CLI ---
 
-const USAGE = 'usage: mock_provider.js [--port N] [--host ADDR] [--port-file F] [--pid-file F] [--key KEY]... [--quiet]';
+const USAGE = 'usage: mock_provider.js [--port N] [--host ADDR] [--port-file F] [--pid-file F] [--key KEY]... [--latency-ms N] [--quiet]';
 
 function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', portFile: null, pidFile: null, keys: [], quiet: false };
+  const opts = { port: 0, host: '127.0.0.1', portFile: null, pidFile: null, keys: [], latencyMs: 0, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -794,6 +800,7 @@ function parseArgs(argv) {
     else if (arg === '--port-file') opts.portFile = value();
     else if (arg === '--pid-file') opts.pidFile = value();
     else if (arg === '--key') opts.keys.push(value());
+    else if (arg === '--latency-ms') opts.latencyMs = Number(value());
     else if (arg === '--quiet') opts.quiet = true;
     else if (arg === '--help' || arg === '-h') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
     else fail(`unknown argument ${arg}`);
@@ -816,7 +823,7 @@ function writeFileAtomic(file, content) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { server, state } = createMockServer({ keys: opts.keys });
+  const { server, state } = createMockServer({ keys: opts.keys, defaultLatencyMs: opts.latencyMs });
   const say = (line) => { if (!opts.quiet) process.stdout.write(`${line}\n`); };
   // A harness that stops reading our stdout must not take the mock down (EPIPE).
   process.stdout.on('error', () => {});

@@ -1,0 +1,75 @@
+# Sourced by the demo, the tests and the benchmarks: a throwaway PostgreSQL
+# cluster with aigw preloaded, run by an unprivileged OS user (PostgreSQL
+# refuses root), and the mock provider on 127.0.0.1.  Everything lives
+# under $AIGW_RUN and is removed by aigw_cleanup, also on a second run.
+
+PGBIN=/usr/lib/postgresql/15/bin
+AIGW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+AIGW_RUN=${AIGW_RUN:-/tmp/aigw-run}
+AIGW_OS_USER=${AIGW_OS_USER:-postgres}
+AIGW_PORT=${AIGW_PORT:-54329}
+AIGW_MOCK_KEY=test-key-openai
+
+export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT PGUSER=postgres PGDATABASE=postgres
+
+as_pg() { runuser -u "$AIGW_OS_USER" -- "$@"; }
+psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# Stop whatever an earlier run left behind in $AIGW_RUN.
+aigw_cleanup() {
+    local dir=${1:-$AIGW_RUN}
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [ -f "$dir/mock.pid" ]; then
+        kill "$(cat "$dir/mock.pid")" 2>/dev/null || true
+    fi
+    pkill -f "mock_provider.js .*--port-file $dir/mock.port" 2>/dev/null || true
+    rm -rf "$dir"
+}
+
+# aigw_start_cluster [extra postgresql.conf lines...]
+aigw_start_cluster() {
+    id "$AIGW_OS_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$AIGW_OS_USER"
+    aigw_cleanup
+    mkdir -p "$AIGW_RUN"
+    chown "$AIGW_OS_USER" "$AIGW_RUN"
+    as_pg "$PGBIN/initdb" -D "$AIGW_RUN/data" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
+    {
+        echo "listen_addresses = ''"
+        echo "unix_socket_directories = '$AIGW_RUN'"
+        echo "port = $AIGW_PORT"
+        echo "shared_preload_libraries = 'aigw'"
+        echo "max_connections = 200"
+        echo "max_worker_processes = 32"
+        echo "logging_collector = off"
+        echo "log_min_messages = warning"
+        for line in "$@"; do echo "$line"; done
+    } >> "$AIGW_RUN/data/postgresql.conf"
+    as_pg "$PGBIN/pg_ctl" -D "$AIGW_RUN/data" -l "$AIGW_RUN/server.log" -w -t 60 start >/dev/null
+}
+
+# aigw_start_mock [extra mock arguments...]; sets MOCK_PORT
+aigw_start_mock() {
+    node "$AIGW_ROOT/test/mock/mock_provider.js" --port 0 --quiet \
+        --port-file "$AIGW_RUN/mock.port" --pid-file "$AIGW_RUN/mock.pid" \
+        --key "$AIGW_MOCK_KEY" "$@" >>"$AIGW_RUN/mock.log" 2>&1 &
+    disown
+    for _ in $(seq 100); do
+        [ -s "$AIGW_RUN/mock.port" ] && break
+        sleep 0.1
+    done
+    [ -s "$AIGW_RUN/mock.port" ] || { echo "mock provider did not start" >&2; cat "$AIGW_RUN/mock.log" >&2; return 1; }
+    MOCK_PORT=$(cat "$AIGW_RUN/mock.port")
+    export MOCK_PORT
+}
+
+# aigw_use_mock DB: create the extension and point every provider at the mock.
+aigw_use_mock() {
+    local db=${1:-postgres}
+    psql_q -d "$db" <<SQL
+CREATE EXTENSION IF NOT EXISTS aigw;
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1';
+SELECT aigw.set_credential(name, '$AIGW_MOCK_KEY') FROM aigw.providers;
+SQL
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The demo: set up, start a throwaway cluster and the mock provider, enrich a
+# 1,000-row table with aigw.ask from 8 sessions at once, and summarize the
+# request log.  Cleans up after itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+AIGW_RUN=/tmp/aigw-demo
+source scripts/cluster.sh
+trap aigw_cleanup EXIT
+
+echo "== starting a throwaway cluster in $AIGW_RUN and the mock provider (20 ms per answer)"
+aigw_start_cluster
+aigw_start_mock --latency-ms 20
+aigw_use_mock postgres >/dev/null
+
+psql_q <<'SQL'
+CREATE TABLE reviews (id int PRIMARY KEY, body text NOT NULL, summary text);
+INSERT INTO reviews (id, body)
+SELECT g, format('Review %s: the %s arrived %s and works %s.', g,
+                 (ARRAY['kettle','lamp','chair','router'])[1 + g % 4],
+                 (ARRAY['early','late','on time'])[1 + g % 3],
+                 (ARRAY['well','badly','as expected'])[1 + g % 3])
+  FROM generate_series(1, 1000) g;
+SQL
+
+echo "== enriching 1,000 rows: UPDATE reviews SET summary = aigw.ask('openai/gpt-4o-mini', 'Summarize: ' || body), 8 sessions"
+start=$(date +%s.%N)
+sessions=()
+for k in $(seq 0 7); do
+    psql_q -c "UPDATE reviews SET summary = aigw.ask('openai/gpt-4o-mini', 'Summarize in five words: ' || body, '{\"tags\": {\"job\": \"demo\"}}') WHERE id % 8 = $k" &
+    sessions+=($!)
+done
+wait "${sessions[@]}"
+end=$(date +%s.%N)
+printf '   done in %.1f s\n' "$(echo "$end - $start" | bc -l 2>/dev/null || python3 -c "print($end-$start)")"
+
+psql_q -P pager=off <<'SQL'
+\echo == a few enriched rows
+SELECT id, body, summary FROM reviews ORDER BY id LIMIT 3;
+\echo == summary from aigw.requests
+SELECT count(*)                                                      AS calls,
+       count(*) FILTER (WHERE status = 'ok')                         AS ok,
+       sum(prompt_tokens)                                            AS prompt_tokens,
+       sum(completion_tokens)                                        AS completion_tokens,
+       round(percentile_cont(0.5)  WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) AS p50_ms,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) AS p95_ms
+  FROM aigw.requests WHERE tags->>'job' = 'demo';
+SQL

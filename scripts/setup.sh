@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what aigw needs on Debian 12 (when missing), then build and install
+# the extension into the local PostgreSQL 15.  Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
+          libssl-dev build-essential curl nodejs)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    # node may come from outside Debian (as on the project's machines)
+    if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export PATH="/usr/lib/postgresql/15/bin:$PATH"
+echo "== building aigw"
+make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config install >/dev/null
