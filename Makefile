@@ -8,7 +8,7 @@ DATA = $(wildcard sql/aigw--*.sql)
 
 TESTS = $(sort $(wildcard test/sql/*.sql))
 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
-REGRESS_OPTS = --inputdir=test --outputdir=test/results --load-extension=aigw
+REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=aigw
 
 PG_CPPFLAGS = -I$(srcdir)/src -std=gnu11 -Wall -Wmissing-prototypes -Werror=implicit-function-declaration
 SHLIB_LINK = -lcurl

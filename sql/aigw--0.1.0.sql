@@ -54,7 +54,8 @@ CREATE TABLE aigw.models (
     max_output_tokens   integer CHECK (max_output_tokens > 0),
     capabilities        text[] NOT NULL DEFAULT '{}',
     enabled             boolean NOT NULL DEFAULT true,
-    CHECK (starts_with(id, provider || '/') AND length(id) > length(provider) + 1)
+    CONSTRAINT id_is_provider_slash_model
+        CHECK (starts_with(id, provider || '/') AND length(id) > length(provider) + 1)
 );
 COMMENT ON TABLE aigw.models IS
     'The model catalogue. id is ''provider/model'' as callers write it; upstream_model is the name sent to the provider.';
@@ -155,14 +156,14 @@ CREATE INDEX ON aigw.requests (created_at);
 CREATE FUNCTION aigw.chat(model text, messages jsonb, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'aigw_chat'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION aigw.chat(text, jsonb, jsonb) IS
     'Chat completion through the worker pool; returns the OpenAI chat.completion shape plus an "aigw" object.';
 
 CREATE FUNCTION aigw.ask(model text, prompt text, options jsonb DEFAULT '{}')
 RETURNS text
 AS 'MODULE_PATHNAME', 'aigw_ask'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION aigw.ask(text, text, jsonb) IS
     'One user message in, the first choice''s text out.';
 

@@ -192,6 +192,18 @@ http_hint(const AigwTarget *target, int status, const char *retry_after)
 	}
 }
 
+/*
+ * Where the attempt is logged goes in the error's context, not its detail:
+ * it is the one part that changes from call to call.
+ */
+static int
+logged_context(const AigwOutcomeMsg *oc)
+{
+	if (oc->recorded)
+		return errcontext("attempt logged as aigw.requests id " INT64_FORMAT, oc->request_id);
+	return errcontext("the attempt could not be logged; see the server log");
+}
+
 pg_attribute_noreturn()
 static void
 raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
@@ -199,9 +211,6 @@ raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
 	const char *error = AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : "no detail";
 	const char *type = AIGW_MSG_HAS(oc, OC_ERROR_TYPE) ? AIGW_MSG_FIELD(oc, OC_ERROR_TYPE) : NULL;
 	const char *retry = AIGW_MSG_HAS(oc, OC_RETRY_AFTER) ? AIGW_MSG_FIELD(oc, OC_RETRY_AFTER) : NULL;
-	char	   *logged = oc->recorded
-		? psprintf("The attempt is logged as aigw.requests id " INT64_FORMAT ".", oc->request_id)
-		: pstrdup("The attempt could not be logged; see the server log.");
 
 	switch ((AigwAttemptStatus) oc->status)
 	{
@@ -211,7 +220,7 @@ raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
 					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
 					 errmsg("provider \"%s\" answered for model \"%s\" but aigw could not log the request",
 							target->provider, target->model_id),
-					 errdetail("The answer is withheld because every call must be logged before it is returned."),
+					 errdetail("The answer is withheld because every call is logged before it is returned."),
 					 errhint("See the server log for why the insert into aigw.requests failed.")));
 			break;
 		case ATTEMPT_HTTP_ERROR:
@@ -219,40 +228,40 @@ raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
 					(errcode(http_sqlstate(oc->http_status)),
 					 errmsg("provider \"%s\" returned HTTP %d for model \"%s\": %s",
 							target->provider, oc->http_status, target->model_id, error),
-					 type ? errdetail("Upstream error code \"%s\". %s", type, logged)
-					 : errdetail("%s", logged),
-					 errhint("%s", http_hint(target, oc->http_status, retry))));
+					 type ? errdetail("Upstream error code: %s.", type) : 0,
+					 errhint("%s", http_hint(target, oc->http_status, retry)),
+					 logged_context(oc)));
 			break;
 		case ATTEMPT_TIMEOUT:
 			ereport(ERROR,
 					(errcode(ERRCODE_AIGW_UPSTREAM_TIMEOUT),
 					 errmsg("provider \"%s\" timed out for model \"%s\": %s",
 							target->provider, target->model_id, error),
-					 errdetail("%s", logged),
-					 errhint("Raise options.timeout_ms, aigw.providers.request_timeout_ms or aigw.request_timeout_ms.")));
+					 errhint("Raise options.timeout_ms, aigw.providers.request_timeout_ms or aigw.request_timeout_ms."),
+					 logged_context(oc)));
 			break;
 		case ATTEMPT_CONNECT_ERROR:
 			ereport(ERROR,
 					(errcode(ERRCODE_AIGW_UPSTREAM_UNREACHABLE),
 					 errmsg("could not reach provider \"%s\" for model \"%s\": %s",
 							target->provider, target->model_id, error),
-					 errdetail("%s", logged),
-					 errhint("Check aigw.providers.base_url of \"%s\" and the network.", target->provider)));
+					 errhint("Check aigw.providers.base_url of \"%s\" and the network.", target->provider),
+					 logged_context(oc)));
 			break;
 		case ATTEMPT_MALFORMED:
 			ereport(ERROR,
 					(errcode(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
 					 errmsg("provider \"%s\" sent an unusable answer for model \"%s\": %s",
 							target->provider, target->model_id, error),
-					 errdetail("%s", logged)));
+					 logged_context(oc)));
 			break;
 		case ATTEMPT_TOO_LARGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_AIGW_UPSTREAM_TOO_LARGE),
 					 errmsg("answer of provider \"%s\" for model \"%s\" is too large: %s",
 							target->provider, target->model_id, error),
-					 errdetail("%s", logged),
-					 errhint("Raise aigw.max_response_bytes, or ask for less output with max_tokens.")));
+					 errhint("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
+					 logged_context(oc)));
 			break;
 		case ATTEMPT_CANCELLED:
 		case ATTEMPT_ABORTED:
@@ -260,7 +269,7 @@ raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc)
 					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
 					 errmsg("call to provider \"%s\" for model \"%s\" was aborted: %s",
 							target->provider, target->model_id, error),
-					 errdetail("%s", logged)));
+					 logged_context(oc)));
 			break;
 	}
 	pg_unreachable();

@@ -94,6 +94,12 @@ aigw_option_is_upstream(const char *key, int keylen)
 	return spec != NULL && spec->upstream;
 }
 
+static const char *
+article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 pg_attribute_noreturn()
 static void
 option_error(const char *name, const char *expected, JsonbValue *got)
@@ -101,8 +107,7 @@ option_error(const char *name, const char *expected, JsonbValue *got)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid option \"%s\": expected %s", name, expected),
-			 errdetail("The value given is %s %s.",
-					   got && got->type == jbvArray ? "an" : "a",
+			 errdetail("The value given is %s %s.", article(aigw_jsonb_type_name(got)),
 					   aigw_jsonb_type_name(got))));
 }
 
@@ -181,8 +186,8 @@ check_option(const OptionSpec *spec, JsonbValue *v)
 			if (d < spec->min || d > spec->max)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid option \"%s\": %g is out of range", spec->name, d),
-						 errdetail("\"%s\" must be between %g and %g.", spec->name,
+						 errmsg("invalid option \"%s\": %.15g is out of range", spec->name, d),
+						 errdetail("\"%s\" must be between %.15g and %.15g.", spec->name,
 								   spec->min, spec->max)));
 			break;
 		case OPT_BOOL:
@@ -393,7 +398,7 @@ check_message(int index, JsonbValue *msg)
 
 	if (!aigw_jsonb_is_object(msg))
 		message_error(index, psprintf("expected an object, got %s %s",
-									  msg->type == jbvBinary ? "an" : "a",
+									  article(aigw_jsonb_type_name(msg)),
 									  aigw_jsonb_type_name(msg)),
 					  "A message is {\"role\": \"user\", \"content\": \"...\"}.");
 

@@ -256,16 +256,27 @@ static char *
 body_excerpt(const AigwBuffer *body)
 {
 	size_t		n = Min(body->len, (size_t) 200);
-	char	   *s = palloc(n + 4);
+	StringInfoData s;
+	bool		space = false;
 
+	initStringInfo(&s);
 	for (size_t i = 0; i < n; i++)
 	{
 		unsigned char c = (unsigned char) body->data[i];
 
-		s[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char) c;
+		if (c <= ' ' || c == 0x7f)
+		{
+			space = (s.len > 0);
+			continue;
+		}
+		if (space)
+			appendStringInfoChar(&s, ' ');
+		space = false;
+		appendStringInfoChar(&s, (char) c);
 	}
-	strcpy(s + n, body->len > n ? "..." : "");
-	return s;
+	if (body->len > n)
+		appendStringInfoString(&s, "...");
+	return s.data;
 }
 
 static void
@@ -296,6 +307,25 @@ classify_http(AigwTransfer *t)
 }
 
 /*
+ * curl's own message, without the elapsed time it embeds ("... after 12 ms:
+ * ..."), which says nothing useful and makes equal failures read differently.
+ */
+static const char *
+curl_detail(AigwTransfer *t, CURLcode result)
+{
+	char	   *after;
+	char	   *colon;
+
+	if (t->errbuf[0] == '\0')
+		return curl_easy_strerror(result);
+	after = strstr(t->errbuf, " after ");
+	colon = after ? strstr(after, " ms:") : NULL;
+	if (colon != NULL)
+		memmove(after, colon + 3, strlen(colon + 3) + 1);
+	return t->errbuf;
+}
+
+/*
  * A transfer ended inside curl (completed, failed or timed out).  Fill the
  * attempt from curl's result and, for an HTTP answer, from its body.
  */
@@ -304,7 +334,7 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 {
 	MemoryContext old = MemoryContextSwitchTo(t->cxt);
 	AigwAttempt *a = &t->attempt;
-	const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(result);
+	const char *detail = curl_detail(t, result);
 
 	record_timing(t);
 	switch (result)
@@ -313,8 +343,8 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 			classify_http(t);
 			break;
 		case CURLE_OPERATION_TIMEDOUT:
-			aigw_attempt_fail(a, ATTEMPT_TIMEOUT, "no complete answer within %d ms (%s)",
-							  t->request->timeout_ms, detail);
+			aigw_attempt_fail(a, ATTEMPT_TIMEOUT, "no complete answer within %d ms",
+							  t->request->timeout_ms);
 			break;
 		case CURLE_WRITE_ERROR:
 		case CURLE_FILESIZE_EXCEEDED:
@@ -325,8 +355,7 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 								  t->request->max_response_bytes);
 			break;
 		case CURLE_PARTIAL_FILE:
-			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer was truncated: the connection closed after %zu bytes (%s)",
-							  t->body.len, detail);
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer was truncated: the connection closed before its end");
 			break;
 		case CURLE_BAD_CONTENT_ENCODING:
 			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer could not be decoded (%s)", detail);

@@ -1,0 +1,54 @@
+-- Providers, models and credentials are ordinary tables.
+\getenv mock_port MOCK_PORT
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'openai';
+SELECT aigw.set_credential('openai', 'test-key-openai');
+SELECT count(*) AS logged_before FROM aigw.requests \gset
+
+SELECT name, api_style, base_url LIKE 'https://%' AS real_endpoint, auth_scheme
+  FROM aigw.providers WHERE name <> 'openai' ORDER BY name;
+SELECT provider, count(*) FROM aigw.models GROUP BY provider ORDER BY provider;
+
+-- model names are provider/model, and must be in the catalogue
+SELECT aigw.ask('gpt-4o-mini', 'hi');
+SELECT aigw.ask('nosuch/model', 'hi');
+SELECT aigw.ask('openai/gpt-99', 'hi');
+
+-- disabled providers and models are refused
+UPDATE aigw.providers SET enabled = false WHERE name = 'openai';
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
+UPDATE aigw.providers SET enabled = true WHERE name = 'openai';
+UPDATE aigw.models SET enabled = false WHERE id = 'openai/gpt-4o';
+SELECT aigw.ask('openai/gpt-4o', 'hi');
+UPDATE aigw.models SET enabled = true WHERE id = 'openai/gpt-4o';
+
+-- a provider without a credential
+SELECT aigw.ask('deepseek/deepseek-chat', 'hi');
+
+-- a model added by an administrator is usable at once
+INSERT INTO aigw.models (id, provider, upstream_model, context_window)
+VALUES ('openai/my-finetune', 'openai', 'ft:gpt-4o-mini:acme::abc123', 128000);
+SELECT aigw.chat('openai/my-finetune', '[{"role": "user", "content": "hi"}]')->'aigw'->>'served_model' AS served_model;
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('groq/x', 'openai', 'x');
+
+-- Credentials: no ordinary role can read them, only whether one is set.
+CREATE ROLE analyst;
+SET ROLE analyst;
+SELECT * FROM aigw.credentials;
+SELECT provider, is_set FROM aigw.credential_status WHERE provider IN ('openai', 'deepseek') ORDER BY provider;
+SELECT aigw.set_credential('openai', 'stolen');
+-- ... but the role can call a model (the key is used on its behalf, never shown)
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi from an analyst');
+RESET ROLE;
+SELECT role_name FROM aigw.requests ORDER BY id DESC LIMIT 1;
+
+-- set_credential checks its input (and never echoes the secret)
+SELECT aigw.set_credential('nosuch', 'k');
+SELECT aigw.set_credential('openai', '');
+SELECT aigw.set_credential('openai', E'sk-with-newline\n');
+SELECT aigw.set_credential('deepseek', 'dk-1');
+SELECT provider, is_set FROM aigw.credential_status WHERE provider = 'deepseek';
+SELECT aigw.set_credential('deepseek', NULL);
+SELECT provider, is_set FROM aigw.credential_status WHERE provider = 'deepseek';
+
+-- only the two successful calls above were logged
+SELECT count(*) - :logged_before AS logged_since FROM aigw.requests;

@@ -1,0 +1,79 @@
+-- Provider failures: each is an error with its own SQLSTATE that names the
+-- provider and model and quotes the provider's message; each attempt is
+-- logged with its status.  The mock provider misbehaves on request: its
+-- directives ride in the upstream model name.
+\getenv mock_port MOCK_PORT
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'openai';
+SELECT aigw.set_credential('openai', 'test-key-openai');
+\set SHOW_CONTEXT never
+SELECT max(id) AS last_id FROM aigw.requests \gset
+
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES
+    ('openai/bad-request',  'openai', 'gpt-4o-mini?status=400'),
+    ('openai/forbidden',    'openai', 'gpt-4o-mini?status=403'),
+    ('openai/missing',      'openai', 'gpt-4o-mini?status=404'),
+    ('openai/rate-limited', 'openai', 'gpt-4o-mini?status=429&retry_after=7'),
+    ('openai/server-error', 'openai', 'gpt-4o-mini?status=500'),
+    ('openai/unavailable',  'openai', 'gpt-4o-mini?status=503'),
+    ('openai/overloaded',   'openai', 'gpt-4o-mini?status=529'),
+    ('openai/proxy-error',  'openai', 'gpt-4o-mini?html=1'),
+    ('openai/malformed',    'openai', 'gpt-4o-mini?malformed=1'),
+    ('openai/truncated',    'openai', 'gpt-4o-mini?truncate=1'),
+    ('openai/empty',        'openai', 'gpt-4o-mini?empty=1'),
+    ('openai/dropped',      'openai', 'gpt-4o-mini?drop=1'),
+    ('openai/huge',         'openai', 'gpt-4o-mini?huge_bytes=20000000'),
+    ('openai/slow',         'openai', 'gpt-4o-mini?latency_ms=5000');
+
+SELECT aigw.ask('openai/bad-request', 'hi');
+SELECT aigw.ask('openai/forbidden', 'hi');
+SELECT aigw.ask('openai/missing', 'hi');
+SELECT aigw.ask('openai/rate-limited', 'hi');
+SELECT aigw.ask('openai/server-error', 'hi');
+SELECT aigw.ask('openai/unavailable', 'hi');
+SELECT aigw.ask('openai/overloaded', 'hi');
+SELECT aigw.ask('openai/proxy-error', 'hi');
+SELECT aigw.ask('openai/malformed', 'hi');
+SELECT aigw.ask('openai/truncated', 'hi');
+SELECT aigw.ask('openai/empty', 'hi');
+SELECT aigw.ask('openai/dropped', 'hi');
+-- 20 MB is over the default aigw.max_response_bytes (16 MB) ...
+SELECT aigw.ask('openai/huge', 'hi');
+-- ... and so is a normal answer under a lowered limit
+SET aigw.max_response_bytes = 1024;
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
+RESET aigw.max_response_bytes;
+-- the whole call has a time limit
+SELECT aigw.ask('openai/slow', 'hi', '{"timeout_ms": 300}');
+
+-- a wrong key: the provider's 401 (a second provider, re-pointed at the mock)
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'mistral';
+SELECT aigw.set_credential('mistral', 'wrong-key');
+SELECT aigw.ask('mistral/mistral-small-latest', 'hi');
+
+-- nothing listening
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:1/v1' WHERE name = 'groq';
+SELECT aigw.set_credential('groq', 'gk-1');
+SELECT aigw.ask('groq/llama-3.1-8b-instant', 'hi');
+
+-- every attempt above is in the log, with what went wrong
+SELECT requested_model, status, http_status, prompt_tokens, left(error, 90) AS error
+  FROM aigw.requests WHERE id > :last_id ORDER BY id;
+
+-- the provider's own key never appears in the log
+SELECT count(*) AS rows_with_key FROM aigw.requests
+ WHERE error LIKE '%test-key-openai%' OR error LIKE '%wrong-key%' OR tags::text LIKE '%key%';
+
+-- each failure has its own SQLSTATE (class 5G), so callers can tell them apart
+CREATE FUNCTION pg_temp.sqlstate_of(model text, options jsonb DEFAULT '{}') RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM aigw.ask(model, 'hi', options);
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+SELECT model, pg_temp.sqlstate_of(model, options) AS sqlstate
+  FROM (VALUES ('openai/gpt-4o-mini', '{}'::jsonb), ('openai/bad-request', '{}'), ('openai/forbidden', '{}'),
+               ('mistral/mistral-small-latest', '{}'), ('openai/missing', '{}'), ('openai/rate-limited', '{}'),
+               ('openai/server-error', '{}'), ('openai/overloaded', '{}'), ('openai/slow', '{"timeout_ms": 300}'),
+               ('groq/llama-3.1-8b-instant', '{}'), ('openai/malformed', '{}'), ('openai/huge', '{}')) t(model, options);

@@ -1,0 +1,42 @@
+# Sourced by the multi-session tests: TAP output and helpers.  The cluster
+# and the mock provider are the ones test/run started ($AIGW_RUN,
+# $MOCK_PORT); each test works in a database of its own.
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/cluster.sh"
+
+tap_n=0
+tap_failed=0
+T_DB=$(basename "$0" .sh)
+
+ok() {						# ok CONDITION-EXIT-CODE DESCRIPTION
+    tap_n=$((tap_n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
+}
+is() {						# is GOT EXPECTED DESCRIPTION
+    if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; fi
+}
+finish() {
+    echo "1..$tap_n"
+    [ "$tap_failed" -eq 0 ]
+    exit $?
+}
+
+# sql QUERY: one value per line, unaligned; errors go to stderr
+sql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$T_DB" -c "$1"; }
+
+fresh_db() {
+    "$PGBIN/dropdb" --if-exists -f "$T_DB" 2>/dev/null
+    "$PGBIN/createdb" "$T_DB"
+    aigw_use_mock "$T_DB" >/dev/null
+}
+
+mock_stat() { curl -s "http://127.0.0.1:$MOCK_PORT/_mock/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+mock_reset() { curl -s -X POST "http://127.0.0.1:$MOCK_PORT/_mock/reset" >/dev/null; }
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+wait_for() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.1
+    done
+}
