@@ -13,6 +13,7 @@
 #include "utils/memutils.h"
 
 #include "aigw.h"
+#include "db_guard.h"
 #include "pool.h"
 
 PG_MODULE_MAGIC;
@@ -128,4 +129,5 @@ _PG_init(void)
 	shmem_request_hook = aigw_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = aigw_shmem_startup;
+	aigw_db_guard_install();
 }

@@ -561,6 +561,30 @@ aigw_pool_call(AigwRequestMsg *request)
 	return outcome;
 }
 
+/*
+ * Ask every worker of a database's pool to stop (they abort what is in
+ * flight, log it, and exit).  The next call in that database starts a new
+ * pool.
+ */
+void
+aigw_pool_stop(Oid dboid)
+{
+	pid_t		pids[AIGW_MAX_WORKERS_PER_POOL];
+	int			n = 0;
+	int			poolno;
+
+	LWLockAcquire(aigw_shared->lock, LW_SHARED);
+	poolno = pool_find_locked(dboid);
+	if (poolno >= 0)
+		for (int i = 0; i < AIGW_MAX_WORKERS_PER_POOL; i++)
+			if (aigw_shared->pools[poolno].workers[i].pid != 0)
+				pids[n++] = aigw_shared->pools[poolno].workers[i].pid;
+	LWLockRelease(aigw_shared->lock);
+
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGTERM);
+}
+
 /* ---------------------------------------------------------------------
  * Worker side
  * ---------------------------------------------------------------------

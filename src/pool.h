@@ -92,6 +92,7 @@ extern dsa_area *aigw_dsa(void);
 
 /* Caller side */
 extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request);
+extern void aigw_pool_stop(Oid dboid);
 
 /* Worker side */
 extern AigwPool *aigw_pool_for_worker(Oid dboid, int index);
