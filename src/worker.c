@@ -213,7 +213,7 @@ drop_abandoned(void)
 		if (pg_atomic_read_u32(&aigw_shared->slots[t->slotno].state) != SLOT_ABANDONED)
 			continue;
 		aigw_transfer_stop(multi, t, ATTEMPT_CANCELLED,
-						   "cancelled: the caller stopped waiting (statement_timeout, pg_cancel_backend or an error)");
+						   "the caller stopped waiting (statement_timeout, pg_cancel_backend or an error)");
 		dlist_delete(&t->node);
 		nactive--;
 		mark_done(t);
@@ -390,7 +390,7 @@ aigw_worker_main(Datum arg)
 
 		if (got_sigterm)
 		{
-			abort_all("aborted: the aigw worker was stopped (server shutdown or pg_terminate_backend)");
+			abort_all("the aigw worker was stopped (server shutdown, DROP DATABASE or pg_terminate_backend)");
 			publish_done();
 			proc_exit(0);
 		}
@@ -411,6 +411,12 @@ aigw_worker_main(Datum arg)
 			timeout = Max(0, Min(timeout, ms));
 		}
 		nevents = WaitEventSetWait(wes, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
+
+		/*
+		 * Absorb procsignal barriers and the like: DROP DATABASE, for one,
+		 * waits until every process has (SIGTERM and SIGINT are ours).
+		 */
+		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < nevents; i++)
 		{
 			if (events[i].events & WL_LATCH_SET)

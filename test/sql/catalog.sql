@@ -52,3 +52,5 @@ SELECT provider, is_set FROM aigw.credential_status WHERE provider = 'deepseek';
 
 -- only the two successful calls above were logged
 SELECT count(*) - :logged_before AS logged_since FROM aigw.requests;
+
+DROP ROLE analyst;

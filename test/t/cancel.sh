@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.bash"
 fresh_db
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/hang', 'openai', 'gpt-4o-mini?hang=1')"
 sql "CREATE TABLE marks (what text, at timestamptz)"
+cancelled_attempts() { sql "SELECT count(*) FROM aigw.requests WHERE requested_model = 'openai/hang' AND status = 'cancelled'"; }
+waiting_pid() { sql "SELECT pid FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND wait_event IS NOT NULL"; }
 
 # 1. statement_timeout: the error comes within 100 ms of the timeout
 mock_reset
@@ -19,8 +21,8 @@ EXCEPTION WHEN query_canceled THEN
 END \$\$;" 2>&1 | sed -n 's/.*late_ms=\(-*[0-9]*\).*/\1/p')
 echo "# statement_timeout fired; the call ended ${late} ms after it"
 [ -n "$late" ] && [ "$late" -lt 100 ]; ok $? "statement_timeout ends a hanging call within 100 ms (took ${late} ms)"
-wait_for 5 test "$(mock_stat aborted_pending)" -ge 1; ok $? "the provider saw the connection closed"
-wait_for 5 test "$(sql "SELECT count(*) FROM aigw.requests WHERE requested_model = 'openai/hang' AND status = 'cancelled'")" = 1
+wait_for 5 'test "$(mock_stat aborted_pending)" -ge 1'; ok $? "the provider saw the connection closed"
+wait_for 5 '[ "$(cancelled_attempts)" = 1 ]'
 ok $? "the attempt is logged as cancelled"
 
 # 2. pg_cancel_backend from another session
@@ -32,16 +34,16 @@ EXCEPTION WHEN query_canceled THEN
     INSERT INTO marks VALUES ('caught', clock_timestamp());
 END \$\$;" &
 bg=$!
-wait_for 5 test -n "$(sql "SELECT pid FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND wait_event IS NOT NULL")"
-pid=$(sql "SELECT pid FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid()")
+wait_for 5 '[ -n "$(waiting_pid)" ]'
+pid=$(waiting_pid)
 sleep 0.3
 sql "INSERT INTO marks VALUES ('signalled', clock_timestamp()); SELECT pg_cancel_backend($pid)" >/dev/null
 wait $bg
 ms=$(sql "SELECT round(extract(epoch FROM (SELECT at FROM marks WHERE what = 'caught') - (SELECT at FROM marks WHERE what = 'signalled')) * 1000)")
 echo "# pg_cancel_backend: the call ended ${ms} ms after the signal"
 [ -n "$ms" ] && [ "$ms" -lt 100 ]; ok $? "pg_cancel_backend ends a hanging call within 100 ms (took ${ms} ms)"
-wait_for 5 test "$(mock_stat aborted_pending)" -ge 1; ok $? "the provider saw that connection closed too"
-wait_for 5 test "$(sql "SELECT count(*) FROM aigw.requests WHERE requested_model = 'openai/hang' AND status = 'cancelled'")" = 2
+wait_for 5 'test "$(mock_stat aborted_pending)" -ge 1'; ok $? "the provider saw that connection closed too"
+wait_for 5 '[ "$(cancelled_attempts)" = 2 ]'
 ok $? "the second attempt is logged as cancelled"
 
 # 3. after all that, the pool serves calls as usual

@@ -32,10 +32,10 @@ fresh_db() {
 mock_stat() { curl -s "http://127.0.0.1:$MOCK_PORT/_mock/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 mock_reset() { curl -s -X POST "http://127.0.0.1:$MOCK_PORT/_mock/reset" >/dev/null; }
 
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+# wait_for SECONDS 'SHELL CONDITION': poll until the condition holds
 wait_for() {
     local deadline=$((SECONDS + $1)); shift
-    until "$@"; do
+    until eval "$1"; do
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.1
     done

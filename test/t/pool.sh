@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Each database has its own pool, started by its first call; an idle pool
+# exits after aigw.pool_idle_timeout and the next call starts it again.
+source "$(dirname "$0")/lib.bash"
+fresh_db
+other=${T_DB}_other
+"$PGBIN/dropdb" --if-exists -f "$other" 2>/dev/null
+"$PGBIN/createdb" "$other" && aigw_use_mock "$other" >/dev/null
+
+workers_of() { sql "SELECT count(*) FROM aigw.pool_status() WHERE database_name = '$1'"; }
+
+is "$(workers_of "$other")" 0 "no pool before the first call"
+sql "SELECT aigw.ask('openai/gpt-4o-mini', 'one')" >/dev/null
+T_DB=$other sql "SELECT aigw.ask('openai/gpt-4o-mini', 'two')" >/dev/null
+is "$(workers_of "$T_DB")" 2 "the first database has aigw.workers (2) workers"
+is "$(workers_of "$other")" 2 "so does the second: a pool per database"
+is "$(T_DB=$other sql "SELECT count(*) FROM aigw.requests")" 1 "each database logs its own calls"
+
+sql "ALTER SYSTEM SET aigw.pool_idle_timeout = 1" && sql "SELECT pg_reload_conf()" >/dev/null
+wait_for 10 'test "$(workers_of "$T_DB")" = 0'; ok $? "an idle pool exits after aigw.pool_idle_timeout"
+is "$(sql "SELECT aigw.ask('openai/gpt-4o-mini', 'wake up')")" "Mock reply to: wake up" "the next call starts it again"
+sql "ALTER SYSTEM RESET aigw.pool_idle_timeout" && sql "SELECT pg_reload_conf()" >/dev/null
+
+"$PGBIN/dropdb" "$other"; ok $? "DROP DATABASE works while the database has a pool"
+finish
