@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
-          libssl-dev build-essential curl nodejs)
+          libssl-dev build-essential curl procps nodejs python3)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
     # node may come from outside Debian (as on the project's machines)
     if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+    if [ "$p" = python3 ] && command -v python3 >/dev/null; then continue; fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
