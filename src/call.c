@@ -296,10 +296,10 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 	if (oc == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_WORKER_FAILURE),
-				 errmsg("the aigw worker serving model \"%s\" exited before answering", model),
-				 errdetail("The worker was terminated or failed; the call may or may not have reached provider \"%s\".",
+				 errmsg("the aigw worker serving model \"%s\" could not deliver an answer", model),
+				 errdetail("The worker exited (terminated or failed), or shared memory for answers ran out; the call may or may not have reached provider \"%s\".",
 						   target.provider),
-				 errhint("See the server log; the next call starts a new worker.")));
+				 errhint("See the server log; the next call starts a new worker if needed. aigw.shared_memory bounds the answers in flight.")));
 	if (oc->status != ATTEMPT_OK || !oc->recorded)
 		raise_outcome_error(&target, oc);
 
