@@ -170,7 +170,8 @@ COMMENT ON FUNCTION aigw.ask(text, text, jsonb) IS
 CREATE FUNCTION aigw.set_credential(provider text, secret text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'aigw_set_credential'
-LANGUAGE C VOLATILE SECURITY DEFINER;
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION aigw.set_credential(text, text) FROM PUBLIC;
 COMMENT ON FUNCTION aigw.set_credential(text, text) IS
     'Store (or, with a NULL secret, remove) the API key of a provider. The key is never shown again.';

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -40,19 +41,6 @@ build_headers(const AigwTarget *target, StringInfo headers)
 	JsonbIteratorToken tok;
 
 	appendStringInfoString(headers, "Content-Type: application/json\nAccept: application/json\n");
-
-	if (strcmp(target->auth_scheme, "bearer") == 0)
-		appendStringInfo(headers, "Authorization: Bearer %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "x-api-key") == 0)
-		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "api-key") == 0)
-		appendStringInfo(headers, "api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "none") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
-						target->auth_scheme, target->provider, target->api_style)));
-
 	it = JsonbIteratorInit(&target->extra_headers->root);
 	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
 	{
@@ -70,6 +58,19 @@ build_headers(const AigwTarget *target, StringInfo headers)
 					 errhint("aigw.providers.extra_headers maps header names to string values.")));
 		append_header(headers, name, aigw_jsonb_cstring(&v), target->provider);
 	}
+
+	/* The key goes last, so the buffer holding it is not reallocated after. */
+	if (strcmp(target->auth_scheme, "bearer") == 0)
+		appendStringInfo(headers, "Authorization: Bearer %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "x-api-key") == 0)
+		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "api-key") == 0)
+		appendStringInfo(headers, "api-key: %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "none") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
+						target->auth_scheme, target->provider, target->api_style)));
 }
 
 static void
@@ -115,6 +116,9 @@ build_request(const char *requested_model, const AigwTarget *target,
 				 errhint("Shorten the messages, or raise aigw.max_request_bytes.")));
 
 	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
+	/* sized once: growing it would leave a copy of the key behind */
+	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
+					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN);
 	put(&msg, RQ_URL, url.data);
 	put(&msg, RQ_HEADERS, headers.data);
 	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
@@ -285,14 +289,28 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 	Jsonb	   *result;
 
 	aigw_require_preload();
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aigw needs a database with UTF8 encoding"),
+				 errdetail("This database's encoding is %s; provider APIs send and receive UTF-8.",
+						   GetDatabaseEncodingName()),
+				 errhint("Create the database with ENCODING 'UTF8'.")));
 	aigw_chat_input_parse(messages, options, &input);
 	aigw_resolve_model(model, &target);
 	rq = build_request(model, &target, &input, 1);
 	if (target.secret)
 		explicit_bzero(target.secret, strlen(target.secret));
 
-	oc = aigw_pool_call(rq);
-	explicit_bzero(rq, rq->total_size);
+	PG_TRY();
+	{
+		oc = aigw_pool_call(rq);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(rq, rq->total_size);
+	}
+	PG_END_TRY();
 	if (oc == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_WORKER_FAILURE),

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -24,15 +25,22 @@
 
 static SPIPlanPtr resolve_plan = NULL;
 
+/*
+ * Runs with the credentials owner's rights, so nothing in it may resolve
+ * through the caller's search_path: tables are qualified and so are the
+ * operators (a caller could otherwise define its own "=" and have it run
+ * with those rights).
+ */
 static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
 "       m.id, m.upstream_model, m.enabled, m.context_window, m.max_output_tokens,"
 "       c.secret"
 "  FROM aigw.providers p"
-"  LEFT JOIN aigw.models m ON m.provider = p.name AND m.id = $2"
-"  LEFT JOIN aigw.credentials c ON c.provider = p.name"
-" WHERE p.name = $1";
+"  LEFT JOIN aigw.models m ON m.provider OPERATOR(pg_catalog.=) p.name"
+"                         AND m.id OPERATOR(pg_catalog.=) $2"
+"  LEFT JOIN aigw.credentials c ON c.provider OPERATOR(pg_catalog.=) p.name"
+" WHERE p.name OPERATOR(pg_catalog.=) $1";
 
 enum
 {
@@ -41,6 +49,33 @@ enum
 	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_CONTEXT_WINDOW,
 	COL_MAX_OUTPUT, COL_SECRET
 };
+
+/*
+ * The pool's workers log in transactions of their own; they cannot see an
+ * extension this transaction created and has not committed.
+ */
+static void
+require_committed_extension(void)
+{
+	Oid			nsp = get_namespace_oid("aigw", false);
+	Oid			relid = get_relname_relid("requests", nsp);
+	HeapTuple	tup;
+	bool		uncommitted;
+
+	if (!OidIsValid(relid))
+		return;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		return;
+	uncommitted = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
+	ReleaseSysCache(tup);
+	if (uncommitted)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("aigw was installed in this transaction"),
+				 errdetail("Calls are logged by aigw's worker pool, which cannot see the extension until this transaction commits."),
+				 errhint("COMMIT after CREATE EXTENSION aigw, then call.")));
+}
 
 static Oid
 credentials_owner(void)
@@ -110,10 +145,12 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 				 errmsg("model \"%s\" is not of the form provider/model", model),
 				 errhint("Write e.g. 'openai/gpt-4o-mini'; SELECT id FROM aigw.models lists the catalogue.")));
 	provider = pnstrdup(model, slash - model);
+	require_committed_extension();
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(credentials_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));

@@ -12,7 +12,11 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -23,16 +27,29 @@
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
+/*
+ * Only for a command that can succeed: one run outside a transaction block
+ * by the database's owner (or a superuser).  Anyone else's failed DROP
+ * DATABASE must not abort another role's calls in flight.
+ */
 static void
 stop_pool_of(const char *dbname)
 {
 	Oid			dboid;
 
-	if (dbname == NULL)
+	if (dbname == NULL || IsTransactionBlock())
 		return;
 	dboid = get_database_oid(dbname, true);
-	if (OidIsValid(dboid))
-		aigw_pool_stop(dboid);
+	if (!OidIsValid(dboid))
+		return;
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(DatabaseRelationId, dboid, GetUserId()))
+		return;
+#else
+	if (!pg_database_ownercheck(dboid, GetUserId()))
+		return;
+#endif
+	aigw_pool_stop(dboid);
 }
 
 static const char *

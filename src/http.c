@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -162,8 +163,20 @@ add_headers(AigwTransfer *t)
 	return t->headers != NULL;
 }
 
+static bool start_easy(CURLM *multi, AigwTransfer *t);
+
 bool
 aigw_transfer_start(CURLM *multi, AigwTransfer *t)
+{
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	bool		started = start_easy(multi, t);
+
+	MemoryContextSwitchTo(old);
+	return started;
+}
+
+static bool
+start_easy(CURLM *multi, AigwTransfer *t)
 {
 	AigwRequestMsg *rq = t->request;
 	CURL	   *easy;
@@ -255,7 +268,7 @@ record_timing(AigwTransfer *t)
 static char *
 body_excerpt(const AigwBuffer *body)
 {
-	size_t		n = Min(body->len, (size_t) 200);
+	size_t		n = pg_encoding_mbcliplen(PG_UTF8, body->data, body->len, 200);
 	StringInfoData s;
 	bool		space = false;
 
@@ -288,6 +301,16 @@ classify_http(AigwTransfer *t)
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
 	a->http_status = (int) code;
+
+	/* Provider APIs speak UTF-8, and so do the databases aigw runs in. */
+	if (!pg_verify_mbstr(PG_UTF8, body, t->body.len, true))
+	{
+		if (code >= 200 && code < 300)
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid UTF-8 (HTTP %ld)", code);
+		else
+			aigw_attempt_fail(a, ATTEMPT_HTTP_ERROR, "HTTP %ld with a body that is not valid UTF-8", code);
+		return;
+	}
 
 	if (code >= 200 && code < 300)
 	{
@@ -401,7 +424,11 @@ aigw_transfer_destroy(AigwTransfer *t)
 	if (t->easy)
 		curl_easy_cleanup(t->easy);
 	if (t->headers)
+	{
+		for (struct curl_slist *h = t->headers; h != NULL; h = h->next)
+			explicit_bzero(h->data, strlen(h->data));
 		curl_slist_free_all(t->headers);
+	}
 	/* The URL and headers may carry the credential. */
 	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_HEADERS), t->request->len[RQ_HEADERS]);
 	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_URL), t->request->len[RQ_URL]);

@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "message.h"
+#include "utils/dsa.h"
 
 static const char *const attempt_status_names[] = {
 	[ATTEMPT_OK] = "ok",
@@ -46,4 +47,18 @@ aigw_msg_put(StringInfo buf, Size data_start, Size off_pos, Size len_pos,
 	appendStringInfoChar(buf, '\0');
 	memcpy(buf->data + off_pos, &off, sizeof(uint32));
 	memcpy(buf->data + len_pos, &len, sizeof(uint32));
+}
+
+/*
+ * The URL and the headers may carry a provider key; the chunk goes back to
+ * an allocator that hands it to the next request, so wipe them first.
+ */
+void
+aigw_request_free(dsa_area *area, dsa_pointer dp)
+{
+	AigwRequestMsg *rq = dsa_get_address(area, dp);
+
+	explicit_bzero(AIGW_MSG_FIELD(rq, RQ_URL), rq->len[RQ_URL]);
+	explicit_bzero(AIGW_MSG_FIELD(rq, RQ_HEADERS), rq->len[RQ_HEADERS]);
+	dsa_free(area, dp);
 }

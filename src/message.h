@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 #include "lib/stringinfo.h"
+#include "utils/dsa.h"
 #include "utils/timestamp.h"
 
 typedef enum AigwRequestField
@@ -92,6 +93,9 @@ extern void aigw_msg_put(StringInfo buf, Size data_start, Size off_pos,
 				 offsetof(type, off) + sizeof(uint32) * (field), \
 				 offsetof(type, len) + sizeof(uint32) * (field), \
 				 (value), (value_len))
+
+/* Free a request in the DSA area, wiping the fields that carry the key. */
+extern void aigw_request_free(dsa_area *area, dsa_pointer dp);
 
 #define AIGW_MSG_FIELD(msg, f) ((msg)->data + (msg)->off[f])
 #define AIGW_MSG_HAS(msg, f) ((msg)->len[f] > 0)

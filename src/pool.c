@@ -29,6 +29,9 @@
 /* How often a waiting caller checks that its pool still has workers. */
 #define AIGW_HEALTH_CHECK_MS	1000
 
+/* A registered worker that has not attached by then is presumed dead. */
+#define AIGW_ATTACH_DEADLINE_MS	10000
+
 AigwShared *aigw_shared = NULL;
 static dsa_area *aigw_area = NULL;
 
@@ -296,6 +299,11 @@ pool_start_workers(Oid dboid, int poolno, const int *indexes, int n)
 	int			failed = 0;
 	int			live;
 
+	/*
+	 * Startup takes milliseconds; a cancel arriving meanwhile must not
+	 * leave workers marked registered that nobody will ever start.
+	 */
+	HOLD_INTERRUPTS();
 	for (int i = 0; i < n; i++)
 	{
 		if (worker_start(dboid, indexes[i]))
@@ -307,6 +315,7 @@ pool_start_workers(Oid dboid, int poolno, const int *indexes, int n)
 			aigw_shared->pools[poolno].workers[indexes[i]].registered = false;
 		LWLockRelease(aigw_shared->lock);
 	}
+	RESUME_INTERRUPTS();
 	if (failed == 0)
 		return;
 
@@ -337,12 +346,26 @@ pool_claim_missing_locked(AigwPool *pool, int *indexes)
 	int			n = 0;
 	int			want = Min(aigw_workers, AIGW_MAX_WORKERS_PER_POOL);
 
+	TimestampTz now = GetCurrentTimestamp();
+
 	for (int i = 0; i < want; i++)
-		if (!pool->workers[i].registered)
+	{
+		AigwWorkerInfo *w = &pool->workers[i];
+
+		/*
+		 * A worker that was registered but never attached (its process
+		 * failed before reaching aigw's code) is given up after a while.
+		 */
+		if (w->registered && w->pid == 0 &&
+			TimestampDifferenceExceeds(w->registered_at, now, AIGW_ATTACH_DEADLINE_MS))
+			w->registered = false;
+		if (!w->registered)
 		{
-			pool->workers[i].registered = true;
+			w->registered = true;
+			w->registered_at = now;
 			indexes[n++] = i;
 		}
+	}
 	return n;
 }
 
@@ -377,8 +400,6 @@ pool_submit(int slotno)
 	poolno = pool_find_or_create_locked(MyDatabaseId);
 	if (poolno < 0)
 	{
-		dsa_free(aigw_dsa(), slot->request);
-		slot_free_locked(slotno);
 		LWLockRelease(aigw_shared->lock);
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -416,6 +437,7 @@ slot_abandon(int slotno)
 {
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
 	uint32		expected;
+	PGPROC	   *worker_proc = NULL;
 
 	LWLockAcquire(aigw_shared->lock, LW_EXCLUSIVE);
 	if (pg_atomic_read_u32(&slot->state) == SLOT_QUEUED)
@@ -423,22 +445,27 @@ slot_abandon(int slotno)
 		AigwPool   *pool = &aigw_shared->pools[slot->pool];
 
 		queue_remove_locked(pool, slotno);
-		dsa_free(aigw_dsa(), slot->request);
+		aigw_request_free(aigw_dsa(), slot->request);
 		slot_free_locked(slotno);
+		pool_maybe_release_locked(pool);
 		LWLockRelease(aigw_shared->lock);
 		ConditionVariableSignal(&aigw_shared->slot_freed);
 		return;
 	}
+
+	/*
+	 * RUNNING: the worker owns it and may free it the moment it sees
+	 * ABANDONED, so whom to wake is read before the swap.
+	 */
+	if (slot->pool >= 0 && slot->worker >= 0)
+		worker_proc = aigw_shared->pools[slot->pool].workers[slot->worker].proc;
 	LWLockRelease(aigw_shared->lock);
 
 	expected = SLOT_RUNNING;
 	if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_ABANDONED))
 	{
-		AigwPool   *pool = &aigw_shared->pools[slot->pool];
-		PGPROC	   *proc = pool->workers[slot->worker].proc;
-
-		if (proc != NULL)
-			SetLatch(&proc->procLatch);
+		if (worker_proc != NULL)
+			SetLatch(&worker_proc->procLatch);
 		return;
 	}
 
@@ -484,9 +511,53 @@ slot_worker_alive(int slotno)
 }
 
 /*
+ * The slot this backend is using, and how far it got.  Kept outside the
+ * call so that the exit callback can give it back when the backend ends
+ * with FATAL (pg_terminate_backend, a lost client, postmaster death),
+ * which PG_CATCH does not see.
+ */
+typedef enum CallerHold
+{
+	HOLD_NONE,
+	HOLD_TAKEN,					/* off the free list, not queued yet */
+	HOLD_SUBMITTED				/* queued or running: abandon to give back */
+} CallerHold;
+
+static int	held_slot = -1;
+static CallerHold held = HOLD_NONE;
+static bool exit_callback_registered = false;
+
+static void
+release_held_slot(void)
+{
+	int			slotno = held_slot;
+	CallerHold	how = held;
+
+	held = HOLD_NONE;
+	held_slot = -1;
+	if (how == HOLD_TAKEN)
+	{
+		AigwSlot   *slot = &aigw_shared->slots[slotno];
+
+		if (DsaPointerIsValid(slot->request))
+			aigw_request_free(aigw_dsa(), slot->request);
+		slot_free(slotno);
+	}
+	else if (how == HOLD_SUBMITTED)
+		slot_abandon(slotno);
+}
+
+static void
+caller_exit_callback(int code, Datum arg)
+{
+	if (held != HOLD_NONE)
+		release_held_slot();
+}
+
+/*
  * Hand a request to this database's pool and wait for its outcome.
  * Returns the outcome copied into the current memory context, or NULL if
- * the worker exited without producing one.
+ * the worker could not deliver one.
  */
 AigwOutcomeMsg *
 aigw_pool_call(AigwRequestMsg *request)
@@ -497,30 +568,38 @@ aigw_pool_call(AigwRequestMsg *request)
 	dsa_pointer dp;
 	AigwOutcomeMsg *outcome = NULL;
 
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(caller_exit_callback, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	Assert(held == HOLD_NONE);
+
 	slotno = slot_acquire();
 	slot = &aigw_shared->slots[slotno];
-
-	dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
-	if (!DsaPointerIsValid(dp))
-	{
-		slot_free(slotno);
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("aigw shared memory for requests is exhausted"),
-				 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
-						   request->total_size, aigw_shared_memory_mb),
-				 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
-	}
-	memcpy(dsa_get_address(area, dp), request, request->total_size);
-	slot->request = dp;
-	slot->outcome = InvalidDsaPointer;
-	slot->caller = MyProc;
-	slot->worker = -1;
-	slot->worker_pid = 0;
+	slot->request = InvalidDsaPointer;
+	held_slot = slotno;
+	held = HOLD_TAKEN;
 
 	PG_TRY();
 	{
+		dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
+		if (!DsaPointerIsValid(dp))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("aigw shared memory for requests is exhausted"),
+					 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
+							   request->total_size, aigw_shared_memory_mb),
+					 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
+		memcpy(dsa_get_address(area, dp), request, request->total_size);
+		slot->request = dp;
+		slot->outcome = InvalidDsaPointer;
+		slot->caller = MyProc;
+		slot->worker = -1;
+		slot->worker_pid = 0;
+
 		pool_submit(slotno);
+		held = HOLD_SUBMITTED;
 		for (;;)
 		{
 			int			rc;
@@ -541,13 +620,14 @@ aigw_pool_call(AigwRequestMsg *request)
 	}
 	PG_CATCH();
 	{
-		/* pool_submit frees the slot itself when no pool can be had */
-		if (pg_atomic_read_u32(&slot->state) != SLOT_FREE)
-			slot_abandon(slotno);
+		release_held_slot();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
+	/* DONE: the slot and its outcome are ours alone now */
+	held = HOLD_NONE;
+	held_slot = -1;
 	pg_read_barrier();
 	if (DsaPointerIsValid(slot->outcome))
 	{
@@ -650,7 +730,7 @@ aigw_slot_release_abandoned(int slotno)
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
 
 	if (DsaPointerIsValid(slot->request))
-		dsa_free(aigw_dsa(), slot->request);
+		aigw_request_free(aigw_dsa(), slot->request);
 	if (DsaPointerIsValid(slot->outcome))
 		dsa_free(aigw_dsa(), slot->outcome);
 	slot_free(slotno);
@@ -714,7 +794,7 @@ aigw_worker_detach(AigwPool *pool, int index, bool unregister)
 		if (state == SLOT_ABANDONED)
 		{
 			if (DsaPointerIsValid(slot->request))
-				dsa_free(aigw_dsa(), slot->request);
+				aigw_request_free(aigw_dsa(), slot->request);
 			slot_free_locked(i);
 			freed = true;
 		}

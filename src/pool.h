@@ -52,6 +52,7 @@ typedef struct AigwSlot
 typedef struct AigwWorkerInfo
 {
 	bool		registered;		/* a bgworker exists or is starting */
+	TimestampTz registered_at;
 	pid_t		pid;			/* 0 until it attached */
 	PGPROC	   *proc;
 	int			inflight;		/* written by the worker only */

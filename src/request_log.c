@@ -33,7 +33,7 @@ static const char *const insert_sql =
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
 "  request_bytes, response_bytes, upstream_id, tags, error)"
 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-"  $16, $17, $18, $19::jsonb, $20)"
+"  $16, $17, $18, $19::pg_catalog.jsonb, $20)"
 " RETURNING id";
 
 static const Oid insert_types[NPARAMS] = {

@@ -95,13 +95,48 @@ credential_error(int sqlstate, const char *msg, const char *hint)
 			 errhidecontext(true)));
 }
 
+static void
+store_credential(const char *provider, text *secret)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	int			rc;
+
+	SPI_connect();
+	args[0] = CStringGetTextDatum(provider);
+	rc = SPI_execute_with_args("SELECT 1 FROM aigw.providers WHERE name OPERATOR(pg_catalog.=) $1",
+							   1, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "provider lookup failed");
+	if (SPI_processed == 0)
+		credential_error(ERRCODE_UNDEFINED_OBJECT,
+						 psprintf("unknown provider \"%s\"", provider),
+						 "SELECT name FROM aigw.providers lists the providers.");
+
+	if (secret == NULL)
+		rc = SPI_execute_with_args("DELETE FROM aigw.credentials WHERE provider OPERATOR(pg_catalog.=) $1",
+								   1, types, args, NULL, false, 0);
+	else
+	{
+		args[1] = PointerGetDatum(secret);
+		args[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+		rc = SPI_execute_with_args("INSERT INTO aigw.credentials AS c (provider, secret, updated_by)"
+								   " VALUES ($1, $2, $3)"
+								   " ON CONFLICT (provider) DO UPDATE"
+								   " SET secret = excluded.secret, updated_at = pg_catalog.now(),"
+								   "     updated_by = excluded.updated_by",
+								   3, types, args, NULL, false, 0);
+	}
+	if (rc < 0)
+		elog(ERROR, "could not store the credential");
+	SPI_finish();
+}
+
 Datum
 aigw_set_credential(PG_FUNCTION_ARGS)
 {
 	char	   *provider;
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[3];
-	int			rc;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	if (PG_ARGISNULL(0))
 		credential_error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "provider must not be NULL", NULL);
@@ -125,33 +160,27 @@ aigw_set_credential(PG_FUNCTION_ARGS)
 								 "API keys have none; check for a trailing newline or space.");
 	}
 
-	SPI_connect();
-	args[0] = CStringGetTextDatum(provider);
-	rc = SPI_execute_with_args("SELECT 1 FROM aigw.providers WHERE name = $1",
-							   1, types, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "provider lookup failed");
-	if (SPI_processed == 0)
-		credential_error(ERRCODE_UNDEFINED_OBJECT,
-						 psprintf("unknown provider \"%s\"", provider),
-						 "SELECT name FROM aigw.providers lists the providers.");
-
-	if (PG_ARGISNULL(1))
-		rc = SPI_execute_with_args("DELETE FROM aigw.credentials WHERE provider = $1",
-								   1, types, args, NULL, false, 0);
-	else
+	/*
+	 * Any error from here on (a lock timeout, a concurrent DROP of the
+	 * provider) would otherwise print the calling statement, key included,
+	 * in the server log.
+	 */
+	PG_TRY();
 	{
-		args[1] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
-		args[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
-		rc = SPI_execute_with_args("INSERT INTO aigw.credentials AS c (provider, secret, updated_by)"
-								   " VALUES ($1, $2, $3)"
-								   " ON CONFLICT (provider) DO UPDATE"
-								   " SET secret = excluded.secret, updated_at = now(), updated_by = excluded.updated_by",
-								   3, types, args, NULL, false, 0);
+		store_credential(provider, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	}
-	if (rc < 0)
-		elog(ERROR, "could not store the credential");
-	SPI_finish();
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }
 

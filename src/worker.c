@@ -187,7 +187,7 @@ take_new_requests(void)
 
 		t = aigw_transfer_create(slots[i], dsa_get_address(area, slot->request),
 								 transfers_cxt);
-		dsa_free(area, slot->request);
+		aigw_request_free(area, slot->request);
 		slot->request = InvalidDsaPointer;
 		if (aigw_transfer_start(multi, t))
 		{
@@ -338,13 +338,24 @@ aigw_worker_main(Datum arg)
 	pqsignal(SIGINT, SIG_IGN);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	pgstat_report_appname("aigw worker");
-
+	/*
+	 * Join the pool before connecting: if connecting fails (the database
+	 * was just dropped, say), the exit callback still takes this worker
+	 * out of the pool, so callers don't wait for a worker that never came.
+	 */
 	my_pool = aigw_pool_for_worker(dboid, my_index);
 	if (my_pool == NULL)
 		proc_exit(0);
 	before_shmem_exit(on_exit_detach, (Datum) 0);
+
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("aigw worker");
+
+	/*
+	 * The worker runs as a superuser: resolve nothing through a search_path
+	 * that a database owner could have pointed at functions of their own.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
 	if (!extension_installed())
 	{

@@ -46,6 +46,20 @@ wait_for 5 'test "$(mock_stat aborted_pending)" -ge 1'; ok $? "the provider saw 
 wait_for 5 '[ "$(cancelled_attempts)" = 2 ]'
 ok $? "the second attempt is logged as cancelled"
 
-# 3. after all that, the pool serves calls as usual
+# 3. pg_terminate_backend on the caller: the backend exits (FATAL), and its
+# exit callback still gives the call back, so the worker aborts it too.
+mock_reset
+sql "SELECT aigw.ask('openai/hang', 'cancel me by terminating')" >/dev/null 2>&1 &
+bg=$!
+wait_for 5 '[ -n "$(waiting_pid)" ]'
+pid=$(waiting_pid)
+sleep 0.3
+sql "SELECT pg_terminate_backend($pid)" >/dev/null
+wait $bg
+wait_for 5 'test "$(mock_stat aborted_pending)" -ge 1'; ok $? "a terminated caller's transfer is aborted as well"
+wait_for 5 '[ "$(cancelled_attempts)" = 3 ]'
+ok $? "... and logged as cancelled"
+
+# 4. after all that, the pool serves calls as usual
 is "$(sql "SELECT aigw.ask('openai/gpt-4o-mini', 'still there?')")" "Mock reply to: still there?" "the next call works"
 finish

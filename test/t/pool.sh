@@ -22,4 +22,11 @@ is "$(sql "SELECT aigw.ask('openai/gpt-4o-mini', 'wake up')")" "Mock reply to: w
 sql "ALTER SYSTEM RESET aigw.pool_idle_timeout" && sql "SELECT pg_reload_conf()" >/dev/null
 
 "$PGBIN/dropdb" "$other"; ok $? "DROP DATABASE works while the database has a pool"
+
+# A call in the transaction that created the extension is refused up front:
+# the pool logs in its own transactions and could not see the new tables.
+"$PGBIN/createdb" "$other"
+out=$(T_DB=$other sql "BEGIN; CREATE EXTENSION aigw; SELECT aigw.ask('openai/gpt-4o-mini', 'too early'); COMMIT;" 2>&1)
+echo "$out" | grep -q "aigw was installed in this transaction"; ok $? "a call in the transaction that created aigw fails clearly"
+"$PGBIN/dropdb" "$other"
 finish
