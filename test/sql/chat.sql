@@ -67,5 +67,10 @@ SELECT r->'usage'->'prompt_tokens_details'->'cached_tokens' AS cached_tokens
   FROM aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "the same long prompt"}]',
                  '{"metadata": {"mock": "cached=5"}}') r;
 
+-- Large answers travel through shared memory like small ones (5 MB here;
+-- the limit is aigw.max_response_bytes).
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/verbose', 'openai', 'gpt-4o-mini?huge_bytes=5000000');
+SELECT length(aigw.ask('openai/verbose', 'tell me everything')) AS answer_length;
+
 -- NULL in, NULL out, nothing sent.
 SELECT aigw.chat('openai/gpt-4o-mini', NULL) IS NULL AS is_null;

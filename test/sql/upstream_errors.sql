@@ -42,8 +42,14 @@ SELECT aigw.ask('openai/huge', 'hi');
 SET aigw.max_response_bytes = 1024;
 SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
 RESET aigw.max_response_bytes;
--- the whole call has a time limit
+-- the whole call has a time limit: per call, per provider, or by setting
 SELECT aigw.ask('openai/slow', 'hi', '{"timeout_ms": 300}');
+SET aigw.request_timeout_ms = 200;
+SELECT aigw.ask('openai/slow', 'hi');
+RESET aigw.request_timeout_ms;
+UPDATE aigw.providers SET request_timeout_ms = 250 WHERE name = 'openai';
+SELECT aigw.ask('openai/slow', 'hi');
+UPDATE aigw.providers SET request_timeout_ms = NULL WHERE name = 'openai';
 
 -- a wrong key: the provider's 401 (a second provider, re-pointed at the mock)
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'mistral';
