@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -289,6 +290,12 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 	Jsonb	   *result;
 
 	aigw_require_preload();
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("aigw cannot call providers on a standby"),
+				 errdetail("Every call is logged in aigw.requests before it returns, which needs a writable server."),
+				 errhint("Call aigw on the primary.")));
 	if (GetDatabaseEncoding() != PG_UTF8)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

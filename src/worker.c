@@ -357,6 +357,13 @@ aigw_worker_main(Datum arg)
 	 */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
+	/*
+	 * The log must be durable before a caller sees its answer (DESIGN.md,
+	 * invariant 2), whatever the database's defaults say.
+	 */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
 	if (!extension_installed())
 	{
 		ereport(LOG, (errmsg("aigw worker exiting: extension aigw is not installed in this database")));

@@ -16,6 +16,15 @@ is "$(workers_of "$T_DB")" 2 "the first database has aigw.workers (2) workers"
 is "$(workers_of "$other")" 2 "so does the second: a pool per database"
 is "$(T_DB=$other sql "SELECT count(*) FROM aigw.requests")" 1 "each database logs its own calls"
 
+# The pool logs durably whatever the database's defaults say.
+sql "ALTER DATABASE $other SET default_transaction_read_only = on"
+sql "ALTER DATABASE $other SET synchronous_commit = off"
+"$PGBIN/psql" -X -q -d "$other" -c "SELECT pg_terminate_backend(pid) FROM aigw.pool_status() WHERE database_name = '$other'" >/dev/null
+wait_for 10 '[ "$(workers_of "$other")" = 0 ]'
+is "$(T_DB=$other sql "SET default_transaction_read_only = off; SELECT aigw.ask('openai/gpt-4o-mini', 'read-only by default')")" \
+   "Mock reply to: read-only by default" "a database that is read-only by default still gets its calls logged"
+is "$(T_DB=$other sql "SELECT count(*) FROM aigw.requests")" 2 "... as the log shows"
+
 sql "ALTER SYSTEM SET aigw.pool_idle_timeout = 1" && sql "SELECT pg_reload_conf()" >/dev/null
 wait_for 10 'test "$(workers_of "$T_DB")" = 0'; ok $? "an idle pool exits after aigw.pool_idle_timeout"
 is "$(sql "SELECT aigw.ask('openai/gpt-4o-mini', 'wake up')")" "Mock reply to: wake up" "the next call starts it again"
