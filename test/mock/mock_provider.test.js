@@ -244,3 +244,10 @@ test('embeddings, models and unknown paths', async () => {
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.type, 'invalid_request_error');
 });
+
+test('echo=1 answers with the request body it received, without messages', async () => {
+  const res = await chat(hello({ temperature: 0.3, seed: 7, metadata: { mock: 'echo=1' } }));
+  assert.equal(res.status, 200);
+  const sent = JSON.parse((await res.json()).choices[0].message.content);
+  assert.deepEqual(sent, { model: 'gpt-4o-mini', temperature: 0.3, seed: 7, metadata: { mock: 'echo=1' } });
+});
