@@ -36,20 +36,15 @@ append_header(StringInfo headers, const char *name, const char *value, const cha
 static void
 build_headers(const AigwTarget *target, StringInfo headers)
 {
-	JsonbIterator *it;
+	JsonbIterator *it = JsonbIteratorInit(&target->extra_headers->root);
 	JsonbValue	k;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
 
 	appendStringInfoString(headers, "Content-Type: application/json\nAccept: application/json\n");
-	it = JsonbIteratorInit(&target->extra_headers->root);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	while (aigw_jsonb_next_member(&it, &k, &v))
 	{
 		char	   *name;
 
-		if (tok != WJB_KEY)
-			continue;
-		JsonbIteratorNext(&it, &v, true);
 		name = pnstrdup(k.val.string.val, k.val.string.len);
 		if (v.type != jbvString)
 			ereport(ERROR,

@@ -34,7 +34,7 @@ static SPIPlanPtr resolve_plan = NULL;
 static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
-"       m.id, m.upstream_model, m.enabled, m.context_window, m.max_output_tokens,"
+"       m.id, m.upstream_model, m.enabled,"
 "       c.secret"
 "  FROM aigw.providers p"
 "  LEFT JOIN aigw.models m ON m.provider OPERATOR(pg_catalog.=) p.name"
@@ -46,9 +46,17 @@ enum
 {
 	COL_PROVIDER = 1, COL_API_STYLE, COL_BASE_URL, COL_AUTH_SCHEME, COL_PROVIDER_ENABLED,
 	COL_REQUEST_TIMEOUT, COL_CONNECT_TIMEOUT, COL_EXTRA_HEADERS,
-	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_CONTEXT_WINDOW,
-	COL_MAX_OUTPUT, COL_SECRET
+	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_SECRET
 };
+
+/* The pg_class row of one of aigw's tables (release it), or NULL. */
+static HeapTuple
+aigw_table_tuple(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, get_namespace_oid("aigw", false));
+
+	return OidIsValid(relid) ? SearchSysCache1(RELOID, ObjectIdGetDatum(relid)) : NULL;
+}
 
 /*
  * The pool's workers log in transactions of their own; they cannot see an
@@ -57,14 +65,9 @@ enum
 static void
 require_committed_extension(void)
 {
-	Oid			nsp = get_namespace_oid("aigw", false);
-	Oid			relid = get_relname_relid("requests", nsp);
-	HeapTuple	tup;
+	HeapTuple	tup = aigw_table_tuple("requests");
 	bool		uncommitted;
 
-	if (!OidIsValid(relid))
-		return;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
 		return;
 	uncommitted = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data));
@@ -80,19 +83,14 @@ require_committed_extension(void)
 static Oid
 credentials_owner(void)
 {
-	Oid			nsp = get_namespace_oid("aigw", false);
-	Oid			relid = get_relname_relid("credentials", nsp);
-	HeapTuple	tup;
+	HeapTuple	tup = aigw_table_tuple("credentials");
 	Oid			owner;
 
-	if (!OidIsValid(relid))
+	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table aigw.credentials is missing"),
 				 errhint("Reinstall the extension: DROP EXTENSION aigw; CREATE EXTENSION aigw.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
@@ -212,8 +210,6 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 	out->secret = col_text(tup, desc, COL_SECRET);
 	out->request_timeout_ms = col_int(tup, desc, COL_REQUEST_TIMEOUT);
 	out->connect_timeout_ms = col_int(tup, desc, COL_CONNECT_TIMEOUT);
-	out->context_window = col_int(tup, desc, COL_CONTEXT_WINDOW);
-	out->max_output_tokens = col_int(tup, desc, COL_MAX_OUTPUT);
 	out->extra_headers = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, COL_EXTRA_HEADERS, &isnull));
 	SPI_finish();
 

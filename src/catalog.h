@@ -20,8 +20,6 @@ typedef struct AigwTarget
 	Jsonb	   *extra_headers;
 	int			request_timeout_ms; /* 0: use aigw.request_timeout_ms */
 	int			connect_timeout_ms; /* 0: use aigw.connect_timeout_ms */
-	int			context_window; /* 0: unknown */
-	int			max_output_tokens;	/* 0: unknown */
 } AigwTarget;
 
 /*

@@ -253,7 +253,6 @@ parse_options(Jsonb *options, AigwChatInput *out)
 	JsonbIterator *it;
 	JsonbValue	k;
 	JsonbValue	v;
-	JsonbIteratorToken tok;
 
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
 		ereport(ERROR,
@@ -262,14 +261,11 @@ parse_options(Jsonb *options, AigwChatInput *out)
 				 errhint("Pass '{}' for no options, or e.g. '{\"temperature\": 0}'.")));
 
 	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	while (aigw_jsonb_next_member(&it, &k, &v))
 	{
 		const OptionSpec *spec;
 		char	   *key;
 
-		if (tok != WJB_KEY)
-			continue;
-		tok = JsonbIteratorNext(&it, &v, true);
 		key = pnstrdup(k.val.string.val, k.val.string.len);
 		spec = option_spec(k.val.string.val, k.val.string.len);
 		if (spec == NULL)
@@ -289,8 +285,6 @@ parse_options(Jsonb *options, AigwChatInput *out)
 		}
 		else if (strcmp(key, "tags") == 0)
 			out->tags = JsonbToCString(NULL, v.val.binary.data, -1);
-		else if (strcmp(key, "max_tokens") == 0 || strcmp(key, "max_completion_tokens") == 0)
-			aigw_jsonb_int64(&v, &out->max_output_tokens);
 		else if (strcmp(key, "extra_body") == 0)
 		{
 			static const char *const reserved[] = {"model", "messages", "stream"};
@@ -474,7 +468,6 @@ aigw_chat_input_parse(Jsonb *messages, Jsonb *options, AigwChatInput *out)
 	out->messages = messages;
 	out->options = options;
 	out->tags = "{}";
-	out->max_output_tokens = -1;
 
 	check_messages(messages);
 	parse_options(options, out);

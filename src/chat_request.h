@@ -15,7 +15,6 @@ typedef struct AigwChatInput
 	Jsonb	   *options;		/* as given; see aigw_option_is_upstream */
 	int			timeout_ms;		/* 0: provider or GUC default */
 	char	   *tags;			/* jsonb object as text, "{}" by default */
-	int64		max_output_tokens;	/* max_tokens / max_completion_tokens, or -1 */
 } AigwChatInput;
 
 /* Raises a clear error for anything a provider would reject or we can't send. */

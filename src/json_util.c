@@ -131,6 +131,44 @@ aigw_jsonb_type_name(JsonbValue *v)
 	}
 }
 
+bool
+aigw_jsonb_next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
+{
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(it, key, true)) != WJB_DONE)
+		if (tok == WJB_KEY)
+		{
+			JsonbIteratorNext(it, value, true);
+			return true;
+		}
+	return false;
+}
+
+bool
+aigw_jsonb_string_is(const JsonbValue *v, const char *s)
+{
+	return v->type == jbvString && v->val.string.len == strlen(s) &&
+		memcmp(v->val.string.val, s, v->val.string.len) == 0;
+}
+
+void
+aigw_push_members(JsonbParseState **ps, JsonbContainer *object,
+				  bool (*keep) (const JsonbValue *key))
+{
+	JsonbIterator *it = JsonbIteratorInit(object);
+	JsonbValue	k;
+	JsonbValue	v;
+
+	while (aigw_jsonb_next_member(&it, &k, &v))
+	{
+		if (keep != NULL && !keep(&k))
+			continue;
+		pushJsonbValue(ps, WJB_KEY, &k);
+		pushJsonbValue(ps, WJB_VALUE, &v);
+	}
+}
+
 void
 aigw_push_key(JsonbParseState **ps, const char *key)
 {

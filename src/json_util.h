@@ -22,6 +22,14 @@ extern bool aigw_jsonb_number(JsonbValue *v, double *out);
 extern char *aigw_jsonb_cstring(JsonbValue *v);	/* NULL unless a string */
 extern const char *aigw_jsonb_type_name(JsonbValue *v);
 
+/*
+ * Walk an object's members: it = JsonbIteratorInit(container), then
+ * while (aigw_jsonb_next_member(&it, &key, &value)).  Values are not
+ * descended into (containers come back as jbvBinary).
+ */
+extern bool aigw_jsonb_next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value);
+extern bool aigw_jsonb_string_is(const JsonbValue *v, const char *s);
+
 /* Building */
 extern void aigw_push_key(JsonbParseState **ps, const char *key);
 extern void aigw_push_string(JsonbParseState **ps, const char *key, const char *value);
@@ -29,5 +37,9 @@ extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
 extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);
+
+/* Push the members of an object for which keep(key) is true (all if NULL). */
+extern void aigw_push_members(JsonbParseState **ps, JsonbContainer *object,
+							  bool (*keep) (const JsonbValue *key));
 
 #endif							/* AIGW_JSON_UTIL_H */

@@ -47,28 +47,21 @@ push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
+/* usage and aigw are rebuilt by aigw; everything else passes through. */
+static bool
+is_passed_through(const JsonbValue *key)
+{
+	return !aigw_jsonb_string_is(key, "usage") && !aigw_jsonb_string_is(key, "aigw");
+}
+
 static Jsonb *
 compose_result(const AigwRequestMsg *rq, const AigwAttempt *a)
 {
 	JsonbParseState *ps = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&a->result->root);
-	JsonbValue	k;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
 	JsonbValue *root;
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-	{
-		if (tok != WJB_KEY)
-			continue;
-		JsonbIteratorNext(&it, &v, true);
-		if ((k.val.string.len == 5 && strncmp(k.val.string.val, "usage", 5) == 0) ||
-			(k.val.string.len == 4 && strncmp(k.val.string.val, "aigw", 4) == 0))
-			continue;
-		pushJsonbValue(&ps, WJB_KEY, &k);
-		pushJsonbValue(&ps, WJB_VALUE, &v);
-	}
+	aigw_push_members(&ps, &a->result->root, is_passed_through);
 	push_usage(&ps, a);
 	push_aigw(&ps, rq, a);
 	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);

@@ -131,6 +131,15 @@ mark_done(AigwTransfer *t)
 	done[ndone++] = t;
 }
 
+/* An active transfer has ended, one way or another. */
+static void
+retire(AigwTransfer *t)
+{
+	dlist_delete(&t->node);
+	nactive--;
+	mark_done(t);
+}
+
 static void
 drive_sockets(void)
 {
@@ -214,9 +223,7 @@ drop_abandoned(void)
 			continue;
 		aigw_transfer_stop(multi, t, ATTEMPT_CANCELLED,
 						   "the caller stopped waiting (statement_timeout, pg_cancel_backend or an error)");
-		dlist_delete(&t->node);
-		nactive--;
-		mark_done(t);
+		retire(t);
 	}
 }
 
@@ -235,9 +242,7 @@ collect_finished(void)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
 		aigw_transfer_finish(multi, t, result);
-		dlist_delete(&t->node);
-		nactive--;
-		mark_done(t);
+		retire(t);
 	}
 }
 
@@ -251,9 +256,7 @@ abort_all(const char *reason)
 		AigwTransfer *t = dlist_container(AigwTransfer, node, iter.cur);
 
 		aigw_transfer_stop(multi, t, ATTEMPT_ABORTED, reason);
-		dlist_delete(&t->node);
-		nactive--;
-		mark_done(t);
+		retire(t);
 	}
 }
 

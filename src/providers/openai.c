@@ -22,25 +22,10 @@ push_binary(JsonbParseState **ps, JsonbContainer *container)
 	pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
-/* Push every member of an object, optionally only upstream option keys. */
-static void
-push_members(JsonbParseState **ps, JsonbContainer *object, bool only_upstream)
+static bool
+is_upstream_option(const JsonbValue *key)
 {
-	JsonbIterator *it = JsonbIteratorInit(object);
-	JsonbValue	k;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-
-	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
-	{
-		if (tok != WJB_KEY)
-			continue;
-		JsonbIteratorNext(&it, &v, true);
-		if (only_upstream && !aigw_option_is_upstream(k.val.string.val, k.val.string.len))
-			continue;
-		pushJsonbValue(ps, WJB_KEY, &k);
-		pushJsonbValue(ps, WJB_VALUE, &v);
-	}
+	return aigw_option_is_upstream(key->val.string.val, key->val.string.len);
 }
 
 static void
@@ -57,11 +42,11 @@ openai_build(const AigwTarget *target, const AigwChatInput *input,
 	aigw_push_string(&ps, "model", target->upstream_model);
 	aigw_push_key(&ps, "messages");
 	push_binary(&ps, &input->messages->root);
-	push_members(&ps, &input->options->root, true);
+	aigw_push_members(&ps, &input->options->root, is_upstream_option);
 	/* extra_body last: where it repeats a key, it wins */
 	extra = aigw_jsonb_key(&input->options->root, "extra_body");
 	if (extra != NULL)
-		push_members(&ps, extra->val.binary.data, false);
+		aigw_push_members(&ps, extra->val.binary.data, NULL);
 	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
