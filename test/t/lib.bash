@@ -40,3 +40,20 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# sessions N SQL: run N sessions at once, each running SQL with {s} replaced
+# by its number (output in $AIGW_RUN/session.N); sets session_failures (how
+# many exited with an error) and session_ms (wall time of the lot).
+sessions() {
+    local n=$1 template=$2 t0 p
+    local pids=()
+    rm -f "$AIGW_RUN"/session.*
+    t0=$(date +%s%N)
+    for s in $(seq 1 "$n"); do
+        sql "${template//\{s\}/$s}" >"$AIGW_RUN/session.$s" 2>&1 &
+        pids+=($!)
+    done
+    session_failures=0
+    for p in "${pids[@]}"; do wait "$p" || session_failures=$((session_failures + 1)); done
+    session_ms=$((($(date +%s%N) - t0) / 1000000))
+}

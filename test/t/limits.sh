@@ -13,16 +13,9 @@ sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES
        ('openai/hang', 'openai', 'gpt-4o-mini?hang=1')"
 
 # 1. 32 callers, 16 slots: everyone is answered, in two waves
-t0=$(date +%s%N)
-pids=()
-for s in $(seq 1 32); do
-    sql "SELECT aigw.ask('openai/slow', 'caller $s')" >"$AIGW_RUN/slots.$s" 2>&1 &
-    pids+=($!)
-done
-failures=0
-for p in "${pids[@]}"; do wait "$p" || failures=$((failures + 1)); done
-ms=$((($(date +%s%N) - t0) / 1000000))
-is "$failures" 0 "32 callers with 16 request slots all got an answer"
+sessions 32 "SELECT aigw.ask('openai/slow', 'caller {s}')"
+ms=$session_ms
+is "$session_failures" 0 "32 callers with 16 request slots all got an answer"
 echo "# took $ms ms for two waves of 400 ms calls"
 [ "$ms" -ge 800 ]; ok $? "no more than 16 were in flight at once (took $ms ms >= 2 x 400 ms)"
 
