@@ -30,6 +30,21 @@ VALUES ('openai/my-finetune', 'openai', 'ft:gpt-4o-mini:acme::abc123', 128000);
 SELECT aigw.chat('openai/my-finetune', '[{"role": "user", "content": "hi"}]')->'aigw'->>'served_model' AS served_model;
 INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('groq/x', 'openai', 'x');
 
+-- extra_headers are checked before anything is sent
+UPDATE aigw.providers SET extra_headers = '{"X-Title": 42}' WHERE name = 'openai';
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
+UPDATE aigw.providers SET extra_headers = '{"X-Title": "a\r\nX-Injected: 1"}' WHERE name = 'openai';
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
+UPDATE aigw.providers SET extra_headers = '{"X-Title": "aigw tests"}' WHERE name = 'openai';
+SELECT aigw.ask('openai/gpt-4o-mini', 'with a title');
+UPDATE aigw.providers SET extra_headers = '{}' WHERE name = 'openai';
+
+-- a protocol this version does not speak yet
+INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme) VALUES ('claude', 'anthropic', 'https://api.anthropic.com', 'x-api-key');
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('claude/sonnet', 'claude', 'claude-sonnet-4-5');
+SELECT aigw.set_credential('claude', 'ak-1');
+SELECT aigw.ask('claude/sonnet', 'hi');
+
 -- Credentials: no ordinary role can read them, only whether one is set.
 CREATE ROLE analyst;
 SET ROLE analyst;
@@ -50,7 +65,7 @@ SELECT provider, is_set FROM aigw.credential_status WHERE provider = 'deepseek';
 SELECT aigw.set_credential('deepseek', NULL);
 SELECT provider, is_set FROM aigw.credential_status WHERE provider = 'deepseek';
 
--- only the two successful calls above were logged
+-- only the three successful calls above were logged
 SELECT count(*) - :logged_before AS logged_since FROM aigw.requests;
 
 DROP ROLE analyst;

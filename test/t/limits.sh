@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.bash"
 AIGW_RUN=$AIGW_RUN-limits AIGW_PORT=$((AIGW_PORT + 2))
 export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT
-aigw_start_cluster "aigw.request_slots = 16" "aigw.max_databases = 1" "aigw.pool_idle_timeout = 2"
+aigw_start_cluster "aigw.request_slots = 16" "aigw.max_databases = 1" "aigw.pool_idle_timeout = 2" "aigw.shared_memory = 8MB"
 trap 'aigw_cleanup' EXIT
 fresh_db
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES
@@ -41,4 +41,19 @@ echo "$out" | grep -q "HINT:  Raise aigw.max_databases"; ok $? "... and the fix"
 pool_of_first() { sql "SELECT count(*) FROM aigw.pool_status()"; }
 wait_for 15 '[ "$(pool_of_first)" = 0 ]'; ok $? "the first pool exits when idle"
 is "$(T_DB=$other sql "SELECT aigw.ask('openai/gpt-4o-mini', 'second database')")" "Mock reply to: second database" "then the second database gets the pool entry"
+
+# 4. aigw.shared_memory bounds the payloads in flight: a request larger than
+# all of it is refused before it is queued
+out=$(T_DB=$other sql "SET aigw.max_request_bytes = '16MB'; SELECT aigw.ask('openai/gpt-4o-mini', repeat('x', 10000000))" 2>&1)
+echo "$out" | sed 's/^/#   /'
+echo "$out" | grep -q "aigw shared memory for requests is exhausted"; ok $? "a request over aigw.shared_memory is refused with the reason"
+is "$(T_DB=$other sql "SELECT aigw.ask('openai/gpt-4o-mini', 'small again')")" "Mock reply to: small again" "and nothing is left behind"
+
+# 5. no background worker slot free: the call fails at once and says which setting to raise
+echo "max_worker_processes = 1" >> "$AIGW_RUN/data/postgresql.conf"
+as_pg "$PGBIN/pg_ctl" -D "$AIGW_RUN/data" -w -m fast restart -l "$AIGW_RUN/server.log" >/dev/null
+out=$(T_DB=$other sql "SELECT aigw.ask('openai/gpt-4o-mini', 'no workers')" 2>&1)
+echo "$out" | sed 's/^/#   /'
+echo "$out" | grep -q "could not start an aigw worker for this database"; ok $? "without a free worker slot the call fails clearly"
+echo "$out" | grep -q "HINT:  Raise max_worker_processes"; ok $? "... and names the setting to raise"
 finish

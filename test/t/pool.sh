@@ -38,4 +38,10 @@ sql "ALTER SYSTEM RESET aigw.pool_idle_timeout" && sql "SELECT pg_reload_conf()"
 out=$(T_DB=$other sql "BEGIN; CREATE EXTENSION aigw; SELECT aigw.ask('openai/gpt-4o-mini', 'too early'); COMMIT;" 2>&1)
 echo "$out" | grep -q "aigw was installed in this transaction"; ok $? "a call in the transaction that created aigw fails clearly"
 "$PGBIN/dropdb" "$other"
+
+# provider APIs speak UTF-8: a database in another encoding is told so up front
+"$PGBIN/createdb" -E LATIN1 -T template0 --locale=C "$other"
+out=$(T_DB=$other sql "CREATE EXTENSION aigw; SELECT aigw.ask('openai/gpt-4o-mini', 'hi')" 2>&1)
+echo "$out" | grep -q "aigw needs a database with UTF8 encoding"; ok $? "a LATIN1 database gets a clear error, nothing is sent"
+"$PGBIN/dropdb" "$other"
 finish
