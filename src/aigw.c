@@ -28,6 +28,18 @@ int			aigw_connect_timeout_ms = 10000;
 int			aigw_max_request_bytes = 4 * 1024 * 1024;
 int			aigw_max_response_bytes = 16 * 1024 * 1024;
 int			aigw_pool_idle_timeout_s = 300;
+int			aigw_max_wallets = 10000;
+char	   *aigw_wallet = NULL;
+int			aigw_billing = AIGW_BILLING_AUTO;
+
+static const struct config_enum_entry billing_options[] = {
+	{"auto", AIGW_BILLING_AUTO, false},
+	{"on", AIGW_BILLING_ON, false},
+	{"off", AIGW_BILLING_OFF, false},
+	{"true", AIGW_BILLING_ON, true},
+	{"false", AIGW_BILLING_OFF, true},
+	{NULL, 0, false}
+};
 
 bool		aigw_preloaded = false;
 
@@ -53,7 +65,8 @@ aigw_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(aigw_shmem_size());
-	RequestNamedLWLockTranche("aigw", 1);
+	/* 0: pools and slots, 1: the wallet table */
+	RequestNamedLWLockTranche("aigw", 2);
 }
 
 static void
@@ -109,6 +122,21 @@ define_settings(void)
 							"A worker with nothing to do for this long exits.",
 							NULL, &aigw_pool_idle_timeout_s, 300, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_wallets",
+							"Wallets whose balance and reservations are kept in shared memory.",
+							"Across all databases; a call on a wallet beyond it fails until the server restarts with more.",
+							&aigw_max_wallets, 10000, 16, 10000000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.wallet",
+							   "Wallet that pays for this session's calls.",
+							   "A call's \"wallet\" option overrides it.",
+							   &aigw_wallet, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("aigw.billing",
+							 "Whether calls are charged to a wallet.",
+							 "auto: on in a database that has a wallet. on: every call needs a wallet. off: nothing is reserved or charged (costs are still logged).",
+							 &aigw_billing, AIGW_BILLING_AUTO, billing_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("aigw");
 }
 

@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.1.0"
+#define AIGW_VERSION "0.2.0"
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
@@ -23,6 +23,16 @@ extern int	aigw_connect_timeout_ms;
 extern int	aigw_max_request_bytes;
 extern int	aigw_max_response_bytes;
 extern int	aigw_pool_idle_timeout_s;
+extern int	aigw_max_wallets;
+extern char *aigw_wallet;
+extern int	aigw_billing;
+
+typedef enum AigwBillingMode
+{
+	AIGW_BILLING_AUTO,
+	AIGW_BILLING_ON,
+	AIGW_BILLING_OFF
+} AigwBillingMode;
 
 /* True when loaded through shared_preload_libraries (see aigw_require_preload). */
 extern bool aigw_preloaded;
@@ -44,5 +54,11 @@ extern void aigw_require_preload(void);
 #define ERRCODE_AIGW_UPSTREAM_TOO_LARGE		MAKE_SQLSTATE('5','G','0','0','9')
 #define ERRCODE_AIGW_WORKER_FAILURE			MAKE_SQLSTATE('5','G','0','1','0')
 #define ERRCODE_AIGW_NO_CREDENTIAL			MAKE_SQLSTATE('5','G','0','1','1')
+
+/* Billing: in class 5G too, so that an application can catch "top up". */
+#define ERRCODE_AIGW_INSUFFICIENT_FUNDS		MAKE_SQLSTATE('5','G','0','2','0')
+#define ERRCODE_AIGW_NO_WALLET				MAKE_SQLSTATE('5','G','0','2','1')
+#define ERRCODE_AIGW_NO_PRICE				MAKE_SQLSTATE('5','G','0','2','2')
+#define ERRCODE_AIGW_NO_FX_RATE				MAKE_SQLSTATE('5','G','0','2','3')
 
 #endif							/* AIGW_H */

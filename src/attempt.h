@@ -31,6 +31,11 @@ typedef struct AigwAttempt
 	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
 	int64		request_id;		/* aigw.requests.id once logged */
 	bool		recorded;
+	char	   *cost;			/* numeric text once logged; NULL: no price */
+	int64		charged;		/* ledger units taken from the wallet */
+	int64		ledger_id;		/* ledger movement: its row */
+	int64		credited;		/* ledger movement: units added to the balance */
+	int			sqlstate;		/* ledger movement refused: the error's code */
 } AigwAttempt;
 
 extern void aigw_attempt_init(AigwAttempt *a);

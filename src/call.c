@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "aigw.h"
+#include "billing.h"
 #include "call.h"
 #include "catalog.h"
 #include "chat_request.h"
@@ -77,7 +78,7 @@ put(StringInfo buf, AigwRequestField f, const char *s)
 
 static AigwRequestMsg *
 build_request(const char *requested_model, const AigwTarget *target,
-			  const AigwChatInput *input, int attempt)
+			  const AigwChatInput *input, int attempt, AigwBill *bill)
 {
 	const AigwProvider *provider = aigw_provider_for_style(target->api_style);
 	StringInfoData url;
@@ -111,10 +112,13 @@ build_request(const char *requested_model, const AigwTarget *target,
 						target->model_id, body.len, aigw_max_request_bytes),
 				 errhint("Shorten the messages, or raise aigw.max_request_bytes.")));
 
+	aigw_billing_quote(target, input, body.len, bill);
+
 	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
 	/* sized once: growing it would leave a copy of the key behind */
 	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
-					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN);
+					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
+					  aigw_billing_size(bill));
 	put(&msg, RQ_URL, url.data);
 	put(&msg, RQ_HEADERS, headers.data);
 	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
@@ -124,6 +128,7 @@ build_request(const char *requested_model, const AigwTarget *target,
 	put(&msg, RQ_SERVED_MODEL, target->model_id);
 	put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
 	put(&msg, RQ_TAGS, input->tags);
+	aigw_billing_put(&msg, bill);
 
 	/* the credential is in these two; don't leave copies lying around */
 	explicit_bzero(headers.data, headers.len);
@@ -131,6 +136,11 @@ build_request(const char *requested_model, const AigwTarget *target,
 
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;
+	rq->kind = RQ_KIND_CALL;
+	rq->wallet_id = bill->billed ? bill->wallet_id : 0;
+	rq->wallets_relid = bill->relid;
+	rq->scale = bill->scale;
+	rq->reserved = bill->billed ? bill->reserve : 0;
 	rq->attempt = attempt;
 	rq->timeout_ms = input->timeout_ms > 0 ? input->timeout_ms
 		: target->request_timeout_ms > 0 ? target->request_timeout_ms
@@ -282,6 +292,7 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 	AigwTarget	target;
 	AigwRequestMsg *rq;
 	AigwOutcomeMsg *oc;
+	AigwBill	bill;
 	Jsonb	   *result;
 
 	aigw_require_preload();
@@ -300,13 +311,14 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 				 errhint("Create the database with ENCODING 'UTF8'.")));
 	aigw_chat_input_parse(messages, options, &input);
 	aigw_resolve_model(model, &target);
-	rq = build_request(model, &target, &input, 1);
+	rq = build_request(model, &target, &input, 1, &bill);
 	if (target.secret)
 		explicit_bzero(target.secret, strlen(target.secret));
 
 	PG_TRY();
 	{
-		oc = aigw_pool_call(rq);
+		aigw_billing_reserve(&target, &bill);
+		oc = aigw_pool_call(rq, bill.entry, bill.billed ? bill.reserve : 0);
 	}
 	PG_FINALLY();
 	{

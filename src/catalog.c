@@ -50,7 +50,7 @@ enum
 };
 
 /* The pg_class row of one of aigw's tables (release it), or NULL. */
-static HeapTuple
+HeapTuple
 aigw_table_tuple(const char *relname)
 {
 	Oid			relid = get_relname_relid(relname, get_namespace_oid("aigw", false));
@@ -62,8 +62,8 @@ aigw_table_tuple(const char *relname)
  * The pool's workers log in transactions of their own; they cannot see an
  * extension this transaction created and has not committed.
  */
-static void
-require_committed_extension(void)
+void
+aigw_require_committed_extension(void)
 {
 	HeapTuple	tup = aigw_table_tuple("requests");
 	bool		uncommitted;
@@ -80,8 +80,8 @@ require_committed_extension(void)
 				 errhint("COMMIT after CREATE EXTENSION aigw, then call.")));
 }
 
-static Oid
-credentials_owner(void)
+Oid
+aigw_tables_owner(void)
 {
 	HeapTuple	tup = aigw_table_tuple("credentials");
 	Oid			owner;
@@ -143,10 +143,10 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 				 errmsg("model \"%s\" is not of the form provider/model", model),
 				 errhint("Write e.g. 'openai/gpt-4o-mini'; SELECT id FROM aigw.models lists the catalogue.")));
 	provider = pnstrdup(model, slash - model);
-	require_committed_extension();
+	aigw_require_committed_extension();
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(credentials_owner(),
+	SetUserIdAndSecContext(aigw_tables_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 

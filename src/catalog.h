@@ -6,6 +6,7 @@
 #define AIGW_CATALOG_H
 
 #include "postgres.h"
+#include "access/htup.h"
 #include "utils/jsonb.h"
 
 typedef struct AigwTarget
@@ -28,5 +29,16 @@ typedef struct AigwTarget
  * missing credential, so nothing is sent for them.
  */
 extern void aigw_resolve_model(const char *model, AigwTarget *out);
+
+/*
+ * The role that owns aigw's tables (the extension's installer).  aigw's C
+ * code reads credentials, wallets and prices as this role, under
+ * SECURITY_RESTRICTED_OPERATION, and checks the caller's rights itself.
+ */
+extern Oid	aigw_tables_owner(void);
+extern HeapTuple aigw_table_tuple(const char *relname);
+
+/* Refuse to call in the transaction that created the extension. */
+extern void aigw_require_committed_extension(void);
 
 #endif							/* AIGW_CATALOG_H */

@@ -74,6 +74,7 @@ static const OptionSpec option_specs[] = {
 	{"extra_body", OPT_OBJECT, 0, 0, false},
 	{"timeout_ms", OPT_INT, 1, 3600000, false},
 	{"tags", OPT_OBJECT, 0, 0, false},
+	{"wallet", OPT_STRING, 0, 0, false},
 };
 
 static const OptionSpec *
@@ -272,7 +273,7 @@ parse_options(Jsonb *options, AigwChatInput *out)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\"", key),
-					 errdetail("aigw knows the OpenAI chat-completion fields and its own options timeout_ms, tags and extra_body."),
+					 errdetail("aigw knows the OpenAI chat-completion fields and its own options timeout_ms, tags, wallet and extra_body."),
 					 errhint("To send a field aigw does not know, put it in options.extra_body.")));
 		check_option(spec, &v);
 
@@ -285,6 +286,24 @@ parse_options(Jsonb *options, AigwChatInput *out)
 		}
 		else if (strcmp(key, "tags") == 0)
 			out->tags = JsonbToCString(NULL, v.val.binary.data, -1);
+		else if (strcmp(key, "wallet") == 0)
+			out->wallet = aigw_jsonb_cstring(&v);
+		else if (strcmp(key, "max_tokens") == 0 || strcmp(key, "max_completion_tokens") == 0)
+		{
+			int64		limit;
+
+			/* either bounds the output; with both, the provider obeys the lower */
+			aigw_jsonb_int64(&v, &limit);
+			out->max_output_tokens = out->max_output_tokens < 0 ? limit
+				: Min(out->max_output_tokens, limit);
+		}
+		else if (strcmp(key, "n") == 0)
+		{
+			int64		n;
+
+			aigw_jsonb_int64(&v, &n);
+			out->choices = (int) n;
+		}
 		else if (strcmp(key, "extra_body") == 0)
 		{
 			static const char *const reserved[] = {"model", "messages", "stream"};
@@ -315,7 +334,7 @@ message_error(int index, const char *problem, const char *hint)
 }
 
 static void
-check_content_parts(int index, JsonbValue *content)
+check_content_parts(int index, JsonbValue *content, int *images)
 {
 	JsonbIterator *it = JsonbIteratorInit(content->val.binary.data);
 	JsonbValue	part;
@@ -348,6 +367,7 @@ check_content_parts(int index, JsonbValue *content)
 
 			if (url == NULL || url->type != jbvString)
 				message_error(index, "an \"image_url\" content part needs \"image_url\": {\"url\": \"...\"}", NULL);
+			(*images)++;
 		}
 		else if (strcmp(t, "input_audio") != 0 && strcmp(t, "file") != 0 &&
 				 strcmp(t, "refusal") != 0)
@@ -384,7 +404,7 @@ check_tool_calls(int index, JsonbValue *calls)
 }
 
 static void
-check_message(int index, JsonbValue *msg)
+check_message(int index, JsonbValue *msg, int *images)
 {
 	JsonbValue *role;
 	JsonbValue *content;
@@ -431,13 +451,13 @@ check_message(int index, JsonbValue *msg)
 			message_error(index, "\"content\" is missing", NULL);
 	}
 	else if (aigw_jsonb_is_array(content))
-		check_content_parts(index, content);
+		check_content_parts(index, content, images);
 	else if (content->type != jbvString)
 		message_error(index, "\"content\" must be a string or an array of content parts", NULL);
 }
 
 static void
-check_messages(Jsonb *messages)
+check_messages(Jsonb *messages, int *images)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -453,7 +473,7 @@ check_messages(Jsonb *messages)
 	it = JsonbIteratorInit(&messages->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		if (tok == WJB_ELEM)
-			check_message(index++, &v);
+			check_message(index++, &v, images);
 	if (index == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -468,7 +488,9 @@ aigw_chat_input_parse(Jsonb *messages, Jsonb *options, AigwChatInput *out)
 	out->messages = messages;
 	out->options = options;
 	out->tags = "{}";
+	out->max_output_tokens = -1;
+	out->choices = 1;
 
-	check_messages(messages);
+	check_messages(messages, &out->images);
 	parse_options(options, out);
 }

@@ -15,6 +15,10 @@ typedef struct AigwChatInput
 	Jsonb	   *options;		/* as given; see aigw_option_is_upstream */
 	int			timeout_ms;		/* 0: provider or GUC default */
 	char	   *tags;			/* jsonb object as text, "{}" by default */
+	char	   *wallet;			/* option "wallet", or NULL */
+	int64		max_output_tokens;	/* max_tokens / max_completion_tokens; -1: none */
+	int			choices;		/* n */
+	int			images;			/* image parts, which cost tokens their bytes don't show */
 } AigwChatInput;
 
 /* Raises a clear error for anything a provider would reject or we can't send. */

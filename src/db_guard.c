@@ -24,6 +24,7 @@
 #include "aigw.h"
 #include "db_guard.h"
 #include "pool.h"
+#include "wallet_cache.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
@@ -33,7 +34,7 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
  * DATABASE must not abort another role's calls in flight.
  */
 static void
-stop_pool_of(const char *dbname)
+stop_pool_of(const char *dbname, bool dropping)
 {
 	Oid			dboid;
 
@@ -75,11 +76,11 @@ aigw_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 	Node	   *node = pstmt->utilityStmt;
 
 	if (IsA(node, DropdbStmt))
-		stop_pool_of(((DropdbStmt *) node)->dbname);
+		stop_pool_of(((DropdbStmt *) node)->dbname, true);
 	else if (IsA(node, RenameStmt) && ((RenameStmt *) node)->renameType == OBJECT_DATABASE)
-		stop_pool_of(((RenameStmt *) node)->subname);
+		stop_pool_of(((RenameStmt *) node)->subname, false);
 	else if (IsA(node, CreatedbStmt))
-		stop_pool_of(template_of((CreatedbStmt *) node));
+		stop_pool_of(template_of((CreatedbStmt *) node), false);
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,

@@ -238,3 +238,16 @@ aigw_push_float(JsonbParseState **ps, const char *key, double value)
 														Float8GetDatum(value)));
 	aigw_push_value(ps, key, &v);
 }
+
+/* A numeric given as its text, pushed exactly (money must not pass through a double). */
+void
+aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(value),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	aigw_push_value(ps, key, &v);
+}

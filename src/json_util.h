@@ -36,6 +36,7 @@ extern void aigw_push_string(JsonbParseState **ps, const char *key, const char *
 extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
+extern void aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value);
 extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);
 
 /* Push the members of an object for which keep(key) is true (all if NULL). */

@@ -14,6 +14,17 @@
 #include "utils/dsa.h"
 #include "utils/timestamp.h"
 
+/*
+ * What the pool is asked to do: call a provider, or append a money movement
+ * (top-up, refund, adjustment) to the ledger, which the pool's workers do
+ * because they alone write wallet balances.
+ */
+typedef enum AigwRequestKind
+{
+	RQ_KIND_CALL = 0,
+	RQ_KIND_LEDGER
+} AigwRequestKind;
+
 typedef enum AigwRequestField
 {
 	RQ_URL,						/* full URL; may carry a query-key secret */
@@ -25,12 +36,34 @@ typedef enum AigwRequestField
 	RQ_SERVED_MODEL,			/* catalogue id that is being called */
 	RQ_ROLE,
 	RQ_TAGS,					/* jsonb object as text */
+	/* billing: numerics as text; empty when absent */
+	RQ_WALLET,					/* wallet name */
+	RQ_CURRENCY,				/* of the cost: the wallet's, else the price's */
+	RQ_ORIGINAL_CURRENCY,		/* price currency (call), paid currency (top-up) */
+	RQ_RATE_INPUT,				/* price per million tokens; empty: no price */
+	RQ_RATE_OUTPUT,
+	RQ_RATE_CACHED,
+	RQ_RATE_REASONING,
+	RQ_FX,						/* original -> wallet currency; empty: same */
+	/* ledger movements */
+	RQ_LEDGER_KIND,				/* topup, refund, adjustment */
+	RQ_AMOUNT,					/* in the wallet currency, at its ledger scale */
+	RQ_ORIGINAL_AMOUNT,
+	RQ_RAIL,
+	RQ_EXTERNAL_REF,
+	RQ_NOTE,
 	RQ_NFIELDS
 } AigwRequestField;
 
 typedef struct AigwRequestMsg
 {
 	uint32		total_size;
+	int32		kind;			/* AigwRequestKind */
+	int64		wallet_id;		/* 0: nothing is charged */
+	Oid			wallets_relid;	/* aigw.wallet_balances, part of the cache key */
+	int32		scale;			/* ledger scale of RQ_CURRENCY */
+	int64		reserved;		/* reservation held for this call, ledger units */
+	int64		refund_of;		/* refund: the request whose charge it returns */
 	int32		attempt;
 	int32		timeout_ms;
 	int32		connect_timeout_ms;
@@ -62,6 +95,7 @@ typedef enum AigwOutcomeField
 	OC_ERROR,					/* the upstream's own message, or ours */
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
+	OC_COST,					/* numeric text; empty: not priced */
 	OC_NFIELDS
 } AigwOutcomeField;
 
@@ -73,6 +107,8 @@ typedef struct AigwOutcomeMsg
 	int64		request_id;		/* aigw.requests.id; 0 if it could not be
 								 * recorded */
 	bool		recorded;
+	int64		ledger_id;		/* ledger movement: its aigw.ledger id */
+	int32		sqlstate;		/* ledger movement refused: why */
 	uint32		off[OC_NFIELDS];
 	uint32		len[OC_NFIELDS];
 	char		data[FLEXIBLE_ARRAY_MEMBER];

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "billing.h"
 #include "json_util.h"
 #include "outcome.h"
 
@@ -44,6 +45,16 @@ push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
 	aigw_push_float(ps, "ttfb_ms", round(a->ttfb_ms * 1000.0) / 1000.0);
 	aigw_push_int(ps, "attempts", rq->attempt);
+	if (a->cost != NULL)
+	{
+		aigw_push_numeric(ps, "cost", a->cost);
+		aigw_push_string(ps, "currency", AIGW_MSG_FIELD(rq, RQ_CURRENCY));
+	}
+	if (rq->wallet_id != 0)
+	{
+		aigw_push_string(ps, "wallet", AIGW_MSG_FIELD(rq, RQ_WALLET));
+		aigw_push_numeric(ps, "reserved", aigw_units_text(rq->reserved, rq->scale));
+	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
@@ -82,7 +93,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	Jsonb	   *result = NULL;
 	dsa_pointer dp;
 
-	if (a->status == ATTEMPT_OK && a->recorded)
+	if (rq->kind == RQ_KIND_CALL && a->status == ATTEMPT_OK && a->recorded)
 		result = compose_result(rq, a);
 
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
@@ -93,6 +104,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	put_str(&buf, OC_ERROR, a->error);
 	put_str(&buf, OC_ERROR_TYPE, a->error_type);
 	put_str(&buf, OC_RETRY_AFTER, a->retry_after);
+	put_str(&buf, OC_COST, a->cost);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;
@@ -100,6 +112,8 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->http_status = a->http_status;
 	msg->request_id = a->request_id;
 	msg->recorded = a->recorded;
+	msg->ledger_id = a->ledger_id;
+	msg->sqlstate = a->sqlstate;
 
 	dp = dsa_allocate_extended(area, buf.len, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 	if (DsaPointerIsValid(dp))

@@ -46,6 +46,7 @@ aigw_shmem_size(void)
 	size = add_size(size, MAXALIGN(mul_size(aigw_max_databases, sizeof(AigwPool))));
 	size = add_size(size, MAXALIGN(mul_size(aigw_request_slots, sizeof(AigwSlot))));
 	size = add_size(size, AIGW_DSA_INPLACE_SIZE);
+	size = add_size(size, aigw_wallet_cache_size());
 	return size;
 }
 
@@ -91,6 +92,8 @@ aigw_shmem_init(void)
 			slot->worker = -1;
 			slot->request = InvalidDsaPointer;
 			slot->outcome = InvalidDsaPointer;
+			slot->wallet = NULL;
+			slot->reserved = 0;
 		}
 		aigw_shared->free_head = 0;
 		ConditionVariableInit(&aigw_shared->slot_freed);
@@ -99,6 +102,7 @@ aigw_shmem_init(void)
 								   aigw_shared->dsa_tranche, NULL);
 		dsa_set_size_limit(area, (Size) aigw_shared_memory_mb * 1024 * 1024);
 	}
+	aigw_wallet_cache_init();
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
@@ -156,6 +160,11 @@ static void
 slot_free_locked(int slotno)
 {
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
+
+	if (slot->wallet != NULL)
+		aigw_wallet_release(slot->wallet, slot->reserved);
+	slot->wallet = NULL;
+	slot->reserved = 0;
 
 	slot->request = InvalidDsaPointer;
 	slot->outcome = InvalidDsaPointer;
@@ -527,6 +536,19 @@ static int	held_slot = -1;
 static CallerHold held = HOLD_NONE;
 static bool exit_callback_registered = false;
 
+/* A reservation made for a call that has no slot yet to own it. */
+static AigwWallet *pending_wallet = NULL;
+static int64 pending_reserved = 0;
+
+static void
+release_pending_reservation(void)
+{
+	if (pending_wallet != NULL)
+		aigw_wallet_release(pending_wallet, pending_reserved);
+	pending_wallet = NULL;
+	pending_reserved = 0;
+}
+
 static void
 release_held_slot(void)
 {
@@ -550,6 +572,7 @@ release_held_slot(void)
 static void
 caller_exit_callback(int code, Datum arg)
 {
+	release_pending_reservation();
 	if (held != HOLD_NONE)
 		release_held_slot();
 }
@@ -557,10 +580,12 @@ caller_exit_callback(int code, Datum arg)
 /*
  * Hand a request to this database's pool and wait for its outcome.
  * Returns the outcome copied into the current memory context, or NULL if
- * the worker could not deliver one.
+ * the worker could not deliver one.  A reservation made for the call
+ * (wallet non-NULL) passes to its slot, which releases it however the call
+ * ends; if no slot can be had, it is released here.
  */
 AigwOutcomeMsg *
-aigw_pool_call(AigwRequestMsg *request)
+aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 {
 	dsa_area   *area = aigw_dsa();
 	int			slotno;
@@ -575,9 +600,24 @@ aigw_pool_call(AigwRequestMsg *request)
 	}
 	Assert(held == HOLD_NONE);
 
-	slotno = slot_acquire();
+	pending_wallet = wallet;
+	pending_reserved = reserved;
+	PG_TRY();
+	{
+		slotno = slot_acquire();
+	}
+	PG_CATCH();
+	{
+		release_pending_reservation();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	slot = &aigw_shared->slots[slotno];
 	slot->request = InvalidDsaPointer;
+	slot->wallet = wallet;
+	slot->reserved = reserved;
+	pending_wallet = NULL;
+	pending_reserved = 0;
 	held_slot = slotno;
 	held = HOLD_TAKEN;
 
@@ -734,6 +774,24 @@ aigw_slot_release_abandoned(int slotno)
 	if (DsaPointerIsValid(slot->outcome))
 		dsa_free(aigw_dsa(), slot->outcome);
 	slot_free(slotno);
+}
+
+/*
+ * Worker: the call's charge is committed and its wallet's cached balance
+ * updated, so its reservation goes (in that order, so that the wallet is
+ * never counted as having both or neither).
+ */
+void
+aigw_slot_release_reservation(int slotno)
+{
+	AigwSlot   *slot = &aigw_shared->slots[slotno];
+
+	LWLockAcquire(aigw_shared->lock, LW_EXCLUSIVE);
+	if (slot->wallet != NULL)
+		aigw_wallet_release(slot->wallet, slot->reserved);
+	slot->wallet = NULL;
+	slot->reserved = 0;
+	LWLockRelease(aigw_shared->lock);
 }
 
 /*

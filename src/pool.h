@@ -10,6 +10,7 @@
 
 #include "aigw.h"
 #include "message.h"
+#include "wallet_cache.h"
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
@@ -47,6 +48,15 @@ typedef struct AigwSlot
 	PGPROC	   *caller;			/* whose latch to set when DONE */
 	dsa_pointer request;		/* AigwRequestMsg; freed by the worker */
 	dsa_pointer outcome;		/* AigwOutcomeMsg; freed by the caller */
+
+	/*
+	 * The call's reservation on its wallet, owned by the slot from the
+	 * moment the caller attaches it: the worker releases it right after the
+	 * charge is committed, and freeing a slot that still holds one (a call
+	 * never sent, a worker that died) releases it there.
+	 */
+	AigwWallet *wallet;
+	int64		reserved;
 } AigwSlot;
 
 typedef struct AigwWorkerInfo
@@ -92,7 +102,8 @@ extern void aigw_shmem_init(void);
 extern dsa_area *aigw_dsa(void);
 
 /* Caller side */
-extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request);
+extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet,
+									  int64 reserved);
 extern void aigw_pool_stop(Oid dboid);
 
 /* Worker side */
@@ -100,6 +111,7 @@ extern AigwPool *aigw_pool_for_worker(Oid dboid, int index);
 extern int	aigw_pool_take(AigwPool *pool, int index, int *slots, int max);
 extern void aigw_slot_release_abandoned(int slotno);
 extern bool aigw_slot_complete(int slotno, dsa_pointer outcome);
+extern void aigw_slot_release_reservation(int slotno);
 extern void aigw_worker_detach(AigwPool *pool, int index, bool unregister);
 extern bool aigw_pool_idle_exit(AigwPool *pool, int index);
 

@@ -10,18 +10,22 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 
 #include "aigw.h"
 #include "call.h"
 #include "json_util.h"
 #include "pool.h"
+#include "wallet_cache.h"
 
 PG_FUNCTION_INFO_V1(aigw_chat);
 PG_FUNCTION_INFO_V1(aigw_ask);
 PG_FUNCTION_INFO_V1(aigw_set_credential);
 PG_FUNCTION_INFO_V1(aigw_pool_status);
+PG_FUNCTION_INFO_V1(aigw_wallet_reservations);
 
 Datum
 aigw_chat(PG_FUNCTION_ARGS)
@@ -240,6 +244,35 @@ aigw_pool_status(PG_FUNCTION_ARGS)
 		values[3] = Int32GetDatum(rows[r].inflight);
 		values[4] = Int64GetDatum((int64) rows[r].completed);
 		values[5] = TimestampTzGetDatum(rows[r].started_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* This database's wallets as cached in shared memory, with their reservations. */
+Datum
+aigw_wallet_reservations(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AigwWalletSnapshot *rows;
+	int			n;
+	Oid			relid;
+
+	aigw_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	relid = get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
+	n = aigw_wallet_cache_list(MyDatabaseId, relid, &rows);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false};
+
+		values[0] = Int64GetDatum(rows[i].wallet_id);
+		values[1] = Int64GetDatum(rows[i].reserved);
+		values[2] = Int32GetDatum(rows[i].calls);
+		values[3] = Int64GetDatum(rows[i].balance);
+		values[4] = Int64GetDatum(rows[i].version);
+		nulls[3] = nulls[4] = rows[i].version < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

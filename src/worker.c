@@ -36,7 +36,7 @@
 #include "http.h"
 #include "outcome.h"
 #include "pool.h"
-#include "request_log.h"
+#include "settle.h"
 
 PGDLLEXPORT void aigw_worker_main(Datum arg);
 
@@ -198,7 +198,9 @@ take_new_requests(void)
 								 transfers_cxt);
 		aigw_request_free(area, slot->request);
 		slot->request = InvalidDsaPointer;
-		if (aigw_transfer_start(multi, t))
+		if (t->request->kind == RQ_KIND_LEDGER)
+			mark_done(t);		/* nothing to send: it is settled below */
+		else if (aigw_transfer_start(multi, t))
 		{
 			dlist_push_tail(&active, &t->node);
 			nactive++;
@@ -260,7 +262,10 @@ abort_all(const char *reason)
 	}
 }
 
-/* Log everything that finished this turn, then tell the callers. */
+/*
+ * Log and charge everything that finished this turn, then release the
+ * reservations and tell the callers.
+ */
 static void
 publish_done(void)
 {
@@ -279,12 +284,14 @@ publish_done(void)
 		requests[i] = done[i]->request;
 		attempts[i] = &done[i]->attempt;
 	}
-	aigw_request_log_write(requests, attempts, ndone);
+	aigw_settle(requests, attempts, ndone);
 
 	for (int i = 0; i < ndone; i++)
 	{
 		AigwTransfer *t = done[i];
 		AigwSlot   *slot = &aigw_shared->slots[t->slotno];
+
+		aigw_slot_release_reservation(t->slotno);
 
 		if (pg_atomic_read_u32(&slot->state) == SLOT_ABANDONED)
 			aigw_slot_release_abandoned(t->slotno);

@@ -25,7 +25,7 @@ const DIRECTIVES = {
   retry_after_date: 'flag', should_retry: 'string', fail_first: 'int',
   malformed: 'flag', truncate: 'flag', empty: 'flag', html: 'flag',
   huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
-  echo: 'flag',
+  echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
 };
 
 // ---------------------------------------------------------------- errors ---
@@ -355,8 +355,11 @@ function buildCompletion(body, base, d, seq) {
   const reply = toolName === null ? replyText(body, d) : null;
   const visible = reply ? reply.tokens : tokensFor(charCount(toolName) + 2);
   const reasoning = isReasoningModel(base) ? 2 * visible : 0;
-  const prompt = promptTokens(body.messages);
-  const completion = n * (visible + reasoning);
+  // Usage overrides (prompt_tokens, completion_tokens, reasoning_tokens) are
+  // response totals, so billing tests can use exact, hand-checkable numbers.
+  const prompt = d.prompt_tokens ?? promptTokens(body.messages);
+  const reasoningTotal = d.reasoning_tokens ?? n * reasoning;
+  const completion = d.completion_tokens ?? n * visible + reasoningTotal;
 
   const choices = [];
   for (let index = 0; index < n; index++) {
@@ -380,7 +383,7 @@ function buildCompletion(body, base, d, seq) {
       total_tokens: prompt + completion,
       prompt_tokens_details: { cached_tokens: Math.min(d.cached ?? 0, prompt), audio_tokens: 0 },
       completion_tokens_details: {
-        reasoning_tokens: n * reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0,
+        reasoning_tokens: reasoningTotal, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0,
       },
     },
   };

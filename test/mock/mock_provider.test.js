@@ -251,3 +251,71 @@ test('echo=1 answers with the request body it received, without messages', async
   const sent = JSON.parse((await res.json()).choices[0].message.content);
   assert.deepEqual(sent, { model: 'gpt-4o-mini', temperature: 0.3, seed: 7, metadata: { mock: 'echo=1' } });
 });
+
+// hello(): P = 4 + ceil(11/4) = 7; reply "Mock reply to: Hello there" gives C = 7.
+const usageOf = async (model, extra = {}) => (await (await chat(hello({ model, ...extra }))).json()).usage;
+
+test('prompt_tokens=N overrides the reported prompt tokens; cached is capped by it', async () => {
+  let usage = await usageOf('gpt-4o-mini?prompt_tokens=1000&cached=10');
+  assert.equal(usage.prompt_tokens, 1000);
+  assert.equal(usage.completion_tokens, 7);
+  assert.equal(usage.total_tokens, 1007);
+  assert.equal(usage.prompt_tokens_details.cached_tokens, 10);
+
+  usage = await usageOf('gpt-4o-mini?prompt_tokens=5&cached=10');
+  assert.equal(usage.prompt_tokens, 5);
+  assert.equal(usage.prompt_tokens_details.cached_tokens, 5);
+  assert.equal(usage.total_tokens, 12);
+});
+
+test('completion_tokens=N overrides the reported completion tokens', async () => {
+  const usage = await usageOf('gpt-4o-mini?completion_tokens=50');
+  assert.equal(usage.prompt_tokens, 7);
+  assert.equal(usage.completion_tokens, 50);
+  assert.equal(usage.total_tokens, 57);
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 0);
+});
+
+test('reasoning_tokens=N is reported and counted in completion_tokens', async () => {
+  let usage = await usageOf('gpt-4o-mini?reasoning_tokens=30');
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 30);
+  assert.equal(usage.completion_tokens, 37); // 7 visible + 30
+  assert.equal(usage.total_tokens, 44);
+
+  // On a reasoning model it replaces the default R = 2*C.
+  usage = await usageOf('o3-mini?reasoning_tokens=4');
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 4);
+  assert.equal(usage.completion_tokens, 11);
+
+  // Given together, completion_tokens is taken as is (it already includes the reasoning).
+  usage = await usageOf('gpt-4o-mini?reasoning_tokens=30&completion_tokens=100');
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 30);
+  assert.equal(usage.completion_tokens, 100);
+  assert.equal(usage.total_tokens, 107);
+
+  // Overrides are response totals, not per choice.
+  usage = await usageOf('gpt-4o-mini?reasoning_tokens=3', { n: 2 });
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 3);
+  assert.equal(usage.completion_tokens, 17); // 2 * 7 visible + 3
+});
+
+test('usage overrides apply to streamed answers too', async () => {
+  const res = await chat(hello({ stream: true, stream_options: { include_usage: true },
+    metadata: { mock: 'prompt_tokens=1000&completion_tokens=200&reasoning_tokens=150&cached=400' } }));
+  const chunks = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+  const { usage } = chunks.at(-1);
+  assert.equal(usage.prompt_tokens, 1000);
+  assert.equal(usage.completion_tokens, 200);
+  assert.equal(usage.total_tokens, 1200);
+  assert.equal(usage.prompt_tokens_details.cached_tokens, 400);
+  assert.equal(usage.completion_tokens_details.reasoning_tokens, 150);
+  assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Mock reply to: Hello there');
+});
+
+test('usage override directives reject bad numbers', async () => {
+  for (const bad of ['prompt_tokens=-1', 'completion_tokens=x', 'reasoning_tokens=']) {
+    const res = await chat(hello({ metadata: { mock: bad } }));
+    assert.equal(res.status, 400, bad);
+    assert.equal((await res.json()).error.param, 'metadata.mock');
+  }
+});

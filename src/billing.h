@@ -1,0 +1,76 @@
+/*
+ * billing.h
+ *	  The caller's side of billing a call: which wallet pays, at what price,
+ *	  and the worst-case reservation made before the call is sent.
+ */
+#ifndef AIGW_BILLING_H
+#define AIGW_BILLING_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#include "catalog.h"
+#include "chat_request.h"
+#include "wallet_cache.h"
+
+/*
+ * Upper bound of the prompt tokens of an image part, whose URL's bytes say
+ * nothing of its size (OpenAI's high-detail tiling tops out near 1,500,
+ * patch-based models near 2,500).
+ */
+#define AIGW_IMAGE_TOKEN_BOUND 3000
+
+typedef struct AigwBill
+{
+	bool		priced;			/* a price is in force for the model */
+	bool		billed;			/* and a wallet pays */
+	char	   *wallet;
+	int64		wallet_id;
+	Oid			relid;			/* aigw.wallet_balances */
+	char	   *currency;		/* of the cost */
+	int			scale;			/* ledger scale of `currency` */
+	char	   *price_currency;
+	char	   *rate_input;
+	char	   *rate_output;
+	char	   *rate_cached;
+	char	   *rate_reasoning;
+	char	   *fx;				/* NULL: no conversion */
+	int64		input_bound;	/* tokens */
+	int64		output_bound;
+	int64		reserve;		/* ledger units */
+	int64		credit_limit;
+	int64		balance;		/* as read, and its version */
+	int64		version;
+	AigwWallet *entry;			/* set by aigw_billing_reserve */
+} AigwBill;
+
+/*
+ * Decide who pays and at what price; raise the error that explains why a
+ * call cannot be billed (no wallet, not allowed, no price, no FX rate).
+ * request_bytes bounds the prompt tokens: no tokenizer makes a token of
+ * less than one byte, and the body has every token of the prompt.
+ */
+extern void aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
+							   int64 request_bytes, AigwBill *bill);
+
+/* Reserve the worst case, or raise "insufficient funds" with the figures. */
+extern void aigw_billing_reserve(const AigwTarget *target, AigwBill *bill);
+
+/* The billing fields of the request message, and their size. */
+extern void aigw_billing_put(StringInfo msg, const AigwBill *bill);
+extern Size aigw_billing_size(const AigwBill *bill);
+
+/* "12.34000000" from ledger units at a scale. */
+extern char *aigw_units_text(int64 units, int scale);
+
+/* Wallet chosen for this call: the option, else SET aigw.wallet, else NULL. */
+extern const char *aigw_billing_wallet_name(const AigwChatInput *input);
+
+/* The caller must have the privileges of the wallet's owner. */
+extern void aigw_billing_check_access(const char *wallet, Oid owner, bool spend);
+
+/* A wallet created by this very transaction is not visible to the pool. */
+extern void aigw_billing_check_committed(const char *wallet, TransactionId xmin);
+
+#endif							/* AIGW_BILLING_H */

@@ -1,0 +1,28 @@
+/*
+ * owner_query.h
+ *	  Running one of aigw's internal SQL functions as the owner of aigw's
+ *	  tables (see aigw_tables_owner), from the calling backend.
+ */
+#ifndef AIGW_OWNER_QUERY_H
+#define AIGW_OWNER_QUERY_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+/*
+ * Execute `sql` (prepared once into *plan and kept) with SPI, as the owner
+ * of aigw's tables under SECURITY_RESTRICTED_OPERATION.  SPI must be
+ * connected; the result is in SPI_tuptable.  A fresh snapshot is taken
+ * (read_only = false) so that the latest committed balance and prices are
+ * seen even in a long transaction at READ COMMITTED.
+ */
+extern void aigw_query_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
+								Oid *types, Datum *values, const char *nulls);
+
+/* Column helpers: NULL / 0 / false for a NULL value. */
+extern char *aigw_col_text(int col);
+extern int64 aigw_col_int64(int col, int64 if_null);
+extern bool aigw_col_isnull(int col);
+
+#endif							/* AIGW_OWNER_QUERY_H */

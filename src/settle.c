@@ -1,0 +1,425 @@
+/*
+ * settle.c
+ *	  Group commit of a worker's finished requests.
+ *
+ * The worker's transaction is independent of every caller's, which is what
+ * makes a logged and charged call stay logged and charged when its caller
+ * rolls back (DESIGN.md, invariant 2), and it commits before any caller is
+ * told the outcome, so the log is durable before aigw.chat returns.
+ *
+ * Wallet balances are only ever updated here, once per wallet per turn and
+ * in wallet id order (two workers never wait for each other in a cycle),
+ * and only for as long as the commit takes: no caller's transaction holds
+ * a wallet row (invariant 4).  Each update bumps the wallet's version, and
+ * the committed (balance, version) is published to the shared-memory cache
+ * after the commit, before the calls' reservations are released.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "billing.h"
+#include "settle.h"
+#include "wallet_cache.h"
+
+static char *database_name = NULL;
+
+/* ---------------------------------------------------------------------
+ * Calls: the request row, and its charge when a wallet pays
+ * ---------------------------------------------------------------------
+ */
+
+#define CALL_NPARAMS 30
+
+static SPIPlanPtr call_plan = NULL;
+
+/*
+ * The cost is the exact cost at the rates the caller quoted (the price in
+ * force when the call was made), converted at the quoted FX rate and
+ * rounded to the ledger scale: the one rounding rule of the ledger.
+ */
+static const char *const call_sql =
+"WITH r AS ("
+" INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
+"  served_model, provider, attempt, status, http_status, prompt_tokens,"
+"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
+"  request_bytes, response_bytes, upstream_id, tags, error,"
+"  wallet_id, currency, reserved, cost)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
+"  round(aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric)"
+"        * coalesce($29::numeric, 1), $26))"
+" RETURNING id, cost"
+"), l AS ("
+" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id,"
+"  original_amount, original_currency, fx_rate, model, provider, role_name, tags, created_by)"
+" SELECT $21, $22, 'charge', -r.cost, r.id,"
+"  aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric),"
+"  $30, $29::numeric, $5, $6, $2, $19::jsonb, $2"
+"  FROM r WHERE $21 IS NOT NULL AND r.cost > 0"
+")"
+" SELECT r.id, r.cost::text,"
+"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END"
+"  FROM r";
+
+static const Oid call_types[CALL_NPARAMS] = {
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, INT4OID, TEXTOID, INT4OID, INT4OID,
+	INT4OID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID,
+	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+};
+
+static void
+set_text(Datum *values, char *nulls, int i, const char *s)
+{
+	values[i] = s ? CStringGetTextDatum(s) : (Datum) 0;
+	nulls[i] = s ? ' ' : 'n';
+}
+
+static void
+set_int(Datum *values, char *nulls, int i, int64 v, bool null_if_negative)
+{
+	bool		isnull = (null_if_negative && v < 0);
+
+	values[i] = Int32GetDatum((int32) Min(v, PG_INT32_MAX));
+	nulls[i] = isnull ? 'n' : ' ';
+}
+
+static const char *
+field_or_null(AigwRequestMsg *rq, AigwRequestField f)
+{
+	return AIGW_MSG_HAS(rq, f) ? AIGW_MSG_FIELD(rq, f) : NULL;
+}
+
+static SPIPlanPtr
+plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) types);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	return *plan;
+}
+
+static void
+settle_call(AigwRequestMsg *rq, AigwAttempt *a)
+{
+	Datum		values[CALL_NPARAMS];
+	char		nulls[CALL_NPARAMS];
+	bool		isnull;
+	bool		billed = rq->wallet_id != 0;
+	int			rc;
+
+	values[0] = TimestampTzGetDatum(rq->submitted_at);
+	nulls[0] = ' ';
+	set_text(values, nulls, 1, AIGW_MSG_FIELD(rq, RQ_ROLE));
+	set_text(values, nulls, 2, database_name);
+	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
+	set_text(values, nulls, 4, field_or_null(rq, RQ_SERVED_MODEL));
+	set_text(values, nulls, 5, field_or_null(rq, RQ_PROVIDER));
+	set_int(values, nulls, 6, rq->attempt, false);
+	set_text(values, nulls, 7, aigw_attempt_status_name(a->status));
+	set_int(values, nulls, 8, a->http_status > 0 ? a->http_status : -1, true);
+	set_int(values, nulls, 9, a->prompt_tokens, true);
+	set_int(values, nulls, 10, a->completion_tokens, true);
+	set_int(values, nulls, 11, a->cached_tokens, true);
+	set_int(values, nulls, 12, a->reasoning_tokens, true);
+	values[13] = Float8GetDatum(a->latency_ms);
+	nulls[13] = ' ';
+	values[14] = Float8GetDatum(a->ttfb_ms);
+	nulls[14] = a->ttfb_ms > 0 ? ' ' : 'n';
+	set_int(values, nulls, 15, a->request_bytes, true);
+	set_int(values, nulls, 16, a->response_bytes, true);
+	set_text(values, nulls, 17, a->upstream_id);
+	set_text(values, nulls, 18, AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}");
+	set_text(values, nulls, 19, a->status == ATTEMPT_OK ? NULL : (a->error ? a->error : "unknown error"));
+	values[20] = Int64GetDatum(rq->wallet_id);
+	nulls[20] = billed ? ' ' : 'n';
+	set_text(values, nulls, 21, field_or_null(rq, RQ_CURRENCY));
+	set_text(values, nulls, 22, billed ? aigw_units_text(rq->reserved, rq->scale) : NULL);
+	set_text(values, nulls, 23, field_or_null(rq, RQ_RATE_INPUT));
+	set_text(values, nulls, 24, field_or_null(rq, RQ_RATE_OUTPUT));
+	values[25] = Int32GetDatum(rq->scale);
+	nulls[25] = ' ';
+	set_text(values, nulls, 26, field_or_null(rq, RQ_RATE_CACHED));
+	set_text(values, nulls, 27, field_or_null(rq, RQ_RATE_REASONING));
+	set_text(values, nulls, 28, field_or_null(rq, RQ_FX));
+	set_text(values, nulls, 29, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
+
+	rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NPARAMS, call_types),
+						  values, nulls, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not log a request: %s", SPI_result_code_string(rc));
+	a->request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	a->cost = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	a->charged = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+}
+
+/* ---------------------------------------------------------------------
+ * Ledger movements: top-ups, refunds, adjustments
+ * ---------------------------------------------------------------------
+ */
+
+#define LEDGER_NPARAMS 13
+
+static SPIPlanPtr ledger_plan = NULL;
+
+static const char *const ledger_sql =
+"SELECT a.id, a.inserted, ($4::numeric * 10::numeric ^ $13)::int8"
+"  FROM aigw.ledger_append($1, $2, $3, $4::numeric, $5, $6, $7, $8::numeric, $9,"
+"                          $10::numeric, $11, $12::name) a";
+
+static const Oid ledger_types[LEDGER_NPARAMS] = {
+	TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID
+};
+
+static void
+append_ledger(AigwRequestMsg *rq, AigwAttempt *a)
+{
+	Datum		values[LEDGER_NPARAMS];
+	char		nulls[LEDGER_NPARAMS];
+	bool		isnull;
+	int			rc;
+
+	set_text(values, nulls, 0, AIGW_MSG_FIELD(rq, RQ_LEDGER_KIND));
+	values[1] = Int64GetDatum(rq->wallet_id);
+	nulls[1] = ' ';
+	set_text(values, nulls, 2, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
+	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_AMOUNT));
+	set_text(values, nulls, 4, field_or_null(rq, RQ_RAIL));
+	set_text(values, nulls, 5, field_or_null(rq, RQ_EXTERNAL_REF));
+	values[6] = Int64GetDatum(rq->refund_of);
+	nulls[6] = rq->refund_of != 0 ? ' ' : 'n';
+	set_text(values, nulls, 7, field_or_null(rq, RQ_ORIGINAL_AMOUNT));
+	set_text(values, nulls, 8, field_or_null(rq, RQ_ORIGINAL_AMOUNT) ? field_or_null(rq, RQ_ORIGINAL_CURRENCY) : NULL);
+	set_text(values, nulls, 9, field_or_null(rq, RQ_FX));
+	set_text(values, nulls, 10, field_or_null(rq, RQ_NOTE));
+	set_text(values, nulls, 11, AIGW_MSG_FIELD(rq, RQ_ROLE));
+	values[12] = Int32GetDatum(rq->scale);
+	nulls[12] = ' ';
+
+	rc = SPI_execute_plan(plan_for(&ledger_plan, ledger_sql, LEDGER_NPARAMS, ledger_types),
+						  values, nulls, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not append to the ledger: %s", SPI_result_code_string(rc));
+	a->ledger_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		a->credited = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+}
+
+/*
+ * A refused movement (a top-up reference reused for another amount, say)
+ * must not fail the calls settled beside it: it runs in a subtransaction
+ * and only it is rolled back.
+ */
+static void
+append_ledger_guarded(AigwRequestMsg *rq, AigwAttempt *a)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		append_ledger(rq, a);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		a->sqlstate = edata->sqlerrcode;
+		a->error = edata->detail ? psprintf("%s\n%s", edata->message, edata->detail)
+			: pstrdup(edata->message);
+		a->ledger_id = 0;
+		a->credited = 0;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/* ---------------------------------------------------------------------
+ * Wallet balances
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct WalletDelta
+{
+	int64		wallet_id;
+	Oid			relid;
+	int			scale;
+	int64		delta;			/* ledger units */
+	int64		balance;		/* after the update */
+	int64		version;
+} WalletDelta;
+
+static SPIPlanPtr balance_plan = NULL;
+
+static const char *const balance_sql =
+"UPDATE aigw.wallet_balances"
+"   SET balance = balance + $2::numeric, version = version + 1, updated_at = now()"
+" WHERE wallet_id = $1"
+" RETURNING (balance * 10::numeric ^ $3)::int8, version";
+
+static const Oid balance_types[3] = {INT8OID, TEXTOID, INT4OID};
+
+static void
+add_delta(WalletDelta *deltas, int *n, const AigwRequestMsg *rq, int64 delta)
+{
+	int			i;
+
+	if (delta == 0)
+		return;
+	for (i = 0; i < *n; i++)
+		if (deltas[i].wallet_id == rq->wallet_id)
+			break;
+	if (i == *n)
+	{
+		deltas[i].wallet_id = rq->wallet_id;
+		deltas[i].relid = rq->wallets_relid;
+		deltas[i].scale = rq->scale;
+		deltas[i].delta = 0;
+		(*n)++;
+	}
+	deltas[i].delta += delta;
+}
+
+static int
+delta_cmp(const void *a, const void *b)
+{
+	int64		x = ((const WalletDelta *) a)->wallet_id;
+	int64		y = ((const WalletDelta *) b)->wallet_id;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+update_balance(WalletDelta *d)
+{
+	Datum		values[3];
+	bool		isnull;
+	int			rc;
+
+	values[0] = Int64GetDatum(d->wallet_id);
+	values[1] = CStringGetTextDatum(aigw_units_text(d->delta, d->scale));
+	values[2] = Int32GetDatum(d->scale);
+	rc = SPI_execute_plan(plan_for(&balance_plan, balance_sql, 3, balance_types),
+						  values, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "wallet " INT64_FORMAT " has no row in aigw.wallet_balances", d->wallet_id);
+	d->balance = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/* ---------------------------------------------------------------------
+ * The transaction
+ * ---------------------------------------------------------------------
+ */
+
+void
+aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	WalletDelta *deltas = palloc(sizeof(WalletDelta) * n);
+	int			ndeltas = 0;
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "aigw: settling requests");
+
+		if (database_name == NULL)
+			database_name = MemoryContextStrdup(TopMemoryContext,
+												get_database_name(MyDatabaseId));
+		for (int i = 0; i < n; i++)
+		{
+			AigwRequestMsg *rq = requests[i];
+			AigwAttempt *a = attempts[i];
+			MemoryContext spi_cxt = MemoryContextSwitchTo(cxt);
+
+			if (rq->kind == RQ_KIND_LEDGER)
+			{
+				append_ledger_guarded(rq, a);
+				add_delta(deltas, &ndeltas, rq, a->credited);
+			}
+			else
+			{
+				settle_call(rq, a);
+				add_delta(deltas, &ndeltas, rq, -a->charged);
+			}
+			MemoryContextSwitchTo(spi_cxt);
+		}
+
+		qsort(deltas, ndeltas, sizeof(WalletDelta), delta_cmp);
+		for (int i = 0; i < ndeltas; i++)
+			update_balance(&deltas[i]);
+
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_stat(false);
+		pgstat_report_activity(STATE_IDLE, NULL);
+
+		for (int i = 0; i < ndeltas; i++)
+		{
+			AigwWalletKey key;
+
+			memset(&key, 0, sizeof(key));
+			key.dboid = MyDatabaseId;
+			key.relid = deltas[i].relid;
+			key.wallet_id = deltas[i].wallet_id;
+			(void) aigw_wallet_observe(&key, deltas[i].balance, deltas[i].version);
+		}
+		for (int i = 0; i < n; i++)
+			attempts[i]->recorded = true;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		for (int i = 0; i < n; i++)
+		{
+			attempts[i]->cost = NULL;
+			attempts[i]->charged = 0;
+			attempts[i]->ledger_id = 0;
+			attempts[i]->credited = 0;
+		}
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	pfree(deltas);
+}

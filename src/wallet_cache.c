@@ -1,0 +1,160 @@
+/*
+ * wallet_cache.c
+ *	  The shared-memory wallet table (see wallet_cache.h).
+ *
+ * The hash table is only locked to find or add an entry; the money fields
+ * of an entry are under its own spinlock, held for a few instructions, so
+ * that calls on different wallets never wait for each other and calls on
+ * one wallet wait for microseconds at most (invariant 4).
+ */
+#include "postgres.h"
+
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+
+#include "aigw.h"
+#include "wallet_cache.h"
+
+static HTAB *wallets = NULL;
+static LWLock *wallets_lock = NULL;
+
+Size
+aigw_wallet_cache_size(void)
+{
+	return hash_estimate_size(aigw_max_wallets, sizeof(AigwWallet));
+}
+
+void
+aigw_wallet_cache_init(void)
+{
+	HASHCTL		info;
+
+	info.keysize = sizeof(AigwWalletKey);
+	info.entrysize = sizeof(AigwWallet);
+	wallets = ShmemInitHash("aigw wallets", aigw_max_wallets, aigw_max_wallets,
+							&info, HASH_ELEM | HASH_BLOBS);
+	wallets_lock = &(GetNamedLWLockTranche("aigw"))[1].lock;
+}
+
+static void
+update_committed(AigwWallet *w, int64 balance, int64 version)
+{
+	SpinLockAcquire(&w->mutex);
+	if (version > w->version)
+	{
+		w->balance = balance;
+		w->version = version;
+	}
+	SpinLockRelease(&w->mutex);
+}
+
+AigwWallet *
+aigw_wallet_observe(const AigwWalletKey *key, int64 balance, int64 version)
+{
+	AigwWallet *w;
+	bool		found;
+
+	LWLockAcquire(wallets_lock, LW_SHARED);
+	w = hash_search(wallets, key, HASH_FIND, NULL);
+	LWLockRelease(wallets_lock);
+	if (w == NULL)
+	{
+		LWLockAcquire(wallets_lock, LW_EXCLUSIVE);
+		w = hash_search(wallets, key, HASH_ENTER_NULL, &found);
+		if (w != NULL && !found)
+		{
+			SpinLockInit(&w->mutex);
+			w->balance = 0;
+			w->version = -1;
+			w->reserved = 0;
+			w->calls = 0;
+		}
+		LWLockRelease(wallets_lock);
+		if (w == NULL)
+			return NULL;
+	}
+	update_committed(w, balance, version);
+	return w;
+}
+
+bool
+aigw_wallet_reserve(AigwWallet *w, int64 amount, int64 credit_limit,
+					int64 *balance, int64 *reserved)
+{
+	bool		ok;
+
+	SpinLockAcquire(&w->mutex);
+	ok = w->balance + credit_limit - w->reserved >= amount;
+	if (ok)
+	{
+		w->reserved += amount;
+		w->calls++;
+	}
+	*balance = w->balance;
+	*reserved = w->reserved;
+	SpinLockRelease(&w->mutex);
+	return ok;
+}
+
+void
+aigw_wallet_release(AigwWallet *w, int64 amount)
+{
+	SpinLockAcquire(&w->mutex);
+	w->reserved -= amount;
+	w->calls--;
+	Assert(w->reserved >= 0 && w->calls >= 0);
+	SpinLockRelease(&w->mutex);
+}
+
+/*
+ * Entries of a dropped database go with it.  A reservation still held on
+ * one would be released into a removed entry; there is none, because the
+ * database's pool and callers are gone before DROP DATABASE proceeds.
+ */
+void
+aigw_wallet_cache_forget(Oid dboid)
+{
+	HASH_SEQ_STATUS seq;
+	AigwWallet *w;
+
+	LWLockAcquire(wallets_lock, LW_EXCLUSIVE);
+	hash_seq_init(&seq, wallets);
+	while ((w = hash_seq_search(&seq)) != NULL)
+		if (w->key.dboid == dboid && w->calls == 0)
+			hash_search(wallets, &w->key, HASH_REMOVE, NULL);
+	LWLockRelease(wallets_lock);
+}
+
+int
+aigw_wallet_cache_list(Oid dboid, Oid relid, AigwWalletSnapshot **out)
+{
+	HASH_SEQ_STATUS seq;
+	AigwWallet *w;
+	int			n = 0;
+	int			cap = 16;
+
+	*out = palloc(sizeof(AigwWalletSnapshot) * cap);
+	LWLockAcquire(wallets_lock, LW_SHARED);
+	hash_seq_init(&seq, wallets);
+	while ((w = hash_seq_search(&seq)) != NULL)
+	{
+		if (w->key.dboid != dboid || w->key.relid != relid)
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			*out = repalloc(*out, sizeof(AigwWalletSnapshot) * cap);
+		}
+		SpinLockAcquire(&w->mutex);
+		(*out)[n].wallet_id = w->key.wallet_id;
+		(*out)[n].balance = w->balance;
+		(*out)[n].version = w->version;
+		(*out)[n].reserved = w->reserved;
+		(*out)[n].calls = w->calls;
+		SpinLockRelease(&w->mutex);
+		n++;
+	}
+	LWLockRelease(wallets_lock);
+	return n;
+}
