@@ -50,6 +50,12 @@ RETURN (SELECT c.minor_units + 6 FROM aigw.currencies c WHERE c.code = currency)
 COMMENT ON FUNCTION aigw.ledger_scale(text) IS
     'Decimal places of ledger amounts in a currency: its minor units + 6 (USD 8, IDR 6).';
 
+-- Ledger units (how shared memory counts money) back to an amount.
+CREATE FUNCTION aigw.from_units(units bigint, currency text) RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN round(units / 10::numeric ^ aigw.ledger_scale(currency), aigw.ledger_scale(currency));
+
 --------------------------------------------------------------------------
 -- Prices: per million tokens, effective-dated.  A period is closed, never
 -- rewritten: rates of a period that has started cannot change.
@@ -292,11 +298,11 @@ CREATE FUNCTION aigw.token_cost(prompt_tokens bigint, cached_tokens bigint,
                                 reasoning_per_mtok numeric DEFAULT NULL)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (  greatest(coalesce(prompt_tokens, 0) - coalesce(cached_tokens, 0), 0) * input_per_mtok
+RETURN trim_scale((  greatest(coalesce(prompt_tokens, 0) - coalesce(cached_tokens, 0), 0) * input_per_mtok
         + least(coalesce(cached_tokens, 0), coalesce(prompt_tokens, 0)) * coalesce(cached_input_per_mtok, input_per_mtok)
         + greatest(coalesce(completion_tokens, 0) - coalesce(reasoning_tokens, 0), 0) * output_per_mtok
         + least(coalesce(reasoning_tokens, 0), coalesce(completion_tokens, 0)) * coalesce(reasoning_per_mtok, output_per_mtok)
-       ) / 1000000;
+       ) / 1000000);
 COMMENT ON FUNCTION aigw.token_cost(bigint, bigint, bigint, bigint, numeric, numeric, numeric, numeric) IS
     'Exact cost of a usage at per-million-token rates: uncached prompt tokens at the input rate, cached ones at the cached rate, completion tokens at the output rate except reasoning tokens at the reasoning rate.';
 
@@ -419,7 +425,7 @@ BEGIN
     IF valid_from IS NULL OR valid_from < now() THEN
         RAISE EXCEPTION 'a price cannot take effect in the past'
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('valid_from %s is before now (%s).', valid_from, now()),
+                  DETAIL = 'valid_from is earlier than the start of this transaction.',
                   HINT = 'Charges already made keep the price they were made at; set the new price from now on.';
     END IF;
 
@@ -661,7 +667,7 @@ BEGIN
     wallet_id := w.id;
     wallet_xmin := w.xmin;
     wallet_currency := w.currency;
-    credit := amount;
+    credit := round(amount, scale);
     RETURN NEXT;
 END
 $$;
@@ -777,8 +783,8 @@ LANGUAGE C VOLATILE;
 
 CREATE VIEW aigw.wallet_status WITH (security_invoker = true) AS
     SELECT w.name AS wallet, w.currency, b.balance, w.credit_limit,
-           coalesce(r.reserved_units, 0) / 10::numeric ^ aigw.ledger_scale(w.currency) AS reserved,
-           b.balance + w.credit_limit - coalesce(r.reserved_units, 0) / 10::numeric ^ aigw.ledger_scale(w.currency) AS available,
+           aigw.from_units(coalesce(r.reserved_units, 0), w.currency) AS reserved,
+           b.balance + w.credit_limit - aigw.from_units(coalesce(r.reserved_units, 0), w.currency) AS available,
            coalesce(r.calls, 0) AS calls_in_flight, w.owner, w.enabled
       FROM aigw.wallets w
       JOIN aigw.wallet_balances b ON b.wallet_id = w.id
@@ -799,7 +805,7 @@ AS $$
           FROM aigw.ledger l GROUP BY l.wallet_id
     )
     SELECT w.name, w.currency, b.balance, coalesce(s.total, 0),
-           r.cached_balance_units / 10::numeric ^ aigw.ledger_scale(w.currency),
+           aigw.from_units(r.cached_balance_units, w.currency),
            concat_ws('; ',
                CASE WHEN b.balance IS NULL THEN 'no balance row' END,
                CASE WHEN b.balance <> coalesce(s.total, 0) THEN 'balance is not the sum of the ledger' END,
@@ -844,7 +850,7 @@ BEGIN
          WHERE l.wallet_id = w.id AND l.created_at >= period_from AND l.created_at < period_to
     )
     SELECT 'opening balance', NULL::text, NULL::text, NULL::bigint,
-           coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_from), 0),
+           round(coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_from), 0), aigw.ledger_scale(w.currency)),
            w.currency
     UNION ALL
     (SELECT x.line, x.m, x.p, x.n, x.a, w.currency FROM (
@@ -855,7 +861,7 @@ BEGIN
       ORDER BY x.ord, x.a, x.m)
     UNION ALL
     SELECT 'closing balance', NULL, NULL, NULL,
-           coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_to), 0),
+           round(coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_to), 0), aigw.ledger_scale(w.currency)),
            w.currency;
 END
 $$;
