@@ -217,9 +217,16 @@ start_easy(CURLM *multi, AigwTransfer *t)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-	/* HTTP/2 where TLS negotiates it; several calls then share a connection. */
+	/*
+	 * HTTP/2 where TLS negotiates it; several calls then share a connection.
+	 * Waiting for a connection being set up to tell whether it multiplexes
+	 * only pays over TLS, where ALPN says so at the handshake: over plain
+	 * HTTP curl learns it from the first answer, so a burst of calls to a
+	 * new host would all wait for the first one to finish.
+	 */
 	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_PIPEWAIT,
+					 pg_strncasecmp(AIGW_MSG_FIELD(rq, RQ_URL), "https:", 6) == 0 ? 1L : 0L);
 	/* A redirect would carry the key to another host: never follow one. */
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Invariant 3: 64 sessions call at once on one wallet that can afford
+# exactly K = 20 worst-case reservations.  At most K calls reach the
+# provider, the rest fail before sending anything, and the balance ends
+# exactly at minus the credit limit, never below.
+source "$(dirname "$0")/lib.bash"
+fresh_db
+# Output is $1 per million tokens, input free: the worst case of a call is
+# max_output_tokens (1000) x $1/Mtok = $0.001, and the mock reports exactly
+# 1000 completion tokens, so each call costs its whole reservation.  It
+# answers after 4 s so that all 64 sessions ask while the first K are still
+# in flight.
+sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens)
+     VALUES ('openai/paid', 'openai', 'gpt-4o-mini?latency_ms=4000&prompt_tokens=10&completion_tokens=1000', 1000)"
+sql "SELECT aigw.set_price('openai/paid', 0, 1)"
+# balance 0.01 + credit limit 0.01 = 0.02 = 20 reservations of 0.001
+sql "SELECT aigw.create_wallet('shared', 'USD', credit_limit => 0.01)" >/dev/null
+sql "SELECT aigw.topup('shared', 0.01, 'USD', 'manual', 'seed')" >/dev/null
+mock_reset
+
+sessions 64 "SET aigw.wallet = 'shared'; SELECT aigw.ask('openai/paid', 'session {s}')"
+served=$(grep -l "^Mock reply to: session" "$AIGW_RUN"/session.* | wc -l)
+refused=$(grep -l 'cannot cover a call' "$AIGW_RUN"/session.* | wc -l)
+echo "# 64 sessions: $served served, $refused refused, in $session_ms ms"
+is "$served" 20 "exactly K = 20 calls were served"
+is "$refused" 44 "the other 44 were refused with 'cannot cover'"
+is "$session_failures" 44 "the refused sessions got an error"
+is "$(mock_stat requests_total)" 20 "the provider received exactly K requests"
+is "$(sql "SELECT count(*) FROM aigw.requests WHERE requested_model = 'openai/paid'")" 20 "only the K sent calls are logged"
+is "$(sql "SELECT aigw.balance('shared')")" "-0.01000000" "the balance ends at minus the credit limit"
+is "$(sql "SELECT min(running) >= -0.01 FROM (SELECT sum(amount) OVER (ORDER BY id) AS running FROM aigw.ledger) l")" "t" \
+   "the balance never passed the credit limit, at any point of the ledger"
+is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" 0 "verify_ledger finds nothing wrong"
+is "$(sql "SELECT reserved, calls_in_flight FROM aigw.wallet_status")" "0.00000000|0" "no reservation is left behind"
+
+# The refused callers got the figures that explain the refusal.
+grep -h 'DETAIL' "$AIGW_RUN"/session.* | head -1 | sed 's/^/# /'
+grep -q 'DETAIL:  The call may cost up to 0.00100000 USD' "$AIGW_RUN"/session.*; ok $? "the error states what the call needed"
+
+# Once the wallet is topped up, calls go through again.
+sql "SELECT aigw.topup('shared', 1, 'USD', 'manual', 'refill')" >/dev/null
+is "$(sql "SELECT aigw.ask('openai/paid', 'after refill', '{\"wallet\": \"shared\", \"tags\": {\"k\": 1}}')")" "Mock reply to: after refill" "a topped-up wallet pays again"
+finish
