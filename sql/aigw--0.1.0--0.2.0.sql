@@ -45,7 +45,6 @@ INSERT INTO aigw.currencies (code, minor_units, name) VALUES
 -- Decimal places kept on ledger amounts of a currency (see the rounding rule).
 CREATE FUNCTION aigw.ledger_scale(currency text) RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN (SELECT c.minor_units + 6 FROM aigw.currencies c WHERE c.code = currency);
 COMMENT ON FUNCTION aigw.ledger_scale(text) IS
     'Decimal places of ledger amounts in a currency: its minor units + 6 (USD 8, IDR 6).';
@@ -53,7 +52,6 @@ COMMENT ON FUNCTION aigw.ledger_scale(text) IS
 -- Ledger units (how shared memory counts money) back to an amount.
 CREATE FUNCTION aigw.from_units(units bigint, currency text) RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN round(units / 10::numeric ^ aigw.ledger_scale(currency), aigw.ledger_scale(currency));
 
 --------------------------------------------------------------------------
@@ -140,7 +138,6 @@ COMMENT ON TABLE aigw.fx_rates IS
 CREATE FUNCTION aigw.fx_rate(from_currency text, to_currency text, at timestamptz DEFAULT now())
 RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN from_currency = to_currency THEN 1 ELSE coalesce(
     (SELECT f.rate FROM aigw.fx_rates f
       WHERE f.base = from_currency AND f.quote = to_currency
@@ -309,7 +306,8 @@ COMMENT ON FUNCTION aigw.token_cost(bigint, bigint, bigint, bigint, numeric, num
 -- Everything the calling backend needs to reserve and later charge a call:
 -- the wallet (by name), the price in force, the FX rate, and the worst-case
 -- cost in units of the ledger scale.  Run by aigw's C code as the extension
--- owner; the access check on the wallet is made by the caller.
+-- owner; the access check on the wallet is made by the caller.  One query,
+-- inlined into the caller's plan: it runs before every billed call.
 CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamptz,
                                    input_tokens bigint, max_output_tokens bigint, choices integer)
 RETURNS TABLE (wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_owner oid,
@@ -318,61 +316,36 @@ RETURNS TABLE (wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_
                cached_input_per_mtok text, reasoning_per_mtok text,
                fx_rate text, output_bound bigint, reserve_units bigint,
                balance_units bigint, balance_version bigint, price_scale integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    w  aigw.wallets;
-    m  aigw.models;
-    p  aigw.prices;
-    fx numeric;
-BEGIN
-    wallets_exist := EXISTS (SELECT 1 FROM aigw.wallets);
-    IF wallet_name IS NOT NULL THEN
-        SELECT * INTO w FROM aigw.wallets WHERE name = wallet_name;
-        wallet_id := w.id;
-        wallet_xmin := w.xmin;
-        wallet_owner := w.owner;
-        wallet_enabled := w.enabled;
-        currency := w.currency;
-        scale := aigw.ledger_scale(w.currency);
-        credit_limit_units := (w.credit_limit * 10::numeric ^ scale)::bigint;
-        SELECT (b.balance * 10::numeric ^ scale)::bigint, b.version INTO balance_units, balance_version
-          FROM aigw.wallet_balances b WHERE b.wallet_id = w.id;
-    END IF;
-
-    -- A price in the wallet's currency wins; otherwise USD; otherwise any.
-    SELECT * INTO p FROM aigw.prices pr
-     WHERE pr.model = model_id AND pr.valid_from <= at AND (pr.valid_to IS NULL OR pr.valid_to > at)
-     ORDER BY pr.currency = w.currency DESC NULLS LAST, pr.currency = 'USD' DESC, pr.currency
-     LIMIT 1;
-    IF NOT FOUND THEN
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    price_currency := p.currency;
-    price_scale := aigw.ledger_scale(p.currency);
-    input_per_mtok := p.input_per_mtok;
-    output_per_mtok := p.output_per_mtok;
-    cached_input_per_mtok := p.cached_input_per_mtok;
-    reasoning_per_mtok := p.reasoning_per_mtok;
-    IF w.id IS NULL THEN
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    fx := aigw.fx_rate(p.currency, w.currency, at);
-    fx_rate := CASE WHEN p.currency <> w.currency THEN fx END;
-
-    SELECT * INTO m FROM aigw.models WHERE id = model_id;
-    output_bound := coalesce(max_output_tokens, m.max_output_tokens, m.context_window) * greatest(choices, 1);
-    IF fx IS NOT NULL AND output_bound IS NOT NULL THEN
-        reserve_units := ceil((  input_tokens * greatest(p.input_per_mtok, coalesce(p.cached_input_per_mtok, 0), coalesce(p.cache_write_per_mtok, 0))
-                               + output_bound * greatest(p.output_per_mtok, coalesce(p.reasoning_per_mtok, 0))
-                              ) / 1000000 * fx * 10::numeric ^ scale)::bigint;
-    END IF;
-    RETURN NEXT;
-END
-$$;
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM aigw.wallets),
+           w.id, w.xmin, w.owner::oid, w.enabled, w.currency, c.minor_units + 6,
+           (w.credit_limit * 10::numeric ^ (c.minor_units + 6))::bigint,
+           p.currency, p.input_per_mtok::text, p.output_per_mtok::text,
+           p.cached_input_per_mtok::text, p.reasoning_per_mtok::text,
+           CASE WHEN p.currency <> w.currency THEN fx.rate::text END,
+           o.bound,
+           ceil((  input_tokens * greatest(p.input_per_mtok, coalesce(p.cached_input_per_mtok, 0), coalesce(p.cache_write_per_mtok, 0))
+                 + o.bound * greatest(p.output_per_mtok, coalesce(p.reasoning_per_mtok, 0))
+                ) / 1000000 * fx.rate * 10::numeric ^ (c.minor_units + 6))::bigint,
+           (b.balance * 10::numeric ^ (c.minor_units + 6))::bigint, b.version,
+           pc.minor_units + 6
+      FROM (SELECT 1) AS one
+      LEFT JOIN aigw.wallets w ON w.name = wallet_name
+      LEFT JOIN aigw.currencies c ON c.code = w.currency
+      LEFT JOIN aigw.wallet_balances b ON b.wallet_id = w.id
+      LEFT JOIN aigw.models m ON m.id = model_id
+      -- a price in the wallet's currency wins; otherwise USD; otherwise any
+      LEFT JOIN LATERAL (
+            SELECT * FROM aigw.prices pr
+             WHERE pr.model = model_id AND pr.valid_from <= at AND (pr.valid_to IS NULL OR pr.valid_to > at)
+             ORDER BY pr.currency = w.currency DESC NULLS LAST, pr.currency = 'USD' DESC, pr.currency
+             LIMIT 1) p ON true
+      LEFT JOIN aigw.currencies pc ON pc.code = p.currency
+      LEFT JOIN LATERAL (SELECT aigw.fx_rate(p.currency, w.currency, at) AS rate) fx ON true
+      LEFT JOIN LATERAL (SELECT coalesce(billing_quote.max_output_tokens, m.max_output_tokens, m.context_window)
+                                * greatest(choices, 1) AS bound) o ON true;
+END;
 REVOKE ALL ON FUNCTION aigw.billing_quote(text, text, timestamptz, bigint, bigint, integer) FROM PUBLIC;
 
 --------------------------------------------------------------------------
