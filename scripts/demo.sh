@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: set up, start a throwaway cluster and the mock provider, enrich a
-# 1,000-row table with aigw.ask from 8 sessions at once, and summarize the
-# request log.  Cleans up after itself.
+# The demo: set up, start a throwaway cluster and the mock provider, open a
+# wallet in CNY and top it up, enrich a 1,000-row table with aigw.ask from 8
+# sessions at once (each call reserved, then charged at gpt-4o-mini's USD
+# price converted to CNY), and print the usage summary and the wallet's
+# statement.  Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -14,7 +16,12 @@ aigw_start_cluster
 aigw_start_mock --latency-ms 20
 aigw_use_mock postgres >/dev/null
 
-psql_q <<'SQL'
+psql_q >/dev/null <<'SQL'
+-- a wallet in yuan paying a model priced in dollars, topped up through Alipay
+SELECT aigw.set_fx('USD', 'CNY', 7.1);
+SELECT aigw.create_wallet('analytics', 'CNY');
+SELECT aigw.topup('analytics', 50, 'CNY', 'alipay', 'demo-2026112922001');
+ALTER ROLE postgres SET aigw.wallet = 'analytics';
 CREATE TABLE reviews (id int PRIMARY KEY, body text NOT NULL, summary text);
 INSERT INTO reviews (id, body)
 SELECT g, format('Review %s: the %s arrived %s and works %s.', g,
@@ -24,6 +31,7 @@ SELECT g, format('Review %s: the %s arrived %s and works %s.', g,
   FROM generate_series(1, 1000) g;
 SQL
 
+echo "== wallet 'analytics' opened in CNY and topped up with 50 CNY (USD->CNY at 7.1)"
 echo "== enriching 1,000 rows: UPDATE reviews SET summary = aigw.ask('openai/gpt-4o-mini', 'Summarize: ' || body), 8 sessions"
 start=$(date +%s.%N)
 sessions=()
@@ -44,6 +52,12 @@ SELECT count(*)                                                      AS calls,
        sum(prompt_tokens)                                            AS prompt_tokens,
        sum(completion_tokens)                                        AS completion_tokens,
        round(percentile_cont(0.5)  WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) AS p50_ms,
-       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) AS p95_ms
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)::numeric, 1) AS p95_ms,
+       sum(cost) || ' ' || min(currency)                             AS cost
   FROM aigw.requests WHERE tags->>'job' = 'demo';
+\echo == statement of wallet analytics
+SELECT line, model, items, amount, currency
+  FROM aigw.statement('analytics', now() - interval '1 hour', now() + interval '1 hour');
+\echo == the books balance (aigw.verify_ledger() lists the wallets that do not):
+SELECT count(*) AS unbalanced_wallets FROM aigw.verify_ledger();
 SQL
