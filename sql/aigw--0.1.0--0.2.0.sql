@@ -881,6 +881,20 @@ GRANT SELECT ON aigw.wallet_status, aigw.spend_daily, aigw.spend_by_model,
                 aigw.spend_by_tag, aigw.spend_by_role TO PUBLIC;
 
 --------------------------------------------------------------------------
+-- pg_dump must keep what users put in aigw's tables: money above all.
+-- (aigw.prices is not marked: its shipped rows, recreated by CREATE
+-- EXTENSION, would collide with their dumped copies.)
+--------------------------------------------------------------------------
+SELECT pg_catalog.pg_extension_config_dump('aigw.wallets', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.wallets_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.wallet_balances', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.ledger', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.ledger_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.fx_rates', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.requests', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.requests_id_seq', '');
+
+--------------------------------------------------------------------------
 -- The price catalogue
 --------------------------------------------------------------------------
 -- BEGIN GENERATED PRICES

@@ -1,0 +1,16 @@
+-- A database on aigw 0.1.0 updates in place, keeping its request log; what
+-- pg_dump must keep (the ledger, wallets, the log) is marked for it.
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE aigw_upgrade;
+\c aigw_upgrade
+CREATE EXTENSION aigw VERSION '0.1.0';
+INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model, status)
+VALUES (now(), 'someone', 'somewhere', 'openai/gpt-4o-mini', 'ok');
+ALTER EXTENSION aigw UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'aigw';
+SELECT count(*) AS kept_requests, count(cost) AS with_cost FROM aigw.requests;
+SELECT count(*) AS priced_models FROM aigw.models m WHERE EXISTS (SELECT 1 FROM aigw.prices p WHERE p.model = m.id);
+SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
+ WHERE e.extname = 'aigw' ORDER BY 1;
+\c :regress_db
+DROP DATABASE aigw_upgrade;
