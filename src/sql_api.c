@@ -249,7 +249,28 @@ aigw_pool_status(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* This database's wallets as cached in shared memory, with their reservations. */
+/*
+ * Whether the calling role may read a wallet: the wallets table's row-level
+ * security decides, so the answer is the same as for a SELECT.
+ */
+static bool
+wallet_visible(int64 wallet_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(wallet_id)};
+	bool		visible;
+
+	if (SPI_execute_with_args("SELECT 1 FROM aigw.wallets WHERE id OPERATOR(pg_catalog.=) $1",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "wallet lookup failed");
+	visible = SPI_processed == 1;
+	return visible;
+}
+
+/*
+ * This database's wallets as cached in shared memory, with their
+ * reservations: those the caller may read.
+ */
 Datum
 aigw_wallet_reservations(PG_FUNCTION_ARGS)
 {
@@ -262,10 +283,14 @@ aigw_wallet_reservations(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	relid = get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
 	n = aigw_wallet_cache_list(MyDatabaseId, relid, &rows);
+	SPI_connect();
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false};
+
+		if (!wallet_visible(rows[i].wallet_id))
+			continue;
 
 		values[0] = Int64GetDatum(rows[i].wallet_id);
 		values[1] = Int64GetDatum(rows[i].reserved);
@@ -275,5 +300,6 @@ aigw_wallet_reservations(PG_FUNCTION_ARGS)
 		nulls[3] = nulls[4] = rows[i].version < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	SPI_finish();
 	return (Datum) 0;
 }

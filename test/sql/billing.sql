@@ -224,6 +224,10 @@ SET ROLE aigw_test_bob;
 SELECT aigw.ask('openai/metered', 'hi', '{"wallet": "shared"}');
 SELECT count(*) AS visible_wallets FROM aigw.wallets;
 SELECT count(*) AS visible_ledger_rows FROM aigw.ledger;
+SELECT count(*) AS visible_reservations FROM aigw.wallet_reservations();
+RESET ROLE;
+SET ROLE aigw_test_alice;
+SELECT count(*) AS visible_reservations FROM aigw.wallet_reservations();
 RESET ROLE;
 SELECT * FROM aigw.verify_ledger();
 
