@@ -304,18 +304,22 @@ COMMENT ON FUNCTION aigw.token_cost(bigint, bigint, bigint, bigint, numeric, num
     'Exact cost of a usage at per-million-token rates: uncached prompt tokens at the input rate, cached ones at the cached rate, completion tokens at the output rate except reasoning tokens at the reasoning rate.';
 
 -- Everything the calling backend needs to reserve and later charge a call:
--- the wallet (by name), the price in force, the FX rate, and the worst-case
--- cost in units of the ledger scale.  Run by aigw's C code as the extension
--- owner; the access check on the wallet is made by the caller.  One query,
--- inlined into the caller's plan: it runs before every billed call.
-CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamptz,
-                                   input_tokens bigint, max_output_tokens bigint, choices integer)
+-- the wallet (by name), the price in force, the FX rate, the model's
+-- output limits, and until when all of that holds (valid_until: the end of
+-- the price or rate period, or the start of a scheduled one).  Run by
+-- aigw's C code as the extension owner, which checks the caller's right to
+-- the wallet itself and caches the answer until valid_until or until one of
+-- the tables it reads changes (see aigw.catalog_changed).  One query,
+-- inlined into the caller's plan.
+CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamptz)
 RETURNS TABLE (wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_owner oid,
                wallet_enabled boolean, currency text, scale integer, credit_limit_units bigint,
                price_currency text, input_per_mtok text, output_per_mtok text,
                cached_input_per_mtok text, reasoning_per_mtok text,
-               fx_rate text, output_bound bigint, reserve_units bigint,
-               balance_units bigint, balance_version bigint, price_scale integer)
+               max_input_rate numeric, max_output_rate numeric, fx numeric, fx_rate text,
+               model_max_output_tokens bigint, model_context_window bigint,
+               balance_units bigint, balance_version bigint, price_scale integer,
+               valid_until timestamptz)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM aigw.wallets),
@@ -323,13 +327,15 @@ BEGIN ATOMIC
            (w.credit_limit * 10::numeric ^ (c.minor_units + 6))::bigint,
            p.currency, p.input_per_mtok::text, p.output_per_mtok::text,
            p.cached_input_per_mtok::text, p.reasoning_per_mtok::text,
-           CASE WHEN p.currency <> w.currency THEN fx.rate::text END,
-           o.bound,
-           ceil((  input_tokens * greatest(p.input_per_mtok, coalesce(p.cached_input_per_mtok, 0), coalesce(p.cache_write_per_mtok, 0))
-                 + o.bound * greatest(p.output_per_mtok, coalesce(p.reasoning_per_mtok, 0))
-                ) / 1000000 * fx.rate * 10::numeric ^ (c.minor_units + 6))::bigint,
+           greatest(p.input_per_mtok, coalesce(p.cached_input_per_mtok, 0), coalesce(p.cache_write_per_mtok, 0)),
+           greatest(p.output_per_mtok, coalesce(p.reasoning_per_mtok, 0)),
+           coalesce(fx.direct, fx.inverse),
+           CASE WHEN p.currency <> w.currency THEN coalesce(fx.direct, fx.inverse)::text END,
+           m.max_output_tokens, m.context_window,
            (b.balance * 10::numeric ^ (c.minor_units + 6))::bigint, b.version,
-           pc.minor_units + 6
+           pc.minor_units + 6,
+           least(p.valid_to, next_price.valid_from, fx.direct_to, fx.inverse_to, fx.next_direct_from,
+                 fx.next_inverse_from)
       FROM (SELECT 1) AS one
       LEFT JOIN aigw.wallets w ON w.name = wallet_name
       LEFT JOIN aigw.currencies c ON c.code = w.currency
@@ -337,16 +343,47 @@ BEGIN ATOMIC
       LEFT JOIN aigw.models m ON m.id = model_id
       -- a price in the wallet's currency wins; otherwise USD; otherwise any
       LEFT JOIN LATERAL (
-            SELECT * FROM aigw.prices pr
+            SELECT pr.* FROM aigw.prices pr
              WHERE pr.model = model_id AND pr.valid_from <= at AND (pr.valid_to IS NULL OR pr.valid_to > at)
              ORDER BY pr.currency = w.currency DESC NULLS LAST, pr.currency = 'USD' DESC, pr.currency
              LIMIT 1) p ON true
       LEFT JOIN aigw.currencies pc ON pc.code = p.currency
-      LEFT JOIN LATERAL (SELECT aigw.fx_rate(p.currency, w.currency, at) AS rate) fx ON true
-      LEFT JOIN LATERAL (SELECT coalesce(billing_quote.max_output_tokens, m.max_output_tokens, m.context_window)
-                                * greatest(choices, 1) AS bound) o ON true;
+      LEFT JOIN LATERAL (SELECT min(nx.valid_from) AS valid_from FROM aigw.prices nx
+                          WHERE nx.model = model_id AND nx.valid_from > at) next_price ON true
+      -- aigw.fx_rate() written out (a function body with a subquery is never
+      -- inlined), with the bounds of the periods it used
+      LEFT JOIN LATERAL (
+            SELECT CASE WHEN p.currency = w.currency THEN 1 ELSE d.rate END AS direct,
+                   CASE WHEN p.currency <> w.currency AND d.rate IS NULL THEN round(1 / i.rate, 15) END AS inverse,
+                   d.valid_to AS direct_to, i.valid_to AS inverse_to,
+                   (SELECT min(nx.valid_from) FROM aigw.fx_rates nx
+                     WHERE nx.base = p.currency AND nx.quote = w.currency AND nx.valid_from > at) AS next_direct_from,
+                   (SELECT min(nx.valid_from) FROM aigw.fx_rates nx
+                     WHERE nx.base = w.currency AND nx.quote = p.currency AND nx.valid_from > at) AS next_inverse_from
+              FROM (SELECT 1) AS one
+              LEFT JOIN aigw.fx_rates d ON d.base = p.currency AND d.quote = w.currency
+                    AND d.valid_from <= at AND (d.valid_to IS NULL OR d.valid_to > at)
+              LEFT JOIN aigw.fx_rates i ON i.base = w.currency AND i.quote = p.currency
+                    AND i.valid_from <= at AND (i.valid_to IS NULL OR i.valid_to > at)) fx ON true;
 END;
-REVOKE ALL ON FUNCTION aigw.billing_quote(text, text, timestamptz, bigint, bigint, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aigw.billing_quote(text, text, timestamptz) FROM PUBLIC;
+
+-- Every change to a table that billing_quote reads bumps a counter in
+-- shared memory when its transaction commits, so that no backend keeps
+-- using a quote from before the change.
+CREATE FUNCTION aigw.catalog_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'aigw_catalog_changed'
+LANGUAGE C;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.wallets
+    FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.prices
+    FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.fx_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.currencies
+    FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.models
+    FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
 
 --------------------------------------------------------------------------
 -- Administration: prices, FX, wallets.  SECURITY DEFINER so that an

@@ -14,22 +14,13 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "aigw.h"
 #include "billing.h"
 #include "message.h"
-#include "owner_query.h"
-
-static SPIPlanPtr quote_plan = NULL;
-
-enum
-{
-	Q_WALLETS_EXIST = 1, Q_WALLET_ID, Q_WALLET_XMIN, Q_WALLET_OWNER, Q_WALLET_ENABLED,
-	Q_CURRENCY, Q_SCALE, Q_CREDIT_LIMIT, Q_PRICE_CURRENCY, Q_RATE_INPUT, Q_RATE_OUTPUT,
-	Q_RATE_CACHED, Q_RATE_REASONING, Q_FX, Q_OUTPUT_BOUND, Q_RESERVE, Q_BALANCE,
-	Q_VERSION, Q_PRICE_SCALE
-};
+#include "quote_cache.h"
 
 char *
 aigw_units_text(int64 units, int scale)
@@ -85,71 +76,77 @@ balances_relid(void)
 	return get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
 }
 
+/*
+ * The worst case in ledger units, rounded up:
+ * (prompt bound x highest input rate + output bound x highest output rate)
+ * / 1e6 x fx, times 10^scale.  scale is at least 6, so the division by a
+ * million folds into the power of ten and every step is exact.
+ */
+static int64
+worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens)
+{
+	Datum		in = DirectFunctionCall2(numeric_mul,
+										 NumericGetDatum(int64_to_numeric(input_tokens)),
+										 NumericGetDatum(q->max_input_rate));
+	Datum		out = DirectFunctionCall2(numeric_mul,
+										  NumericGetDatum(int64_to_numeric(output_tokens)),
+										  NumericGetDatum(q->max_output_rate));
+	Datum		total = DirectFunctionCall2(numeric_add, in, out);
+	int64		pow10 = 1;
+
+	for (int i = 6; i < q->scale; i++)
+		pow10 *= 10;
+	total = DirectFunctionCall2(numeric_mul, total, NumericGetDatum(q->fx));
+	total = DirectFunctionCall2(numeric_mul, total, NumericGetDatum(int64_to_numeric(pow10)));
+	total = DirectFunctionCall1(numeric_ceil, total);
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, total));
+}
+
 void
 aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				   int64 request_bytes, AigwBill *bill)
 {
-	Oid			types[6] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT4OID};
-	Datum		values[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	const char *wallet = NULL;
-	MemoryContext caller_cxt = CurrentMemoryContext;
-	bool		wallets_exist;
-	Oid			owner;
-	TransactionId xmin;
-	bool		enabled;
+	const AigwQuote *q;
 
 	memset(bill, 0, sizeof(*bill));
 	if (aigw_billing != AIGW_BILLING_OFF)
 		wallet = aigw_billing_wallet_name(input);
 	bill->input_bound = request_bytes + (int64) input->images * AIGW_IMAGE_TOKEN_BOUND;
 
-	values[0] = wallet ? CStringGetTextDatum(wallet) : (Datum) 0;
-	nulls[0] = wallet ? ' ' : 'n';
-	values[1] = CStringGetTextDatum(target->model_id);
-	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[3] = Int64GetDatum(bill->input_bound);
-	values[4] = Int64GetDatum(input->max_output_tokens);
-	nulls[4] = input->max_output_tokens < 0 ? 'n' : ' ';
-	values[5] = Int32GetDatum(input->choices);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	aigw_query_as_owner(&quote_plan,
-						"SELECT * FROM aigw.billing_quote($1, $2, $3, $4, $5, $6)",
-						6, types, values, nulls);
-	MemoryContextSwitchTo(caller_cxt);
-
-	wallets_exist = aigw_col_int64(Q_WALLETS_EXIST, 0) != 0;
+	q = aigw_quote_get(wallet, target->model_id, GetCurrentTimestamp());
 	bill->billed = aigw_billing == AIGW_BILLING_ON ||
-		(aigw_billing == AIGW_BILLING_AUTO && wallets_exist);
-	bill->priced = !aigw_col_isnull(Q_RATE_INPUT);
-	bill->wallet_id = aigw_col_int64(Q_WALLET_ID, 0);
-	xmin = (TransactionId) aigw_col_int64(Q_WALLET_XMIN, 0);
-	owner = (Oid) aigw_col_int64(Q_WALLET_OWNER, 0);
-	enabled = aigw_col_int64(Q_WALLET_ENABLED, 0) != 0;
-	bill->price_currency = aigw_col_text(Q_PRICE_CURRENCY);
-	bill->rate_input = aigw_col_text(Q_RATE_INPUT);
-	bill->rate_output = aigw_col_text(Q_RATE_OUTPUT);
-	bill->rate_cached = aigw_col_text(Q_RATE_CACHED);
-	bill->rate_reasoning = aigw_col_text(Q_RATE_REASONING);
-	bill->fx = aigw_col_text(Q_FX);
-	bill->output_bound = aigw_col_int64(Q_OUTPUT_BOUND, -1);
-	bill->reserve = aigw_col_int64(Q_RESERVE, -1);
-	bill->credit_limit = aigw_col_int64(Q_CREDIT_LIMIT, 0);
-	bill->balance = aigw_col_int64(Q_BALANCE, 0);
-	bill->version = aigw_col_int64(Q_VERSION, -1);
+		(aigw_billing == AIGW_BILLING_AUTO && q->wallets_exist);
+	bill->priced = q->price_currency != NULL;
+	bill->wallet_id = q->wallet_id;
+	bill->price_currency = q->price_currency;
+	bill->rate_input = q->rate_input;
+	bill->rate_output = q->rate_output;
+	bill->rate_cached = q->rate_cached;
+	bill->rate_reasoning = q->rate_reasoning;
+	bill->fx = q->fx_text;
+	bill->credit_limit = q->credit_limit;
+	bill->balance = q->balance;
+	bill->version = q->version;
 	if (bill->billed)
 	{
-		bill->currency = aigw_col_text(Q_CURRENCY);
-		bill->scale = (int) aigw_col_int64(Q_SCALE, 0);
+		bill->currency = q->currency;
+		bill->scale = q->scale;
 	}
 	else
 	{
-		bill->currency = bill->price_currency;
-		bill->scale = (int) aigw_col_int64(Q_PRICE_SCALE, 0);
+		bill->currency = q->price_currency;
+		bill->scale = q->price_scale;
 	}
-	SPI_finish();
+	bill->output_bound = -1;
+	if (input->max_output_tokens >= 0)
+		bill->output_bound = input->max_output_tokens;
+	else if (q->model_max_output >= 0)
+		bill->output_bound = q->model_max_output;
+	else if (q->model_context >= 0)
+		bill->output_bound = q->model_context;
+	if (bill->output_bound >= 0)
+		bill->output_bound *= Max(input->choices, 1);
 
 	if (!bill->billed)
 		return;
@@ -167,9 +164,9 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("wallet \"%s\" does not exist", wallet),
 				 errhint("SELECT wallet FROM aigw.wallet_status lists the wallets you can use.")));
-	aigw_billing_check_access(wallet, owner, true);
-	aigw_billing_check_committed(wallet, xmin);
-	if (!enabled)
+	aigw_billing_check_access(wallet, q->wallet_owner, true);
+	aigw_billing_check_committed(wallet, q->wallet_xmin);
+	if (!q->wallet_enabled)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("wallet \"%s\" is disabled", wallet),
@@ -190,7 +187,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				 errdetail("The call sets no max_tokens and aigw.models knows neither the model's output limit nor its context window, so no worst case can be reserved."),
 				 errhint("Pass the option max_tokens, or set aigw.models.max_output_tokens of \"%s\".",
 						 target->model_id)));
-	if (bill->reserve < 0)
+	if (q->fx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_NO_FX_RATE),
 				 errmsg("no exchange rate from %s to %s is in force", bill->price_currency, bill->currency),
@@ -198,6 +195,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 						   target->model_id, bill->price_currency, wallet, bill->currency),
 				 errhint("An administrator can set one with aigw.set_fx('%s', '%s', rate), or price the model in %s with aigw.set_price().",
 						 bill->price_currency, bill->currency, bill->currency)));
+	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound);
 	bill->relid = balances_relid();
 }
 

@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "pool.h"
+#include "quote_cache.h"
 
 /* The in-place part of the DSA area; it grows in DSM segments beyond this. */
 #define AIGW_DSA_INPLACE_SIZE	((Size) 4 * 1024 * 1024)
@@ -47,6 +48,7 @@ aigw_shmem_size(void)
 	size = add_size(size, MAXALIGN(mul_size(aigw_request_slots, sizeof(AigwSlot))));
 	size = add_size(size, AIGW_DSA_INPLACE_SIZE);
 	size = add_size(size, aigw_wallet_cache_size());
+	size = add_size(size, aigw_quote_cache_shmem_size());
 	return size;
 }
 
@@ -103,6 +105,7 @@ aigw_shmem_init(void)
 		dsa_set_size_limit(area, (Size) aigw_shared_memory_mb * 1024 * 1024);
 	}
 	aigw_wallet_cache_init();
+	aigw_quote_cache_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
