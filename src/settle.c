@@ -42,6 +42,7 @@ static char *database_name = NULL;
 #define CALL_NPARAMS 30
 
 static SPIPlanPtr call_plan = NULL;
+static SPIPlanPtr unbilled_plan = NULL;
 
 /*
  * The cost is the exact cost at the rates the caller quoted (the price in
@@ -71,6 +72,19 @@ static const char *const call_sql =
 " SELECT r.id, r.cost::text,"
 "  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END"
 "  FROM r";
+
+/* The same without a wallet: no ledger row to write (most calls, unbilled). */
+static const char *const unbilled_sql =
+"INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
+"  served_model, provider, attempt, status, http_status, prompt_tokens,"
+"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
+"  request_bytes, response_bytes, upstream_id, tags, error,"
+"  wallet_id, currency, reserved, cost)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
+"  round(aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric)"
+"        * coalesce($29::numeric, 1), $26))"
+" RETURNING id, cost::text, 0::int8";
 
 static const Oid call_types[CALL_NPARAMS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
@@ -163,9 +177,13 @@ settle_call(AigwRequestMsg *rq, AigwAttempt *a)
 	set_text(values, nulls, 28, field_or_null(rq, RQ_FX));
 	set_text(values, nulls, 29, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
 
-	rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NPARAMS, call_types),
-						  values, nulls, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	if (billed)
+		rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NPARAMS, call_types),
+							  values, nulls, false, 0);
+	else
+		rc = SPI_execute_plan(plan_for(&unbilled_plan, unbilled_sql, CALL_NPARAMS, call_types),
+							  values, nulls, false, 0);
+	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != 1)
 		elog(ERROR, "could not log a request: %s", SPI_result_code_string(rc));
 	a->request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	a->cost = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
