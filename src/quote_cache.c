@@ -31,6 +31,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "aigw.h"
 #include "owner_query.h"
 #include "quote_cache.h"
 
@@ -85,10 +86,15 @@ on_xact_end(XactEvent event, void *arg)
 		return;
 	switch (event)
 	{
+		case XACT_EVENT_PRE_PREPARE:
+			/* it would commit later, in a backend that does not know to bump */
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("aigw's wallets, prices, exchange rates, currencies and models cannot be changed in a prepared transaction"),
+					 errhint("Change them in an ordinary transaction.")));
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			/* PREPARE: the change commits later, elsewhere; see the README */
 			pg_atomic_fetch_add_u64(generation, 1);
 			changed_here = false;
 			break;
@@ -108,6 +114,9 @@ aigw_catalog_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("aigw.catalog_changed() is a trigger function")));
+	/* Not preloaded: there is no shared counter, and no call caches anything. */
+	if (!aigw_preloaded)
+		return PointerGetDatum(NULL);
 	if (!callback_registered)
 	{
 		RegisterXactCallback(on_xact_end, NULL);
