@@ -1,7 +1,7 @@
 /*
  * attempt.h
  *	  What a worker learns from one upstream attempt.  Filled by http.c
- *	  (transport) and the provider module (body), logged by request_log.c
+ *	  (transport) and the provider module (body), logged and charged by settle.c
  *	  and turned into the caller's outcome by outcome.c.
  */
 #ifndef AIGW_ATTEMPT_H
