@@ -782,19 +782,19 @@ aigw_slot_release_abandoned(int slotno)
 /*
  * Worker: the call's charge is committed and its wallet's cached balance
  * updated, so its reservation goes (in that order, so that the wallet is
- * never counted as having both or neither).
+ * never counted as having both or neither).  No lock: while a slot is
+ * RUNNING or ABANDONED only its worker touches the reservation, and the
+ * compare-and-swap that hands the slot back is a full barrier.
  */
 void
 aigw_slot_release_reservation(int slotno)
 {
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
 
-	LWLockAcquire(aigw_shared->lock, LW_EXCLUSIVE);
 	if (slot->wallet != NULL)
 		aigw_wallet_release(slot->wallet, slot->reserved);
 	slot->wallet = NULL;
 	slot->reserved = 0;
-	LWLockRelease(aigw_shared->lock);
 }
 
 /*
