@@ -11,7 +11,7 @@ REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=aigw
 
 PG_CPPFLAGS = -I$(srcdir)/src -std=gnu11 -Wall -Wmissing-prototypes -Werror=implicit-function-declaration
-SHLIB_LINK = -lcurl
+SHLIB_LINK = -lcurl -lcrypto
 
 # No LLVM bitcode: nothing here benefits from JIT inlining, and it needs clang.
 override with_llvm = no
