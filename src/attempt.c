@@ -14,6 +14,7 @@ aigw_attempt_init(AigwAttempt *a)
 	a->prompt_tokens = -1;
 	a->completion_tokens = -1;
 	a->cached_tokens = -1;
+	a->cache_write_tokens = -1;
 	a->reasoning_tokens = -1;
 }
 

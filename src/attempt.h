@@ -18,7 +18,8 @@ typedef struct AigwAttempt
 	int			http_status;	/* 0: no HTTP answer */
 	int64		prompt_tokens;	/* -1: unknown */
 	int64		completion_tokens;
-	int64		cached_tokens;
+	int64		cached_tokens;	/* part of prompt_tokens: read from the cache */
+	int64		cache_write_tokens; /* part of prompt_tokens: written to it */
 	int64		reasoning_tokens;
 	double		latency_ms;
 	double		ttfb_ms;

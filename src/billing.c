@@ -124,6 +124,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 	bill->rate_output = q->rate_output;
 	bill->rate_cached = q->rate_cached;
 	bill->rate_reasoning = q->rate_reasoning;
+	bill->rate_cache_write = q->rate_cache_write;
 	bill->fx = q->fx_text;
 	bill->credit_limit = q->credit_limit;
 	bill->balance = q->balance;
@@ -243,7 +244,7 @@ Size
 aigw_billing_size(const AigwBill *bill)
 {
 	const char *fields[] = {bill->wallet, bill->currency, bill->price_currency, bill->rate_input,
-	bill->rate_output, bill->rate_cached, bill->rate_reasoning, bill->fx};
+	bill->rate_output, bill->rate_cached, bill->rate_reasoning, bill->rate_cache_write, bill->fx};
 	Size		size = 0;
 
 	for (int i = 0; i < lengthof(fields); i++)
@@ -261,5 +262,6 @@ aigw_billing_put(StringInfo msg, const AigwBill *bill)
 	put(msg, RQ_RATE_OUTPUT, bill->rate_output);
 	put(msg, RQ_RATE_CACHED, bill->rate_cached);
 	put(msg, RQ_RATE_REASONING, bill->rate_reasoning);
+	put(msg, RQ_RATE_CACHE_WRITE, bill->rate_cache_write);
 	put(msg, RQ_FX, bill->billed ? bill->fx : NULL);
 }

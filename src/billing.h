@@ -35,6 +35,7 @@ typedef struct AigwBill
 	char	   *rate_output;
 	char	   *rate_cached;
 	char	   *rate_reasoning;
+	char	   *rate_cache_write;
 	char	   *fx;				/* NULL: no conversion */
 	int64		input_bound;	/* tokens */
 	int64		output_bound;

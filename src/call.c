@@ -35,7 +35,7 @@ append_header(StringInfo headers, const char *name, const char *value, const cha
 }
 
 static void
-build_headers(const AigwTarget *target, StringInfo headers)
+build_headers(const AigwTarget *target, const AigwProvider *provider, StringInfo headers)
 {
 	JsonbIterator *it = JsonbIteratorInit(&target->extra_headers->root);
 	JsonbValue	k;
@@ -55,6 +55,8 @@ build_headers(const AigwTarget *target, StringInfo headers)
 					 errhint("aigw.providers.extra_headers maps header names to string values.")));
 		append_header(headers, name, aigw_jsonb_cstring(&v), target->provider);
 	}
+	if (provider->add_headers)
+		provider->add_headers(target, headers);
 
 	/* The key goes last, so the buffer holding it is not reallocated after. */
 	if (strcmp(target->auth_scheme, "bearer") == 0)
@@ -63,11 +65,28 @@ build_headers(const AigwTarget *target, StringInfo headers)
 		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
 	else if (strcmp(target->auth_scheme, "api-key") == 0)
 		appendStringInfo(headers, "api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "none") != 0)
+	else if (strcmp(target->auth_scheme, "x-goog-api-key") == 0)
+		appendStringInfo(headers, "x-goog-api-key: %s\n", target->secret);
+	else if (strcmp(target->auth_scheme, "none") != 0 &&
+			 strcmp(target->auth_scheme, "query-key") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
 						target->auth_scheme, target->provider, target->api_style)));
+}
+
+/* ?key=<secret> (Gemini accepts it this way); the URL is wiped after use. */
+static void
+append_query_key(StringInfo url, const char *secret)
+{
+	appendStringInfoString(url, strchr(url->data, '?') ? "&key=" : "?key=");
+	for (const char *c = secret; *c; c++)
+	{
+		if (isalnum((unsigned char) *c) || strchr("-._~", *c))
+			appendStringInfoChar(url, *c);
+		else
+			appendStringInfo(url, "%%%02X", (unsigned char) *c);
+	}
 }
 
 static void
@@ -103,7 +122,9 @@ build_request(const char *requested_model, const AigwTarget *target,
 		len--;
 	appendBinaryStringInfo(&url, target->base_url, len);
 	provider->build(target, input, &url, &body);
-	build_headers(target, &headers);
+	build_headers(target, provider, &headers);
+	if (strcmp(target->auth_scheme, "query-key") == 0)
+		append_query_key(&url, target->secret);
 
 	if (body.len > aigw_max_request_bytes)
 		ereport(ERROR,

@@ -35,7 +35,7 @@ static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
 "       m.id, m.upstream_model, m.enabled,"
-"       c.secret"
+"       c.secret, p.api_version, m.max_output_tokens"
 "  FROM aigw.providers p"
 "  LEFT JOIN aigw.models m ON m.provider OPERATOR(pg_catalog.=) p.name"
 "                         AND m.id OPERATOR(pg_catalog.=) $2"
@@ -46,7 +46,8 @@ enum
 {
 	COL_PROVIDER = 1, COL_API_STYLE, COL_BASE_URL, COL_AUTH_SCHEME, COL_PROVIDER_ENABLED,
 	COL_REQUEST_TIMEOUT, COL_CONNECT_TIMEOUT, COL_EXTRA_HEADERS,
-	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_SECRET
+	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_SECRET, COL_API_VERSION,
+	COL_MAX_OUTPUT
 };
 
 /* The pg_class row of one of aigw's tables (release it), or NULL. */
@@ -211,6 +212,8 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 	out->request_timeout_ms = col_int(tup, desc, COL_REQUEST_TIMEOUT);
 	out->connect_timeout_ms = col_int(tup, desc, COL_CONNECT_TIMEOUT);
 	out->extra_headers = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, COL_EXTRA_HEADERS, &isnull));
+	out->api_version = col_text(tup, desc, COL_API_VERSION);
+	out->max_output_tokens = col_int(tup, desc, COL_MAX_OUTPUT);
 	SPI_finish();
 
 	if (out->secret == NULL && strcmp(out->auth_scheme, "none") != 0)

@@ -21,6 +21,8 @@ typedef struct AigwTarget
 	Jsonb	   *extra_headers;
 	int			request_timeout_ms; /* 0: use aigw.request_timeout_ms */
 	int			connect_timeout_ms; /* 0: use aigw.connect_timeout_ms */
+	char	   *api_version;	/* aigw.providers.api_version, or NULL */
+	int			max_output_tokens;	/* aigw.models.max_output_tokens; 0: unknown */
 } AigwTarget;
 
 /*

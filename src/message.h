@@ -43,6 +43,7 @@ typedef enum AigwRequestField
 	RQ_RATE_INPUT,				/* price per million tokens; empty: no price */
 	RQ_RATE_OUTPUT,
 	RQ_RATE_CACHED,
+	RQ_RATE_CACHE_WRITE,
 	RQ_RATE_REASONING,
 	RQ_FX,						/* original -> wallet currency; empty: same */
 	/* ledger movements */

@@ -25,6 +25,8 @@ push_usage(JsonbParseState **ps, const AigwAttempt *a)
 	aigw_push_key(ps, "prompt_tokens_details");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int_or_null(ps, "cached_tokens", a->cached_tokens);
+	if (a->cache_write_tokens > 0)
+		aigw_push_int(ps, "cache_write_tokens", a->cache_write_tokens);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	aigw_push_key(ps, "completion_tokens_details");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);

@@ -60,7 +60,8 @@ enum
 	Q_WALLETS_EXIST = 1, Q_WALLET_ID, Q_WALLET_XMIN, Q_WALLET_OWNER, Q_WALLET_ENABLED,
 	Q_CURRENCY, Q_SCALE, Q_CREDIT_LIMIT, Q_PRICE_CURRENCY, Q_RATE_INPUT, Q_RATE_OUTPUT,
 	Q_RATE_CACHED, Q_RATE_REASONING, Q_MAX_INPUT_RATE, Q_MAX_OUTPUT_RATE, Q_FX, Q_FX_TEXT,
-	Q_MODEL_MAX_OUTPUT, Q_MODEL_CONTEXT, Q_BALANCE, Q_VERSION, Q_PRICE_SCALE, Q_VALID_UNTIL
+	Q_MODEL_MAX_OUTPUT, Q_MODEL_CONTEXT, Q_BALANCE, Q_VERSION, Q_PRICE_SCALE, Q_VALID_UNTIL,
+	Q_RATE_CACHE_WRITE
 };
 
 Size
@@ -177,6 +178,7 @@ read_quote(const char *wallet, const char *model, TimestampTz at, AigwQuote *q,
 	q->rate_output = copy_text(Q_RATE_OUTPUT);
 	q->rate_cached = copy_text(Q_RATE_CACHED);
 	q->rate_reasoning = copy_text(Q_RATE_REASONING);
+	q->rate_cache_write = copy_text(Q_RATE_CACHE_WRITE);
 	q->max_input_rate = copy_numeric(Q_MAX_INPUT_RATE);
 	q->max_output_rate = copy_numeric(Q_MAX_OUTPUT_RATE);
 	q->fx = copy_numeric(Q_FX);

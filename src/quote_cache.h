@@ -27,6 +27,7 @@ typedef struct AigwQuote
 	char	   *rate_output;
 	char	   *rate_cached;
 	char	   *rate_reasoning;
+	char	   *rate_cache_write;
 	Numeric		max_input_rate; /* highest rate a prompt token can cost */
 	Numeric		max_output_rate;
 	Numeric		fx;				/* price -> wallet currency; NULL: no rate */

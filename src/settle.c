@@ -39,7 +39,7 @@ static char *database_name = NULL;
  * ---------------------------------------------------------------------
  */
 
-#define CALL_NPARAMS 30
+#define CALL_NPARAMS 32
 
 static SPIPlanPtr call_plan = NULL;
 static SPIPlanPtr unbilled_plan = NULL;
@@ -55,17 +55,18 @@ static const char *const call_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens,"
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
 "  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost)"
+"  wallet_id, currency, reserved, cost, cache_write_tokens)"
 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric)"
-"        * coalesce($29::numeric, 1), $26))"
+"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
 " RETURNING id, cost"
 "), l AS ("
 " INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id,"
 "  original_amount, original_currency, fx_rate, model, provider, role_name, tags, created_by)"
 " SELECT $21, $22, 'charge', -r.cost, r.id,"
-"  aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric),"
+"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                  $32::numeric, $28::numeric),"
 "  $30, $29::numeric, $5, $6, $2, $19::jsonb, $2"
 "  FROM r WHERE $21 IS NOT NULL AND r.cost > 0"
 ")"
@@ -79,11 +80,11 @@ static const char *const unbilled_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens,"
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
 "  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost)"
+"  wallet_id, currency, reserved, cost, cache_write_tokens)"
 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $11, $13, $24::numeric, $25::numeric, $27::numeric, $28::numeric)"
-"        * coalesce($29::numeric, 1), $26))"
+"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
 " RETURNING id, cost::text, 0::int8";
 
 static const Oid call_types[CALL_NPARAMS] = {
@@ -92,7 +93,8 @@ static const Oid call_types[CALL_NPARAMS] = {
 	INT4OID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID,
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	INT4OID, TEXTOID
 };
 
 static void
@@ -176,6 +178,8 @@ settle_call(AigwRequestMsg *rq, AigwAttempt *a)
 	set_text(values, nulls, 27, field_or_null(rq, RQ_RATE_REASONING));
 	set_text(values, nulls, 28, field_or_null(rq, RQ_FX));
 	set_text(values, nulls, 29, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
+	set_int(values, nulls, 30, a->cache_write_tokens, true);
+	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
 
 	if (billed)
 		rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NPARAMS, call_types),

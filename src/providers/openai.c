@@ -124,8 +124,8 @@ openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
  * OpenAI: {"error": {"message", "type", "param", "code"}}.  Anthropic-style
  * bodies ({"type": "error", "error": {"type", "message"}}) read the same.
  */
-static void
-openai_parse_error(const char *body, size_t len, AigwAttempt *a)
+void
+aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a)
 {
 	char	   *error;
 	Jsonb	   *j;
@@ -161,5 +161,5 @@ const AigwProvider aigw_provider_openai = {
 	.api_style = "openai",
 	.build = openai_build,
 	.parse_answer = openai_parse_answer,
-	.parse_error = openai_parse_error,
+	.parse_error = aigw_parse_error_body,
 };

@@ -8,6 +8,7 @@
 
 static const AigwProvider *const providers[] = {
 	&aigw_provider_openai,
+	&aigw_provider_anthropic,
 };
 
 const AigwProvider *

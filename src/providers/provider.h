@@ -22,6 +22,9 @@ typedef struct AigwProvider
 	void		(*build) (const AigwTarget *target, const AigwChatInput *input,
 						  StringInfo url, StringInfo body);
 
+	/* Optional: protocol headers ("Name: value\n" lines), never the key. */
+	void		(*add_headers) (const AigwTarget *target, StringInfo headers);
+
 	/* A 2xx body: set a->result and the token counts, or fail as malformed. */
 	void		(*parse_answer) (const char *body, size_t len, AigwAttempt *a);
 
@@ -29,9 +32,17 @@ typedef struct AigwProvider
 	void		(*parse_error) (const char *body, size_t len, AigwAttempt *a);
 } AigwProvider;
 
+/*
+ * Error bodies of the OpenAI ({"error": {"message", "type", "code"}}) and
+ * Anthropic ({"type": "error", "error": {"type", "message"}}) kinds, and a
+ * bare {"message"}.
+ */
+extern void aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a);
+
 /* NULL when no protocol of that name is built in. */
 extern const AigwProvider *aigw_provider_for_style(const char *api_style);
 
 extern const AigwProvider aigw_provider_openai;
+extern const AigwProvider aigw_provider_anthropic;
 
 #endif							/* AIGW_PROVIDER_H */

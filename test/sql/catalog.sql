@@ -39,11 +39,11 @@ UPDATE aigw.providers SET extra_headers = '{"X-Title": "aigw tests"}' WHERE name
 SELECT aigw.ask('openai/gpt-4o-mini', 'with a title');
 UPDATE aigw.providers SET extra_headers = '{}' WHERE name = 'openai';
 
--- a protocol this version does not speak yet
-INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme) VALUES ('claude', 'anthropic', 'https://api.anthropic.com', 'x-api-key');
-INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('claude/sonnet', 'claude', 'claude-sonnet-4-5');
-SELECT aigw.set_credential('claude', 'ak-1');
-SELECT aigw.ask('claude/sonnet', 'hi');
+-- an auth scheme the provider's protocol does not use: refused before sending
+INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme) VALUES ('odd', 'openai', 'http://127.0.0.1:9', 'sigv4');
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('odd/model', 'odd', 'gpt-4o-mini');
+SELECT aigw.set_credential('odd', 'ak-1');
+SELECT aigw.ask('odd/model', 'hi');
 
 -- Credentials: no ordinary role can read them, only whether one is set.
 CREATE ROLE analyst;
