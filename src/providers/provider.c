@@ -9,6 +9,7 @@
 static const AigwProvider *const providers[] = {
 	&aigw_provider_openai,
 	&aigw_provider_anthropic,
+	&aigw_provider_gemini,
 };
 
 const AigwProvider *

@@ -44,5 +44,6 @@ extern const AigwProvider *aigw_provider_for_style(const char *api_style);
 
 extern const AigwProvider aigw_provider_openai;
 extern const AigwProvider aigw_provider_anthropic;
+extern const AigwProvider aigw_provider_gemini;
 
 #endif							/* AIGW_PROVIDER_H */
