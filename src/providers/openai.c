@@ -29,14 +29,11 @@ is_upstream_option(const JsonbValue *key)
 }
 
 static void
-openai_build(const AigwTarget *target, const AigwChatInput *input,
-			 StringInfo url, StringInfo body)
+build_body(const AigwTarget *target, const AigwChatInput *input, StringInfo body)
 {
 	JsonbParseState *ps = NULL;
 	JsonbValue *root;
 	JsonbValue *extra;
-
-	appendStringInfoString(url, "/chat/completions");
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_string(&ps, "model", target->upstream_model);
@@ -50,6 +47,35 @@ openai_build(const AigwTarget *target, const AigwChatInput *input,
 	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+}
+
+static void
+openai_build(const AigwTarget *target, const AigwChatInput *input,
+			 StringInfo url, StringInfo body)
+{
+	appendStringInfoString(url, "/chat/completions");
+	build_body(target, input, body);
+}
+
+/*
+ * Azure OpenAI: the same protocol at a deployment's URL, with the API
+ * version as a query parameter; upstream_model is the deployment name.
+ */
+static void
+azure_build(const AigwTarget *target, const AigwChatInput *input,
+			StringInfo url, StringInfo body)
+{
+	appendStringInfoString(url, "/deployments/");
+	for (const char *c = target->upstream_model; *c; c++)
+	{
+		if (isalnum((unsigned char) *c) || strchr("-._~", *c))
+			appendStringInfoChar(url, *c);
+		else
+			appendStringInfo(url, "%%%02X", (unsigned char) *c);
+	}
+	appendStringInfo(url, "/chat/completions?api-version=%s",
+					 target->api_version ? target->api_version : "2024-10-21");
+	build_body(target, input, body);
 }
 
 static int64
@@ -160,6 +186,13 @@ aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a)
 const AigwProvider aigw_provider_openai = {
 	.api_style = "openai",
 	.build = openai_build,
+	.parse_answer = openai_parse_answer,
+	.parse_error = aigw_parse_error_body,
+};
+
+const AigwProvider aigw_provider_azure = {
+	.api_style = "azure",
+	.build = azure_build,
 	.parse_answer = openai_parse_answer,
 	.parse_error = aigw_parse_error_body,
 };

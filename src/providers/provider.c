@@ -10,6 +10,7 @@ static const AigwProvider *const providers[] = {
 	&aigw_provider_openai,
 	&aigw_provider_anthropic,
 	&aigw_provider_gemini,
+	&aigw_provider_azure,
 };
 
 const AigwProvider *

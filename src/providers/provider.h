@@ -45,5 +45,6 @@ extern const AigwProvider *aigw_provider_for_style(const char *api_style);
 extern const AigwProvider aigw_provider_openai;
 extern const AigwProvider aigw_provider_anthropic;
 extern const AigwProvider aigw_provider_gemini;
+extern const AigwProvider aigw_provider_azure;
 
 #endif							/* AIGW_PROVIDER_H */
