@@ -111,5 +111,15 @@ BEGIN ATOMIC
 END;
 REVOKE ALL ON FUNCTION aigw.billing_quote(text, text, timestamptz) FROM PUBLIC;
 
+--------------------------------------------------------------------------
+-- AWS Signature Version 4 (Bedrock), exposed for its test vectors only.
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw.sigv4_debug(context jsonb, request text)
+RETURNS TABLE (canonical_request text, string_to_sign text, signature text, authorization text)
+AS 'MODULE_PATHNAME', 'aigw_sigv4_debug' LANGUAGE C STRICT;
+COMMENT ON FUNCTION aigw.sigv4_debug(jsonb, text) IS
+    'Signs a raw HTTP request (request line, headers, blank line, body) with AWS Signature Version 4 as described by a context.json of AWS''s test suite (credentials, region, service, timestamp, normalize, sign_body, omit_session_token) and returns the canonical request, string to sign, signature and Authorization header. For testing the signer; sends nothing.';
+REVOKE ALL ON FUNCTION aigw.sigv4_debug(jsonb, text) FROM PUBLIC;
+
 -- BEGIN GENERATED CATALOGUE
 -- END GENERATED CATALOGUE

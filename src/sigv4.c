@@ -290,7 +290,8 @@ canonical_query(const char *query)
 
 	while (*p)
 	{
-		const char *end = strchrnul(p, '&');
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
 		const char *eq = memchr(p, '=', end - p);
 
 		if (end > p)
@@ -447,6 +448,11 @@ check_input(const AigwSigV4Key *key, const AigwSigV4Input *in)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("query string to sign contains a line break or '#'")));
 
+	if (in->body == NULL && in->body_len > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("request to sign has a body length but no body")));
+
 	if (d == NULL || strlen(d) != 16 || d[8] != 'T' || d[15] != 'Z' ||
 		strspn(d, "0123456789") != 8 || strspn(d + 9, "0123456789") != 6)
 		ereport(ERROR,
@@ -546,6 +552,14 @@ compute_signature(const AigwSigV4Key *key, const char *date8,
 	hex_encode_lower(sig, SHA256_LEN, signature_hex);
 }
 
+static void
+push_header(AigwSigV4Header *headers, int *n, const char *name, const char *value)
+{
+	headers[*n].name = name;
+	headers[*n].value = value;
+	(*n)++;
+}
+
 void
 aigw_sigv4_sign(const AigwSigV4Key *key, const AigwSigV4Input *in, AigwSigV4Output *out)
 {
@@ -558,7 +572,6 @@ aigw_sigv4_sign(const AigwSigV4Key *key, const AigwSigV4Input *in, AigwSigV4Outp
 	char	   *scope;
 	StringInfoData canon;
 	StringInfoData signed_headers;
-	int			nout = 0;
 
 	check_input(key, in);
 	has_token = key->session_token != NULL && key->session_token[0] != '\0';
@@ -568,20 +581,11 @@ aigw_sigv4_sign(const AigwSigV4Key *key, const AigwSigV4Input *in, AigwSigV4Outp
 
 	aigw_sigv4_sha256_hex(in->body, in->body_len, payload_hash);
 
-	extra[nextra++] = (AigwSigV4Header)
-	{
-		"x-amz-date", in->amz_date
-	};
+	push_header(extra, &nextra, "x-amz-date", in->amz_date);
 	if (has_token && !in->omit_session_token)
-		extra[nextra++] = (AigwSigV4Header)
-		{
-			"x-amz-security-token", key->session_token
-		};
+		push_header(extra, &nextra, "x-amz-security-token", key->session_token);
 	if (in->add_content_sha256_header)
-		extra[nextra++] = (AigwSigV4Header)
-		{
-			"x-amz-content-sha256", payload_hash
-		};
+		push_header(extra, &nextra, "x-amz-content-sha256", payload_hash);
 
 	initStringInfo(&canon);
 	initStringInfo(&signed_headers);
@@ -603,23 +607,13 @@ aigw_sigv4_sign(const AigwSigV4Key *key, const AigwSigV4Input *in, AigwSigV4Outp
 								  key->access_key_id, scope, signed_headers.data,
 								  out->signature_hex);
 
-	out->headers[nout++] = (AigwSigV4Header)
-	{
-		"X-Amz-Date", pstrdup(in->amz_date)
-	};
+	out->nheaders = 0;
+	push_header(out->headers, &out->nheaders, "X-Amz-Date", pstrdup(in->amz_date));
 	if (has_token)
-		out->headers[nout++] = (AigwSigV4Header)
-		{
-			"X-Amz-Security-Token", pstrdup(key->session_token)
-		};
+		push_header(out->headers, &out->nheaders, "X-Amz-Security-Token",
+					pstrdup(key->session_token));
 	if (in->add_content_sha256_header)
-		out->headers[nout++] = (AigwSigV4Header)
-		{
-			"x-amz-content-sha256", pstrdup(payload_hash)
-		};
-	out->headers[nout++] = (AigwSigV4Header)
-	{
-		"Authorization", out->authorization
-	};
-	out->nheaders = nout;
+		push_header(out->headers, &out->nheaders, "x-amz-content-sha256",
+					pstrdup(payload_hash));
+	push_header(out->headers, &out->nheaders, "Authorization", out->authorization);
 }
