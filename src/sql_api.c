@@ -88,6 +88,27 @@ aigw_ask(PG_FUNCTION_ARGS)
  * statement that called this function carries the secret as a literal.
  */
 pg_attribute_noreturn()
+static void credential_error(int sqlstate, const char *msg, const char *hint);
+
+/* A JSON credential (AWS): an object with the two keys signing needs. */
+static void
+check_json_credential(char *text)
+{
+	char	   *error;
+	Jsonb	   *j = aigw_jsonb_parse(text, &error);
+	bool		ok = j != NULL && JB_ROOT_IS_OBJECT(j) && !JB_ROOT_IS_SCALAR(j) &&
+		aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "access_key_id")) != NULL &&
+		aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "secret_access_key")) != NULL;
+
+	explicit_bzero(text, strlen(text));
+	if (j != NULL)
+		explicit_bzero(VARDATA(j), VARSIZE(j) - VARHDRSZ);
+	if (!ok)
+		credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
+						 "a JSON credential must be an object with string access_key_id and secret_access_key",
+						 "For AWS: '{\"access_key_id\": \"...\", \"secret_access_key\": \"...\", \"session_token\": \"...\", \"region\": \"us-east-1\"}'.");
+}
+pg_attribute_noreturn()
 static void
 credential_error(int sqlstate, const char *msg, const char *hint)
 {
@@ -157,7 +178,10 @@ aigw_set_credential(PG_FUNCTION_ARGS)
 							 "Pass NULL to remove a credential.");
 		if (len > 8192)
 			credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is longer than 8192 bytes", NULL);
-		for (int i = 0; i < len; i++)
+		if (s[0] == '{')
+			check_json_credential(pnstrdup(s, len));
+		else
+			for (int i = 0; i < len; i++)
 			if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f)
 				credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
 								 "the secret contains whitespace or a control character",

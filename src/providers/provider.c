@@ -11,6 +11,7 @@ static const AigwProvider *const providers[] = {
 	&aigw_provider_anthropic,
 	&aigw_provider_gemini,
 	&aigw_provider_azure,
+	&aigw_provider_bedrock,
 };
 
 const AigwProvider *

@@ -46,5 +46,6 @@ extern const AigwProvider aigw_provider_openai;
 extern const AigwProvider aigw_provider_anthropic;
 extern const AigwProvider aigw_provider_gemini;
 extern const AigwProvider aigw_provider_azure;
+extern const AigwProvider aigw_provider_bedrock;
 
 #endif							/* AIGW_PROVIDER_H */
