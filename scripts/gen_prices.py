@@ -120,14 +120,14 @@ def render(rows, date):
     ])
 
 
-def write_block(path, block):
-    """Replace BEGIN..END (marker lines included) in path; every other byte is kept."""
+def write_block(path, block, begin=BEGIN, end=END, prog='gen_prices'):
+    """Replace begin..end (marker lines included) in path; every other byte is kept."""
     with open(path, encoding='utf-8', newline='') as f:
         text = f.read()
-    begins = [m.start() for m in re.finditer(rf'^{re.escape(BEGIN)}(?=\r?$)', text, re.M)]
-    ends = [m.end() for m in re.finditer(rf'^{re.escape(END)}(?=\r?$)', text, re.M)]
+    begins = [m.start() for m in re.finditer(rf'^{re.escape(begin)}(?=\r?$)', text, re.M)]
+    ends = [m.end() for m in re.finditer(rf'^{re.escape(end)}(?=\r?$)', text, re.M)]
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        sys.exit(f'gen_prices: {path} must contain one "{BEGIN}" line followed by one "{END}" line')
+        sys.exit(f'{prog}: {path} must contain one "{begin}" line followed by one "{end}" line')
     with open(path, 'w', encoding='utf-8', newline='') as f:
         f.write(text[:begins[0]] + block + text[ends[0]:])
 

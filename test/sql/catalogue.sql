@@ -1,0 +1,135 @@
+-- The shipped catalogue (providers, chat models, published prices) and
+-- aigw.import_catalogue.  A database of its own: it starts from 0.2.0 with
+-- an administrator's own Anthropic provider and a priced model already
+-- there, as a database being updated may have them; no provider is called.
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE aigw_catalogue;
+\c aigw_catalogue
+\set SHOW_CONTEXT never
+CREATE EXTENSION aigw VERSION '0.2.0';
+INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme)
+VALUES ('anthropic', 'anthropic', 'https://llm-proxy.example.com/anthropic', 'x-api-key');
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('anthropic/claude-opus-4-1', 'anthropic', 'claude-opus-4-1');
+SELECT aigw.set_price('anthropic/claude-opus-4-1', 12, 60, source => 'negotiated');
+ALTER EXTENSION aigw UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'aigw';
+-- what the administrator had is kept
+SELECT base_url, api_version FROM aigw.providers WHERE name = 'anthropic';
+SELECT input_per_mtok, output_per_mtok, source FROM aigw.prices WHERE model = 'anthropic/claude-opus-4-1';
+
+--------------------------------------------------------------------------
+-- Providers, at their real endpoints
+SELECT name, api_style, base_url, auth_scheme, api_version, enabled
+  FROM aigw.providers WHERE name NOT IN ('openai', 'deepseek', 'qwen', 'mistral', 'groq', 'together', 'openrouter', 'xai')
+ ORDER BY name;
+SELECT litellm_provider, provider, key_prefix FROM aigw.catalogue_providers ORDER BY provider, litellm_provider;
+
+--------------------------------------------------------------------------
+-- At least 200 chat models of at least 10 providers
+SELECT count(*) >= 200 AS at_least_200_models, count(DISTINCT provider) >= 10 AS at_least_10_providers FROM aigw.models;
+SELECT provider, count(*) AS models FROM aigw.models GROUP BY provider ORDER BY provider;
+-- ids are provider/upstream_model; capabilities come from a fixed set
+SELECT id FROM aigw.models WHERE id <> provider || '/' || upstream_model;
+SELECT id, capabilities FROM aigw.models WHERE NOT capabilities <@ '{tools,vision,json,reasoning}';
+SELECT c AS capability, count(*) AS models FROM aigw.models, unnest(capabilities) c GROUP BY c ORDER BY c;
+-- Azure has no shipped models: they are the user's deployments
+SELECT count(*) AS azure_models FROM aigw.models WHERE provider = 'azure';
+
+--------------------------------------------------------------------------
+-- Every model has a USD price in force, and one price period only
+SELECT count(*) AS models_without_price FROM aigw.models m
+ WHERE NOT EXISTS (SELECT 1 FROM aigw.prices p
+                    WHERE p.model = m.id AND p.currency = 'USD'
+                      AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now()));
+SELECT model, count(*) FROM aigw.prices GROUP BY model HAVING count(*) > 1;
+-- the prices of 0.2.0 are untouched
+SELECT model, input_per_mtok, output_per_mtok, cached_input_per_mtok, source
+  FROM aigw.prices WHERE model IN ('openai/gpt-4o-mini', 'xai/grok-3-mini', 'openrouter/openai/gpt-4o-mini')
+ ORDER BY model;
+SELECT count(*) AS from_the_map_of_2026_07_24 FROM aigw.prices
+ WHERE valid_from = '2026-07-24 00:00:00+00' AND source LIKE 'litellm 2026-07-24: %';
+-- spot checks of published prices, per million tokens
+SELECT model, input_per_mtok AS input, output_per_mtok AS output, cached_input_per_mtok AS cached,
+       cache_write_per_mtok AS cache_write, reasoning_per_mtok AS reasoning, source
+  FROM aigw.prices
+ WHERE model IN ('anthropic/claude-sonnet-4-5', 'anthropic/claude-haiku-4-5', 'gemini/gemini-2.5-flash',
+                 'gemini/gemini-2.5-pro', 'bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+                 'bedrock/amazon.nova-pro-v1:0', 'openai/gpt-5.4', 'deepseek/deepseek-v4-pro',
+                 'fireworks/accounts/fireworks/models/kimi-k2p6', 'perplexity/sonar-pro')
+ ORDER BY model;
+SELECT id, context_window, max_output_tokens, capabilities FROM aigw.models
+ WHERE id IN ('anthropic/claude-sonnet-4-5', 'gemini/gemini-2.5-flash', 'bedrock/amazon.nova-pro-v1:0',
+              'together/meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo')
+ ORDER BY id;
+
+--------------------------------------------------------------------------
+-- aigw.import_catalogue: the same price-map format, USD per token
+SELECT now() + interval '1 day' AS tomorrow \gset
+SELECT count(*) AS prices_before FROM aigw.prices \gset
+INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/gpt-4o-2024-08-06', 'openai', 'gpt-4o-2024-08-06');
+SELECT * FROM aigw.import_catalogue($${
+  "claude-sonnet-4-5": {"litellm_provider": "anthropic", "mode": "chat", "input_cost_per_token": 2.5e-06,
+                        "output_cost_per_token": 1.25e-05, "cache_read_input_token_cost": 3e-07,
+                        "cache_creation_input_token_cost": 3.75e-06},
+  "gemini/gemini-2.5-flash": {"litellm_provider": "gemini", "input_cost_per_token": 3e-07, "output_cost_per_token": 2.5e-06,
+                              "cache_read_input_token_cost": 3e-08, "output_cost_per_reasoning_token": 2.5e-06,
+                              "max_input_tokens": 1048576},
+  "gpt-4o-2024-08-06": {"litellm_provider": "openai", "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+                        "cache_read_input_token_cost": 1.25e-06},
+  "amazon.nova-pro-v1:0": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 8e-07, "output_cost_per_token": 3.2e-06,
+                           "cache_read_input_token_cost": 0},
+  "gpt-99": {"litellm_provider": "openai", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
+  "deepseek-chat": {"litellm_provider": "deepseek", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
+  "vertex_ai/gemini-2.5-flash": {"litellm_provider": "vertex_ai-language-models", "input_cost_per_token": 3e-07, "output_cost_per_token": 2.5e-06},
+  "xai/grok-3": {"litellm_provider": "xai", "input_cost_per_token": "3e-06", "output_cost_per_token": 1.5e-05},
+  "xai/grok-3-mini": {"litellm_provider": "xai", "input_cost_per_token": -1e-07, "output_cost_per_token": 5e-07},
+  "mistral/mistral-small-latest": {"litellm_provider": "mistral", "input_cost_per_token": 6e-08},
+  "groq/llama-3.1-8b-instant": "cheap",
+  "last_updated": "2026-07-24"
+}$$, :'tomorrow');
+-- a new period from valid_from; the one in force is closed then, and kept
+SELECT input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok,
+       valid_from = :'tomorrow' AS from_tomorrow, valid_to = :'tomorrow' AS until_tomorrow, valid_to IS NULL AS open, source
+  FROM aigw.prices WHERE model = 'anthropic/claude-sonnet-4-5' ORDER BY valid_from;
+SELECT input_per_mtok, output_per_mtok, cached_input_per_mtok, valid_from = :'tomorrow' AS from_tomorrow, source
+  FROM aigw.prices WHERE model = 'openai/gpt-4o-2024-08-06';
+-- malformed entries changed nothing
+SELECT model, input_per_mtok, output_per_mtok, valid_to FROM aigw.prices
+ WHERE model IN ('xai/grok-3', 'xai/grok-3-mini', 'mistral/mistral-small-latest', 'groq/llama-3.1-8b-instant', 'deepseek/deepseek-chat')
+ ORDER BY model;
+SELECT count(*) - :prices_before AS new_prices FROM aigw.prices;
+-- importing the same map again changes nothing
+SELECT model, action FROM aigw.import_catalogue($${
+  "claude-sonnet-4-5": {"litellm_provider": "anthropic", "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1.25e-05,
+                        "cache_read_input_token_cost": 3e-07, "cache_creation_input_token_cost": 3.75e-06}
+}$$, :'tomorrow');
+-- a price change from now on (the default valid_from)
+BEGIN;
+SELECT model, action, detail FROM aigw.import_catalogue(
+  '{"xai/grok-3-mini": {"litellm_provider": "xai", "input_cost_per_token": 2e-07, "output_cost_per_token": 4e-07, "cache_read_input_token_cost": 7.5e-08}}');
+SELECT input_per_mtok, output_per_mtok, valid_to = now() AS closed_now, valid_from = now() AS from_now
+  FROM aigw.prices WHERE model = 'xai/grok-3-mini' ORDER BY valid_from;
+COMMIT;
+SELECT count(*) - :prices_before AS new_prices FROM aigw.prices;
+
+-- Bad arguments are refused, and change nothing
+SELECT count(*) AS prices_before FROM aigw.prices \gset
+SELECT * FROM aigw.import_catalogue('[{"gpt-4o": {}}]');
+SELECT * FROM aigw.import_catalogue('"gpt-4o"');
+SELECT * FROM aigw.import_catalogue(NULL);
+SELECT * FROM aigw.import_catalogue('{"gpt-4o": {"litellm_provider": "openai", "input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06}}',
+                                    now() - interval '1 hour');
+SELECT * FROM aigw.import_catalogue('{}');
+SELECT count(*) - :prices_before AS new_prices FROM aigw.prices;
+
+-- Not executable by PUBLIC
+CREATE ROLE aigw_catalogue_reader;
+SET ROLE aigw_catalogue_reader;
+SELECT * FROM aigw.import_catalogue('{}');
+SELECT count(*) >= 200 AS models_readable FROM aigw.models;
+SELECT count(*) AS mappings_readable FROM aigw.catalogue_providers;
+RESET ROLE;
+DROP ROLE aigw_catalogue_reader;
+
+\c :regress_db
+DROP DATABASE aigw_catalogue;
