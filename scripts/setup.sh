@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
-          libssl-dev build-essential curl procps nodejs python3)
+          libssl-dev build-essential curl procps nodejs npm python3)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
     # node may come from outside Debian (as on the project's machines)
     if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
+    # Debian's nodejs has no npm (test/t/openai_contract.sh needs it); NodeSource's has
+    if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
     if [ "$p" = python3 ] && command -v python3 >/dev/null; then continue; fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
