@@ -1,0 +1,346 @@
+'use strict';
+// Pieces shared by every wire protocol of the mock provider: directives, the
+// deterministic text and token rules, and the low-level senders (including the
+// fault behaviours). Standard library only.
+
+const HUGE_CHUNK = Buffer.alloc(64 * 1024, 'x');
+const HUGE_PLACEHOLDER = '__MOCK_HUGE_CONTENT__';
+const HTML_502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n' +
+  '<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+// ---------------------------------------------------------------- errors ---
+
+// An error that carries a complete answer in the shape of one protocol. The
+// server sends `render(ctx)` as JSON with `status` and `headers`.
+class HttpError extends Error {
+  constructor(status, payload, headers = {}) {
+    super(typeof payload?.message === 'string' ? payload.message : `HTTP ${status}`);
+    this.status = status;
+    this.payload = payload;
+    this.headers = headers;
+  }
+
+  render() {
+    return this.payload;
+  }
+}
+
+// A bad directive. Each protocol turns it into its own 400 shape; `source`
+// says where the directive was read (model, metadata.mock, ...).
+class DirectiveError extends Error {
+  constructor(message, source) {
+    super(message);
+    this.source = source;
+  }
+}
+
+// Shows enough of a key to recognise it in a log without ever revealing it.
+function maskKey(key) {
+  return key.length > 8 ? `${key.slice(0, 5)}****${key.slice(-2)}` : '****';
+}
+
+// ------------------------------------------------------------ directives ---
+
+// Directive name -> value kind. Unknown names are rejected so that a typo in a
+// test fails loudly instead of silently producing a normal response.
+const DIRECTIVES = {
+  latency_ms: 'int', status: 'int', retry_after: 'int', retry_after_ms: 'int',
+  retry_after_date: 'flag', should_retry: 'string', fail_first: 'int',
+  malformed: 'flag', truncate: 'flag', empty: 'flag', html: 'flag',
+  huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
+  echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
+  cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
+};
+
+function parseDirectiveValue(name, raw, source) {
+  switch (DIRECTIVES[name]) {
+    case 'int': {
+      const n = Number(raw);
+      if (raw === '' || !Number.isSafeInteger(n) || n < 0) {
+        throw new DirectiveError(`Mock directive '${name}' must be a non-negative integer.`, source);
+      }
+      return n;
+    }
+    case 'flag':
+      return raw !== '0' && raw !== 'false';
+    case 'string':
+      return raw;
+    case 'safety':
+      if (raw === '0' || raw === 'false') return undefined;
+      if (raw === '1' || raw === 'true' || raw === 'answer') return 'answer';
+      if (raw === 'prompt') return 'prompt';
+      throw new DirectiveError("Mock directive 'safety' must be 1, answer or prompt.", source);
+    case 'object': {
+      let value;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = undefined;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new DirectiveError(`Mock directive '${name}' must be a URL-encoded JSON object.`, source);
+      }
+      return value;
+    }
+    default:
+      throw new DirectiveError(`Unknown mock directive '${name}'.`, source);
+  }
+}
+
+// "gpt-4o-mini?status=429" -> base model "gpt-4o-mini", directive query "status=429".
+function splitModel(model) {
+  const q = model.indexOf('?');
+  return q < 0 ? { base: model, query: '' } : { base: model.slice(0, q), query: model.slice(q + 1) };
+}
+
+// Reads directive queries in order; a later source wins on conflicts.
+function parseDirectives(sources) {
+  const directives = {};
+  for (const [source, query] of sources) {
+    if (!query) continue;
+    for (const [name, raw] of new URLSearchParams(query)) {
+      const value = parseDirectiveValue(name, raw, source);
+      if (value === undefined) delete directives[name];
+      else directives[name] = value;
+    }
+  }
+  return directives;
+}
+
+// Retry hints are attached to every error response of a request that asked for them.
+function retryHeaders(d) {
+  const headers = {};
+  if (d.retry_after !== undefined || d.retry_after_date) {
+    const seconds = d.retry_after ?? 1;
+    headers['retry-after'] = d.retry_after_date
+      ? new Date(Date.now() + seconds * 1000).toUTCString()
+      : String(seconds);
+  }
+  if (d.retry_after_ms !== undefined) headers['retry-after-ms'] = String(d.retry_after_ms);
+  if (d.should_retry !== undefined) headers['x-should-retry'] = d.should_retry;
+  return headers;
+}
+
+// ------------------------------------------------------------------ text ---
+
+// Lengths are in Unicode code points (like PostgreSQL's char_length) so SQL
+// tests can compute the expected token counts themselves.
+function charCount(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) { n--; i++; }
+    }
+  }
+  return n;
+}
+
+function firstChars(s, count) {
+  let i = 0;
+  for (let k = 0; k < count && i < s.length; k++) i += s.codePointAt(i) > 0xffff ? 2 : 1;
+  return s.slice(0, i);
+}
+
+const tokensFor = (chars) => Math.ceil(chars / 4);
+
+// One "message" of the token formula: 4 + ceil(chars / 4).
+const messageTokens = (text) => 4 + tokensFor(charCount(text));
+
+// Cuts text before the earliest stop string; `matched` is that string or null.
+function cutAtStop(text, stop) {
+  const stops = typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop : [];
+  let cut = text.length;
+  let matched = null;
+  for (const s of stops) {
+    if (typeof s !== 'string' || s === '') continue;
+    const at = text.indexOf(s);
+    if (at >= 0 && at < cut) { cut = at; matched = s; }
+  }
+  return { text: text.slice(0, cut), matched };
+}
+
+// The deterministic assistant text (see README): `finish` is 'stop',
+// 'stop_sequence' (cut by a stop string) or 'length' (cut by the token limit).
+function mockReply({ prompt, d, echo, json = false, stop, max }) {
+  if (d.huge_bytes !== undefined) {
+    return { text: HUGE_PLACEHOLDER, tokens: tokensFor(d.huge_bytes), finish: 'stop', matched: null };
+  }
+  const echoed = d.echo ? JSON.stringify(echo) : undefined;
+  let text = d.content ?? echoed ?? `Mock reply to: ${firstChars(prompt, 80)}`;
+  if (d.content === undefined && !d.echo && json) text = JSON.stringify({ reply: text });
+  const cut = cutAtStop(text, stop);
+  const tokens = tokensFor(charCount(cut.text));
+  if (max != null && max < tokens) {
+    return { text: firstChars(cut.text, max * 4), tokens: max, finish: 'length', matched: null };
+  }
+  return { text: cut.text, tokens, finish: cut.matched === null ? 'stop' : 'stop_sequence', matched: cut.matched };
+}
+
+// Decides whether the mock answers with a tool call.
+//   names: the offered tool names, in order
+//   mode:  'auto' | 'required' | 'none' | { name } (a named, forced tool)
+// A forced choice always calls; 'auto' calls only when the `tool_call=NAME`
+// directive asks for it. Returns { name, args, tokens } or null.
+function decideToolCall(names, mode, d) {
+  if (d.tool_call !== undefined && !names.includes(d.tool_call)) {
+    throw new DirectiveError(`Mock directive 'tool_call' names '${d.tool_call}', which the request does not offer as a tool.`, 'tool_call');
+  }
+  if (names.length === 0 || mode === 'none' || d.huge_bytes !== undefined) return null;
+  let name = null;
+  if (mode && typeof mode === 'object') name = mode.name;
+  else if (mode === 'required') name = d.tool_call ?? names[0];
+  else name = d.tool_call ?? null;
+  if (name === null) return null;
+  const args = d.tool_args ?? {};
+  return { name, args, tokens: tokensFor(charCount(name) + charCount(JSON.stringify(args))) };
+}
+
+// Splits text into up to `pieces` parts on code point boundaries.
+function splitPieces(text, pieces) {
+  const chars = Array.from(text);
+  const size = Math.max(1, Math.ceil(chars.length / pieces));
+  const out = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
+}
+
+// --------------------------------------------------------------- parsing ---
+
+function isJsonContentType(value) {
+  return typeof value === 'string' && /^application\/json\s*(;|$)/i.test(value);
+}
+
+function parseBody(raw) {
+  if (raw.length === 0) return { ok: false, value: null, text: '' };
+  const text = raw.toString('utf8');
+  try {
+    return { ok: true, value: JSON.parse(text), text };
+  } catch {
+    return { ok: false, value: null, text };
+  }
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Detects the real format of base64 image bytes: 'png', 'jpeg', 'gif', 'webp' or null.
+function sniffImage(buf) {
+  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
+  if (buf.length >= 6 && /^GIF8[79]a$/.test(buf.subarray(0, 6).toString('latin1'))) return 'gif';
+  if (buf.length >= 12 && buf.subarray(0, 4).toString('latin1') === 'RIFF' && buf.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  return null;
+}
+
+// Strict base64 (standard alphabet, optional padding); returns a Buffer or null.
+function decodeBase64(s, { urlSafe = false } = {}) {
+  if (typeof s !== 'string') return null;
+  const re = urlSafe ? /^[A-Za-z0-9+/_-]*={0,2}$/ : /^[A-Za-z0-9+/]*={0,2}$/;
+  if (!re.test(s) || s.replace(/=+$/, '').length % 4 === 1) return null;
+  return Buffer.from(s, urlSafe ? 'base64url' : 'base64');
+}
+
+// -------------------------------------------------------------- sending ---
+
+// ctx.baseHeaders(ctx) are the protocol's own response headers (request ids).
+function writeHead(ctx, status, headers) {
+  ctx.record.status = status;
+  const all = { ...ctx.baseHeaders(ctx), ...headers };
+  if (status >= 400) Object.assign(all, ctx.retryHeaders);
+  ctx.res.writeHead(status, all);
+}
+
+function sendRaw(ctx, status, contentType, body, headers = {}) {
+  writeHead(ctx, status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  ctx.res.end(body);
+}
+
+function sendJson(ctx, status, value, headers = {}, contentType = 'application/json') {
+  sendRaw(ctx, status, contentType, JSON.stringify(value), headers);
+}
+
+// The mock itself kills the connection; that must not count as a client abort.
+function destroySocket(ctx) {
+  ctx.selfDestroyed = true;
+  ctx.req.socket.destroy();
+}
+
+// Announces the full length (if `withLength`) but delivers half, then cuts the connection.
+function sendTruncated(ctx, contentType, body, withLength) {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const headers = { 'content-type': contentType };
+  if (withLength) headers['content-length'] = buf.length;
+  writeHead(ctx, 200, headers);
+  ctx.res.write(buf.subarray(0, buf.length >> 1), () => destroySocket(ctx));
+}
+
+// Streams `size` bytes of `x` in place of HUGE_PLACEHOLDER inside `value`'s
+// JSON, honouring back-pressure so that hundreds of megabytes never sit in memory.
+function sendHuge(ctx, value, size, contentType = 'application/json') {
+  const json = JSON.stringify(value);
+  const at = json.indexOf(HUGE_PLACEHOLDER);
+  const head = Buffer.from(json.slice(0, at));
+  const tail = Buffer.from(json.slice(at + HUGE_PLACEHOLDER.length));
+  writeHead(ctx, 200, { 'content-type': contentType, 'content-length': head.length + size + tail.length });
+  const res = ctx.res;
+  res.write(head);
+  let left = size;
+  const pump = () => {
+    while (left > 0) {
+      if (ctx.closed) return;
+      const n = Math.min(left, HUGE_CHUNK.length);
+      left -= n;
+      if (!res.write(n === HUGE_CHUNK.length ? HUGE_CHUNK : HUGE_CHUNK.subarray(0, n))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    if (!ctx.closed) res.end(tail);
+  };
+  pump();
+}
+
+// Writes a stream as separate writes, so clients see it arrive in several network chunks.
+function sendChunks(ctx, contentType, chunks, headers = {}) {
+  writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache', ...headers });
+  for (const c of chunks) ctx.res.write(c);
+  ctx.res.end();
+}
+
+// A streamed answer, or its truncated form (half the bytes, then the socket is cut).
+function sendStreamed(ctx, contentType, chunks, truncate, headers = {}) {
+  if (truncate) {
+    const all = chunks.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c)));
+    return sendTruncated(ctx, contentType, Buffer.concat(all), false);
+  }
+  return sendChunks(ctx, contentType, chunks, headers);
+}
+
+// A JSON answer, honouring huge_bytes (the value holds HUGE_PLACEHOLDER) and truncate.
+function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json') {
+  if (d.huge_bytes !== undefined) return sendHuge(ctx, value, d.huge_bytes, contentType);
+  if (faulty && d.truncate) return sendTruncated(ctx, contentType, JSON.stringify(value), true);
+  return sendJson(ctx, 200, value, {}, contentType);
+}
+
+module.exports = {
+  HUGE_PLACEHOLDER, HTML_502,
+  HttpError, DirectiveError, maskKey,
+  DIRECTIVES, splitModel, parseDirectives, retryHeaders,
+  charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
+  isJsonContentType, parseBody, isObject, readBody, sleep, sniffImage, decodeBase64,
+  writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer,
+};
