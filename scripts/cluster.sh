@@ -9,6 +9,9 @@ AIGW_RUN=${AIGW_RUN:-/tmp/aigw-run}
 AIGW_OS_USER=${AIGW_OS_USER:-postgres}
 AIGW_PORT=${AIGW_PORT:-54329}
 AIGW_MOCK_KEY=test-key-openai
+# The AWS credential the mock verifies Bedrock signatures with (not a real one).
+AIGW_MOCK_AWS_KEY_ID=AKIDAIGWMOCKEXAMPLE
+AIGW_MOCK_AWS_SECRET=aigwMockSecretKey/K7MDENG+bPxRfiCYEXAMPLE
 
 export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT PGUSER=postgres PGDATABASE=postgres
 
@@ -53,7 +56,9 @@ aigw_start_cluster() {
 aigw_start_mock() {
     node "$AIGW_ROOT/test/mock/mock_provider.js" --port 0 --quiet \
         --port-file "$AIGW_RUN/mock.port" --pid-file "$AIGW_RUN/mock.pid" \
-        --key "$AIGW_MOCK_KEY" "$@" >>"$AIGW_RUN/mock.log" 2>&1 &
+        --key "$AIGW_MOCK_KEY" --aws-access-key-id "$AIGW_MOCK_AWS_KEY_ID" \
+        --aws-secret-access-key "$AIGW_MOCK_AWS_SECRET" --aws-region us-east-1 \
+        "$@" >>"$AIGW_RUN/mock.log" 2>&1 &
     disown
     for _ in $(seq 100); do
         [ -s "$AIGW_RUN/mock.port" ] && break
@@ -64,12 +69,17 @@ aigw_start_mock() {
     export MOCK_PORT
 }
 
-# aigw_use_mock DB: create the extension and point every provider at the mock.
+# aigw_use_mock DB: create the extension and point every provider at the
+# mock, each at the path its protocol lives under there.
 aigw_use_mock() {
     local db=${1:-postgres}
     psql_q -d "$db" <<SQL
 CREATE EXTENSION IF NOT EXISTS aigw;
-UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1';
-SELECT aigw.set_credential(name, '$AIGW_MOCK_KEY') FROM aigw.providers;
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT'
+    || CASE api_style WHEN 'gemini' THEN '/v1beta' WHEN 'bedrock' THEN '' WHEN 'azure' THEN '/openai' ELSE '/v1' END;
+UPDATE aigw.providers SET enabled = true WHERE api_style = 'azure';
+SELECT aigw.set_credential(name, CASE auth_scheme WHEN 'sigv4'
+    THEN '{"access_key_id": "$AIGW_MOCK_AWS_KEY_ID", "secret_access_key": "$AIGW_MOCK_AWS_SECRET", "region": "us-east-1"}'
+    ELSE '$AIGW_MOCK_KEY' END) FROM aigw.providers;
 SQL
 }
