@@ -16,6 +16,7 @@
 
 #include "call.h"
 #include "json_util.h"
+#include "providers/translate.h"
 
 PG_FUNCTION_INFO_V1(aigw_anthropic_messages);
 
@@ -27,51 +28,6 @@ request_error(const char *problem, const char *hint)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid Messages request: %s", problem),
 			 hint ? errhint("%s", hint) : 0));
-}
-
-static void
-push_binary(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = c;
-	v.val.binary.len = 0;
-	pushJsonbValue(ps, tok, &v);
-}
-
-/* "text" of a string or of text blocks, joined */
-static void
-append_block_text(StringInfo buf, JsonbValue *content)
-{
-	JsonbIterator *it;
-	JsonbValue	b;
-	JsonbIteratorToken tok;
-
-	if (content == NULL)
-		return;
-	if (content->type == jbvString)
-	{
-		appendBinaryStringInfo(buf, content->val.string.val, content->val.string.len);
-		return;
-	}
-	if (!aigw_jsonb_is_array(content))
-		return;
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &b, true)) != WJB_DONE)
-	{
-		char	   *text;
-
-		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&b))
-			continue;
-		text = aigw_jsonb_cstring(aigw_jsonb_key(b.val.binary.data, "text"));
-		if (text)
-		{
-			if (buf->len > 0)
-				appendStringInfoString(buf, "\n\n");
-			appendStringInfoString(buf, text);
-		}
-	}
 }
 
 static void
@@ -147,7 +103,7 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 		if (assistant)
 			request_error(psprintf("message %d: tool_result blocks belong to user messages", index), NULL);
 		initStringInfo(&result);
-		append_block_text(&result, aigw_jsonb_key(block, "content"));
+		aigw_append_text(&result, aigw_jsonb_key(block, "content"));
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_string(ps, "role", "tool");
 		aigw_push_value(ps, "tool_call_id", aigw_jsonb_key(block, "tool_use_id"));
@@ -181,7 +137,7 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 	aigw_push_string(ps, "role", role);
 	if (assistant)
 	{
-		append_block_text(&text, content);
+		aigw_append_text(&text, content);
 		if (text.len > 0)
 			aigw_push_string(ps, "content", text.data);
 		else
@@ -267,7 +223,7 @@ openai_messages(JsonbContainer *req)
 		StringInfoData text;
 
 		initStringInfo(&text);
-		append_block_text(&text, system);
+		aigw_append_text(&text, system);
 		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_string(&ps, "role", "system");
 		aigw_push_string(&ps, "content", text.data);
@@ -312,7 +268,7 @@ push_tools(JsonbParseState **ps, JsonbValue *tools)
 		if ((v = aigw_jsonb_key(tool, "input_schema")) != NULL && aigw_jsonb_is_object(v))
 		{
 			aigw_push_key(ps, "parameters");
-			push_binary(ps, WJB_VALUE, v->val.binary.data);
+			aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
 		}
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -487,7 +443,7 @@ native_answer(Jsonb *answer, const char *model)
 			aigw_push_value(&ps, "name", aigw_jsonb_path2(c.val.binary.data, "function", "name"));
 			aigw_push_key(&ps, "input");
 			if (input != NULL && JB_ROOT_IS_OBJECT(input) && !JB_ROOT_IS_SCALAR(input))
-				push_binary(&ps, WJB_VALUE, &input->root);
+				aigw_push_container(&ps, WJB_VALUE, &input->root);
 			else
 			{
 				pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
@@ -526,7 +482,7 @@ native_answer(Jsonb *answer, const char *model)
 	if (aigw != NULL)
 	{
 		aigw_push_key(&ps, "aigw");
-		push_binary(&ps, WJB_VALUE, aigw->val.binary.data);
+		aigw_push_container(&ps, WJB_VALUE, aigw->val.binary.data);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }

@@ -14,39 +14,18 @@
  */
 #include "postgres.h"
 
-#include <time.h>
 
 #include "utils/builtins.h"
 
 #include "json_util.h"
 #include "providers/provider.h"
+#include "providers/translate.h"
 
 /* When the model's output limit is unknown and the call sets none. */
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 
-pg_attribute_noreturn()
 static void
-unsupported(const AigwTarget *target, const char *what, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s is not supported by the Anthropic protocol (model \"%s\")", what, target->model_id),
-			 hint ? errhint("%s", hint) : 0));
-}
-
-static void
-push_binary(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = c;
-	v.val.binary.len = 0;
-	pushJsonbValue(ps, tok, &v);
-}
-
-static void
-push_text_block(JsonbParseState **ps, const char *text, int len)
+text_block(JsonbParseState **ps, const char *text, int len)
 {
 	JsonbValue	v;
 
@@ -59,25 +38,19 @@ push_text_block(JsonbParseState **ps, const char *text, int len)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* image_url {"url": "data:<type>;base64,<data>" or "https://..."} */
 static void
-push_image_block(JsonbParseState **ps, const AigwTarget *target, const char *url)
+image_block(JsonbParseState **ps, const AigwTurnWriter *w, const char *media_type,
+			const char *data, const char *url)
 {
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_string(ps, "type", "image");
 	aigw_push_key(ps, "source");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	if (strncmp(url, "data:", 5) == 0)
+	if (data != NULL)
 	{
-		const char *comma = strchr(url, ',');
-		const char *semi = strchr(url, ';');
-
-		if (comma == NULL || semi == NULL || semi > comma || strncmp(semi, ";base64,", 8) != 0)
-			unsupported(target, "an image data URL that is not base64",
-						"Send images as data:<media type>;base64,<data> or as an https URL.");
 		aigw_push_string(ps, "type", "base64");
-		aigw_push_string(ps, "media_type", pnstrdup(url + 5, semi - url - 5));
-		aigw_push_string(ps, "data", comma + 1);
+		aigw_push_string(ps, "media_type", media_type);
+		aigw_push_string(ps, "data", data);
 	}
 	else
 	{
@@ -88,195 +61,30 @@ push_image_block(JsonbParseState **ps, const AigwTarget *target, const char *url
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* The blocks of one OpenAI "content": a string or a list of parts. */
 static void
-push_content_blocks(JsonbParseState **ps, const AigwTarget *target, JsonbValue *content)
+tool_use_block(JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *input)
 {
-	JsonbIterator *it;
-	JsonbValue	part;
-	JsonbIteratorToken tok;
-
-	if (content == NULL || content->type == jbvNull)
-		return;
-	if (content->type == jbvString)
-	{
-		/* Anthropic refuses empty text blocks */
-		if (content->val.string.len > 0)
-			push_text_block(ps, content->val.string.val, content->val.string.len);
-		return;
-	}
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
-	{
-		JsonbContainer *p;
-		char	   *type;
-
-		if (tok != WJB_ELEM)
-			continue;
-		p = part.val.binary.data;
-		type = aigw_jsonb_cstring(aigw_jsonb_key(p, "type"));
-		if (strcmp(type, "text") == 0 || strcmp(type, "refusal") == 0)
-		{
-			JsonbValue *text = aigw_jsonb_key(p, type);
-
-			if (text && text->type == jbvString && text->val.string.len > 0)
-				push_text_block(ps, text->val.string.val, text->val.string.len);
-		}
-		else if (strcmp(type, "image_url") == 0)
-			push_image_block(ps, target, aigw_jsonb_cstring(aigw_jsonb_path2(p, "image_url", "url")));
-		else
-			unsupported(target, psprintf("a \"%s\" content part", type), NULL);
-	}
-}
-
-/* Text of a system message: its string, or its text parts joined. */
-static void
-append_system_text(StringInfo system, JsonbValue *content)
-{
-	JsonbIterator *it;
-	JsonbValue	part;
-	JsonbIteratorToken tok;
-
-	if (content->type == jbvString)
-	{
-		if (system->len > 0)
-			appendStringInfoString(system, "\n\n");
-		appendBinaryStringInfo(system, content->val.string.val, content->val.string.len);
-		return;
-	}
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
-	{
-		char	   *text;
-
-		if (tok != WJB_ELEM)
-			continue;
-		text = aigw_jsonb_cstring(aigw_jsonb_key(part.val.binary.data, "text"));
-		if (text == NULL)
-			continue;
-		if (system->len > 0)
-			appendStringInfoString(system, "\n\n");
-		appendStringInfoString(system, text);
-	}
-}
-
-static void
-push_tool_use_blocks(JsonbParseState **ps, const AigwTarget *target, JsonbValue *calls)
-{
-	JsonbIterator *it = JsonbIteratorInit(calls->val.binary.data);
-	JsonbValue	call;
-	JsonbIteratorToken tok;
-
-	while ((tok = JsonbIteratorNext(&it, &call, true)) != WJB_DONE)
-	{
-		JsonbContainer *c;
-		char	   *arguments;
-		Jsonb	   *input;
-		char	   *error;
-
-		if (tok != WJB_ELEM)
-			continue;
-		c = call.val.binary.data;
-		arguments = aigw_jsonb_cstring(aigw_jsonb_path2(c, "function", "arguments"));
-		input = aigw_jsonb_parse(arguments && *arguments ? arguments : "{}", &error);
-		if (input == NULL || !JB_ROOT_IS_OBJECT(input) || JB_ROOT_IS_SCALAR(input))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the arguments of tool call \"%s\" are not a JSON object",
-							aigw_jsonb_cstring(aigw_jsonb_key(c, "id"))),
-					 errdetail("Anthropic takes a tool call's input as an object; OpenAI's arguments string must hold one.")));
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_string(ps, "type", "tool_use");
-		aigw_push_value(ps, "id", aigw_jsonb_key(c, "id"));
-		aigw_push_value(ps, "name", aigw_jsonb_path2(c, "function", "name"));
-		aigw_push_key(ps, "input");
-		push_binary(ps, WJB_VALUE, &input->root);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-}
-
-static void
-push_tool_result_block(JsonbParseState **ps, const AigwTarget *target, JsonbContainer *msg)
-{
-	JsonbValue *content = aigw_jsonb_key(msg, "content");
-
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(ps, "type", "tool_result");
-	aigw_push_value(ps, "tool_use_id", aigw_jsonb_key(msg, "tool_call_id"));
-	if (content != NULL && content->type == jbvString)
-		aigw_push_value(ps, "content", content);
-	else if (content != NULL && content->type == jbvBinary)
-	{
-		aigw_push_key(ps, "content");
-		pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-		push_content_blocks(ps, target, content);
-		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-	}
+	aigw_push_string(ps, "type", "tool_use");
+	aigw_push_value(ps, "id", id);
+	aigw_push_value(ps, "name", name);
+	aigw_push_key(ps, "input");
+	aigw_push_container(ps, WJB_VALUE, &input->root);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/*
- * messages: system ones go to *system; the others become alternating
- * user / assistant turns (consecutive ones of one role are merged).
- */
 static void
-push_messages(JsonbParseState **ps, const AigwTarget *target, Jsonb *messages, StringInfo system)
+tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages, JsonbContainer *msg)
 {
-	JsonbIterator *it = JsonbIteratorInit(&messages->root);
-	JsonbValue	msg;
-	JsonbIteratorToken tok;
-	const char *open_role = NULL;
+	StringInfoData text;
 
-	aigw_push_key(ps, "messages");
-	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	while ((tok = JsonbIteratorNext(&it, &msg, true)) != WJB_DONE)
-	{
-		JsonbContainer *m;
-		char	   *role;
-		const char *turn;
-		JsonbValue *content;
-		JsonbValue *calls;
-
-		if (tok != WJB_ELEM)
-			continue;
-		m = msg.val.binary.data;
-		role = aigw_jsonb_cstring(aigw_jsonb_key(m, "role"));
-		content = aigw_jsonb_key(m, "content");
-		if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
-		{
-			append_system_text(system, content);
-			continue;
-		}
-		turn = strcmp(role, "assistant") == 0 ? "assistant" : "user";
-		if (open_role == NULL || strcmp(open_role, turn) != 0)
-		{
-			if (open_role != NULL)
-			{
-				pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-			}
-			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_string(ps, "role", turn);
-			aigw_push_key(ps, "content");
-			pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-			open_role = turn;
-		}
-		if (strcmp(role, "tool") == 0)
-			push_tool_result_block(ps, target, m);
-		else
-		{
-			push_content_blocks(ps, target, content);
-			calls = aigw_jsonb_key(m, "tool_calls");
-			if (strcmp(role, "assistant") == 0 && aigw_jsonb_is_array(calls))
-				push_tool_use_blocks(ps, target, calls);
-		}
-	}
-	if (open_role != NULL)
-	{
-		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+	initStringInfo(&text);
+	aigw_append_text(&text, aigw_jsonb_key(msg, "content"));
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(ps, "type", "tool_result");
+	aigw_push_value(ps, "tool_use_id", aigw_jsonb_key(msg, "tool_call_id"));
+	aigw_push_string(ps, "content", text.data);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
 static void
@@ -305,7 +113,7 @@ push_tools(JsonbParseState **ps, JsonbValue *tools)
 			aigw_push_value(ps, "description", desc);
 		aigw_push_key(ps, "input_schema");
 		if (aigw_jsonb_is_object(params))
-			push_binary(ps, WJB_VALUE, params->val.binary.data);
+			aigw_push_container(ps, WJB_VALUE, params->val.binary.data);
 		else
 		{
 			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -345,12 +153,6 @@ push_tool_choice(JsonbParseState **ps, JsonbValue *choice, bool no_parallel)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* OpenAI options Anthropic cannot honour: refused rather than dropped. */
-static const char *const refused_options[] = {
-	"logprobs", "top_logprobs", "logit_bias", "audio", "modalities", "prediction",
-	"web_search_options"
-};
-
 static void
 anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 				StringInfo url, StringInfo body)
@@ -358,20 +160,19 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	JsonbContainer *opts = &input->options->root;
 	JsonbParseState *ps = NULL;
 	StringInfoData system;
+	AigwTurnWriter w = {
+		.target = target, .protocol = "Anthropic", .assistant_role = "assistant",
+		.blocks_key = "content", .text = text_block, .image = image_block,
+		.tool_call = tool_use_block, .tool_result = tool_result_block
+	};
 	JsonbValue *v;
 	JsonbValue *tools;
 	JsonbValue *extra;
 	JsonbValue *parallel;
-	JsonbValue *format;
 	int64		max_tokens;
 	JsonbValue *root;
 
-	for (int i = 0; i < lengthof(refused_options); i++)
-		if (aigw_jsonb_key(opts, refused_options[i]) != NULL)
-			unsupported(target, psprintf("option \"%s\"", refused_options[i]), NULL);
-	if (input->choices > 1)
-		unsupported(target, "n > 1", "Make several calls instead.");
-
+	aigw_refuse_options(target, "Anthropic", opts, input->choices, false);
 	appendStringInfoString(url, "/messages");
 	initStringInfo(&system);
 
@@ -381,25 +182,9 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 		: target->max_output_tokens > 0 ? target->max_output_tokens
 		: ANTHROPIC_DEFAULT_MAX_TOKENS;
 	aigw_push_int(&ps, "max_tokens", max_tokens);
-	push_messages(&ps, target, input->messages, &system);
-
-	/* No JSON mode: say it in the system prompt, with the schema if any. */
-	format = aigw_jsonb_key(opts, "response_format");
-	if (format != NULL)
-	{
-		JsonbValue *type = aigw_jsonb_key(format->val.binary.data, "type");
-		JsonbValue *schema = aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema");
-
-		if (aigw_jsonb_string_is(type, "json_object") || aigw_jsonb_string_is(type, "json_schema"))
-		{
-			if (system.len > 0)
-				appendStringInfoString(&system, "\n\n");
-			appendStringInfoString(&system, "Answer with one JSON object and nothing else.");
-			if (schema != NULL && schema->type == jbvBinary)
-				appendStringInfo(&system, " It must match this JSON schema: %s",
-								 JsonbToCString(NULL, schema->val.binary.data, -1));
-		}
-	}
+	aigw_push_turns(&ps, &w, "messages", input->messages, &system);
+	/* no JSON mode: it is asked for in the system prompt */
+	aigw_append_json_instruction(&system, opts);
 	if (system.len > 0)
 		aigw_push_string(&ps, "system", system.data);
 
@@ -408,17 +193,7 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	if ((v = aigw_jsonb_key(opts, "top_p")) != NULL)
 		aigw_push_value(&ps, "top_p", v);
 	if ((v = aigw_jsonb_key(opts, "stop")) != NULL && v->type != jbvNull)
-	{
-		aigw_push_key(&ps, "stop_sequences");
-		if (v->type == jbvString)
-		{
-			pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-			pushJsonbValue(&ps, WJB_ELEM, v);
-			pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-		}
-		else
-			push_binary(&ps, WJB_VALUE, v->val.binary.data);
-	}
+		aigw_push_string_list(&ps, "stop_sequences", v);
 	if ((v = aigw_jsonb_key(opts, "user")) != NULL)
 	{
 		aigw_push_key(&ps, "metadata");
@@ -430,11 +205,12 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	parallel = aigw_jsonb_key(opts, "parallel_tool_calls");
 	if (aigw_jsonb_is_array(tools))
 	{
+		bool		no_parallel = parallel != NULL && parallel->type == jbvBool && !parallel->val.boolean;
+
 		push_tools(&ps, tools);
 		v = aigw_jsonb_key(opts, "tool_choice");
-		if (v != NULL || (parallel != NULL && parallel->type == jbvBool && !parallel->val.boolean))
-			push_tool_choice(&ps, v, parallel != NULL && parallel->type == jbvBool &&
-							 !parallel->val.boolean);
+		if (v != NULL || no_parallel)
+			push_tool_choice(&ps, v, no_parallel);
 	}
 	extra = aigw_jsonb_key(opts, "extra_body");
 	if (extra != NULL)
@@ -488,11 +264,8 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	JsonbIterator *it;
 	JsonbValue	block;
 	JsonbIteratorToken tok;
-	StringInfoData text;
 	JsonbParseState *ps = NULL;
-	int			ncalls = 0;
-	bool		has_text = false;
-	JsonbValue *root;
+	AigwChoice	choice;
 
 	if (j == NULL)
 	{
@@ -520,92 +293,31 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		a->reasoning_tokens = 0;
 	}
 
-	/* choices[0].message: the text blocks joined, tool_use -> tool_calls */
-	initStringInfo(&text);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_value(&ps, "id", aigw_jsonb_key(&j->root, "id"));
-	aigw_push_string(&ps, "object", "chat.completion");
-	aigw_push_int(&ps, "created", (int64) time(NULL));
-	aigw_push_value(&ps, "model", aigw_jsonb_key(&j->root, "model"));
-	aigw_push_key(&ps, "choices");
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int(&ps, "index", 0);
-	aigw_push_key(&ps, "message");
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "assistant");
-
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &block, true)) != WJB_DONE)
-	{
-		char	   *type;
-		JsonbValue *t;
-
-		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&block))
-			continue;
-		type = aigw_jsonb_cstring(aigw_jsonb_key(block.val.binary.data, "type"));
-		t = aigw_jsonb_key(block.val.binary.data, "text");
-		if (type && strcmp(type, "text") == 0 && t && t->type == jbvString)
-		{
-			appendBinaryStringInfo(&text, t->val.string.val, t->val.string.len);
-			has_text = true;
-		}
-	}
-	if (has_text)
-		aigw_push_string(&ps, "content", text.data);
-	else
-	{
-		JsonbValue	null;
-
-		null.type = jbvNull;
-		aigw_push_value(&ps, "content", &null);
-	}
-
+	aigw_answer_begin(&ps, aigw_jsonb_key(&j->root, "id"), aigw_jsonb_key(&j->root, "model"));
+	aigw_choice_begin(&choice, &ps, 0);
 	it = JsonbIteratorInit(content->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &block, true)) != WJB_DONE)
 	{
 		JsonbContainer *b;
-		JsonbValue *input;
+		JsonbValue *type;
+		JsonbValue *t;
 
 		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&block))
 			continue;
 		b = block.val.binary.data;
-		if (!aigw_jsonb_string_is(aigw_jsonb_key(b, "type"), "tool_use"))
-			continue;
-		if (ncalls++ == 0)
-		{
-			aigw_push_key(&ps, "tool_calls");
-			pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-		}
-		input = aigw_jsonb_key(b, "input");
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(&ps, "id", aigw_jsonb_key(b, "id"));
-		aigw_push_string(&ps, "type", "function");
-		aigw_push_key(&ps, "function");
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(&ps, "name", aigw_jsonb_key(b, "name"));
-		aigw_push_string(&ps, "arguments",
-						 input && input->type == jbvBinary
-						 ? JsonbToCString(NULL, input->val.binary.data, -1) : "{}");
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		type = aigw_jsonb_key(b, "type");
+		t = aigw_jsonb_key(b, "text");
+		if (aigw_jsonb_string_is(type, "text") && t && t->type == jbvString)
+			aigw_choice_text(&choice, t->val.string.val, t->val.string.len);
+		else if (aigw_jsonb_string_is(type, "tool_use"))
+			aigw_choice_tool_call(&choice, aigw_jsonb_key(b, "id"), aigw_jsonb_key(b, "name"),
+								  aigw_jsonb_key(b, "input"));
 	}
-	if (ncalls > 0)
-		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);	/* message */
-	{
-		const char *fr = finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stop_reason")));
-
-		if (fr)
-			aigw_push_string(&ps, "finish_reason", fr);
-	}
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);	/* choice */
-	pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stop_reason"))));
 
 	a->upstream_id = aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "id"));
 	a->status = ATTEMPT_OK;
-	a->result = JsonbValueToJsonb(root);
+	a->result = aigw_answer_end(&ps);
 }
 
 const AigwProvider aigw_provider_anthropic = {

@@ -12,255 +12,68 @@
  */
 #include "postgres.h"
 
-#include <time.h>
 
 #include "json_util.h"
 #include "providers/provider.h"
+#include "providers/translate.h"
 
-pg_attribute_noreturn()
 static void
-unsupported(const AigwTarget *target, const char *what, const char *hint)
+text_block(JsonbParseState **ps, const char *text, int len)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("%s is not supported by the Bedrock Converse protocol (model \"%s\")",
-					what, target->model_id),
-			 hint ? errhint("%s", hint) : 0));
+	aigw_push_text_object(ps, "text", text, len);
 }
 
+/* image/jpeg -> {"image": {"format": "jpeg", "source": {"bytes": ...}}} */
 static void
-push_binary(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
+image_block(JsonbParseState **ps, const AigwTurnWriter *w, const char *media_type,
+			const char *data, const char *url)
 {
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = c;
-	v.val.binary.len = 0;
-	pushJsonbValue(ps, tok, &v);
-}
-
-static void
-push_text_block(JsonbParseState **ps, const char *text, int len)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = (char *) text;
-	v.val.string.len = len;
-	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_value(ps, "text", &v);
-	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-}
-
-static void
-push_image_block(JsonbParseState **ps, const AigwTarget *target, const char *url)
-{
-	const char *comma = strchr(url, ',');
-	const char *semi = strchr(url, ';');
-	const char *slash;
-
-	if (strncmp(url, "data:image/", 11) != 0 || comma == NULL || semi == NULL ||
-		semi > comma || strncmp(semi, ";base64,", 8) != 0)
-		unsupported(target, "an image given by URL",
-					"Bedrock takes images inline: send data:image/<format>;base64,<data>.");
-	slash = url + 10;
+	if (data == NULL || strncmp(media_type, "image/", 6) != 0)
+		aigw_unsupported(w->target, w->protocol, "an image given by URL",
+						 "Bedrock takes images inline: send data:image/<format>;base64,<data>.");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_key(ps, "image");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	/* image/jpeg -> jpeg; Bedrock's formats are png, jpeg, gif, webp */
-	aigw_push_string(ps, "format", pnstrdup(slash + 1, semi - slash - 1));
+	aigw_push_string(ps, "format", media_type + 6);
 	aigw_push_key(ps, "source");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(ps, "bytes", comma + 1);
+	aigw_push_string(ps, "bytes", data);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
 static void
-push_content_blocks(JsonbParseState **ps, const AigwTarget *target, JsonbValue *content)
+tool_use_block(JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *input)
 {
-	JsonbIterator *it;
-	JsonbValue	part;
-	JsonbIteratorToken tok;
-
-	if (content == NULL || content->type == jbvNull)
-		return;
-	if (content->type == jbvString)
-	{
-		if (content->val.string.len > 0)
-			push_text_block(ps, content->val.string.val, content->val.string.len);
-		return;
-	}
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
-	{
-		JsonbContainer *p;
-		char	   *type;
-
-		if (tok != WJB_ELEM)
-			continue;
-		p = part.val.binary.data;
-		type = aigw_jsonb_cstring(aigw_jsonb_key(p, "type"));
-		if (strcmp(type, "text") == 0 || strcmp(type, "refusal") == 0)
-		{
-			JsonbValue *text = aigw_jsonb_key(p, type);
-
-			if (text && text->type == jbvString && text->val.string.len > 0)
-				push_text_block(ps, text->val.string.val, text->val.string.len);
-		}
-		else if (strcmp(type, "image_url") == 0)
-			push_image_block(ps, target, aigw_jsonb_cstring(aigw_jsonb_path2(p, "image_url", "url")));
-		else
-			unsupported(target, psprintf("a \"%s\" content part", type), NULL);
-	}
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_key(ps, "toolUse");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_value(ps, "toolUseId", id);
+	aigw_push_value(ps, "name", name);
+	aigw_push_key(ps, "input");
+	aigw_push_container(ps, WJB_VALUE, &input->root);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
 static void
-append_text(StringInfo buf, JsonbValue *content)
-{
-	JsonbIterator *it;
-	JsonbValue	part;
-	JsonbIteratorToken tok;
-
-	if (content == NULL)
-		return;
-	if (content->type == jbvString)
-	{
-		if (buf->len > 0)
-			appendStringInfoString(buf, "\n\n");
-		appendBinaryStringInfo(buf, content->val.string.val, content->val.string.len);
-		return;
-	}
-	if (content->type != jbvBinary)
-		return;
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
-	{
-		char	   *text;
-
-		if (tok != WJB_ELEM)
-			continue;
-		text = aigw_jsonb_cstring(aigw_jsonb_key(part.val.binary.data, "text"));
-		if (text == NULL)
-			continue;
-		if (buf->len > 0)
-			appendStringInfoString(buf, "\n\n");
-		appendStringInfoString(buf, text);
-	}
-}
-
-static void
-push_tool_use_blocks(JsonbParseState **ps, const AigwTarget *target, JsonbValue *calls)
-{
-	JsonbIterator *it = JsonbIteratorInit(calls->val.binary.data);
-	JsonbValue	call;
-	JsonbIteratorToken tok;
-
-	while ((tok = JsonbIteratorNext(&it, &call, true)) != WJB_DONE)
-	{
-		JsonbContainer *c;
-		char	   *arguments;
-		char	   *error;
-		Jsonb	   *input;
-
-		if (tok != WJB_ELEM)
-			continue;
-		c = call.val.binary.data;
-		arguments = aigw_jsonb_cstring(aigw_jsonb_path2(c, "function", "arguments"));
-		input = aigw_jsonb_parse(arguments && *arguments ? arguments : "{}", &error);
-		if (input == NULL || !JB_ROOT_IS_OBJECT(input) || JB_ROOT_IS_SCALAR(input))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the arguments of tool call \"%s\" are not a JSON object",
-							aigw_jsonb_cstring(aigw_jsonb_key(c, "id")))));
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_key(ps, "toolUse");
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(ps, "toolUseId", aigw_jsonb_key(c, "id"));
-		aigw_push_value(ps, "name", aigw_jsonb_path2(c, "function", "name"));
-		aigw_push_key(ps, "input");
-		push_binary(ps, WJB_VALUE, &input->root);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-}
-
-static void
-push_tool_result_block(JsonbParseState **ps, JsonbContainer *msg)
+tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages, JsonbContainer *msg)
 {
 	StringInfoData text;
 
 	initStringInfo(&text);
-	append_text(&text, aigw_jsonb_key(msg, "content"));
+	aigw_append_text(&text, aigw_jsonb_key(msg, "content"));
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_key(ps, "toolResult");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_value(ps, "toolUseId", aigw_jsonb_key(msg, "tool_call_id"));
 	aigw_push_key(ps, "content");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	push_text_block(ps, text.data, text.len);
+	text_block(ps, text.data, text.len);
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-}
-
-static void
-push_messages(JsonbParseState **ps, const AigwTarget *target, Jsonb *messages, StringInfo system)
-{
-	JsonbIterator *it = JsonbIteratorInit(&messages->root);
-	JsonbValue	msg;
-	JsonbIteratorToken tok;
-	const char *open_role = NULL;
-
-	aigw_push_key(ps, "messages");
-	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	while ((tok = JsonbIteratorNext(&it, &msg, true)) != WJB_DONE)
-	{
-		JsonbContainer *m;
-		char	   *role;
-		const char *turn;
-		JsonbValue *calls;
-
-		if (tok != WJB_ELEM)
-			continue;
-		m = msg.val.binary.data;
-		role = aigw_jsonb_cstring(aigw_jsonb_key(m, "role"));
-		if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
-		{
-			append_text(system, aigw_jsonb_key(m, "content"));
-			continue;
-		}
-		turn = strcmp(role, "assistant") == 0 ? "assistant" : "user";
-		if (open_role == NULL || strcmp(open_role, turn) != 0)
-		{
-			if (open_role != NULL)
-			{
-				pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-			}
-			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_string(ps, "role", turn);
-			aigw_push_key(ps, "content");
-			pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-			open_role = turn;
-		}
-		if (strcmp(role, "tool") == 0)
-			push_tool_result_block(ps, m);
-		else
-		{
-			push_content_blocks(ps, target, aigw_jsonb_key(m, "content"));
-			calls = aigw_jsonb_key(m, "tool_calls");
-			if (strcmp(role, "assistant") == 0 && aigw_jsonb_is_array(calls))
-				push_tool_use_blocks(ps, target, calls);
-		}
-	}
-	if (open_role != NULL)
-	{
-		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 }
 
 static void
@@ -292,7 +105,7 @@ push_tool_config(JsonbParseState **ps, JsonbValue *tools, JsonbValue *choice)
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_key(ps, "json");
 		if ((v = aigw_jsonb_key(fn, "parameters")) != NULL && aigw_jsonb_is_object(v))
-			push_binary(ps, WJB_VALUE, v->val.binary.data);
+			aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
 		else
 		{
 			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -333,11 +146,6 @@ push_tool_config(JsonbParseState **ps, JsonbValue *tools, JsonbValue *choice)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-static const char *const refused_options[] = {
-	"logprobs", "top_logprobs", "logit_bias", "audio", "modalities", "prediction",
-	"web_search_options"
-};
-
 static void
 bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 			  StringInfo url, StringInfo body)
@@ -350,12 +158,13 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	JsonbValue *extra;
 	JsonbValue *root;
 	int64		max_tokens;
+	AigwTurnWriter w = {
+		.target = target, .protocol = "Bedrock Converse", .assistant_role = "assistant",
+		.blocks_key = "content", .text = text_block, .image = image_block,
+		.tool_call = tool_use_block, .tool_result = tool_result_block
+	};
 
-	for (int i = 0; i < lengthof(refused_options); i++)
-		if (aigw_jsonb_key(opts, refused_options[i]) != NULL)
-			unsupported(target, psprintf("option \"%s\"", refused_options[i]), NULL);
-	if (input->choices > 1)
-		unsupported(target, "n > 1", "Make several calls instead.");
+	aigw_refuse_options(target, "Bedrock Converse", opts, input->choices, false);
 
 	/* the model id's ':' and anything else outside the unreserved set */
 	appendStringInfoString(url, "/model/");
@@ -370,28 +179,14 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 
 	initStringInfo(&system);
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	push_messages(&ps, target, input->messages, &system);
-
-	if ((v = aigw_jsonb_key(opts, "response_format")) != NULL)
-	{
-		JsonbValue *type = aigw_jsonb_key(v->val.binary.data, "type");
-		JsonbValue *schema = aigw_jsonb_path2(v->val.binary.data, "json_schema", "schema");
-
-		if (aigw_jsonb_string_is(type, "json_object") || aigw_jsonb_string_is(type, "json_schema"))
-		{
-			if (system.len > 0)
-				appendStringInfoString(&system, "\n\n");
-			appendStringInfoString(&system, "Answer with one JSON object and nothing else.");
-			if (schema != NULL && schema->type == jbvBinary)
-				appendStringInfo(&system, " It must match this JSON schema: %s",
-								 JsonbToCString(NULL, schema->val.binary.data, -1));
-		}
-	}
+	aigw_push_turns(&ps, &w, "messages", input->messages, &system);
+	/* no JSON mode: it is asked for in the system prompt */
+	aigw_append_json_instruction(&system, opts);
 	if (system.len > 0)
 	{
 		aigw_push_key(&ps, "system");
 		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-		push_text_block(&ps, system.data, system.len);
+		text_block(&ps, system.data, system.len);
 		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
 	}
 
@@ -405,17 +200,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	if ((v = aigw_jsonb_key(opts, "top_p")) != NULL)
 		aigw_push_value(&ps, "topP", v);
 	if ((v = aigw_jsonb_key(opts, "stop")) != NULL && v->type != jbvNull)
-	{
-		aigw_push_key(&ps, "stopSequences");
-		if (v->type == jbvString)
-		{
-			pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-			pushJsonbValue(&ps, WJB_ELEM, v);
-			pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-		}
-		else
-			push_binary(&ps, WJB_VALUE, v->val.binary.data);
-	}
+		aigw_push_string_list(&ps, "stopSequences", v);
 	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	tools = aigw_jsonb_key(opts, "tools");
@@ -467,11 +252,7 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	JsonbIterator *it;
 	JsonbValue	block;
 	JsonbIteratorToken tok;
-	StringInfoData text;
-	bool		has_text = false;
-	int			ncalls = 0;
-	const char *fr;
-	JsonbValue *root;
+	AigwChoice	choice;
 
 	if (j == NULL)
 	{
@@ -501,80 +282,29 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		a->reasoning_tokens = 0;
 	}
 
-	initStringInfo(&text);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "object", "chat.completion");
-	aigw_push_int(&ps, "created", (int64) time(NULL));
-	aigw_push_key(&ps, "choices");
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int(&ps, "index", 0);
-	aigw_push_key(&ps, "message");
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "assistant");
+	aigw_answer_begin(&ps, NULL, NULL);
+	aigw_choice_begin(&choice, &ps, 0);
 	it = JsonbIteratorInit(content->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &block, true)) != WJB_DONE)
 	{
 		JsonbValue *t;
+		JsonbValue *use;
 
 		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&block))
 			continue;
 		t = aigw_jsonb_key(block.val.binary.data, "text");
-		if (t && t->type == jbvString)
-		{
-			appendBinaryStringInfo(&text, t->val.string.val, t->val.string.len);
-			has_text = true;
-		}
-	}
-	if (has_text)
-		aigw_push_string(&ps, "content", text.data);
-	else
-	{
-		JsonbValue	null;
-
-		null.type = jbvNull;
-		aigw_push_value(&ps, "content", &null);
-	}
-	it = JsonbIteratorInit(content->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &block, true)) != WJB_DONE)
-	{
-		JsonbValue *use;
-		JsonbValue *input;
-
-		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&block))
-			continue;
 		use = aigw_jsonb_key(block.val.binary.data, "toolUse");
-		if (!aigw_jsonb_is_object(use))
-			continue;
-		if (ncalls++ == 0)
-		{
-			aigw_push_key(&ps, "tool_calls");
-			pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-		}
-		input = aigw_jsonb_key(use->val.binary.data, "input");
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(&ps, "id", aigw_jsonb_key(use->val.binary.data, "toolUseId"));
-		aigw_push_string(&ps, "type", "function");
-		aigw_push_key(&ps, "function");
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(&ps, "name", aigw_jsonb_key(use->val.binary.data, "name"));
-		aigw_push_string(&ps, "arguments", input && input->type == jbvBinary
-						 ? JsonbToCString(NULL, input->val.binary.data, -1) : "{}");
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		if (t && t->type == jbvString)
+			aigw_choice_text(&choice, t->val.string.val, t->val.string.len);
+		else if (aigw_jsonb_is_object(use))
+			aigw_choice_tool_call(&choice, aigw_jsonb_key(use->val.binary.data, "toolUseId"),
+								  aigw_jsonb_key(use->val.binary.data, "name"),
+								  aigw_jsonb_key(use->val.binary.data, "input"));
 	}
-	if (ncalls > 0)
-		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	fr = finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stopReason")));
-	if (fr)
-		aigw_push_string(&ps, "finish_reason", fr);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stopReason"))));
 
 	a->status = ATTEMPT_OK;
-	a->result = JsonbValueToJsonb(root);
+	a->result = aigw_answer_end(&ps);
 }
 
 const AigwProvider aigw_provider_bedrock = {

@@ -1,0 +1,384 @@
+/*
+ * translate.c
+ *	  Shared parts of the block-based protocols' translation (translate.h).
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "json_util.h"
+#include "providers/translate.h"
+
+void
+aigw_unsupported(const AigwTarget *target, const char *protocol, const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported by the %s protocol (model \"%s\")",
+					what, protocol, target->model_id),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+void
+aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = c;
+	v.val.binary.len = 0;		/* not consulted when unpacking */
+	pushJsonbValue(ps, tok, &v);
+}
+
+void
+aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) text;
+	v.val.string.len = len;
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_value(ps, key, &v);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+void
+aigw_push_string_list(JsonbParseState **ps, const char *key, JsonbValue *v)
+{
+	aigw_push_key(ps, key);
+	if (v->type == jbvString)
+	{
+		pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+		pushJsonbValue(ps, WJB_ELEM, v);
+		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+	}
+	else
+		aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
+}
+
+void
+aigw_append_text(StringInfo buf, JsonbValue *content)
+{
+	JsonbIterator *it;
+	JsonbValue	part;
+	JsonbIteratorToken tok;
+
+	if (content == NULL)
+		return;
+	if (content->type == jbvString)
+	{
+		if (buf->len > 0)
+			appendStringInfoString(buf, "\n\n");
+		appendBinaryStringInfo(buf, content->val.string.val, content->val.string.len);
+		return;
+	}
+	if (!aigw_jsonb_is_array(content))
+		return;
+	it = JsonbIteratorInit(content->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
+	{
+		char	   *text;
+
+		if (tok != WJB_ELEM || !aigw_jsonb_is_object(&part))
+			continue;
+		text = aigw_jsonb_cstring(aigw_jsonb_key(part.val.binary.data, "text"));
+		if (text == NULL)
+			continue;
+		if (buf->len > 0)
+			appendStringInfoString(buf, "\n\n");
+		appendStringInfoString(buf, text);
+	}
+}
+
+Jsonb *
+aigw_tool_call_input(JsonbContainer *call)
+{
+	char	   *arguments = aigw_jsonb_cstring(aigw_jsonb_path2(call, "function", "arguments"));
+	char	   *error;
+	Jsonb	   *input = aigw_jsonb_parse(arguments && *arguments ? arguments : "{}", &error);
+
+	if (input == NULL || !JB_ROOT_IS_OBJECT(input) || JB_ROOT_IS_SCALAR(input))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the arguments of tool call \"%s\" are not a JSON object",
+						aigw_jsonb_cstring(aigw_jsonb_key(call, "id"))),
+				 errdetail("This provider takes a tool call's input as an object; OpenAI's arguments string must hold one.")));
+	return input;
+}
+
+/* OpenAI options that no block-based protocol can honour. */
+static const char *const refused_options[] = {
+	"logprobs", "top_logprobs", "logit_bias", "audio", "modalities", "prediction",
+	"web_search_options"
+};
+
+void
+aigw_refuse_options(const AigwTarget *target, const char *protocol,
+					JsonbContainer *options, int choices, bool allow_n)
+{
+	for (int i = 0; i < lengthof(refused_options); i++)
+		if (aigw_jsonb_key(options, refused_options[i]) != NULL)
+			aigw_unsupported(target, protocol, psprintf("option \"%s\"", refused_options[i]), NULL);
+	if (!allow_n && choices > 1)
+		aigw_unsupported(target, protocol, "n > 1", "Make several calls instead.");
+}
+
+void
+aigw_append_json_instruction(StringInfo system, JsonbContainer *options)
+{
+	JsonbValue *format = aigw_jsonb_key(options, "response_format");
+	JsonbValue *type;
+	JsonbValue *schema;
+
+	if (!aigw_jsonb_is_object(format))
+		return;
+	type = aigw_jsonb_key(format->val.binary.data, "type");
+	schema = aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema");
+	if (!aigw_jsonb_string_is(type, "json_object") && !aigw_jsonb_string_is(type, "json_schema"))
+		return;
+	if (system->len > 0)
+		appendStringInfoString(system, "\n\n");
+	appendStringInfoString(system, "Answer with one JSON object and nothing else.");
+	if (schema != NULL && schema->type == jbvBinary)
+		appendStringInfo(system, " It must match this JSON schema: %s",
+						 JsonbToCString(NULL, schema->val.binary.data, -1));
+}
+
+/* ---------------------------------------------------------------------
+ * Turns
+ * ---------------------------------------------------------------------
+ */
+
+static void
+push_image(JsonbParseState **ps, const AigwTurnWriter *w, const char *url)
+{
+	const char *comma;
+	const char *semi;
+
+	if (url == NULL || strncmp(url, "data:", 5) != 0)
+	{
+		w->image(ps, w, NULL, NULL, url);
+		return;
+	}
+	comma = strchr(url, ',');
+	semi = strchr(url, ';');
+	if (comma == NULL || semi == NULL || semi > comma || strncmp(semi, ";base64,", 8) != 0)
+		aigw_unsupported(w->target, w->protocol, "an image data URL that is not base64",
+						 "Send images as data:<media type>;base64,<data>.");
+	w->image(ps, w, pnstrdup(url + 5, semi - url - 5), comma + 1, NULL);
+}
+
+static void
+push_parts(JsonbParseState **ps, const AigwTurnWriter *w, JsonbValue *content)
+{
+	JsonbIterator *it;
+	JsonbValue	part;
+	JsonbIteratorToken tok;
+
+	if (content == NULL || content->type == jbvNull)
+		return;
+	if (content->type == jbvString)
+	{
+		/* empty text blocks are refused by these APIs */
+		if (content->val.string.len > 0)
+			w->text(ps, content->val.string.val, content->val.string.len);
+		return;
+	}
+	it = JsonbIteratorInit(content->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &part, true)) != WJB_DONE)
+	{
+		JsonbContainer *p;
+		char	   *type;
+
+		if (tok != WJB_ELEM)
+			continue;
+		p = part.val.binary.data;
+		type = aigw_jsonb_cstring(aigw_jsonb_key(p, "type"));
+		if (strcmp(type, "text") == 0 || strcmp(type, "refusal") == 0)
+		{
+			JsonbValue *text = aigw_jsonb_key(p, type);
+
+			if (text && text->type == jbvString && text->val.string.len > 0)
+				w->text(ps, text->val.string.val, text->val.string.len);
+		}
+		else if (strcmp(type, "image_url") == 0)
+			push_image(ps, w, aigw_jsonb_cstring(aigw_jsonb_path2(p, "image_url", "url")));
+		else
+			aigw_unsupported(w->target, w->protocol, psprintf("a \"%s\" content part", type), NULL);
+	}
+}
+
+static void
+push_tool_calls(JsonbParseState **ps, const AigwTurnWriter *w, JsonbValue *calls)
+{
+	JsonbIterator *it = JsonbIteratorInit(calls->val.binary.data);
+	JsonbValue	call;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &call, true)) != WJB_DONE)
+	{
+		JsonbContainer *c;
+
+		if (tok != WJB_ELEM)
+			continue;
+		c = call.val.binary.data;
+		w->tool_call(ps, aigw_jsonb_key(c, "id"), aigw_jsonb_path2(c, "function", "name"),
+					 aigw_tool_call_input(c));
+	}
+}
+
+void
+aigw_push_turns(JsonbParseState **ps, const AigwTurnWriter *w, const char *key,
+				Jsonb *messages, StringInfo system)
+{
+	JsonbIterator *it = JsonbIteratorInit(&messages->root);
+	JsonbValue	msg;
+	JsonbIteratorToken tok;
+	const char *open_role = NULL;
+
+	aigw_push_key(ps, key);
+	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+	while ((tok = JsonbIteratorNext(&it, &msg, true)) != WJB_DONE)
+	{
+		JsonbContainer *m;
+		char	   *role;
+		const char *turn;
+		JsonbValue *calls;
+
+		if (tok != WJB_ELEM)
+			continue;
+		m = msg.val.binary.data;
+		role = aigw_jsonb_cstring(aigw_jsonb_key(m, "role"));
+		if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
+		{
+			aigw_append_text(system, aigw_jsonb_key(m, "content"));
+			continue;
+		}
+		turn = strcmp(role, "assistant") == 0 ? w->assistant_role : "user";
+		if (open_role == NULL || strcmp(open_role, turn) != 0)
+		{
+			if (open_role != NULL)
+			{
+				pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+			}
+			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+			aigw_push_string(ps, "role", turn);
+			aigw_push_key(ps, w->blocks_key);
+			pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+			open_role = turn;
+		}
+		if (strcmp(role, "tool") == 0)
+			w->tool_result(ps, w, messages, m);
+		else
+		{
+			push_parts(ps, w, aigw_jsonb_key(m, "content"));
+			calls = aigw_jsonb_key(m, "tool_calls");
+			if (strcmp(role, "assistant") == 0 && aigw_jsonb_is_array(calls))
+				push_tool_calls(ps, w, calls);
+		}
+	}
+	if (open_role != NULL)
+	{
+		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * The OpenAI-shaped answer
+ * ---------------------------------------------------------------------
+ */
+
+void
+aigw_answer_begin(JsonbParseState **ps, JsonbValue *id, JsonbValue *model)
+{
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	if (id != NULL && id->type == jbvString)
+		aigw_push_value(ps, "id", id);
+	aigw_push_string(ps, "object", "chat.completion");
+	aigw_push_int(ps, "created", (int64) time(NULL));
+	if (model != NULL && model->type == jbvString)
+		aigw_push_value(ps, "model", model);
+	aigw_push_key(ps, "choices");
+	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+}
+
+void
+aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index)
+{
+	c->ps = ps;
+	initStringInfo(&c->text);
+	c->has_text = false;
+	c->ncalls = 0;
+	c->index = index;
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int(ps, "index", index);
+	aigw_push_key(ps, "message");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(ps, "role", "assistant");
+}
+
+void
+aigw_choice_text(AigwChoice *c, const char *text, int len)
+{
+	appendBinaryStringInfo(&c->text, text, len);
+	c->has_text = true;
+}
+
+/* Tool calls are pushed as they come; the text is pushed at the end. */
+void
+aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input)
+{
+	JsonbParseState **ps = c->ps;
+
+	if (c->ncalls++ == 0)
+	{
+		aigw_push_key(ps, "tool_calls");
+		pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+	}
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	if (id != NULL && id->type == jbvString)
+		aigw_push_value(ps, "id", id);
+	else
+		aigw_push_string(ps, "id", psprintf("call_%d_%d", c->index, c->ncalls));
+	aigw_push_string(ps, "type", "function");
+	aigw_push_key(ps, "function");
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_value(ps, "name", name);
+	aigw_push_string(ps, "arguments", input && input->type == jbvBinary
+					 ? JsonbToCString(NULL, input->val.binary.data, -1) : "{}");
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+void
+aigw_choice_end(AigwChoice *c, const char *finish_reason)
+{
+	JsonbParseState **ps = c->ps;
+
+	if (c->ncalls > 0)
+		pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+	if (c->has_text)
+		aigw_push_string(ps, "content", c->text.data);
+	else
+	{
+		JsonbValue	null;
+
+		null.type = jbvNull;
+		aigw_push_value(ps, "content", &null);
+	}
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	if (finish_reason)
+		aigw_push_string(ps, "finish_reason", finish_reason);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+Jsonb *
+aigw_answer_end(JsonbParseState **ps)
+{
+	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(ps, WJB_END_OBJECT, NULL));
+}

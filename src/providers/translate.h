@@ -1,0 +1,95 @@
+/*
+ * translate.h
+ *	  What the protocols built on turns of typed blocks (Anthropic, Gemini,
+ *	  Bedrock) share when they translate aigw's OpenAI shape: walking the
+ *	  messages into alternating turns, reading text, images and tool calls
+ *	  out of them, and building the OpenAI-shaped answer back.
+ */
+#ifndef AIGW_TRANSLATE_H
+#define AIGW_TRANSLATE_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+#include "catalog.h"
+
+/*
+ * How one protocol writes a turn.  aigw_push_turns walks the messages:
+ * system and developer messages go to the system text; every other one
+ * joins the turn of its role (consecutive ones of a role are merged, as
+ * these protocols want turns to alternate), and its parts are handed to the
+ * callbacks, which push one block each.
+ */
+typedef struct AigwTurnWriter
+{
+	const AigwTarget *target;
+	const char *protocol;		/* "Anthropic": for error messages */
+	const char *assistant_role; /* "assistant" or "model" */
+	const char *blocks_key;		/* key of a turn's blocks: "content", "parts" */
+	void		(*text) (JsonbParseState **ps, const char *text, int len);
+	/* an image: data URL split into media type and base64 data, or a URL */
+	void		(*image) (JsonbParseState **ps, const struct AigwTurnWriter *w,
+						  const char *media_type, const char *data, const char *url);
+	void		(*tool_call) (JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *input);
+	/* the answer to a tool call: msg is the "tool" message */
+	void		(*tool_result) (JsonbParseState **ps, const struct AigwTurnWriter *w,
+								Jsonb *messages, JsonbContainer *msg);
+} AigwTurnWriter;
+
+extern void aigw_push_turns(JsonbParseState **ps, const AigwTurnWriter *w, const char *key,
+							Jsonb *messages, StringInfo system);
+
+/* Append a string's, or text parts', text (joined by blank lines). */
+extern void aigw_append_text(StringInfo buf, JsonbValue *content);
+
+/* A tool call's arguments (a JSON string in OpenAI's shape) as an object. */
+extern Jsonb *aigw_tool_call_input(JsonbContainer *call);
+
+/* Push a container as the value or element tok. */
+extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c);
+
+/* Push {key: text} as an object. */
+extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);
+
+/* "stop": a string or a list of strings, pushed as a list under key. */
+extern void aigw_push_string_list(JsonbParseState **ps, const char *key, JsonbValue *v);
+
+/* Refuse options the protocol cannot honour (logprobs, n > 1, ...). */
+extern void aigw_refuse_options(const AigwTarget *target, const char *protocol,
+								JsonbContainer *options, int choices, bool allow_n);
+
+pg_attribute_noreturn()
+extern void aigw_unsupported(const AigwTarget *target, const char *protocol,
+							 const char *what, const char *hint);
+
+/*
+ * For protocols without a JSON mode: the instruction that asks for one,
+ * appended to the system text when response_format wants JSON.
+ */
+extern void aigw_append_json_instruction(StringInfo system, JsonbContainer *options);
+
+/*
+ * The OpenAI-shaped answer: aigw_answer_begin, then per choice
+ * aigw_choice_begin, its text and tool calls in any order, aigw_choice_end,
+ * then aigw_answer_end.
+ */
+typedef struct AigwChoice
+{
+	JsonbParseState **ps;
+	StringInfoData text;
+	bool		has_text;
+	int			ncalls;
+	int			index;
+} AigwChoice;
+
+extern void aigw_answer_begin(JsonbParseState **ps, JsonbValue *id, JsonbValue *model);
+extern void aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index);
+extern void aigw_choice_text(AigwChoice *c, const char *text, int len);
+/* id NULL: one is made up (Gemini's calls have none) */
+extern void aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input);
+extern void aigw_choice_end(AigwChoice *c, const char *finish_reason);
+extern Jsonb *aigw_answer_end(JsonbParseState **ps);
+
+#endif							/* AIGW_TRANSLATE_H */
