@@ -167,10 +167,8 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	};
 	JsonbValue *v;
 	JsonbValue *tools;
-	JsonbValue *extra;
 	JsonbValue *parallel;
 	int64		max_tokens;
-	JsonbValue *root;
 
 	aigw_refuse_options(target, "Anthropic", opts, input->choices, false);
 	appendStringInfoString(url, "/messages");
@@ -212,12 +210,7 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 		if (v != NULL || no_parallel)
 			push_tool_choice(&ps, v, no_parallel);
 	}
-	extra = aigw_jsonb_key(opts, "extra_body");
-	if (extra != NULL)
-		aigw_push_members(&ps, extra->val.binary.data, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-
-	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+	aigw_end_body(&ps, opts, body);
 }
 
 static void

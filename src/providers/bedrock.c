@@ -155,8 +155,6 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	StringInfoData system;
 	JsonbValue *v;
 	JsonbValue *tools;
-	JsonbValue *extra;
-	JsonbValue *root;
 	int64		max_tokens;
 	AigwTurnWriter w = {
 		.target = target, .protocol = "Bedrock Converse", .assistant_role = "assistant",
@@ -206,12 +204,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	tools = aigw_jsonb_key(opts, "tools");
 	if (aigw_jsonb_is_array(tools))
 		push_tool_config(&ps, tools, aigw_jsonb_key(opts, "tool_choice"));
-	extra = aigw_jsonb_key(opts, "extra_body");
-	if (extra != NULL)
-		aigw_push_members(&ps, extra->val.binary.data, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-
-	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+	aigw_end_body(&ps, opts, body);
 }
 
 /* ---------------------------------------------------------------------

@@ -233,8 +233,6 @@ gemini_build(const AigwTarget *target, const AigwChatInput *input,
 	StringInfoData system;
 	JsonbValue *v;
 	JsonbValue *tools;
-	JsonbValue *extra;
-	JsonbValue *root;
 	AigwTurnWriter w = {
 		.target = target, .protocol = "Gemini", .assistant_role = "model",
 		.blocks_key = "parts", .text = text_part, .image = image_part,
@@ -292,12 +290,7 @@ gemini_build(const AigwTarget *target, const AigwChatInput *input,
 		if ((v = aigw_jsonb_key(opts, "tool_choice")) != NULL)
 			push_tool_config(&ps, v);
 	}
-	extra = aigw_jsonb_key(opts, "extra_body");
-	if (extra != NULL)
-		aigw_push_members(&ps, extra->val.binary.data, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-
-	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+	aigw_end_body(&ps, opts, body);
 }
 
 /* ---------------------------------------------------------------------

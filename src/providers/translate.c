@@ -31,6 +31,18 @@ aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer
 }
 
 void
+aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body)
+{
+	JsonbValue *extra = aigw_jsonb_key(options, "extra_body");
+	JsonbValue *root;
+
+	if (aigw_jsonb_is_object(extra))
+		aigw_push_members(ps, extra->val.binary.data, NULL);
+	root = pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+}
+
+void
 aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len)
 {
 	JsonbValue	v;

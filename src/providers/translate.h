@@ -50,6 +50,12 @@ extern Jsonb *aigw_tool_call_input(JsonbContainer *call);
 /* Push a container as the value or element tok. */
 extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c);
 
+/*
+ * Close the request object: options.extra_body's members go in last, so
+ * that where one repeats a key it wins; then write the JSON into body.
+ */
+extern void aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body);
+
 /* Push {key: text} as an object. */
 extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);
 
