@@ -109,6 +109,10 @@ is "${e:0:5}" "5G008" "a prompt blocked for safety is a clear error"
 echo "# $e"
 is "$(sql "SELECT a->'choices'->0->>'finish_reason' FROM aigw.chat('gemini/filtered', '[{\"role\": \"user\", \"content\": \"x\"}]') a")" "content_filter" "an answer blocked for safety finishes with content_filter"
 is "$(err "SELECT aigw.ask('gemini/limited', 'x')" | cut -c1-5)" "5G004" "429 RESOURCE_EXHAUSTED -> 5G004"
+sql "UPDATE aigw.providers SET auth_scheme = 'query-key' WHERE name = 'gemini'"
+is "$(sql "SELECT aigw.ask('gemini/t', 'by query key')")" "Mock reply to: by query key" "auth_scheme query-key: the key rides in ?key="
+is "$(req "'?key=' in r['path'], 'x-goog-api-key' in h" "(True, False)")" True "... and in no header"
+sql "UPDATE aigw.providers SET auth_scheme = 'x-goog-api-key' WHERE name = 'gemini'"
 
 #------------------------------------------------------------------------
 echo "# Bedrock Converse, signed with SigV4"
