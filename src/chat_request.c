@@ -202,6 +202,21 @@ check_option(const OptionSpec *spec, JsonbValue *v)
 		case OPT_OBJECT:
 			if (!aigw_jsonb_is_object(v))
 				option_error(spec->name, "an object", v);
+			/* OpenAI's metadata is string to string */
+			if (strcmp(spec->name, "metadata") == 0)
+			{
+				JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+				JsonbValue	k;
+				JsonbValue	val;
+
+				while (aigw_jsonb_next_member(&it, &k, &val))
+					if (val.type != jbvString)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("invalid option \"metadata\": the value of \"%s\" is not a string",
+										pnstrdup(k.val.string.val, k.val.string.len)),
+								 errhint("metadata maps keys to strings.")));
+			}
 			break;
 		case OPT_ARRAY:
 			if (!aigw_jsonb_is_array(v))
@@ -228,14 +243,29 @@ check_option(const OptionSpec *spec, JsonbValue *v)
 							 errmsg("invalid option \"tool_choice\": \"%s\"", s),
 							 errhint("Use \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}.")));
 			}
-			else if (!aigw_jsonb_is_object(v))
-				option_error(spec->name, "a string or an object", v);
+			else
+			{
+				JsonbValue *name = aigw_jsonb_is_object(v)
+					? aigw_jsonb_path2(v->val.binary.data, "function", "name") : NULL;
+
+				if (name == NULL || name->type != jbvString)
+					option_error(spec->name, "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}", v);
+			}
 			break;
 		case OPT_RESPONSE_FORMAT:
-			if (!aigw_jsonb_is_object(v) ||
-				aigw_jsonb_key(v->val.binary.data, "type") == NULL ||
-				aigw_jsonb_key(v->val.binary.data, "type")->type != jbvString)
-				option_error(spec->name, "an object with a \"type\" (\"text\", \"json_object\" or \"json_schema\")", v);
+			{
+				JsonbValue *type = aigw_jsonb_is_object(v) ? aigw_jsonb_key(v->val.binary.data, "type") : NULL;
+				JsonbValue *name = aigw_jsonb_is_object(v)
+					? aigw_jsonb_path2(v->val.binary.data, "json_schema", "name") : NULL;
+
+				if (!aigw_jsonb_string_is(type, "text") && !aigw_jsonb_string_is(type, "json_object") &&
+					!aigw_jsonb_string_is(type, "json_schema"))
+					option_error(spec->name, "an object with a \"type\" (\"text\", \"json_object\" or \"json_schema\")", v);
+				if (aigw_jsonb_string_is(type, "json_schema") && (name == NULL || name->type != jbvString))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid option \"response_format\": a json_schema format needs \"json_schema\": {\"name\": ..., \"schema\": {...}}")));
+			}
 			break;
 		case OPT_STREAM:
 			if (v->type == jbvBool && !v->val.boolean)
@@ -392,13 +422,16 @@ check_tool_calls(int index, JsonbValue *calls)
 	{
 		JsonbValue *id;
 		JsonbValue *name;
+		JsonbValue *arguments;
 
 		if (tok != WJB_ELEM)
 			continue;
 		id = aigw_jsonb_is_object(&call) ? aigw_jsonb_key(call.val.binary.data, "id") : NULL;
 		name = aigw_jsonb_is_object(&call) ? aigw_jsonb_path2(call.val.binary.data, "function", "name") : NULL;
-		if (id == NULL || id->type != jbvString || name == NULL || name->type != jbvString)
-			message_error(index, "each tool call needs an \"id\" and a \"function\" with a \"name\"",
+		arguments = aigw_jsonb_is_object(&call) ? aigw_jsonb_path2(call.val.binary.data, "function", "arguments") : NULL;
+		if (id == NULL || id->type != jbvString || name == NULL || name->type != jbvString ||
+			arguments == NULL || arguments->type != jbvString)
+			message_error(index, "each tool call needs an \"id\" and a \"function\" with a \"name\" and \"arguments\" (a JSON string)",
 						  "A tool call is {\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"{}\"}}.");
 	}
 }

@@ -148,7 +148,7 @@ aigw_jsonb_next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value)
 bool
 aigw_jsonb_string_is(const JsonbValue *v, const char *s)
 {
-	return v->type == jbvString && v->val.string.len == strlen(s) &&
+	return v != NULL && v->type == jbvString && v->val.string.len == strlen(s) &&
 		memcmp(v->val.string.val, s, v->val.string.len) == 0;
 }
 

@@ -28,7 +28,7 @@ extern const char *aigw_jsonb_type_name(JsonbValue *v);
  * descended into (containers come back as jbvBinary).
  */
 extern bool aigw_jsonb_next_member(JsonbIterator **it, JsonbValue *key, JsonbValue *value);
-extern bool aigw_jsonb_string_is(const JsonbValue *v, const char *s);
+extern bool aigw_jsonb_string_is(const JsonbValue *v, const char *s);	/* false for NULL */
 
 /* Building */
 extern void aigw_push_key(JsonbParseState **ps, const char *key);

@@ -104,6 +104,10 @@ push_tools(JsonbParseState **ps, JsonbValue *tools)
 
 		if (tok != WJB_ELEM)
 			continue;
+		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("only function tools can be sent to the %s protocol", "Anthropic")));
 		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
 		params = aigw_jsonb_key(fn, "parameters");
 		desc = aigw_jsonb_key(fn, "description");

@@ -94,6 +94,10 @@ push_tool_config(JsonbParseState **ps, JsonbValue *tools, JsonbValue *choice)
 
 		if (tok != WJB_ELEM)
 			continue;
+		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("only function tools can be sent to the %s protocol", "Bedrock Converse")));
 		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_key(ps, "toolSpec");

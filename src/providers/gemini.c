@@ -155,6 +155,10 @@ push_tools(JsonbParseState **ps, JsonbValue *tools)
 
 		if (tok != WJB_ELEM)
 			continue;
+		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("only function tools can be sent to the %s protocol", "Gemini")));
 		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_value(ps, "name", aigw_jsonb_key(fn, "name"));

@@ -35,6 +35,11 @@ SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{
 SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"timeout_ms": 0}');
 SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"tags": ["a"]}');
 SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"extra_body": {"model": "gpt-5"}}');
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"tool_choice": {"type": "function"}}');
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"response_format": {"type": "json_schema"}}');
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"response_format": {"type": "xml"}}');
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}]', '{"metadata": {"batch": 7}}');
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f"}}]}]');
 
 -- a request over aigw.max_request_bytes
 SET aigw.max_request_bytes = 1024;

@@ -85,6 +85,7 @@ e=$(err "SELECT aigw.ask('anthropic/limited', 'x')")
 is "${e:0:5}" "5G004" "429 rate_limit_error -> 5G004"
 "$PGBIN/psql" -X -q -At -d "$T_DB" -c "SELECT aigw.ask('anthropic/limited', 'x')" 2>&1 | grep -q "retry after 7 seconds"; ok $? "... and the hint gives retry-after"
 is "$(err "SELECT aigw.chat('anthropic/t', '[{\"role\": \"user\", \"content\": \"x\"}]', '{\"n\": 2}')" | cut -c1-5)" "0A000" "an option Anthropic cannot honour (n = 2) is refused before sending"
+is "$(err "SELECT aigw.chat('anthropic/t', '[{\"role\": \"user\", \"content\": \"x\"}]', '{\"tools\": [{\"type\": \"web_search\"}]}')" | cut -c1-5)" "0A000" "a tool that is not a function is refused before sending"
 
 #------------------------------------------------------------------------
 echo "# Gemini"
