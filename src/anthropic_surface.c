@@ -30,19 +30,30 @@ request_error(const char *problem, const char *hint)
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/* A member the Messages API requires to be a string. */
+static JsonbValue *
+required_string(JsonbContainer *block, const char *key, const char *what)
+{
+	JsonbValue *v = aigw_jsonb_key(block, key);
+
+	if (v == NULL || v->type != jbvString)
+		request_error(psprintf("%s needs a string \"%s\"", what, key), NULL);
+	return v;
+}
+
 static void
 push_image_part(JsonbParseState **ps, JsonbContainer *block)
 {
 	JsonbValue *source = aigw_jsonb_key(block, "source");
-	char	   *type = source ? aigw_jsonb_cstring(aigw_jsonb_key(source->val.binary.data, "type")) : NULL;
+	char	   *type = aigw_jsonb_is_object(source) ? aigw_jsonb_cstring(aigw_jsonb_key(source->val.binary.data, "type")) : NULL;
 	char	   *url;
 
 	if (type && strcmp(type, "base64") == 0)
 		url = psprintf("data:%s;base64,%s",
-					   aigw_jsonb_cstring(aigw_jsonb_key(source->val.binary.data, "media_type")),
-					   aigw_jsonb_cstring(aigw_jsonb_key(source->val.binary.data, "data")));
+					   aigw_jsonb_cstring(required_string(source->val.binary.data, "media_type", "a base64 image source")),
+					   aigw_jsonb_cstring(required_string(source->val.binary.data, "data", "a base64 image source")));
 	else if (type && strcmp(type, "url") == 0)
-		url = aigw_jsonb_cstring(aigw_jsonb_key(source->val.binary.data, "url"));
+		url = aigw_jsonb_cstring(required_string(source->val.binary.data, "url", "a url image source"));
 	else
 		request_error("an image block needs a base64 or url source", NULL);
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -106,7 +117,7 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 		aigw_append_text(&result, aigw_jsonb_key(block, "content"));
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_string(ps, "role", "tool");
-		aigw_push_value(ps, "tool_call_id", aigw_jsonb_key(block, "tool_use_id"));
+		aigw_push_value(ps, "tool_call_id", required_string(block, "tool_use_id", "a tool_result block"));
 		aigw_push_string(ps, "content", result.data);
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	}
@@ -164,7 +175,7 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 			{
 				pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 				aigw_push_string(ps, "type", "text");
-				aigw_push_value(ps, "text", aigw_jsonb_key(block, "text"));
+				aigw_push_value(ps, "text", required_string(block, "text", "a text block"));
 				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 			}
 			else if (aigw_jsonb_string_is(aigw_jsonb_key(block, "type"), "image"))
@@ -189,11 +200,11 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 				continue;
 			input = aigw_jsonb_key(block, "input");
 			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_value(ps, "id", aigw_jsonb_key(block, "id"));
+			aigw_push_value(ps, "id", required_string(block, "id", "a tool_use block"));
 			aigw_push_string(ps, "type", "function");
 			aigw_push_key(ps, "function");
 			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_value(ps, "name", aigw_jsonb_key(block, "name"));
+			aigw_push_value(ps, "name", required_string(block, "name", "a tool_use block"));
 			aigw_push_string(ps, "arguments", input && input->type == jbvBinary
 							 ? JsonbToCString(NULL, input->val.binary.data, -1) : "{}");
 			pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -262,7 +273,7 @@ push_tools(JsonbParseState **ps, JsonbValue *tools)
 		aigw_push_string(ps, "type", "function");
 		aigw_push_key(ps, "function");
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(ps, "name", aigw_jsonb_key(tool, "name"));
+		aigw_push_value(ps, "name", required_string(tool, "name", "a tool"));
 		if ((v = aigw_jsonb_key(tool, "description")) != NULL)
 			aigw_push_value(ps, "description", v);
 		if ((v = aigw_jsonb_key(tool, "input_schema")) != NULL && aigw_jsonb_is_object(v))

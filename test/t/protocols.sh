@@ -163,6 +163,10 @@ is "$(sql "SELECT a->>'type', a->'content'->0->>'text', a->'aigw'->>'provider'
 is "$(req "r['path'], b['system'], b['messages'][1]['content'][0]['type'], b['messages'][2]['content'][0]" "('/v1/messages', 'Be brief.', 'tool_use', {'type': 'tool_result', 'tool_use_id': 'toolu_1', 'content': '20 C'})")" True \
    "... which receives its own protocol back"
 is "$(err "SELECT aigw.anthropic_messages('{\"model\": \"anthropic/t\", \"messages\": []}')" | cut -c1-5)" "22023" "a request without max_tokens is refused"
+is "$(err "SELECT aigw.anthropic_messages('{\"model\": \"anthropic/t\", \"max_tokens\": 5, \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"tool_result\", \"content\": \"x\"}]}]}')")" \
+   "22023 invalid Messages request: a tool_result block needs a string \"tool_use_id\"" "a tool_result without its tool_use_id is refused"
+is "$(err "SELECT aigw.anthropic_messages('{\"model\": \"anthropic/t\", \"max_tokens\": 5, \"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image\", \"source\": \"x\"}]}]}')" | cut -c1-5)" \
+   "22023" "an image without a source object is refused"
 
 #------------------------------------------------------------------------
 echo "# Secrets"
