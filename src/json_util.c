@@ -183,6 +183,14 @@ aigw_push_key(JsonbParseState **ps, const char *key)
 void
 aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value)
 {
+	JsonbValue	null;
+
+	/* a member missing from an upstream answer becomes null, not a crash */
+	if (value == NULL)
+	{
+		null.type = jbvNull;
+		value = &null;
+	}
 	aigw_push_key(ps, key);
 	pushJsonbValue(ps, WJB_VALUE, value);
 }
