@@ -156,7 +156,7 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 	if (resolve_plan == NULL)
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare(resolve_sql, 2, types);
+		SPIPlanPtr	plan = SPI_prepare_cursor(resolve_sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

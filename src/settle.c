@@ -22,7 +22,9 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -39,63 +41,88 @@ static char *database_name = NULL;
  * ---------------------------------------------------------------------
  */
 
-#define CALL_NPARAMS 32
-
-static SPIPlanPtr call_plan = NULL;
-static SPIPlanPtr unbilled_plan = NULL;
-
 /*
+ * One statement settles every call of a turn: the request rows, and the
+ * charges of those a wallet pays.  Per call, executor start-up (the
+ * CHECK constraints of two tables read again, the plan's expressions set
+ * up) would cost more than the rows themselves.  Each column comes as an
+ * array; the ids are drawn first (ids_sql), so each row's id is known.
+ *
  * The cost is the exact cost at the rates the caller quoted (the price in
  * force when the call was made), converted at the quoted FX rate and
  * rounded to the ledger scale: the one rounding rule of the ledger.
  */
-static const char *const call_sql =
-"WITH r AS ("
-" INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
-"  served_model, provider, attempt, status, http_status, prompt_tokens,"
-"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
-"  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens)"
-" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
+#define CALL_NCOLUMNS 33
+
+static SPIPlanPtr calls_plan = NULL;
+static SPIPlanPtr ids_plan = NULL;
+
+static const char *const ids_sql =
+"SELECT nextval(pg_get_serial_sequence('aigw.requests', 'id')) FROM generate_series(1, $1)";
+
+static const char *const calls_sql =
+"WITH i AS ("
+" SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],"
+"   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[],"
+"   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
+"   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
+"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[])"
+"  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
+"   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
+"   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id,"
+"   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx,"
+"   original_currency, cache_write_tokens, rate_cache_write, id)"
+"), p AS ("
+" SELECT i.*, aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
+"   reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric,"
+"   rate_cache_write::numeric, rate_reasoning::numeric) AS exact"
+"  FROM i"
+"), r AS ("
+" INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model,"
+"  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens,"
+"  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes,"
+"  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens)"
+" OVERRIDING SYSTEM VALUE"
+" SELECT id, created_at, role_name, database_name, requested_model, served_model, provider,"
+"  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens,"
+"  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id,"
+"  tags::jsonb, error, wallet_id, currency, reserved::numeric,"
+"  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens"
+"  FROM p"
 " RETURNING id, cost"
 "), l AS ("
-" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id,"
-"  original_amount, original_currency, fx_rate, model, provider, role_name, tags, created_by)"
-" SELECT $21, $22, 'charge', -r.cost, r.id,"
-"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                  $32::numeric, $28::numeric),"
-"  $30, $29::numeric, $5, $6, $2, $19::jsonb, $2"
-"  FROM r WHERE $21 IS NOT NULL AND r.cost > 0"
+" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount,"
+"  original_currency, fx_rate, model, provider, role_name, tags, created_by)"
+" SELECT p.wallet_id, p.currency, 'charge', -r.cost, r.id, p.exact, p.original_currency,"
+"  p.fx::numeric, p.served_model, p.provider, p.role_name, p.tags::jsonb, p.role_name"
+"  FROM r JOIN p ON p.id = r.id"
+" WHERE p.wallet_id IS NOT NULL AND r.cost > 0"
 ")"
 " SELECT r.id, r.cost::text,"
-"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END"
-"  FROM r";
+"  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END"
+"  FROM r JOIN p ON p.id = r.id";
 
-/* The same without a wallet: no ledger row to write (most calls, unbilled). */
-static const char *const unbilled_sql =
-"INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
-"  served_model, provider, attempt, status, http_status, prompt_tokens,"
-"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
-"  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens)"
-" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
-" RETURNING id, cost::text, 0::int8";
-
-static const Oid call_types[CALL_NPARAMS] = {
+static const Oid call_types[CALL_NCOLUMNS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, INT4OID, TEXTOID, INT4OID, INT4OID,
 	INT4OID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID,
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID
+	INT4OID, TEXTOID, INT8OID
 };
+
+/* The parameters' types: arrays of call_types. */
+static Oid *
+array_types(void)
+{
+	static Oid	types[CALL_NCOLUMNS];
+
+	if (types[0] == InvalidOid)
+		for (int c = 0; c < CALL_NCOLUMNS; c++)
+			types[c] = get_array_type(call_types[c]);
+	return types;
+}
 
 static void
 set_text(Datum *values, char *nulls, int i, const char *s)
@@ -124,7 +151,12 @@ plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
 {
 	if (*plan == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) types);
+		/*
+		 * Generic from the first execution: a custom plan would be made
+		 * again for every call settled (inlining token_cost each time), and
+		 * these statements gain nothing from knowing their parameters.
+		 */
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (p == NULL)
 			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -134,14 +166,11 @@ plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
 	return *plan;
 }
 
+/* One call's row: the values of the columns, in call_types' order. */
 static void
-settle_call(AigwRequestMsg *rq, AigwAttempt *a)
+call_row(AigwRequestMsg *rq, AigwAttempt *a, int64 id, Datum *values, char *nulls)
 {
-	Datum		values[CALL_NPARAMS];
-	char		nulls[CALL_NPARAMS];
-	bool		isnull;
 	bool		billed = rq->wallet_id != 0;
-	int			rc;
 
 	values[0] = TimestampTzGetDatum(rq->submitted_at);
 	nulls[0] = ' ';
@@ -181,17 +210,73 @@ settle_call(AigwRequestMsg *rq, AigwAttempt *a)
 	set_int(values, nulls, 30, a->cache_write_tokens, true);
 	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
 
-	if (billed)
-		rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NPARAMS, call_types),
-							  values, nulls, false, 0);
-	else
-		rc = SPI_execute_plan(plan_for(&unbilled_plan, unbilled_sql, CALL_NPARAMS, call_types),
-							  values, nulls, false, 0);
-	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != 1)
-		elog(ERROR, "could not log a request: %s", SPI_result_code_string(rc));
-	a->request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	a->cost = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	a->charged = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	values[32] = Int64GetDatum(id);
+	nulls[32] = ' ';
+}
+
+/* The calls' rows, column by column, as the statement's array parameters. */
+static void
+settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int n)
+{
+	Datum	   *rows = palloc(sizeof(Datum) * n * CALL_NCOLUMNS);
+	char	   *rownulls = palloc(n * CALL_NCOLUMNS);
+	Datum		params[CALL_NCOLUMNS];
+	Datum	   *column = palloc(sizeof(Datum) * n);
+	bool	   *colnulls = palloc(sizeof(bool) * n);
+	Oid			count_type = INT4OID;
+	Datum		count = Int32GetDatum(n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			rc;
+
+	rc = SPI_execute_plan(plan_for(&ids_plan, ids_sql, 1, &count_type), &count, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != n)
+		elog(ERROR, "could not draw request ids: %s", SPI_result_code_string(rc));
+	for (int k = 0; k < n; k++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull));
+
+		attempts[calls[k]]->request_id = id;
+		call_row(requests[calls[k]], attempts[calls[k]], id,
+				 rows + k * CALL_NCOLUMNS, rownulls + k * CALL_NCOLUMNS);
+	}
+	for (int c = 0; c < CALL_NCOLUMNS; c++)
+	{
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		for (int k = 0; k < n; k++)
+		{
+			column[k] = rows[k * CALL_NCOLUMNS + c];
+			colnulls[k] = rownulls[k * CALL_NCOLUMNS + c] == 'n';
+		}
+		get_typlenbyvalalign(call_types[c], &typlen, &typbyval, &typalign);
+		params[c] = PointerGetDatum(construct_md_array(column, colnulls, 1, dims, lbs, call_types[c],
+													   typlen, typbyval, typalign));
+	}
+	rc = SPI_execute_plan(plan_for(&calls_plan, calls_sql, CALL_NCOLUMNS, array_types()),
+						  params, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != n)
+		elog(ERROR, "could not log %d requests: %s", n, SPI_result_code_string(rc));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+
+		for (int k = 0; k < n; k++)
+		{
+			AigwAttempt *a = attempts[calls[k]];
+
+			if (a->request_id != id)
+				continue;
+			a->cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+			a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+			break;
+		}
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -384,21 +469,25 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		if (database_name == NULL)
 			database_name = MemoryContextStrdup(TopMemoryContext,
 												get_database_name(MyDatabaseId));
-		for (int i = 0; i < n; i++)
 		{
-			AigwRequestMsg *rq = requests[i];
-			AigwAttempt *a = attempts[i];
 			MemoryContext spi_cxt = MemoryContextSwitchTo(cxt);
+			int		   *calls = palloc(sizeof(int) * n);
+			int			ncalls = 0;
 
-			if (rq->kind == RQ_KIND_LEDGER)
+			for (int i = 0; i < n; i++)
+				if (requests[i]->kind == RQ_KIND_CALL)
+					calls[ncalls++] = i;
+			if (ncalls > 0)
+				settle_calls(requests, attempts, calls, ncalls);
+			for (int i = 0; i < n; i++)
 			{
-				append_ledger_guarded(rq, a);
-				add_delta(deltas, &ndeltas, rq, a->credited);
-			}
-			else
-			{
-				settle_call(rq, a);
-				add_delta(deltas, &ndeltas, rq, -a->charged);
+				if (requests[i]->kind == RQ_KIND_LEDGER)
+				{
+					append_ledger_guarded(requests[i], attempts[i]);
+					add_delta(deltas, &ndeltas, requests[i], attempts[i]->credited);
+				}
+				else
+					add_delta(deltas, &ndeltas, requests[i], -attempts[i]->charged);
 			}
 			MemoryContextSwitchTo(spi_cxt);
 		}
@@ -435,6 +524,7 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		pgstat_report_activity(STATE_IDLE, NULL);
 		for (int i = 0; i < n; i++)
 		{
+			attempts[i]->request_id = 0;
 			attempts[i]->cost = NULL;
 			attempts[i]->charged = 0;
 			attempts[i]->ledger_id = 0;
