@@ -218,6 +218,8 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, int64 id, Datum *values, char *null
 static void
 settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int n)
 {
+	/* the turn's context: SPI leaves its own current after each execution */
+	MemoryContext cxt = CurrentMemoryContext;
 	Datum	   *rows = palloc(sizeof(Datum) * n * CALL_NCOLUMNS);
 	char	   *rownulls = palloc(n * CALL_NCOLUMNS);
 	Datum		params[CALL_NCOLUMNS];
@@ -272,7 +274,7 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int 
 
 			if (a->request_id != id)
 				continue;
-			a->cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+			a->cost = MemoryContextStrdup(cxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
 			a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
 			break;
 		}
@@ -481,6 +483,8 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 				settle_calls(requests, attempts, calls, ncalls);
 			for (int i = 0; i < n; i++)
 			{
+				/* what is kept of a movement must outlive SPI_finish */
+				MemoryContextSwitchTo(cxt);
 				if (requests[i]->kind == RQ_KIND_LEDGER)
 				{
 					append_ledger_guarded(requests[i], attempts[i]);
