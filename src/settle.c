@@ -271,10 +271,13 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int 
 		for (int k = 0; k < n; k++)
 		{
 			AigwAttempt *a = attempts[calls[k]];
+			char	   *cost;
 
 			if (a->request_id != id)
 				continue;
-			a->cost = MemoryContextStrdup(cxt, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+			/* NULL: no price in force */
+			cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+			a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
 			a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
 			break;
 		}
