@@ -46,19 +46,15 @@ static char *database_name = NULL;
  * charges of those a wallet pays.  Per call, executor start-up (the
  * CHECK constraints of two tables read again, the plan's expressions set
  * up) would cost more than the rows themselves.  Each column comes as an
- * array; the ids are drawn first (ids_sql), so each row's id is known.
+ * array; a row is matched to its call by its ordinality.
  *
  * The cost is the exact cost at the rates the caller quoted (the price in
  * force when the call was made), converted at the quoted FX rate and
  * rounded to the ledger scale: the one rounding rule of the ledger.
  */
-#define CALL_NCOLUMNS 33
+#define CALL_NCOLUMNS 32
 
 static SPIPlanPtr calls_plan = NULL;
-static SPIPlanPtr ids_plan = NULL;
-
-static const char *const ids_sql =
-"SELECT nextval(pg_get_serial_sequence('aigw.requests', 'id')) FROM generate_series(1, $1)";
 
 static const char *const calls_sql =
 "WITH i AS ("
@@ -66,14 +62,16 @@ static const char *const calls_sql =
 "   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[],"
 "   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
 "   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
-"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[])"
+"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[])"
+"  WITH ORDINALITY"
 "  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
 "   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
 "   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id,"
 "   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx,"
-"   original_currency, cache_write_tokens, rate_cache_write, id)"
+"   original_currency, cache_write_tokens, rate_cache_write, ord)"
 "), p AS ("
-" SELECT i.*, aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
+" SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id,"
+"  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
 "   reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric,"
 "   rate_cache_write::numeric, rate_reasoning::numeric) AS exact"
 "  FROM i"
@@ -98,9 +96,55 @@ static const char *const calls_sql =
 "  FROM r JOIN p ON p.id = r.id"
 " WHERE p.wallet_id IS NOT NULL AND r.cost > 0"
 ")"
-" SELECT r.id, r.cost::text,"
+" SELECT p.ord, r.id, r.cost::text,"
 "  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END"
 "  FROM r JOIN p ON p.id = r.id";
+
+/*
+ * A turn that settles one call (a lone caller: the latency of every call
+ * then includes it) takes these plain statements instead: the batched one
+ * costs about a millisecond more to run for a single row
+ * (bench/overhead.sh).  Same parameters, as scalars.
+ */
+static SPIPlanPtr call_plan = NULL;
+static SPIPlanPtr unbilled_plan = NULL;
+
+static const char *const call_sql =
+"WITH r AS ("
+" INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
+"  served_model, provider, attempt, status, http_status, prompt_tokens,"
+"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
+"  request_bytes, response_bytes, upstream_id, tags, error,"
+"  wallet_id, currency, reserved, cost, cache_write_tokens)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
+"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
+" RETURNING id, cost"
+"), l AS ("
+" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id,"
+"  original_amount, original_currency, fx_rate, model, provider, role_name, tags, created_by)"
+" SELECT $21, $22, 'charge', -r.cost, r.id,"
+"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                  $32::numeric, $28::numeric),"
+"  $30, $29::numeric, $5, $6, $2, $19::jsonb, $2"
+"  FROM r WHERE $21 IS NOT NULL AND r.cost > 0"
+")"
+" SELECT r.id, r.cost::text,"
+"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END"
+"  FROM r";
+
+static const char *const unbilled_sql =
+"INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
+"  served_model, provider, attempt, status, http_status, prompt_tokens,"
+"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
+"  request_bytes, response_bytes, upstream_id, tags, error,"
+"  wallet_id, currency, reserved, cost, cache_write_tokens)"
+" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
+"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
+" RETURNING id, cost::text, 0::int8";
 
 static const Oid call_types[CALL_NCOLUMNS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
@@ -109,7 +153,7 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, INT8OID
+	INT4OID, TEXTOID
 };
 
 /* The parameters' types: arrays of call_types. */
@@ -168,7 +212,7 @@ plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
 
 /* One call's row: the values of the columns, in call_types' order. */
 static void
-call_row(AigwRequestMsg *rq, AigwAttempt *a, int64 id, Datum *values, char *nulls)
+call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 {
 	bool		billed = rq->wallet_id != 0;
 
@@ -210,8 +254,31 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, int64 id, Datum *values, char *null
 	set_int(values, nulls, 30, a->cache_write_tokens, true);
 	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
 
-	values[32] = Int64GetDatum(id);
-	nulls[32] = ' ';
+}
+
+static void
+settle_one(AigwRequestMsg *rq, AigwAttempt *a)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		values[CALL_NCOLUMNS];
+	char		nulls[CALL_NCOLUMNS];
+	bool		isnull;
+	char	   *cost;
+	int			rc;
+
+	call_row(rq, a, values, nulls);
+	if (rq->wallet_id != 0)
+		rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NCOLUMNS, call_types),
+							  values, nulls, false, 0);
+	else
+		rc = SPI_execute_plan(plan_for(&unbilled_plan, unbilled_sql, CALL_NCOLUMNS, call_types),
+							  values, nulls, false, 0);
+	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != 1)
+		elog(ERROR, "could not log a request: %s", SPI_result_code_string(rc));
+	a->request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	cost = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
+	a->charged = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 }
 
 /* The calls' rows, column by column, as the statement's array parameters. */
@@ -225,24 +292,13 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int 
 	Datum		params[CALL_NCOLUMNS];
 	Datum	   *column = palloc(sizeof(Datum) * n);
 	bool	   *colnulls = palloc(sizeof(bool) * n);
-	Oid			count_type = INT4OID;
-	Datum		count = Int32GetDatum(n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	int			rc;
 
-	rc = SPI_execute_plan(plan_for(&ids_plan, ids_sql, 1, &count_type), &count, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != n)
-		elog(ERROR, "could not draw request ids: %s", SPI_result_code_string(rc));
 	for (int k = 0; k < n; k++)
-	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1, &isnull));
-
-		attempts[calls[k]]->request_id = id;
-		call_row(requests[calls[k]], attempts[calls[k]], id,
+		call_row(requests[calls[k]], attempts[calls[k]],
 				 rows + k * CALL_NCOLUMNS, rownulls + k * CALL_NCOLUMNS);
-	}
 	for (int c = 0; c < CALL_NCOLUMNS; c++)
 	{
 		int16		typlen;
@@ -266,21 +322,15 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int 
 	{
 		HeapTuple	tup = SPI_tuptable->vals[row];
 		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		int64		ord = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+		AigwAttempt *a = attempts[calls[ord - 1]];
+		char	   *cost;
 
-		for (int k = 0; k < n; k++)
-		{
-			AigwAttempt *a = attempts[calls[k]];
-			char	   *cost;
-
-			if (a->request_id != id)
-				continue;
-			/* NULL: no price in force */
-			cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
-			a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
-			a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
-			break;
-		}
+		a->request_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		/* NULL: no price in force */
+		cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+		a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
+		a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull));
 	}
 }
 
@@ -482,7 +532,9 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 			for (int i = 0; i < n; i++)
 				if (requests[i]->kind == RQ_KIND_CALL)
 					calls[ncalls++] = i;
-			if (ncalls > 0)
+			if (ncalls == 1)
+				settle_one(requests[calls[0]], attempts[calls[0]]);
+			else if (ncalls > 1)
 				settle_calls(requests, attempts, calls, ncalls);
 			for (int i = 0; i < n; i++)
 			{
