@@ -87,47 +87,9 @@ tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-static void
-push_tools(JsonbParseState **ps, JsonbValue *tools)
-{
-	JsonbIterator *it = JsonbIteratorInit(tools->val.binary.data);
-	JsonbValue	tool;
-	JsonbIteratorToken tok;
-
-	aigw_push_key(ps, "tools");
-	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	while ((tok = JsonbIteratorNext(&it, &tool, true)) != WJB_DONE)
-	{
-		JsonbContainer *fn;
-		JsonbValue *params;
-		JsonbValue *desc;
-
-		if (tok != WJB_ELEM)
-			continue;
-		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("only function tools can be sent to the %s protocol", "Anthropic")));
-		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
-		params = aigw_jsonb_key(fn, "parameters");
-		desc = aigw_jsonb_key(fn, "description");
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(ps, "name", aigw_jsonb_key(fn, "name"));
-		if (desc != NULL && desc->type == jbvString)
-			aigw_push_value(ps, "description", desc);
-		aigw_push_key(ps, "input_schema");
-		if (aigw_jsonb_is_object(params))
-			aigw_push_container(ps, WJB_VALUE, params->val.binary.data);
-		else
-		{
-			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_string(ps, "type", "object");
-			pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		}
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-}
+static const AigwToolShape tool_shape = {
+	.schema_key = "input_schema", .schema_required = true
+};
 
 /* tool_choice: "auto" | "none" | "required" | {"type":"function","function":{"name"}} */
 static void
@@ -209,7 +171,10 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	{
 		bool		no_parallel = parallel != NULL && parallel->type == jbvBool && !parallel->val.boolean;
 
-		push_tools(&ps, tools);
+		aigw_push_key(&ps, "tools");
+		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+		aigw_push_function_tools(&ps, target, "Anthropic", tools, &tool_shape);
+		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
 		v = aigw_jsonb_key(opts, "tool_choice");
 		if (v != NULL || no_parallel)
 			push_tool_choice(&ps, v, no_parallel);

@@ -76,50 +76,20 @@ tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-static void
-push_tool_config(JsonbParseState **ps, JsonbValue *tools, JsonbValue *choice)
-{
-	JsonbIterator *it = JsonbIteratorInit(tools->val.binary.data);
-	JsonbValue	tool;
-	JsonbIteratorToken tok;
+static const AigwToolShape tool_shape = {
+	.wrapper = "toolSpec", .schema_key = "inputSchema", .schema_wrapper = "json",
+	.schema_required = true
+};
 
+static void
+push_tool_config(JsonbParseState **ps, const AigwTarget *target, JsonbValue *tools,
+				 JsonbValue *choice)
+{
 	aigw_push_key(ps, "toolConfig");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_key(ps, "tools");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	while ((tok = JsonbIteratorNext(&it, &tool, true)) != WJB_DONE)
-	{
-		JsonbContainer *fn;
-		JsonbValue *v;
-
-		if (tok != WJB_ELEM)
-			continue;
-		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("only function tools can be sent to the %s protocol", "Bedrock Converse")));
-		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_key(ps, "toolSpec");
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(ps, "name", aigw_jsonb_key(fn, "name"));
-		if ((v = aigw_jsonb_key(fn, "description")) != NULL && v->type == jbvString)
-			aigw_push_value(ps, "description", v);
-		aigw_push_key(ps, "inputSchema");
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_key(ps, "json");
-		if ((v = aigw_jsonb_key(fn, "parameters")) != NULL && aigw_jsonb_is_object(v))
-			aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
-		else
-		{
-			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-			aigw_push_string(ps, "type", "object");
-			pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		}
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
+	aigw_push_function_tools(ps, target, "Bedrock Converse", tools, &tool_shape);
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 	/* Converse has no "none": leaving toolChoice out lets the model decide */
 	if (choice != NULL && !aigw_jsonb_string_is(choice, "none"))
@@ -207,7 +177,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 
 	tools = aigw_jsonb_key(opts, "tools");
 	if (aigw_jsonb_is_array(tools))
-		push_tool_config(&ps, tools, aigw_jsonb_key(opts, "tool_choice"));
+		push_tool_config(&ps, target, tools, aigw_jsonb_key(opts, "tool_choice"));
 	aigw_end_body(&ps, opts, body);
 }
 

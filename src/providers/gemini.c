@@ -136,45 +136,9 @@ function_response_part(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *mes
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-static void
-push_tools(JsonbParseState **ps, JsonbValue *tools)
-{
-	JsonbIterator *it = JsonbIteratorInit(tools->val.binary.data);
-	JsonbValue	tool;
-	JsonbIteratorToken tok;
-
-	aigw_push_key(ps, "tools");
-	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_key(ps, "functionDeclarations");
-	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	while ((tok = JsonbIteratorNext(&it, &tool, true)) != WJB_DONE)
-	{
-		JsonbContainer *fn;
-		JsonbValue *v;
-
-		if (tok != WJB_ELEM)
-			continue;
-		if (!aigw_jsonb_is_object(aigw_jsonb_key(tool.val.binary.data, "function")))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("only function tools can be sent to the %s protocol", "Gemini")));
-		fn = aigw_jsonb_key(tool.val.binary.data, "function")->val.binary.data;
-		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_value(ps, "name", aigw_jsonb_key(fn, "name"));
-		if ((v = aigw_jsonb_key(fn, "description")) != NULL && v->type == jbvString)
-			aigw_push_value(ps, "description", v);
-		if ((v = aigw_jsonb_key(fn, "parameters")) != NULL && aigw_jsonb_is_object(v))
-		{
-			aigw_push_key(ps, "parameters");
-			aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
-		}
-		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
-}
+static const AigwToolShape tool_shape = {
+	.schema_key = "parameters"
+};
 
 static void
 push_tool_config(JsonbParseState **ps, JsonbValue *choice)
@@ -290,7 +254,15 @@ gemini_build(const AigwTarget *target, const AigwChatInput *input,
 	tools = aigw_jsonb_key(opts, "tools");
 	if (aigw_jsonb_is_array(tools))
 	{
-		push_tools(&ps, tools);
+		aigw_push_key(&ps, "tools");
+		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		aigw_push_key(&ps, "functionDeclarations");
+		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+		aigw_push_function_tools(&ps, target, "Gemini", tools, &tool_shape);
+		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
 		if ((v = aigw_jsonb_key(opts, "tool_choice")) != NULL)
 			push_tool_config(&ps, v);
 	}

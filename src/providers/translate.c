@@ -70,6 +70,60 @@ aigw_push_string_list(JsonbParseState **ps, const char *key, JsonbValue *v)
 }
 
 void
+aigw_push_function_tools(JsonbParseState **ps, const AigwTarget *target, const char *protocol,
+						 JsonbValue *tools, const AigwToolShape *shape)
+{
+	JsonbIterator *it = JsonbIteratorInit(tools->val.binary.data);
+	JsonbValue	tool;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &tool, true)) != WJB_DONE)
+	{
+		JsonbValue *function;
+		JsonbValue *v;
+
+		if (tok != WJB_ELEM)
+			continue;
+		function = aigw_jsonb_key(tool.val.binary.data, "function");
+		if (!aigw_jsonb_is_object(function))
+			aigw_unsupported(target, protocol, "a tool that is not a function", NULL);
+		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+		if (shape->wrapper)
+		{
+			aigw_push_key(ps, shape->wrapper);
+			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+		}
+		aigw_push_value(ps, "name", aigw_jsonb_key(function->val.binary.data, "name"));
+		v = aigw_jsonb_key(function->val.binary.data, "description");
+		if (v != NULL && v->type == jbvString)
+			aigw_push_value(ps, "description", v);
+		v = aigw_jsonb_key(function->val.binary.data, "parameters");
+		if (aigw_jsonb_is_object(v) || shape->schema_required)
+		{
+			aigw_push_key(ps, shape->schema_key);
+			if (shape->schema_wrapper)
+			{
+				pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+				aigw_push_key(ps, shape->schema_wrapper);
+			}
+			if (aigw_jsonb_is_object(v))
+				aigw_push_container(ps, WJB_VALUE, v->val.binary.data);
+			else
+			{
+				pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+				aigw_push_string(ps, "type", "object");
+				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+			}
+			if (shape->schema_wrapper)
+				pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		}
+		if (shape->wrapper)
+			pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	}
+}
+
+void
 aigw_append_text(StringInfo buf, JsonbValue *content)
 {
 	JsonbIterator *it;

@@ -56,6 +56,25 @@ extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, Js
  */
 extern void aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body);
 
+/*
+ * How a protocol declares one function tool: {name, description,
+ * <schema_key>: the JSON schema}, the schema wrapped as {<schema_wrapper>:
+ * schema} and the whole as {<wrapper>: ...} when those are set; a tool
+ * without parameters gets {"type": "object"} when schema_required.
+ */
+typedef struct AigwToolShape
+{
+	const char *wrapper;		/* Bedrock: "toolSpec" */
+	const char *schema_key;		/* "input_schema", "parameters", "inputSchema" */
+	const char *schema_wrapper; /* Bedrock: "json" */
+	bool		schema_required;
+} AigwToolShape;
+
+/* Push the elements of OpenAI's "tools" (function tools only) in a shape. */
+extern void aigw_push_function_tools(JsonbParseState **ps, const AigwTarget *target,
+									 const char *protocol, JsonbValue *tools,
+									 const AigwToolShape *shape);
+
 /* Push {key: text} as an object. */
 extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);
 
