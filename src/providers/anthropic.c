@@ -208,21 +208,12 @@ finish_reason(const char *stop_reason)
 	return "stop";				/* end_turn, stop_sequence, pause_turn */
 }
 
-static int64
-count(JsonbContainer *usage, const char *key)
-{
-	int64		n;
-
-	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : 0;
-}
-
 static void
 anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
 	char	   *error;
 	Jsonb	   *j = aigw_jsonb_parse(body, &error);
 	JsonbValue *content;
-	JsonbValue *usage;
 	JsonbIterator *it;
 	JsonbValue	block;
 	JsonbIteratorToken tok;
@@ -241,19 +232,8 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		return;
 	}
 
-	usage = aigw_jsonb_key(&j->root, "usage");
-	if (aigw_jsonb_is_object(usage))
-	{
-		JsonbContainer *u = usage->val.binary.data;
-		int64		cache_read = count(u, "cache_read_input_tokens");
-		int64		cache_write = count(u, "cache_creation_input_tokens");
-
-		a->prompt_tokens = count(u, "input_tokens") + cache_read + cache_write;
-		a->cached_tokens = cache_read;
-		a->cache_write_tokens = cache_write;
-		a->completion_tokens = count(u, "output_tokens");
-		a->reasoning_tokens = 0;
-	}
+	aigw_read_cache_usage(a, aigw_jsonb_key(&j->root, "usage"), "input_tokens", "output_tokens",
+						  "cache_read_input_tokens", "cache_creation_input_tokens");
 
 	aigw_answer_begin(&ps, aigw_jsonb_key(&j->root, "id"), aigw_jsonb_key(&j->root, "model"));
 	aigw_choice_begin(&choice, &ps, 0);

@@ -200,21 +200,12 @@ finish_reason(const char *stop)
 	return "stop";
 }
 
-static int64
-count(JsonbContainer *usage, const char *key)
-{
-	int64		n;
-
-	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : 0;
-}
-
 static void
 bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
 	char	   *error;
 	Jsonb	   *j = aigw_jsonb_parse(body, &error);
 	JsonbValue *content;
-	JsonbValue *usage;
 	JsonbParseState *ps = NULL;
 	JsonbIterator *it;
 	JsonbValue	block;
@@ -235,19 +226,8 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no output.message.content array");
 		return;
 	}
-	usage = aigw_jsonb_key(&j->root, "usage");
-	if (aigw_jsonb_is_object(usage))
-	{
-		JsonbContainer *u = usage->val.binary.data;
-		int64		cache_read = count(u, "cacheReadInputTokens");
-		int64		cache_write = count(u, "cacheWriteInputTokens");
-
-		a->prompt_tokens = count(u, "inputTokens") + cache_read + cache_write;
-		a->cached_tokens = cache_read;
-		a->cache_write_tokens = cache_write;
-		a->completion_tokens = count(u, "outputTokens");
-		a->reasoning_tokens = 0;
-	}
+	aigw_read_cache_usage(a, aigw_jsonb_key(&j->root, "usage"), "inputTokens", "outputTokens",
+						  "cacheReadInputTokens", "cacheWriteInputTokens");
 
 	aigw_answer_begin(&ps, NULL, NULL);
 	aigw_choice_begin(&choice, &ps, 0);

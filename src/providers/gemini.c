@@ -288,14 +288,6 @@ finish_reason(const char *reason, bool called)
 	return "content_filter";	/* SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII ... */
 }
 
-static int64
-count(JsonbContainer *usage, const char *key)
-{
-	int64		n;
-
-	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : 0;
-}
-
 static void
 push_choice(JsonbParseState **ps, JsonbContainer *cand, int index)
 {
@@ -360,11 +352,11 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	if (aigw_jsonb_is_object(usage))
 	{
 		JsonbContainer *u = usage->val.binary.data;
-		int64		thoughts = count(u, "thoughtsTokenCount");
+		int64		thoughts = aigw_usage_count(u, "thoughtsTokenCount");
 
-		a->prompt_tokens = count(u, "promptTokenCount");
-		a->cached_tokens = count(u, "cachedContentTokenCount");
-		a->completion_tokens = count(u, "candidatesTokenCount") + thoughts;
+		a->prompt_tokens = aigw_usage_count(u, "promptTokenCount");
+		a->cached_tokens = aigw_usage_count(u, "cachedContentTokenCount");
+		a->completion_tokens = aigw_usage_count(u, "candidatesTokenCount") + thoughts;
 		a->reasoning_tokens = thoughts;
 	}
 	candidates = aigw_jsonb_key(&j->root, "candidates");

@@ -123,6 +123,30 @@ aigw_push_function_tools(JsonbParseState **ps, const AigwTarget *target, const c
 	}
 }
 
+int64
+aigw_usage_count(JsonbContainer *usage, const char *key)
+{
+	int64		n;
+
+	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : 0;
+}
+
+void
+aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char *input, const char *output,
+					  const char *cache_read, const char *cache_write)
+{
+	JsonbContainer *u;
+
+	if (!aigw_jsonb_is_object(usage))
+		return;
+	u = usage->val.binary.data;
+	a->cached_tokens = aigw_usage_count(u, cache_read);
+	a->cache_write_tokens = aigw_usage_count(u, cache_write);
+	a->prompt_tokens = aigw_usage_count(u, input) + a->cached_tokens + a->cache_write_tokens;
+	a->completion_tokens = aigw_usage_count(u, output);
+	a->reasoning_tokens = 0;
+}
+
 void
 aigw_append_text(StringInfo buf, JsonbValue *content)
 {

@@ -13,6 +13,7 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
+#include "attempt.h"
 #include "catalog.h"
 
 /*
@@ -74,6 +75,17 @@ typedef struct AigwToolShape
 extern void aigw_push_function_tools(JsonbParseState **ps, const AigwTarget *target,
 									 const char *protocol, JsonbValue *tools,
 									 const AigwToolShape *shape);
+
+/*
+ * Usage of the Anthropic kind (Anthropic, Bedrock): the input count leaves
+ * out cache reads and writes, so the prompt is the three together.
+ */
+extern void aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char *input,
+								  const char *output, const char *cache_read,
+								  const char *cache_write);
+
+/* A non-negative count, 0 when absent. */
+extern int64 aigw_usage_count(JsonbContainer *usage, const char *key);
 
 /* Push {key: text} as an object. */
 extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);
