@@ -8,12 +8,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -68,12 +66,6 @@ aigw_billing_check_committed(const char *wallet, TransactionId xmin)
 				 errmsg("wallet \"%s\" was created in this transaction", wallet),
 				 errdetail("Its charges are written by aigw's worker pool, which cannot see the wallet until this transaction commits."),
 				 errhint("COMMIT after aigw.create_wallet(), then use the wallet.")));
-}
-
-static Oid
-balances_relid(void)
-{
-	return get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
 }
 
 /*
@@ -197,22 +189,18 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				 errhint("An administrator can set one with aigw.set_fx('%s', '%s', rate), or price the model in %s with aigw.set_price().",
 						 bill->price_currency, bill->currency, bill->currency)));
 	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound);
-	bill->relid = balances_relid();
+	bill->relid = aigw_table_oid("wallet_balances");
 }
 
 void
 aigw_billing_reserve(const AigwTarget *target, AigwBill *bill)
 {
-	AigwWalletKey key;
+	AigwWalletKey key = aigw_wallet_key(bill->relid, bill->wallet_id);
 	int64		balance;
 	int64		reserved;
 
 	if (!bill->billed)
 		return;
-	memset(&key, 0, sizeof(key));
-	key.dboid = MyDatabaseId;
-	key.relid = bill->relid;
-	key.wallet_id = bill->wallet_id;
 	bill->entry = aigw_wallet_observe(&key, bill->balance, bill->version);
 	if (bill->entry == NULL)
 		ereport(ERROR,
@@ -234,12 +222,6 @@ aigw_billing_reserve(const AigwTarget *target, AigwBill *bill)
 				 errhint("Top up the wallet with aigw.topup(), or bound the answer with a lower max_tokens.")));
 }
 
-static void
-put(StringInfo buf, AigwRequestField f, const char *s)
-{
-	AIGW_MSG_PUT(buf, AigwRequestMsg, f, s ? s : "", s ? strlen(s) : 0);
-}
-
 Size
 aigw_billing_size(const AigwBill *bill)
 {
@@ -255,13 +237,13 @@ aigw_billing_size(const AigwBill *bill)
 void
 aigw_billing_put(StringInfo msg, const AigwBill *bill)
 {
-	put(msg, RQ_WALLET, bill->billed ? bill->wallet : NULL);
-	put(msg, RQ_CURRENCY, bill->currency);
-	put(msg, RQ_ORIGINAL_CURRENCY, bill->price_currency);
-	put(msg, RQ_RATE_INPUT, bill->rate_input);
-	put(msg, RQ_RATE_OUTPUT, bill->rate_output);
-	put(msg, RQ_RATE_CACHED, bill->rate_cached);
-	put(msg, RQ_RATE_REASONING, bill->rate_reasoning);
-	put(msg, RQ_RATE_CACHE_WRITE, bill->rate_cache_write);
-	put(msg, RQ_FX, bill->billed ? bill->fx : NULL);
+	aigw_request_put(msg, RQ_WALLET, bill->billed ? bill->wallet : NULL);
+	aigw_request_put(msg, RQ_CURRENCY, bill->currency);
+	aigw_request_put(msg, RQ_ORIGINAL_CURRENCY, bill->price_currency);
+	aigw_request_put(msg, RQ_RATE_INPUT, bill->rate_input);
+	aigw_request_put(msg, RQ_RATE_OUTPUT, bill->rate_output);
+	aigw_request_put(msg, RQ_RATE_CACHED, bill->rate_cached);
+	aigw_request_put(msg, RQ_RATE_REASONING, bill->rate_reasoning);
+	aigw_request_put(msg, RQ_RATE_CACHE_WRITE, bill->rate_cache_write);
+	aigw_request_put(msg, RQ_FX, bill->billed ? bill->fx : NULL);
 }

@@ -163,19 +163,7 @@ static void
 append_query_key(StringInfo url, const char *secret)
 {
 	appendStringInfoString(url, strchr(url->data, '?') ? "&key=" : "?key=");
-	for (const char *c = secret; *c; c++)
-	{
-		if (isalnum((unsigned char) *c) || strchr("-._~", *c))
-			appendStringInfoChar(url, *c);
-		else
-			appendStringInfo(url, "%%%02X", (unsigned char) *c);
-	}
-}
-
-static void
-put(StringInfo buf, AigwRequestField f, const char *s)
-{
-	AIGW_MSG_PUT(buf, AigwRequestMsg, f, s ? s : "", s ? strlen(s) : 0);
+	aigw_append_percent_encoded(url, secret);
 }
 
 static AigwRequestMsg *
@@ -225,15 +213,15 @@ build_request(const char *requested_model, const AigwTarget *target,
 	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
 					  aigw_billing_size(bill));
-	put(&msg, RQ_URL, url.data);
-	put(&msg, RQ_HEADERS, headers.data);
+	aigw_request_put(&msg, RQ_URL, url.data);
+	aigw_request_put(&msg, RQ_HEADERS, headers.data);
 	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
-	put(&msg, RQ_API_STYLE, target->api_style);
-	put(&msg, RQ_PROVIDER, target->provider);
-	put(&msg, RQ_REQUESTED_MODEL, requested_model);
-	put(&msg, RQ_SERVED_MODEL, target->model_id);
-	put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
-	put(&msg, RQ_TAGS, input->tags);
+	aigw_request_put(&msg, RQ_API_STYLE, target->api_style);
+	aigw_request_put(&msg, RQ_PROVIDER, target->provider);
+	aigw_request_put(&msg, RQ_REQUESTED_MODEL, requested_model);
+	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
+	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
+	aigw_request_put(&msg, RQ_TAGS, input->tags);
 	aigw_billing_put(&msg, bill);
 
 	/* the credential is in these two; don't leave copies lying around */

@@ -22,25 +22,27 @@
 
 #include "aigw.h"
 #include "catalog.h"
+#include "owner_query.h"
 
 static SPIPlanPtr resolve_plan = NULL;
 
 /*
- * Runs with the credentials owner's rights, so nothing in it may resolve
- * through the caller's search_path: tables are qualified and so are the
- * operators (a caller could otherwise define its own "=" and have it run
- * with those rights).
+ * Run as the credentials owner (aigw_query_as_owner), so nothing in it may
+ * resolve through the caller's search_path: tables are qualified and so
+ * are the operators (a caller could otherwise define its own "=" and have
+ * it run with those rights).  One row always; p.name is NULL for an
+ * unknown provider.
  */
 static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
 "       m.id, m.upstream_model, m.enabled,"
 "       c.secret, p.api_version, m.max_output_tokens"
-"  FROM aigw.providers p"
+"  FROM (SELECT 1) AS one"
+"  LEFT JOIN aigw.providers p ON p.name OPERATOR(pg_catalog.=) $1"
 "  LEFT JOIN aigw.models m ON m.provider OPERATOR(pg_catalog.=) p.name"
 "                         AND m.id OPERATOR(pg_catalog.=) $2"
-"  LEFT JOIN aigw.credentials c ON c.provider OPERATOR(pg_catalog.=) p.name"
-" WHERE p.name OPERATOR(pg_catalog.=) $1";
+"  LEFT JOIN aigw.credentials c ON c.provider OPERATOR(pg_catalog.=) p.name";
 
 enum
 {
@@ -50,11 +52,17 @@ enum
 	COL_MAX_OUTPUT
 };
 
+Oid
+aigw_table_oid(const char *relname)
+{
+	return get_relname_relid(relname, get_namespace_oid("aigw", false));
+}
+
 /* The pg_class row of one of aigw's tables (release it), or NULL. */
 HeapTuple
 aigw_table_tuple(const char *relname)
 {
-	Oid			relid = get_relname_relid(relname, get_namespace_oid("aigw", false));
+	Oid			relid = aigw_table_oid(relname);
 
 	return OidIsValid(relid) ? SearchSysCache1(RELOID, ObjectIdGetDatum(relid)) : NULL;
 }
@@ -97,44 +105,13 @@ aigw_tables_owner(void)
 	return owner;
 }
 
-static char *
-col_text(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-static int
-col_int(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? 0 : DatumGetInt32(d);
-}
-
-static bool
-col_bool(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return !isnull && DatumGetBool(d);
-}
-
 void
 aigw_resolve_model(const char *model, AigwTarget *out)
 {
 	const char *slash = strchr(model, '/');
 	char	   *provider;
-	Oid			save_userid;
-	int			save_sec_context;
+	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		args[2];
-	int			rc;
-	HeapTuple	tup;
-	TupleDesc	desc;
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	bool		isnull;
 
@@ -146,41 +123,18 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 	provider = pnstrdup(model, slash - model);
 	aigw_require_committed_extension();
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(aigw_tables_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-	if (resolve_plan == NULL)
-	{
-		Oid			types[2] = {TEXTOID, TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare_cursor(resolve_sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		resolve_plan = plan;
-	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	args[0] = CStringGetTextDatum(provider);
 	args[1] = CStringGetTextDatum(model);
-	rc = SPI_execute_plan(resolve_plan, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
+	aigw_query_as_owner(&resolve_plan, resolve_sql, 2, types, args, NULL);
 
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-
-	if (SPI_processed == 0)
+	if (aigw_col_isnull(COL_PROVIDER))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unknown provider \"%s\" in model \"%s\"", provider, model),
 				 errhint("SELECT name FROM aigw.providers lists the providers.")));
-
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-
-	if (col_text(tup, desc, COL_MODEL_ID) == NULL)
+	if (aigw_col_isnull(COL_MODEL_ID))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unknown model \"%s\"", model),
@@ -188,13 +142,13 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 						   provider, model),
 				 errhint("SELECT id FROM aigw.models WHERE provider = '%s' lists its models; an administrator can add one with INSERT INTO aigw.models (id, provider, upstream_model).",
 						 provider)));
-	if (!col_bool(tup, desc, COL_PROVIDER_ENABLED))
+	if (!aigw_col_int64(COL_PROVIDER_ENABLED, 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("provider \"%s\" is disabled", provider),
 				 errhint("An administrator can enable it with UPDATE aigw.providers SET enabled = true WHERE name = '%s'.",
 						 provider)));
-	if (!col_bool(tup, desc, COL_MODEL_ENABLED))
+	if (!aigw_col_int64(COL_MODEL_ENABLED, 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" is disabled", model),
@@ -204,16 +158,17 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 	MemoryContextSwitchTo(caller_cxt);
 	out->model_id = pstrdup(model);
 	out->provider = provider;
-	out->upstream_model = col_text(tup, desc, COL_UPSTREAM_MODEL);
-	out->api_style = col_text(tup, desc, COL_API_STYLE);
-	out->base_url = col_text(tup, desc, COL_BASE_URL);
-	out->auth_scheme = col_text(tup, desc, COL_AUTH_SCHEME);
-	out->secret = col_text(tup, desc, COL_SECRET);
-	out->request_timeout_ms = col_int(tup, desc, COL_REQUEST_TIMEOUT);
-	out->connect_timeout_ms = col_int(tup, desc, COL_CONNECT_TIMEOUT);
-	out->extra_headers = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, COL_EXTRA_HEADERS, &isnull));
-	out->api_version = col_text(tup, desc, COL_API_VERSION);
-	out->max_output_tokens = col_int(tup, desc, COL_MAX_OUTPUT);
+	out->upstream_model = aigw_col_text(COL_UPSTREAM_MODEL);
+	out->api_style = aigw_col_text(COL_API_STYLE);
+	out->base_url = aigw_col_text(COL_BASE_URL);
+	out->auth_scheme = aigw_col_text(COL_AUTH_SCHEME);
+	out->secret = aigw_col_text(COL_SECRET);
+	out->request_timeout_ms = (int) aigw_col_int64(COL_REQUEST_TIMEOUT, 0);
+	out->connect_timeout_ms = (int) aigw_col_int64(COL_CONNECT_TIMEOUT, 0);
+	out->extra_headers = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+														  COL_EXTRA_HEADERS, &isnull));
+	out->api_version = aigw_col_text(COL_API_VERSION);
+	out->max_output_tokens = (int) aigw_col_int64(COL_MAX_OUTPUT, 0);
 	SPI_finish();
 
 	if (out->secret == NULL && strcmp(out->auth_scheme, "none") != 0)

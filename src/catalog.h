@@ -39,6 +39,7 @@ extern void aigw_resolve_model(const char *model, AigwTarget *out);
  */
 extern Oid	aigw_tables_owner(void);
 extern HeapTuple aigw_table_tuple(const char *relname);
+extern Oid	aigw_table_oid(const char *relname);	/* InvalidOid if missing */
 
 /* Refuse to call in the transaction that created the extension. */
 extern void aigw_require_committed_extension(void);

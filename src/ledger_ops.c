@@ -15,12 +15,10 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "aigw.h"
@@ -94,12 +92,6 @@ run_quote(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *value
 	PG_END_TRY();
 }
 
-static void
-put(StringInfo buf, AigwRequestField f, const char *s)
-{
-	AIGW_MSG_PUT(buf, AigwRequestMsg, f, s ? s : "", s ? strlen(s) : 0);
-}
-
 static int64
 submit(const Movement *m)
 {
@@ -111,22 +103,22 @@ submit(const Movement *m)
 		aigw_billing_check_committed(m->wallet, m->wallet_xmin);
 
 	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
-	put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
-	put(&msg, RQ_LEDGER_KIND, m->kind);
-	put(&msg, RQ_WALLET, m->wallet);
-	put(&msg, RQ_CURRENCY, m->currency);
-	put(&msg, RQ_AMOUNT, m->amount);
-	put(&msg, RQ_ORIGINAL_AMOUNT, m->original_amount);
-	put(&msg, RQ_ORIGINAL_CURRENCY, m->original_currency);
-	put(&msg, RQ_FX, m->fx);
-	put(&msg, RQ_RAIL, m->rail);
-	put(&msg, RQ_EXTERNAL_REF, m->external_ref);
-	put(&msg, RQ_NOTE, m->note);
+	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
+	aigw_request_put(&msg, RQ_LEDGER_KIND, m->kind);
+	aigw_request_put(&msg, RQ_WALLET, m->wallet);
+	aigw_request_put(&msg, RQ_CURRENCY, m->currency);
+	aigw_request_put(&msg, RQ_AMOUNT, m->amount);
+	aigw_request_put(&msg, RQ_ORIGINAL_AMOUNT, m->original_amount);
+	aigw_request_put(&msg, RQ_ORIGINAL_CURRENCY, m->original_currency);
+	aigw_request_put(&msg, RQ_FX, m->fx);
+	aigw_request_put(&msg, RQ_RAIL, m->rail);
+	aigw_request_put(&msg, RQ_EXTERNAL_REF, m->external_ref);
+	aigw_request_put(&msg, RQ_NOTE, m->note);
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;
 	rq->kind = RQ_KIND_LEDGER;
 	rq->wallet_id = m->wallet_id;
-	rq->wallets_relid = get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
+	rq->wallets_relid = aigw_table_oid("wallet_balances");
 	rq->scale = m->scale;
 	rq->refund_of = m->refund_of;
 	rq->attempt = 1;

@@ -49,6 +49,18 @@ aigw_msg_put(StringInfo buf, Size data_start, Size off_pos, Size len_pos,
 	memcpy(buf->data + len_pos, &len, sizeof(uint32));
 }
 
+void
+aigw_request_put(StringInfo buf, AigwRequestField f, const char *s)
+{
+	AIGW_MSG_PUT(buf, AigwRequestMsg, f, s ? s : "", s ? strlen(s) : 0);
+}
+
+void
+aigw_outcome_put(StringInfo buf, AigwOutcomeField f, const char *s)
+{
+	AIGW_MSG_PUT(buf, AigwOutcomeMsg, f, s ? s : "", s ? strlen(s) : 0);
+}
+
 /*
  * The URL and the headers may carry a provider key; the chunk goes back to
  * an allocator that hands it to the next request, so wipe them first.

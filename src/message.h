@@ -131,6 +131,10 @@ extern void aigw_msg_put(StringInfo buf, Size data_start, Size off_pos,
 				 offsetof(type, len) + sizeof(uint32) * (field), \
 				 (value), (value_len))
 
+/* Append a string field (NULL: empty). */
+extern void aigw_request_put(StringInfo buf, AigwRequestField f, const char *s);
+extern void aigw_outcome_put(StringInfo buf, AigwOutcomeField f, const char *s);
+
 /* Free a request in the DSA area, wiping the fields that carry the key. */
 extern void aigw_request_free(dsa_area *area, dsa_pointer dp);
 

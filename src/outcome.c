@@ -81,12 +81,6 @@ compose_result(const AigwRequestMsg *rq, const AigwAttempt *a)
 	return JsonbValueToJsonb(root);
 }
 
-static void
-put_str(StringInfo buf, AigwOutcomeField f, const char *s)
-{
-	AIGW_MSG_PUT(buf, AigwOutcomeMsg, f, s ? s : "", s ? strlen(s) : 0);
-}
-
 dsa_pointer
 aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 {
@@ -102,11 +96,11 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	if (result)
 		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, (char *) result, VARSIZE(result));
 	else
-		put_str(&buf, OC_RESULT, NULL);
-	put_str(&buf, OC_ERROR, a->error);
-	put_str(&buf, OC_ERROR_TYPE, a->error_type);
-	put_str(&buf, OC_RETRY_AFTER, a->retry_after);
-	put_str(&buf, OC_COST, a->cost);
+		aigw_outcome_put(&buf, OC_RESULT, NULL);
+	aigw_outcome_put(&buf, OC_ERROR, a->error);
+	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
+	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
+	aigw_outcome_put(&buf, OC_COST, a->cost);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;

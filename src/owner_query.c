@@ -2,8 +2,9 @@
  * owner_query.c
  *	  Internal queries run with the rights of aigw's tables' owner.
  *
- * The queries only call aigw's own functions, which fix their search_path,
- * so nothing a caller put on its search_path runs with those rights.
+ * The queries call aigw's own functions, which fix their search_path, or
+ * qualify every table and operator, so nothing a caller put on its
+ * search_path runs with those rights.
  */
 #include "postgres.h"
 

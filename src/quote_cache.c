@@ -127,14 +127,6 @@ aigw_catalog_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-static char *
-copy_text(int col)
-{
-	char	   *s = aigw_col_text(col);
-
-	return s;
-}
-
 static Numeric
 copy_numeric(int col)
 {
@@ -170,19 +162,19 @@ read_quote(const char *wallet, const char *model, TimestampTz at, AigwQuote *q,
 	q->wallet_xmin = (TransactionId) aigw_col_int64(Q_WALLET_XMIN, 0);
 	q->wallet_owner = (Oid) aigw_col_int64(Q_WALLET_OWNER, 0);
 	q->wallet_enabled = aigw_col_int64(Q_WALLET_ENABLED, 0) != 0;
-	q->currency = copy_text(Q_CURRENCY);
+	q->currency = aigw_col_text(Q_CURRENCY);
 	q->scale = (int) aigw_col_int64(Q_SCALE, 0);
 	q->credit_limit = aigw_col_int64(Q_CREDIT_LIMIT, 0);
-	q->price_currency = copy_text(Q_PRICE_CURRENCY);
-	q->rate_input = copy_text(Q_RATE_INPUT);
-	q->rate_output = copy_text(Q_RATE_OUTPUT);
-	q->rate_cached = copy_text(Q_RATE_CACHED);
-	q->rate_reasoning = copy_text(Q_RATE_REASONING);
-	q->rate_cache_write = copy_text(Q_RATE_CACHE_WRITE);
+	q->price_currency = aigw_col_text(Q_PRICE_CURRENCY);
+	q->rate_input = aigw_col_text(Q_RATE_INPUT);
+	q->rate_output = aigw_col_text(Q_RATE_OUTPUT);
+	q->rate_cached = aigw_col_text(Q_RATE_CACHED);
+	q->rate_reasoning = aigw_col_text(Q_RATE_REASONING);
+	q->rate_cache_write = aigw_col_text(Q_RATE_CACHE_WRITE);
 	q->max_input_rate = copy_numeric(Q_MAX_INPUT_RATE);
 	q->max_output_rate = copy_numeric(Q_MAX_OUTPUT_RATE);
 	q->fx = copy_numeric(Q_FX);
-	q->fx_text = copy_text(Q_FX_TEXT);
+	q->fx_text = aigw_col_text(Q_FX_TEXT);
 	q->model_max_output = aigw_col_int64(Q_MODEL_MAX_OUTPUT, -1);
 	q->model_context = aigw_col_int64(Q_MODEL_CONTEXT, -1);
 	q->balance = aigw_col_int64(Q_BALANCE, 0);

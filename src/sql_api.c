@@ -10,13 +10,12 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "catalog/namespace.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 
 #include "aigw.h"
 #include "call.h"
+#include "catalog.h"
 #include "json_util.h"
 #include "pool.h"
 #include "wallet_cache.h"
@@ -305,7 +304,7 @@ aigw_wallet_reservations(PG_FUNCTION_ARGS)
 
 	aigw_require_preload();
 	InitMaterializedSRF(fcinfo, 0);
-	relid = get_relname_relid("wallet_balances", get_namespace_oid("aigw", false));
+	relid = aigw_table_oid("wallet_balances");
 	n = aigw_wallet_cache_list(MyDatabaseId, relid, &rows);
 	SPI_connect();
 	for (int i = 0; i < n; i++)

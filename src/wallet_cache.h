@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "storage/spin.h"
 
 /*
@@ -26,6 +27,19 @@ typedef struct AigwWalletKey
 	Oid			relid;
 	int64		wallet_id;
 } AigwWalletKey;
+
+/* The key of a wallet of this database (padding zeroed: keys are hashed as bytes). */
+static inline AigwWalletKey
+aigw_wallet_key(Oid relid, int64 wallet_id)
+{
+	AigwWalletKey key;
+
+	memset(&key, 0, sizeof(key));
+	key.dboid = MyDatabaseId;
+	key.relid = relid;
+	key.wallet_id = wallet_id;
+	return key;
+}
 
 typedef struct AigwWallet
 {

@@ -74,16 +74,13 @@ tool_use_block(JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *in
 }
 
 static void
-tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages, JsonbContainer *msg)
+tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages,
+				  JsonbValue *call_id, const char *text)
 {
-	StringInfoData text;
-
-	initStringInfo(&text);
-	aigw_append_text(&text, aigw_jsonb_key(msg, "content"));
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_string(ps, "type", "tool_result");
-	aigw_push_value(ps, "tool_use_id", aigw_jsonb_key(msg, "tool_call_id"));
-	aigw_push_string(ps, "content", text.data);
+	aigw_push_value(ps, "tool_use_id", call_id);
+	aigw_push_string(ps, "content", text);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 

@@ -58,19 +58,16 @@ tool_use_block(JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *in
 }
 
 static void
-tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages, JsonbContainer *msg)
+tool_result_block(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages,
+				  JsonbValue *call_id, const char *text)
 {
-	StringInfoData text;
-
-	initStringInfo(&text);
-	aigw_append_text(&text, aigw_jsonb_key(msg, "content"));
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_key(ps, "toolResult");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_value(ps, "toolUseId", aigw_jsonb_key(msg, "tool_call_id"));
+	aigw_push_value(ps, "toolUseId", call_id);
 	aigw_push_key(ps, "content");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	text_block(ps, text.data, text.len);
+	text_block(ps, text, strlen(text));
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -140,13 +137,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 
 	/* the model id's ':' and anything else outside the unreserved set */
 	appendStringInfoString(url, "/model/");
-	for (const char *c = target->upstream_model; *c; c++)
-	{
-		if (isalnum((unsigned char) *c) || strchr("-._~", *c))
-			appendStringInfoChar(url, *c);
-		else
-			appendStringInfo(url, "%%%02X", (unsigned char) *c);
-	}
+	aigw_append_percent_encoded(url, target->upstream_model);
 	appendStringInfoString(url, "/converse");
 
 	initStringInfo(&system);

@@ -102,22 +102,18 @@ function_name_of_call(Jsonb *messages, const char *call_id)
 /* A tool answer: {"functionResponse": {"name", "response": {...}}}. */
 static void
 function_response_part(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *messages,
-					   JsonbContainer *msg)
+					   JsonbValue *call, const char *text)
 {
-	char	   *call_id = aigw_jsonb_cstring(aigw_jsonb_key(msg, "tool_call_id"));
+	char	   *call_id = aigw_jsonb_cstring(call);
 	char	   *name = function_name_of_call(messages, call_id);
-	StringInfoData text;
 	char	   *error;
-	Jsonb	   *parsed;
+	Jsonb	   *parsed = aigw_jsonb_parse(text, &error);
 
 	if (name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tool message answers call \"%s\", which no assistant message made", call_id),
 				 errdetail("Gemini names the function a tool answer is for; aigw finds it from the assistant's tool_calls.")));
-	initStringInfo(&text);
-	aigw_append_text(&text, aigw_jsonb_key(msg, "content"));
-	parsed = aigw_jsonb_parse(text.data, &error);
 
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_key(ps, "functionResponse");
@@ -129,7 +125,7 @@ function_response_part(JsonbParseState **ps, const AigwTurnWriter *w, Jsonb *mes
 	else
 	{
 		pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-		aigw_push_string(ps, "content", text.data);
+		aigw_push_string(ps, "content", text);
 		pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -165,19 +161,6 @@ push_tool_config(JsonbParseState **ps, JsonbValue *choice)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* Percent-encode a path segment (the model name may carry '?', '/' ...). */
-static void
-append_path_segment(StringInfo url, const char *s)
-{
-	for (; *s; s++)
-	{
-		if (isalnum((unsigned char) *s) || strchr("-._~", *s))
-			appendStringInfoChar(url, *s);
-		else
-			appendStringInfo(url, "%%%02X", (unsigned char) *s);
-	}
-}
-
 /* OpenAI option -> generationConfig field, passed as they are */
 static const struct
 {
@@ -209,7 +192,7 @@ gemini_build(const AigwTarget *target, const AigwChatInput *input,
 
 	aigw_refuse_options(target, "Gemini", opts, input->choices, true);
 	appendStringInfoString(url, "/models/");
-	append_path_segment(url, target->upstream_model);
+	aigw_append_percent_encoded(url, target->upstream_model);
 	appendStringInfoString(url, ":generateContent");
 
 	initStringInfo(&system);

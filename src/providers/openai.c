@@ -66,13 +66,7 @@ azure_build(const AigwTarget *target, const AigwChatInput *input,
 			StringInfo url, StringInfo body)
 {
 	appendStringInfoString(url, "/deployments/");
-	for (const char *c = target->upstream_model; *c; c++)
-	{
-		if (isalnum((unsigned char) *c) || strchr("-._~", *c))
-			appendStringInfoChar(url, *c);
-		else
-			appendStringInfo(url, "%%%02X", (unsigned char) *c);
-	}
+	aigw_append_percent_encoded(url, target->upstream_model);
 	appendStringInfo(url, "/chat/completions?api-version=%s",
 					 target->api_version ? target->api_version : "2024-10-21");
 	build_body(target, input, body);

@@ -14,6 +14,18 @@ static const AigwProvider *const providers[] = {
 	&aigw_provider_bedrock,
 };
 
+void
+aigw_append_percent_encoded(StringInfo buf, const char *s)
+{
+	for (; *s; s++)
+	{
+		if (isalnum((unsigned char) *s) || strchr("-._~", *s))
+			appendStringInfoChar(buf, *s);
+		else
+			appendStringInfo(buf, "%%%02X", (unsigned char) *s);
+	}
+}
+
 const AigwProvider *
 aigw_provider_for_style(const char *api_style)
 {

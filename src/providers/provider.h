@@ -39,6 +39,9 @@ typedef struct AigwProvider
  */
 extern void aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a);
 
+/* Append s percent-encoded: all but RFC 3986's unreserved characters. */
+extern void aigw_append_percent_encoded(StringInfo buf, const char *s);
+
 /* NULL when no protocol of that name is built in. */
 extern const AigwProvider *aigw_provider_for_style(const char *api_style);
 

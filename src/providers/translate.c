@@ -360,7 +360,13 @@ aigw_push_turns(JsonbParseState **ps, const AigwTurnWriter *w, const char *key,
 			open_role = turn;
 		}
 		if (strcmp(role, "tool") == 0)
-			w->tool_result(ps, w, messages, m);
+		{
+			StringInfoData text;
+
+			initStringInfo(&text);
+			aigw_append_text(&text, aigw_jsonb_key(m, "content"));
+			w->tool_result(ps, w, messages, aigw_jsonb_key(m, "tool_call_id"), text.data);
+		}
 		else
 		{
 			push_parts(ps, w, aigw_jsonb_key(m, "content"));

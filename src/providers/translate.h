@@ -34,9 +34,9 @@ typedef struct AigwTurnWriter
 	void		(*image) (JsonbParseState **ps, const struct AigwTurnWriter *w,
 						  const char *media_type, const char *data, const char *url);
 	void		(*tool_call) (JsonbParseState **ps, JsonbValue *id, JsonbValue *name, Jsonb *input);
-	/* the answer to a tool call: msg is the "tool" message */
+	/* the answer (its text) to a tool call of the conversation */
 	void		(*tool_result) (JsonbParseState **ps, const struct AigwTurnWriter *w,
-								Jsonb *messages, JsonbContainer *msg);
+								Jsonb *messages, JsonbValue *call_id, const char *text);
 } AigwTurnWriter;
 
 extern void aigw_push_turns(JsonbParseState **ps, const AigwTurnWriter *w, const char *key,
