@@ -37,26 +37,28 @@
 static char *database_name = NULL;
 
 /* ---------------------------------------------------------------------
- * Calls: the request row, and its charge when a wallet pays
+ * Calls: the request rows, and the charges of those a wallet pays
  * ---------------------------------------------------------------------
  */
 
 /*
- * One statement settles every call of a turn: the request rows, and the
- * charges of those a wallet pays.  Per call, executor start-up (the
- * CHECK constraints of two tables read again, the plan's expressions set
- * up) would cost more than the rows themselves.  Each column comes as an
- * array; a row is matched to its call by its ordinality.
+ * Each statement settles every call of the turn at once: per call,
+ * executor start-up (the plan's expressions, the CHECK constraints and
+ * indexes of the table written) would cost more than the rows themselves.
+ * The rows come as one array per column; the charges are a statement of
+ * their own, run only when the turn has any, so an unbilled call never
+ * pays for the ledger's indexes and foreign key.
  *
  * The cost is the exact cost at the rates the caller quoted (the price in
  * force when the call was made), converted at the quoted FX rate and
- * rounded to the ledger scale: the one rounding rule of the ledger.
+ * rounded to the ledger scale: the one rounding rule of the ledger.  A row
+ * is matched back to its call by its ordinality.
  */
 #define CALL_NCOLUMNS 32
 
-static SPIPlanPtr calls_plan = NULL;
+static SPIPlanPtr requests_plan = NULL;
 
-static const char *const calls_sql =
+static const char *const requests_sql =
 "WITH i AS ("
 " SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],"
 "   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[],"
@@ -88,53 +90,20 @@ static const char *const calls_sql =
 "  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens"
 "  FROM p"
 " RETURNING id, cost"
-"), l AS ("
-" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount,"
-"  original_currency, fx_rate, model, provider, role_name, tags, created_by)"
-" SELECT p.wallet_id, p.currency, 'charge', -r.cost, r.id, p.exact, p.original_currency,"
-"  p.fx::numeric, p.served_model, p.provider, p.role_name, p.tags::jsonb, p.role_name"
-"  FROM r JOIN p ON p.id = r.id"
-" WHERE p.wallet_id IS NOT NULL AND r.cost > 0"
 ")"
-" SELECT p.ord, r.id, r.cost::text,"
+" SELECT p.ord, r.id, r.cost::text, p.exact::text,"
 "  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END"
 "  FROM r JOIN p ON p.id = r.id";
 
 /*
- * A turn that settles one call (a lone caller: the latency of every call
- * then includes it) takes these plain statements instead: the batched one
- * costs about a millisecond more to run for a single row
- * (bench/overhead.sh).  Same parameters, as scalars.
+ * The same for a turn that settles a single call (a lone caller, whose
+ * every call waits for it): a plain INSERT, which runs about half a
+ * millisecond faster than unnesting arrays of one element
+ * (bench/overhead.sh).  Same parameters, as scalars; same result.
  */
-static SPIPlanPtr call_plan = NULL;
-static SPIPlanPtr unbilled_plan = NULL;
+static SPIPlanPtr request_plan = NULL;
 
-static const char *const call_sql =
-"WITH r AS ("
-" INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
-"  served_model, provider, attempt, status, http_status, prompt_tokens,"
-"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
-"  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens)"
-" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
-" RETURNING id, cost"
-"), l AS ("
-" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id,"
-"  original_amount, original_currency, fx_rate, model, provider, role_name, tags, created_by)"
-" SELECT $21, $22, 'charge', -r.cost, r.id,"
-"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                  $32::numeric, $28::numeric),"
-"  $30, $29::numeric, $5, $6, $2, $19::jsonb, $2"
-"  FROM r WHERE $21 IS NOT NULL AND r.cost > 0"
-")"
-" SELECT r.id, r.cost::text,"
-"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END"
-"  FROM r";
-
-static const char *const unbilled_sql =
+static const char *const request_sql =
 "INSERT INTO aigw.requests (created_at, role_name, database_name, requested_model,"
 "  served_model, provider, attempt, status, http_status, prompt_tokens,"
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
@@ -144,7 +113,10 @@ static const char *const unbilled_sql =
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
 "  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31)"
-" RETURNING id, cost::text, 0::int8";
+" RETURNING 1::int8, id, cost::text,"
+"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
+"                  $32::numeric, $28::numeric)::text,"
+"  CASE WHEN $21 IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ $26)::int8 ELSE 0 END";
 
 static const Oid call_types[CALL_NCOLUMNS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
@@ -156,17 +128,24 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT4OID, TEXTOID
 };
 
-/* The parameters' types: arrays of call_types. */
-static Oid *
-array_types(void)
-{
-	static Oid	types[CALL_NCOLUMNS];
+#define CHARGE_NCOLUMNS 11
 
-	if (types[0] == InvalidOid)
-		for (int c = 0; c < CALL_NCOLUMNS; c++)
-			types[c] = get_array_type(call_types[c]);
-	return types;
-}
+static SPIPlanPtr charges_plan = NULL;
+
+static const char *const charges_sql =
+"INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount,"
+"  original_currency, fx_rate, model, provider, role_name, tags, created_by)"
+" SELECT wallet_id, currency, 'charge', -cost::numeric, request_id, exact::numeric,"
+"  original_currency, fx::numeric, model, provider, role_name, tags::jsonb, role_name"
+"  FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[],"
+"   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])"
+"  AS c(wallet_id, currency, cost, request_id, exact, original_currency, fx, model, provider,"
+"   role_name, tags)";
+
+static const Oid charge_types[CHARGE_NCOLUMNS] = {
+	INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID
+};
 
 static void
 set_text(Datum *values, char *nulls, int i, const char *s)
@@ -208,6 +187,39 @@ plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
 		*plan = p;
 	}
 	return *plan;
+}
+
+/*
+ * Rows (n of them, ncolumns values each, row after row) as one array
+ * parameter per column; *array_types gets the parameters' types.
+ */
+static void
+array_params(const Datum *rows, const char *nulls, int n, int ncolumns, const Oid *types,
+			 Datum *params, Oid *array_types)
+{
+	Datum	   *column = palloc(sizeof(Datum) * n);
+	bool	   *colnulls = palloc(sizeof(bool) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	for (int c = 0; c < ncolumns; c++)
+	{
+		int16		len;
+		bool		byval;
+		char		align;
+
+		for (int k = 0; k < n; k++)
+		{
+			column[k] = rows[k * ncolumns + c];
+			colnulls[k] = nulls[k * ncolumns + c] == 'n';
+		}
+		get_typlenbyvalalign(types[c], &len, &byval, &align);
+		params[c] = PointerGetDatum(construct_md_array(column, colnulls, 1, dims, lbs, types[c],
+													   len, byval, align));
+		array_types[c] = get_array_type(types[c]);
+	}
+	pfree(column);
+	pfree(colnulls);
 }
 
 /* One call's row: the values of the columns, in call_types' order. */
@@ -256,82 +268,99 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 
 }
 
+/* The charges of the calls a wallet pays, in one statement. */
 static void
-settle_one(AigwRequestMsg *rq, AigwAttempt *a)
+insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls, int n,
+			   char **exact)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Datum		values[CALL_NCOLUMNS];
-	char		nulls[CALL_NCOLUMNS];
-	bool		isnull;
-	char	   *cost;
+	Datum	   *rows = palloc(sizeof(Datum) * n * CHARGE_NCOLUMNS);
+	char	   *nulls = palloc(n * CHARGE_NCOLUMNS);
+	Datum		params[CHARGE_NCOLUMNS];
+	Oid			types[CHARGE_NCOLUMNS];
+	int			ncharges = 0;
 	int			rc;
 
-	call_row(rq, a, values, nulls);
-	if (rq->wallet_id != 0)
-		rc = SPI_execute_plan(plan_for(&call_plan, call_sql, CALL_NCOLUMNS, call_types),
-							  values, nulls, false, 0);
-	else
-		rc = SPI_execute_plan(plan_for(&unbilled_plan, unbilled_sql, CALL_NCOLUMNS, call_types),
-							  values, nulls, false, 0);
-	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != 1)
-		elog(ERROR, "could not log a request: %s", SPI_result_code_string(rc));
-	a->request_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	cost = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
-	a->charged = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	for (int k = 0; k < n; k++)
+	{
+		AigwRequestMsg *rq = requests[calls[k]];
+		AigwAttempt *a = attempts[calls[k]];
+		Datum	   *values = rows + ncharges * CHARGE_NCOLUMNS;
+		char	   *isnull = nulls + ncharges * CHARGE_NCOLUMNS;
+
+		if (a->charged == 0)
+			continue;
+		values[0] = Int64GetDatum(rq->wallet_id);
+		isnull[0] = ' ';
+		set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
+		set_text(values, isnull, 2, a->cost);
+		values[3] = Int64GetDatum(a->request_id);
+		isnull[3] = ' ';
+		set_text(values, isnull, 4, exact[k]);
+		set_text(values, isnull, 5, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
+		set_text(values, isnull, 6, field_or_null(rq, RQ_FX));
+		set_text(values, isnull, 7, field_or_null(rq, RQ_SERVED_MODEL));
+		set_text(values, isnull, 8, field_or_null(rq, RQ_PROVIDER));
+		set_text(values, isnull, 9, AIGW_MSG_FIELD(rq, RQ_ROLE));
+		set_text(values, isnull, 10, AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}");
+		ncharges++;
+	}
+	if (ncharges == 0)
+		return;
+	array_params(rows, nulls, ncharges, CHARGE_NCOLUMNS, charge_types, params, types);
+	rc = SPI_execute_plan(plan_for(&charges_plan, charges_sql, CHARGE_NCOLUMNS, types),
+						  params, NULL, false, 0);
+	if (rc != SPI_OK_INSERT || SPI_processed != ncharges)
+		elog(ERROR, "could not charge %d calls: %s", ncharges, SPI_result_code_string(rc));
 }
 
-/* The calls' rows, column by column, as the statement's array parameters. */
+/*
+ * Log the calls and charge those a wallet pays.  What outlives the
+ * transaction (the costs) is kept in the turn's context, cxt: SPI leaves
+ * its own current after each execution.
+ */
 static void
-settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, int *calls, int n)
+settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls, int n)
 {
-	/* the turn's context: SPI leaves its own current after each execution */
 	MemoryContext cxt = CurrentMemoryContext;
 	Datum	   *rows = palloc(sizeof(Datum) * n * CALL_NCOLUMNS);
-	char	   *rownulls = palloc(n * CALL_NCOLUMNS);
+	char	   *nulls = palloc(n * CALL_NCOLUMNS);
+	char	  **exact = palloc0(sizeof(char *) * n);
 	Datum		params[CALL_NCOLUMNS];
-	Datum	   *column = palloc(sizeof(Datum) * n);
-	bool	   *colnulls = palloc(sizeof(bool) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
+	Oid			types[CALL_NCOLUMNS];
 	int			rc;
 
 	for (int k = 0; k < n; k++)
 		call_row(requests[calls[k]], attempts[calls[k]],
-				 rows + k * CALL_NCOLUMNS, rownulls + k * CALL_NCOLUMNS);
-	for (int c = 0; c < CALL_NCOLUMNS; c++)
+				 rows + k * CALL_NCOLUMNS, nulls + k * CALL_NCOLUMNS);
+	if (n == 1)
+		rc = SPI_execute_plan(plan_for(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
+							  rows, nulls, false, 0);
+	else
 	{
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-
-		for (int k = 0; k < n; k++)
-		{
-			column[k] = rows[k * CALL_NCOLUMNS + c];
-			colnulls[k] = rownulls[k * CALL_NCOLUMNS + c] == 'n';
-		}
-		get_typlenbyvalalign(call_types[c], &typlen, &typbyval, &typalign);
-		params[c] = PointerGetDatum(construct_md_array(column, colnulls, 1, dims, lbs, call_types[c],
-													   typlen, typbyval, typalign));
+		array_params(rows, nulls, n, CALL_NCOLUMNS, call_types, params, types);
+		rc = SPI_execute_plan(plan_for(&requests_plan, requests_sql, CALL_NCOLUMNS, types),
+							  params, NULL, false, 0);
 	}
-	rc = SPI_execute_plan(plan_for(&calls_plan, calls_sql, CALL_NCOLUMNS, array_types()),
-						  params, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != n)
+	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
 		elog(ERROR, "could not log %d requests: %s", n, SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		int64		ord = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
-		AigwAttempt *a = attempts[calls[ord - 1]];
-		char	   *cost;
+		int64		k = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
+		AigwAttempt *a = attempts[calls[k]];
+		char	   *cost = SPI_getvalue(tup, desc, 3);
+		char	   *exact_text = SPI_getvalue(tup, desc, 4);
 
-		a->request_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-		/* NULL: no price in force */
-		cost = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+		/* NULL cost: no price in force */
+		a->request_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
-		a->charged = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 4, &isnull));
+		exact[k] = exact_text ? MemoryContextStrdup(cxt, exact_text) : NULL;
+		a->charged = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
 	}
+	MemoryContextSwitchTo(cxt);
+	insert_charges(requests, attempts, calls, n, exact);
 }
 
 /* ---------------------------------------------------------------------
@@ -532,9 +561,7 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 			for (int i = 0; i < n; i++)
 				if (requests[i]->kind == RQ_KIND_CALL)
 					calls[ncalls++] = i;
-			if (ncalls == 1)
-				settle_one(requests[calls[0]], attempts[calls[0]]);
-			else if (ncalls > 1)
+			if (ncalls > 0)
 				settle_calls(requests, attempts, calls, ncalls);
 			for (int i = 0; i < n; i++)
 			{
@@ -563,12 +590,8 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 
 		for (int i = 0; i < ndeltas; i++)
 		{
-			AigwWalletKey key;
+			AigwWalletKey key = aigw_wallet_key(deltas[i].relid, deltas[i].wallet_id);
 
-			memset(&key, 0, sizeof(key));
-			key.dboid = MyDatabaseId;
-			key.relid = deltas[i].relid;
-			key.wallet_id = deltas[i].wallet_id;
 			(void) aigw_wallet_observe(&key, deltas[i].balance, deltas[i].version);
 		}
 		for (int i = 0; i < n; i++)
