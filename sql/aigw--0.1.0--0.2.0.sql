@@ -134,17 +134,32 @@ CREATE TABLE aigw.fx_rates (
 COMMENT ON TABLE aigw.fx_rates IS
     'Exchange rates: 1 unit of base is worth rate units of quote, from valid_from to valid_to. Set with aigw.set_fx. The reverse direction is used when only it is set, at 1/rate rounded to 15 decimal places.';
 
--- The rate converting an amount in from_currency into to_currency at a time.
+-- The rate converting an amount in from_currency into to_currency at a
+-- time, and until when it holds (the end of its period, or the start of a
+-- scheduled rate; NULL: until a change).  A single SELECT, so that it is
+-- inlined where it is joined (aigw.billing_quote runs before every call).
+CREATE FUNCTION aigw.fx_quote(from_currency text, to_currency text, at timestamptz)
+RETURNS TABLE (rate numeric, valid_until timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN from_currency = to_currency THEN 1
+                ELSE coalesce(d.rate, round(1 / i.rate, 15)) END,
+           CASE WHEN from_currency <> to_currency THEN least(d.valid_to, i.valid_to,
+                (SELECT min(n.valid_from) FROM aigw.fx_rates n
+                  WHERE n.base = from_currency AND n.quote = to_currency AND n.valid_from > at),
+                (SELECT min(n.valid_from) FROM aigw.fx_rates n
+                  WHERE n.base = to_currency AND n.quote = from_currency AND n.valid_from > at)) END
+      FROM (SELECT 1) AS one
+      LEFT JOIN aigw.fx_rates d ON d.base = from_currency AND d.quote = to_currency
+            AND d.valid_from <= at AND (d.valid_to IS NULL OR d.valid_to > at)
+      LEFT JOIN aigw.fx_rates i ON i.base = to_currency AND i.quote = from_currency
+            AND i.valid_from <= at AND (i.valid_to IS NULL OR i.valid_to > at);
+END;
+
 CREATE FUNCTION aigw.fx_rate(from_currency text, to_currency text, at timestamptz DEFAULT now())
 RETURNS numeric
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE WHEN from_currency = to_currency THEN 1 ELSE coalesce(
-    (SELECT f.rate FROM aigw.fx_rates f
-      WHERE f.base = from_currency AND f.quote = to_currency
-        AND f.valid_from <= at AND (f.valid_to IS NULL OR f.valid_to > at)),
-    (SELECT round(1 / f.rate, 15) FROM aigw.fx_rates f
-      WHERE f.base = to_currency AND f.quote = from_currency
-        AND f.valid_from <= at AND (f.valid_to IS NULL OR f.valid_to > at))) END;
+RETURN (SELECT q.rate FROM aigw.fx_quote(from_currency, to_currency, at) q);
 COMMENT ON FUNCTION aigw.fx_rate(text, text, timestamptz) IS
     'Rate that converts an amount from one currency into another at a given time; NULL when no rate is in force.';
 
@@ -285,23 +300,28 @@ COMMENT ON COLUMN aigw.requests.reserved IS 'Worst-case cost reserved against th
 --------------------------------------------------------------------------
 -- Cost arithmetic
 --------------------------------------------------------------------------
--- The exact cost of a usage at given rates, unrounded.  Cached prompt tokens
--- are part of prompt_tokens and reasoning tokens part of completion_tokens
--- (OpenAI's usage shape, which aigw normalizes every provider to).
-CREATE FUNCTION aigw.token_cost(prompt_tokens bigint, cached_tokens bigint,
+-- The exact cost of a usage at given rates, unrounded.  Cached and
+-- cache-written prompt tokens are part of prompt_tokens and reasoning
+-- tokens part of completion_tokens (OpenAI's usage shape, which aigw
+-- normalizes every provider to).
+CREATE FUNCTION aigw.token_cost(prompt_tokens bigint, cached_tokens bigint, cache_write_tokens bigint,
                                 completion_tokens bigint, reasoning_tokens bigint,
                                 input_per_mtok numeric, output_per_mtok numeric,
                                 cached_input_per_mtok numeric DEFAULT NULL,
+                                cache_write_per_mtok numeric DEFAULT NULL,
                                 reasoning_per_mtok numeric DEFAULT NULL)
 RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN trim_scale((  greatest(coalesce(prompt_tokens, 0) - coalesce(cached_tokens, 0), 0) * input_per_mtok
+RETURN trim_scale((
+          greatest(coalesce(prompt_tokens, 0) - coalesce(cached_tokens, 0) - coalesce(cache_write_tokens, 0), 0) * input_per_mtok
         + least(coalesce(cached_tokens, 0), coalesce(prompt_tokens, 0)) * coalesce(cached_input_per_mtok, input_per_mtok)
+        + least(coalesce(cache_write_tokens, 0), greatest(coalesce(prompt_tokens, 0) - coalesce(cached_tokens, 0), 0))
+              * coalesce(cache_write_per_mtok, input_per_mtok)
         + greatest(coalesce(completion_tokens, 0) - coalesce(reasoning_tokens, 0), 0) * output_per_mtok
         + least(coalesce(reasoning_tokens, 0), coalesce(completion_tokens, 0)) * coalesce(reasoning_per_mtok, output_per_mtok)
        ) / 1000000);
-COMMENT ON FUNCTION aigw.token_cost(bigint, bigint, bigint, bigint, numeric, numeric, numeric, numeric) IS
-    'Exact cost of a usage at per-million-token rates: uncached prompt tokens at the input rate, cached ones at the cached rate, completion tokens at the output rate except reasoning tokens at the reasoning rate.';
+COMMENT ON FUNCTION aigw.token_cost(bigint, bigint, bigint, bigint, bigint, numeric, numeric, numeric, numeric, numeric) IS
+    'Exact cost of a usage at per-million-token rates: prompt tokens neither read from nor written to the cache at the input rate, cache reads at the cached rate, cache writes at the cache-write rate, completion tokens at the output rate except reasoning tokens at the reasoning rate.';
 
 -- Everything the calling backend needs to reserve and later charge a call:
 -- the wallet (by name), the price in force, the FX rate, the model's
@@ -319,7 +339,7 @@ RETURNS TABLE (wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_
                max_input_rate numeric, max_output_rate numeric, fx numeric, fx_rate text,
                model_max_output_tokens bigint, model_context_window bigint,
                balance_units bigint, balance_version bigint, price_scale integer,
-               valid_until timestamptz)
+               valid_until timestamptz, cache_write_per_mtok text)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM aigw.wallets),
@@ -329,13 +349,13 @@ BEGIN ATOMIC
            p.cached_input_per_mtok::text, p.reasoning_per_mtok::text,
            greatest(p.input_per_mtok, coalesce(p.cached_input_per_mtok, 0), coalesce(p.cache_write_per_mtok, 0)),
            greatest(p.output_per_mtok, coalesce(p.reasoning_per_mtok, 0)),
-           coalesce(fx.direct, fx.inverse),
-           CASE WHEN p.currency <> w.currency THEN coalesce(fx.direct, fx.inverse)::text END,
+           fx.rate,
+           CASE WHEN p.currency <> w.currency THEN fx.rate::text END,
            m.max_output_tokens, m.context_window,
            (b.balance * 10::numeric ^ (c.minor_units + 6))::bigint, b.version,
            pc.minor_units + 6,
-           least(p.valid_to, next_price.valid_from, fx.direct_to, fx.inverse_to, fx.next_direct_from,
-                 fx.next_inverse_from)
+           least(p.valid_to, next_price.valid_from, fx.valid_until),
+           p.cache_write_per_mtok::text
       FROM (SELECT 1) AS one
       LEFT JOIN aigw.wallets w ON w.name = wallet_name
       LEFT JOIN aigw.currencies c ON c.code = w.currency
@@ -350,21 +370,7 @@ BEGIN ATOMIC
       LEFT JOIN aigw.currencies pc ON pc.code = p.currency
       LEFT JOIN LATERAL (SELECT min(nx.valid_from) AS valid_from FROM aigw.prices nx
                           WHERE nx.model = model_id AND nx.valid_from > at) next_price ON true
-      -- aigw.fx_rate() written out (a function body with a subquery is never
-      -- inlined), with the bounds of the periods it used
-      LEFT JOIN LATERAL (
-            SELECT CASE WHEN p.currency = w.currency THEN 1 ELSE d.rate END AS direct,
-                   CASE WHEN p.currency <> w.currency AND d.rate IS NULL THEN round(1 / i.rate, 15) END AS inverse,
-                   d.valid_to AS direct_to, i.valid_to AS inverse_to,
-                   (SELECT min(nx.valid_from) FROM aigw.fx_rates nx
-                     WHERE nx.base = p.currency AND nx.quote = w.currency AND nx.valid_from > at) AS next_direct_from,
-                   (SELECT min(nx.valid_from) FROM aigw.fx_rates nx
-                     WHERE nx.base = w.currency AND nx.quote = p.currency AND nx.valid_from > at) AS next_inverse_from
-              FROM (SELECT 1) AS one
-              LEFT JOIN aigw.fx_rates d ON d.base = p.currency AND d.quote = w.currency
-                    AND d.valid_from <= at AND (d.valid_to IS NULL OR d.valid_to > at)
-              LEFT JOIN aigw.fx_rates i ON i.base = w.currency AND i.quote = p.currency
-                    AND i.valid_from <= at AND (i.valid_to IS NULL OR i.valid_to > at)) fx ON true;
+      LEFT JOIN LATERAL aigw.fx_quote(p.currency, w.currency, at) fx ON true;
 END;
 REVOKE ALL ON FUNCTION aigw.billing_quote(text, text, timestamptz) FROM PUBLIC;
 
@@ -564,7 +570,9 @@ REVOKE ALL ON FUNCTION aigw.set_credit_limit(text, numeric) FROM PUBLIC;
 -- worker pool in a transaction of its own, because the pool alone updates
 -- wallet balances (no caller ever holds a wallet's row lock).  These
 -- quote functions validate and convert first, in the caller, so a bad
--- request changes nothing.
+-- request changes nothing; all three answer with the same columns: the
+-- wallet (wallet_xmin NULL when it needs no check), its currency and
+-- ledger scale, the amount to credit in it, and the FX rate used if any.
 --------------------------------------------------------------------------
 CREATE FUNCTION aigw.topup_quote(wallet text, amount numeric, currency text, rail text, external_ref text)
 RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
@@ -621,7 +629,8 @@ $$;
 REVOKE ALL ON FUNCTION aigw.topup_quote(text, numeric, text, text, text) FROM PUBLIC;
 
 CREATE FUNCTION aigw.refund_quote(request_id bigint, amount numeric)
-RETURNS TABLE (wallet_id bigint, wallet_currency text, scale integer, credit text)
+RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
+               credit text, fx_rate text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -650,7 +659,8 @@ $$;
 REVOKE ALL ON FUNCTION aigw.refund_quote(bigint, numeric) FROM PUBLIC;
 
 CREATE FUNCTION aigw.adjust_quote(wallet text, amount numeric, note text)
-RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer, credit text)
+RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
+               credit text, fx_rate text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -150,38 +150,45 @@ text_arg(FunctionCallInfo fcinfo, int i)
 	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
+/*
+ * Run one of the *_quote functions on this call's arguments (types: theirs)
+ * and take the movement's wallet, currency, scale, amount and FX rate from
+ * its answer.
+ */
 static void
-arg(Datum *values, char *nulls, FunctionCallInfo fcinfo, int i)
+quote(FunctionCallInfo fcinfo, SPIPlanPtr *plan, const char *sql, int nargs, Oid *types,
+	  Movement *m)
 {
-	values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-	nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	Datum		values[FUNC_MAX_ARGS];
+	char		nulls[FUNC_MAX_ARGS];
+	MemoryContext cxt = CurrentMemoryContext;
+
+	require_writable();
+	for (int i = 0; i < nargs; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	SPI_connect();
+	run_quote(plan, sql, nargs, types, values, nulls);
+	MemoryContextSwitchTo(cxt);
+	m->wallet_id = aigw_col_int64(1, 0);
+	m->wallet_xmin = (TransactionId) aigw_col_int64(2, InvalidTransactionId);
+	m->currency = aigw_col_text(3);
+	m->scale = (int) aigw_col_int64(4, 0);
+	m->amount = aigw_col_text(5);
+	m->fx = aigw_col_text(6);
+	SPI_finish();
 }
 
 Datum
 aigw_topup(PG_FUNCTION_ARGS)
 {
 	Oid			types[5] = {TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[5];
-	char		nulls[5];
-	MemoryContext cxt = CurrentMemoryContext;
-	Movement	m = {0};
+	Movement	m = {.kind = "topup"};
 
-	require_writable();
-	for (int i = 0; i < 5; i++)
-		arg(values, nulls, fcinfo, i);
-	SPI_connect();
-	run_quote(&topup_plan, "SELECT * FROM aigw.topup_quote($1, $2, $3, $4, $5)",
-			  5, types, values, nulls);
-	MemoryContextSwitchTo(cxt);
-	m.kind = "topup";
+	quote(fcinfo, &topup_plan, "SELECT * FROM aigw.topup_quote($1, $2, $3, $4, $5)", 5, types, &m);
 	m.wallet = text_arg(fcinfo, 0);
-	m.wallet_id = aigw_col_int64(1, 0);
-	m.wallet_xmin = (TransactionId) aigw_col_int64(2, 0);
-	m.currency = aigw_col_text(3);
-	m.scale = (int) aigw_col_int64(4, 0);
-	m.amount = aigw_col_text(5);
-	m.fx = aigw_col_text(6);
-	SPI_finish();
 	if (m.fx != NULL)
 	{
 		m.original_amount = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(1)));
@@ -196,27 +203,13 @@ Datum
 aigw_refund(PG_FUNCTION_ARGS)
 {
 	Oid			types[2] = {INT8OID, NUMERICOID};
-	Datum		values[2];
-	char		nulls[2];
-	MemoryContext cxt = CurrentMemoryContext;
-	Movement	m = {0};
+	Movement	m = {.kind = "refund"};
 
-	require_writable();
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("request_id must not be NULL")));
-	for (int i = 0; i < 2; i++)
-		arg(values, nulls, fcinfo, i);
-	SPI_connect();
-	run_quote(&refund_plan, "SELECT * FROM aigw.refund_quote($1, $2)", 2, types, values, nulls);
-	MemoryContextSwitchTo(cxt);
-	m.kind = "refund";
-	m.wallet_id = aigw_col_int64(1, 0);
-	m.currency = aigw_col_text(2);
-	m.scale = (int) aigw_col_int64(3, 0);
-	m.amount = aigw_col_text(4);
-	SPI_finish();
+	quote(fcinfo, &refund_plan, "SELECT * FROM aigw.refund_quote($1, $2)", 2, types, &m);
 	m.wallet = psprintf("id " INT64_FORMAT, m.wallet_id);
 	m.note = text_arg(fcinfo, 2);
 	m.refund_of = PG_GETARG_INT64(0);
@@ -227,25 +220,10 @@ Datum
 aigw_adjust(PG_FUNCTION_ARGS)
 {
 	Oid			types[3] = {TEXTOID, NUMERICOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3];
-	MemoryContext cxt = CurrentMemoryContext;
-	Movement	m = {0};
+	Movement	m = {.kind = "adjustment"};
 
-	require_writable();
-	for (int i = 0; i < 3; i++)
-		arg(values, nulls, fcinfo, i);
-	SPI_connect();
-	run_quote(&adjust_plan, "SELECT * FROM aigw.adjust_quote($1, $2, $3)", 3, types, values, nulls);
-	MemoryContextSwitchTo(cxt);
-	m.kind = "adjustment";
+	quote(fcinfo, &adjust_plan, "SELECT * FROM aigw.adjust_quote($1, $2, $3)", 3, types, &m);
 	m.wallet = text_arg(fcinfo, 0);
-	m.wallet_id = aigw_col_int64(1, 0);
-	m.wallet_xmin = (TransactionId) aigw_col_int64(2, 0);
-	m.currency = aigw_col_text(3);
-	m.scale = (int) aigw_col_int64(4, 0);
-	m.amount = aigw_col_text(5);
-	SPI_finish();
 	m.note = text_arg(fcinfo, 2);
 	PG_RETURN_INT64(submit(&m));
 }
