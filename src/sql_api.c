@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -272,22 +273,44 @@ aigw_pool_status(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/*
- * Whether the calling role may read a wallet: the wallets table's row-level
- * security decides, so the answer is the same as for a SELECT.
- */
-static bool
-wallet_visible(int64 wallet_id)
+static int
+int64_cmp(const void *a, const void *b)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(wallet_id)};
-	bool		visible;
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
 
-	if (SPI_execute_with_args("SELECT 1 FROM aigw.wallets WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * Which of these wallets the calling role may read, sorted: the wallets
+ * table's row-level security decides, in one query, so the answer is the
+ * same as for a SELECT.
+ */
+static int
+visible_wallets(const AigwWalletSnapshot *rows, int n, int64 **visible)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * (n + 1));
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	int			nvisible;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = Int64GetDatum(rows[i].wallet_id);
+	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("SELECT id FROM aigw.wallets WHERE id OPERATOR(pg_catalog.=) ANY ($1)",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "wallet lookup failed");
-	visible = SPI_processed == 1;
-	return visible;
+	nvisible = (int) SPI_processed;
+	*visible = palloc(sizeof(int64) * (nvisible + 1));
+	for (int i = 0; i < nvisible; i++)
+	{
+		bool		isnull;
+
+		(*visible)[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	qsort(*visible, nvisible, sizeof(int64), int64_cmp);
+	return nvisible;
 }
 
 /*
@@ -299,22 +322,25 @@ aigw_wallet_reservations(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AigwWalletSnapshot *rows;
+	int64	   *visible;
 	int			n;
-	Oid			relid;
+	int			nvisible;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	aigw_require_preload();
 	InitMaterializedSRF(fcinfo, 0);
-	relid = aigw_table_oid("wallet_balances");
-	n = aigw_wallet_cache_list(MyDatabaseId, relid, &rows);
+	n = aigw_wallet_cache_list(MyDatabaseId, aigw_table_oid("wallet_balances"), &rows);
 	SPI_connect();
+	MemoryContextSwitchTo(cxt);
+	nvisible = visible_wallets(rows, n, &visible);
+	SPI_finish();
 	for (int i = 0; i < n; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false};
 
-		if (!wallet_visible(rows[i].wallet_id))
+		if (!bsearch(&rows[i].wallet_id, visible, nvisible, sizeof(int64), int64_cmp))
 			continue;
-
 		values[0] = Int64GetDatum(rows[i].wallet_id);
 		values[1] = Int64GetDatum(rows[i].reserved);
 		values[2] = Int32GetDatum(rows[i].calls);
@@ -323,6 +349,5 @@ aigw_wallet_reservations(PG_FUNCTION_ARGS)
 		nulls[3] = nulls[4] = rows[i].version < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
 	return (Datum) 0;
 }
