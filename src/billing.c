@@ -96,7 +96,7 @@ worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens)
 
 void
 aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
-				   int64 request_bytes, AigwBill *bill)
+				   int64 request_bytes, TimestampTz at, AigwBill *bill)
 {
 	const char *wallet = NULL;
 	const AigwQuote *q;
@@ -106,31 +106,12 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 		wallet = aigw_billing_wallet_name(input);
 	bill->input_bound = request_bytes + (int64) input->images * AIGW_IMAGE_TOKEN_BOUND;
 
-	q = aigw_quote_get(wallet, target->model_id, GetCurrentTimestamp());
+	q = aigw_quote_get(wallet, target->model_id, at);
+	bill->quote = q;
 	bill->billed = aigw_billing == AIGW_BILLING_ON ||
 		(aigw_billing == AIGW_BILLING_AUTO && q->wallets_exist);
-	bill->priced = q->price_currency != NULL;
-	bill->wallet_id = q->wallet_id;
-	bill->price_currency = q->price_currency;
-	bill->rate_input = q->rate_input;
-	bill->rate_output = q->rate_output;
-	bill->rate_cached = q->rate_cached;
-	bill->rate_reasoning = q->rate_reasoning;
-	bill->rate_cache_write = q->rate_cache_write;
-	bill->fx = q->fx_text;
-	bill->credit_limit = q->credit_limit;
-	bill->balance = q->balance;
-	bill->version = q->version;
-	if (bill->billed)
-	{
-		bill->currency = q->currency;
-		bill->scale = q->scale;
-	}
-	else
-	{
-		bill->currency = q->price_currency;
-		bill->scale = q->price_scale;
-	}
+	bill->currency = bill->billed ? q->currency : q->price_currency;
+	bill->scale = bill->billed ? q->scale : q->price_scale;
 	bill->output_bound = -1;
 	if (input->max_output_tokens >= 0)
 		bill->output_bound = input->max_output_tokens;
@@ -152,7 +133,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 						   aigw_billing == AIGW_BILLING_ON ? "" : ", and this database has wallets"),
 				 errhint("SET aigw.wallet = '<wallet>' for the session, or pass the call option \"wallet\".")));
 	bill->wallet = pstrdup(wallet);
-	if (bill->wallet_id == 0)
+	if (q->wallet_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("wallet \"%s\" does not exist", wallet),
@@ -165,7 +146,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				 errmsg("wallet \"%s\" is disabled", wallet),
 				 errhint("An administrator can enable it with UPDATE aigw.wallets SET enabled = true WHERE name = '%s'.",
 						 wallet)));
-	if (!bill->priced)
+	if (q->price_currency == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_NO_PRICE),
 				 errmsg("model \"%s\" has no price in force", target->model_id),
@@ -183,11 +164,11 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 	if (q->fx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_NO_FX_RATE),
-				 errmsg("no exchange rate from %s to %s is in force", bill->price_currency, bill->currency),
+				 errmsg("no exchange rate from %s to %s is in force", q->price_currency, bill->currency),
 				 errdetail("Model \"%s\" is priced in %s and wallet \"%s\" holds %s.",
-						   target->model_id, bill->price_currency, wallet, bill->currency),
+						   target->model_id, q->price_currency, wallet, bill->currency),
 				 errhint("An administrator can set one with aigw.set_fx('%s', '%s', rate), or price the model in %s with aigw.set_price().",
-						 bill->price_currency, bill->currency, bill->currency)));
+						 q->price_currency, bill->currency, bill->currency)));
 	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound);
 	bill->relid = aigw_table_oid("wallet_balances");
 }
@@ -195,20 +176,21 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 void
 aigw_billing_reserve(const AigwTarget *target, AigwBill *bill)
 {
-	AigwWalletKey key = aigw_wallet_key(bill->relid, bill->wallet_id);
+	const AigwQuote *q = bill->quote;
+	AigwWalletKey key = aigw_wallet_key(bill->relid, q->wallet_id);
 	int64		balance;
 	int64		reserved;
 
 	if (!bill->billed)
 		return;
-	bill->entry = aigw_wallet_observe(&key, bill->balance, bill->version);
+	bill->entry = aigw_wallet_observe(&key, q->balance, q->version);
 	if (bill->entry == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("too many wallets are in use"),
 				 errdetail("aigw.max_wallets is %d.", aigw_max_wallets),
 				 errhint("Raise aigw.max_wallets (needs a restart).")));
-	if (!aigw_wallet_reserve(bill->entry, bill->reserve, bill->credit_limit, &balance, &reserved))
+	if (!aigw_wallet_reserve(bill->entry, bill->reserve, q->credit_limit, &balance, &reserved))
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_INSUFFICIENT_FUNDS),
 				 errmsg("wallet \"%s\" cannot cover a call to model \"%s\"",
@@ -218,15 +200,16 @@ aigw_billing_reserve(const AigwTarget *target, AigwBill *bill)
 						   bill->input_bound, bill->output_bound,
 						   aigw_units_text(balance, bill->scale), bill->currency,
 						   aigw_units_text(reserved, bill->scale), bill->currency,
-						   aigw_units_text(bill->credit_limit, bill->scale), bill->currency),
+						   aigw_units_text(q->credit_limit, bill->scale), bill->currency),
 				 errhint("Top up the wallet with aigw.topup(), or bound the answer with a lower max_tokens.")));
 }
 
 Size
 aigw_billing_size(const AigwBill *bill)
 {
-	const char *fields[] = {bill->wallet, bill->currency, bill->price_currency, bill->rate_input,
-	bill->rate_output, bill->rate_cached, bill->rate_reasoning, bill->rate_cache_write, bill->fx};
+	const AigwQuote *q = bill->quote;
+	const char *fields[] = {bill->wallet, bill->currency, q->price_currency, q->rate_input,
+	q->rate_output, q->rate_cached, q->rate_reasoning, q->rate_cache_write, q->fx_text};
 	Size		size = 0;
 
 	for (int i = 0; i < lengthof(fields); i++)
@@ -237,13 +220,15 @@ aigw_billing_size(const AigwBill *bill)
 void
 aigw_billing_put(StringInfo msg, const AigwBill *bill)
 {
+	const AigwQuote *q = bill->quote;
+
 	aigw_request_put(msg, RQ_WALLET, bill->billed ? bill->wallet : NULL);
 	aigw_request_put(msg, RQ_CURRENCY, bill->currency);
-	aigw_request_put(msg, RQ_ORIGINAL_CURRENCY, bill->price_currency);
-	aigw_request_put(msg, RQ_RATE_INPUT, bill->rate_input);
-	aigw_request_put(msg, RQ_RATE_OUTPUT, bill->rate_output);
-	aigw_request_put(msg, RQ_RATE_CACHED, bill->rate_cached);
-	aigw_request_put(msg, RQ_RATE_REASONING, bill->rate_reasoning);
-	aigw_request_put(msg, RQ_RATE_CACHE_WRITE, bill->rate_cache_write);
-	aigw_request_put(msg, RQ_FX, bill->billed ? bill->fx : NULL);
+	aigw_request_put(msg, RQ_ORIGINAL_CURRENCY, q->price_currency);
+	aigw_request_put(msg, RQ_RATE_INPUT, q->rate_input);
+	aigw_request_put(msg, RQ_RATE_OUTPUT, q->rate_output);
+	aigw_request_put(msg, RQ_RATE_CACHED, q->rate_cached);
+	aigw_request_put(msg, RQ_RATE_REASONING, q->rate_reasoning);
+	aigw_request_put(msg, RQ_RATE_CACHE_WRITE, q->rate_cache_write);
+	aigw_request_put(msg, RQ_FX, bill->billed ? q->fx_text : NULL);
 }

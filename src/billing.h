@@ -9,8 +9,10 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "quote_cache.h"
 #include "chat_request.h"
 #include "wallet_cache.h"
 
@@ -23,26 +25,15 @@
 
 typedef struct AigwBill
 {
-	bool		priced;			/* a price is in force for the model */
-	bool		billed;			/* and a wallet pays */
+	const AigwQuote *quote;		/* wallet, price, FX (valid for this call) */
+	bool		billed;			/* a wallet pays */
 	char	   *wallet;
-	int64		wallet_id;
 	Oid			relid;			/* aigw.wallet_balances */
-	char	   *currency;		/* of the cost */
+	char	   *currency;		/* of the cost: the wallet's, else the price's */
 	int			scale;			/* ledger scale of `currency` */
-	char	   *price_currency;
-	char	   *rate_input;
-	char	   *rate_output;
-	char	   *rate_cached;
-	char	   *rate_reasoning;
-	char	   *rate_cache_write;
-	char	   *fx;				/* NULL: no conversion */
 	int64		input_bound;	/* tokens */
 	int64		output_bound;
 	int64		reserve;		/* ledger units */
-	int64		credit_limit;
-	int64		balance;		/* as read, and its version */
-	int64		version;
 	AigwWallet *entry;			/* set by aigw_billing_reserve */
 } AigwBill;
 
@@ -53,7 +44,7 @@ typedef struct AigwBill
  * less than one byte, and the body has every token of the prompt.
  */
 extern void aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
-							   int64 request_bytes, AigwBill *bill);
+							   int64 request_bytes, TimestampTz at, AigwBill *bill);
 
 /* Reserve the worst case, or raise "insufficient funds" with the figures. */
 extern void aigw_billing_reserve(const AigwTarget *target, AigwBill *bill);

@@ -176,6 +176,7 @@ build_request(const char *requested_model, const AigwTarget *target,
 	StringInfoData body;
 	StringInfoData msg;
 	AigwRequestMsg *rq;
+	TimestampTz now;
 	int			len;
 
 	if (provider == NULL)
@@ -206,7 +207,9 @@ build_request(const char *requested_model, const AigwTarget *target,
 						target->model_id, body.len, aigw_max_request_bytes),
 				 errhint("Shorten the messages, or raise aigw.max_request_bytes.")));
 
-	aigw_billing_quote(target, input, body.len, bill);
+	/* the price in force when the call is made, and its logged time, are one instant */
+	now = GetCurrentTimestamp();
+	aigw_billing_quote(target, input, body.len, now, bill);
 
 	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
 	/* sized once: growing it would leave a copy of the key behind */
@@ -231,7 +234,7 @@ build_request(const char *requested_model, const AigwTarget *target,
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;
 	rq->kind = RQ_KIND_CALL;
-	rq->wallet_id = bill->billed ? bill->wallet_id : 0;
+	rq->wallet_id = bill->billed ? bill->quote->wallet_id : 0;
 	rq->wallets_relid = bill->relid;
 	rq->scale = bill->scale;
 	rq->reserved = bill->billed ? bill->reserve : 0;
@@ -243,7 +246,7 @@ build_request(const char *requested_model, const AigwTarget *target,
 		? target->connect_timeout_ms : aigw_connect_timeout_ms;
 	rq->connect_timeout_ms = Min(rq->connect_timeout_ms, rq->timeout_ms);
 	rq->max_response_bytes = aigw_max_response_bytes;
-	rq->submitted_at = GetCurrentTimestamp();
+	rq->submitted_at = now;
 	return rq;
 }
 
