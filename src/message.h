@@ -96,7 +96,6 @@ typedef enum AigwOutcomeField
 	OC_ERROR,					/* the upstream's own message, or ours */
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
-	OC_COST,					/* numeric text; empty: not priced */
 	OC_NFIELDS
 } AigwOutcomeField;
 

@@ -100,7 +100,6 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	aigw_outcome_put(&buf, OC_ERROR, a->error);
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
-	aigw_outcome_put(&buf, OC_COST, a->cost);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;
