@@ -208,8 +208,7 @@ finish_reason(const char *stop_reason)
 static void
 anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
-	char	   *error;
-	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+	Jsonb	   *j = aigw_parse_answer_object(body, a);
 	JsonbValue *content;
 	JsonbIterator *it;
 	JsonbValue	block;
@@ -218,11 +217,8 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	AigwChoice	choice;
 
 	if (j == NULL)
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
 		return;
-	}
-	content = JB_ROOT_IS_OBJECT(j) && !JB_ROOT_IS_SCALAR(j) ? aigw_jsonb_key(&j->root, "content") : NULL;
+	content = aigw_jsonb_key(&j->root, "content");
 	if (!aigw_jsonb_is_array(content))
 	{
 		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no \"content\" array");

@@ -194,8 +194,7 @@ finish_reason(const char *stop)
 static void
 bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
-	char	   *error;
-	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+	Jsonb	   *j = aigw_parse_answer_object(body, a);
 	JsonbValue *content;
 	JsonbParseState *ps = NULL;
 	JsonbIterator *it;
@@ -204,12 +203,8 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	AigwChoice	choice;
 
 	if (j == NULL)
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
 		return;
-	}
-	content = JB_ROOT_IS_OBJECT(j) && !JB_ROOT_IS_SCALAR(j)
-		? aigw_jsonb_key(&j->root, "output") : NULL;
+	content = aigw_jsonb_key(&j->root, "output");
 	content = aigw_jsonb_is_object(content)
 		? aigw_jsonb_path2(content->val.binary.data, "message", "content") : NULL;
 	if (!aigw_jsonb_is_array(content))

@@ -311,8 +311,7 @@ push_choice(JsonbParseState **ps, JsonbContainer *cand, int index)
 static void
 gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
-	char	   *error;
-	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+	Jsonb	   *j = aigw_parse_answer_object(body, a);
 	JsonbValue *candidates;
 	JsonbValue *usage;
 	JsonbParseState *ps = NULL;
@@ -322,15 +321,7 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	int			n = 0;
 
 	if (j == NULL)
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
 		return;
-	}
-	if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not a JSON object");
-		return;
-	}
 	usage = aigw_jsonb_key(&j->root, "usageMetadata");
 	if (aigw_jsonb_is_object(usage))
 	{

@@ -84,22 +84,13 @@ usage_int(JsonbContainer *usage, const char *key1, const char *key2)
 static void
 openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
-	char	   *error;
-	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+	Jsonb	   *j = aigw_parse_answer_object(body, a);
 	JsonbValue *choices;
 	JsonbValue *usage;
 	JsonbValue *err;
 
 	if (j == NULL)
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
 		return;
-	}
-	if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
-	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not a JSON object");
-		return;
-	}
 	/* Some OpenAI-compatible servers report errors with status 200. */
 	err = aigw_jsonb_key(&j->root, "error");
 	if (err != NULL && err->type != jbvNull)

@@ -4,6 +4,7 @@
  */
 #include "postgres.h"
 
+#include "json_util.h"
 #include "providers/provider.h"
 
 static const AigwProvider *const providers[] = {
@@ -13,6 +14,22 @@ static const AigwProvider *const providers[] = {
 	&aigw_provider_azure,
 	&aigw_provider_bedrock,
 };
+
+Jsonb *
+aigw_parse_answer_object(const char *body, AigwAttempt *a)
+{
+	char	   *error;
+	Jsonb	   *j = aigw_jsonb_parse(body, &error);
+
+	if (j == NULL)
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not valid JSON (%s)", error);
+	else if (!JB_ROOT_IS_OBJECT(j) || JB_ROOT_IS_SCALAR(j))
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not a JSON object");
+		j = NULL;
+	}
+	return j;
+}
 
 void
 aigw_append_percent_encoded(StringInfo buf, const char *s)

@@ -39,6 +39,12 @@ typedef struct AigwProvider
  */
 extern void aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a);
 
+/*
+ * A 2xx body as a JSON object, or NULL after failing the attempt as
+ * malformed (not JSON, or not an object).
+ */
+extern Jsonb *aigw_parse_answer_object(const char *body, AigwAttempt *a);
+
 /* Append s percent-encoded: all but RFC 3986's unreserved characters. */
 extern void aigw_append_percent_encoded(StringInfo buf, const char *s);
 
