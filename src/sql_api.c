@@ -285,11 +285,14 @@ int64_cmp(const void *a, const void *b)
 /*
  * Which of these wallets the calling role may read, sorted: the wallets
  * table's row-level security decides, in one query, so the answer is the
- * same as for a SELECT.
+ * same as for a SELECT.  SPI must be connected; the list is allocated in
+ * the caller's memory context (SPI leaves its own current after a query,
+ * and SPI_finish frees it).
  */
 static int
 visible_wallets(const AigwWalletSnapshot *rows, int n, int64 **visible)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	Datum	   *ids = palloc(sizeof(Datum) * (n + 1));
 	Oid			types[1] = {INT8ARRAYOID};
 	Datum		values[1];
@@ -301,6 +304,7 @@ visible_wallets(const AigwWalletSnapshot *rows, int n, int64 **visible)
 	if (SPI_execute_with_args("SELECT id FROM aigw.wallets WHERE id OPERATOR(pg_catalog.=) ANY ($1)",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "wallet lookup failed");
+	MemoryContextSwitchTo(cxt);
 	nvisible = (int) SPI_processed;
 	*visible = palloc(sizeof(int64) * (nvisible + 1));
 	for (int i = 0; i < nvisible; i++)
