@@ -83,12 +83,15 @@ aigw_ask(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-/*
- * Errors here hide the statement and context from the server log: the
- * statement that called this function carries the secret as a literal.
- */
 pg_attribute_noreturn()
-static void credential_error(int sqlstate, const char *msg, const char *hint);
+static void
+credential_error(int sqlstate, const char *msg, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("%s", msg),
+			 hint ? errhint("%s", hint) : 0));
+}
 
 /* A JSON credential (AWS): an object with the two keys signing needs. */
 static void
@@ -108,16 +111,26 @@ check_json_credential(char *text)
 						 "a JSON credential must be an object with string access_key_id and secret_access_key",
 						 "For AWS: '{\"access_key_id\": \"...\", \"secret_access_key\": \"...\", \"session_token\": \"...\", \"region\": \"us-east-1\"}'.");
 }
-pg_attribute_noreturn()
+
 static void
-credential_error(int sqlstate, const char *msg, const char *hint)
+check_secret(text *secret)
 {
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 hint ? errhint("%s", hint) : 0,
-			 errhidestmt(true),
-			 errhidecontext(true)));
+	const char *s = VARDATA_ANY(secret);
+	int			len = VARSIZE_ANY_EXHDR(secret);
+
+	if (len == 0)
+		credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is empty",
+						 "Pass NULL to remove a credential.");
+	if (len > 8192)
+		credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is longer than 8192 bytes", NULL);
+	if (s[0] == '{')
+		check_json_credential(pnstrdup(s, len));
+	else
+		for (int i = 0; i < len; i++)
+			if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f)
+				credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
+								 "the secret contains whitespace or a control character",
+								 "API keys have none; check for a trailing newline or space.");
 }
 
 static void
@@ -157,45 +170,26 @@ store_credential(const char *provider, text *secret)
 	SPI_finish();
 }
 
+/*
+ * The statement that called this function carries the secret as a literal,
+ * so every error raised under it (a refused secret, an unknown provider, a
+ * lock timeout, a concurrent DROP of the provider) leaves the server log
+ * without the statement and its context.
+ */
 Datum
 aigw_set_credential(PG_FUNCTION_ARGS)
 {
-	char	   *provider;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0))
-		credential_error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "provider must not be NULL", NULL);
-	provider = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	if (!PG_ARGISNULL(1))
-	{
-		text	   *secret = PG_GETARG_TEXT_PP(1);
-		const char *s = VARDATA_ANY(secret);
-		int			len = VARSIZE_ANY_EXHDR(secret);
-
-		if (len == 0)
-			credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is empty",
-							 "Pass NULL to remove a credential.");
-		if (len > 8192)
-			credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is longer than 8192 bytes", NULL);
-		if (s[0] == '{')
-			check_json_credential(pnstrdup(s, len));
-		else
-			for (int i = 0; i < len; i++)
-			if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f)
-				credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
-								 "the secret contains whitespace or a control character",
-								 "API keys have none; check for a trailing newline or space.");
-	}
-
-	/*
-	 * Any error from here on (a lock timeout, a concurrent DROP of the
-	 * provider) would otherwise print the calling statement, key included,
-	 * in the server log.
-	 */
 	PG_TRY();
 	{
-		store_credential(provider, PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+		text	   *secret = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+
+		if (PG_ARGISNULL(0))
+			credential_error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "provider must not be NULL", NULL);
+		if (secret != NULL)
+			check_secret(secret);
+		store_credential(text_to_cstring(PG_GETARG_TEXT_PP(0)), secret);
 	}
 	PG_CATCH();
 	{

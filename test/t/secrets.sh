@@ -11,9 +11,11 @@ out=$( {
   sql "SELECT aigw.ask('mistral/mistral-small-latest', 'hi')"          # 401 from the mock
   sql "SELECT aigw.set_credential('nosuch', '$canary')"                # unknown provider
   sql "SELECT aigw.set_credential('mistral', '$canary ')"              # bad secret
+  sql "SELECT aigw.set_credential('mistral', '{\"access_key_id\": \"$canary\"}')"  # incomplete JSON credential
   sql "SELECT aigw.ask('mistral/mistral-small-latest', 'hi', '{\"timeout_ms\": 0}')"
 } 2>&1 )
 echo "$out" | grep -q "returned HTTP 401"; ok $? "the wrong key was refused by the provider"
+echo "$out" | grep -q "a JSON credential must be an object"; ok $? "an incomplete JSON credential was refused"
 echo "$out" | grep -q "$canary"; [ $? -ne 0 ]; ok $? "no error message carries the key"
 
 sql "SET statement_timeout = '3s'; SELECT aigw.ask('mistral/hang', 'hi')" >/dev/null 2>&1 &
