@@ -22,6 +22,7 @@ typedef enum OptionKind
 	OPT_BOOL,
 	OPT_STRING,
 	OPT_OBJECT,
+	OPT_STRING_MAP,				/* object of strings (OpenAI's metadata) */
 	OPT_ARRAY,
 	OPT_STOP,					/* string or array of up to 4 strings */
 	OPT_TOOLS,
@@ -58,7 +59,7 @@ static const OptionSpec option_specs[] = {
 	{"tool_choice", OPT_TOOL_CHOICE, 0, 0, true},
 	{"parallel_tool_calls", OPT_BOOL, 0, 0, true},
 	{"response_format", OPT_RESPONSE_FORMAT, 0, 0, true},
-	{"metadata", OPT_OBJECT, 0, 0, true},
+	{"metadata", OPT_STRING_MAP, 0, 0, true},
 	{"reasoning_effort", OPT_STRING, 0, 0, true},
 	{"verbosity", OPT_STRING, 0, 0, true},
 	{"service_tier", OPT_STRING, 0, 0, true},
@@ -202,20 +203,23 @@ check_option(const OptionSpec *spec, JsonbValue *v)
 		case OPT_OBJECT:
 			if (!aigw_jsonb_is_object(v))
 				option_error(spec->name, "an object", v);
-			/* OpenAI's metadata is string to string */
-			if (strcmp(spec->name, "metadata") == 0)
+			break;
+		case OPT_STRING_MAP:
 			{
-				JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+				JsonbIterator *it;
 				JsonbValue	k;
 				JsonbValue	val;
 
+				if (!aigw_jsonb_is_object(v))
+					option_error(spec->name, "an object", v);
+				it = JsonbIteratorInit(v->val.binary.data);
 				while (aigw_jsonb_next_member(&it, &k, &val))
 					if (val.type != jbvString)
 						ereport(ERROR,
 								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("invalid option \"metadata\": the value of \"%s\" is not a string",
-										pnstrdup(k.val.string.val, k.val.string.len)),
-								 errhint("metadata maps keys to strings.")));
+								 errmsg("invalid option \"%s\": the value of \"%s\" is not a string",
+										spec->name, pnstrdup(k.val.string.val, k.val.string.len)),
+								 errhint("%s maps keys to strings.", spec->name)));
 			}
 			break;
 		case OPT_ARRAY:
