@@ -152,12 +152,7 @@ push_message(JsonbParseState **ps, JsonbContainer *msg, int index)
 		if (text.len > 0)
 			aigw_push_string(ps, "content", text.data);
 		else
-		{
-			JsonbValue	null;
-
-			null.type = jbvNull;
-			aigw_push_value(ps, "content", &null);
-		}
+			aigw_push_value(ps, "content", NULL);	/* null */
 	}
 	else if (nparts > 0)
 	{
@@ -468,12 +463,7 @@ native_answer(Jsonb *answer, const char *model)
 					 stop_reason(first && aigw_jsonb_is_object(first)
 								 ? aigw_jsonb_cstring(aigw_jsonb_key(first->val.binary.data, "finish_reason"))
 								 : NULL));
-	{
-		JsonbValue	null;
-
-		null.type = jbvNull;
-		aigw_push_value(&ps, "stop_sequence", &null);
-	}
+	aigw_push_value(&ps, "stop_sequence", NULL);	/* null */
 	if (aigw_jsonb_is_object(usage))
 	{
 		JsonbContainer *u = usage->val.binary.data;

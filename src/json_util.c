@@ -153,6 +153,17 @@ aigw_jsonb_string_is(const JsonbValue *v, const char *s)
 }
 
 void
+aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = c;
+	v.val.binary.len = 0;		/* not consulted when unpacking */
+	pushJsonbValue(ps, tok, &v);
+}
+
+void
 aigw_push_members(JsonbParseState **ps, JsonbContainer *object,
 				  bool (*keep) (const JsonbValue *key))
 {

@@ -37,7 +37,10 @@ extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
 extern void aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value);
-extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);
+extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);	/* NULL: null */
+
+/* Push a container (as it is, not copied) as the value or element tok. */
+extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c);
 
 /* Push the members of an object for which keep(key) is true (all if NULL). */
 extern void aigw_push_members(JsonbParseState **ps, JsonbContainer *object,

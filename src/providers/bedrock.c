@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-
 #include "json_util.h"
 #include "providers/provider.h"
 #include "providers/translate.h"

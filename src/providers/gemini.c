@@ -13,7 +13,6 @@
  */
 #include "postgres.h"
 
-
 #include "json_util.h"
 #include "providers/provider.h"
 #include "providers/translate.h"
@@ -356,29 +355,9 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	a->result = aigw_answer_end(&ps);
 }
 
-/* {"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}} */
-static void
-gemini_parse_error(const char *body, size_t len, AigwAttempt *a)
-{
-	char	   *error;
-	Jsonb	   *j;
-	JsonbValue *err;
-
-	if (len == 0 || (j = aigw_jsonb_parse(body, &error)) == NULL || JB_ROOT_IS_SCALAR(j))
-		return;
-	err = aigw_jsonb_key(&j->root, "error");
-	if (!aigw_jsonb_is_object(err))
-	{
-		aigw_parse_error_body(body, len, a);
-		return;
-	}
-	a->error = aigw_jsonb_cstring(aigw_jsonb_key(err->val.binary.data, "message"));
-	a->error_type = aigw_jsonb_cstring(aigw_jsonb_key(err->val.binary.data, "status"));
-}
-
 const AigwProvider aigw_provider_gemini = {
 	.api_style = "gemini",
 	.build = gemini_build,
 	.parse_answer = gemini_parse_answer,
-	.parse_error = gemini_parse_error,
+	.parse_error = aigw_parse_error_body,
 };

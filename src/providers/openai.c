@@ -11,17 +11,6 @@
 #include "json_util.h"
 #include "providers/provider.h"
 
-static void
-push_binary(JsonbParseState **ps, JsonbContainer *container)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = container;
-	v.val.binary.len = 0;		/* not consulted when unpacking */
-	pushJsonbValue(ps, WJB_VALUE, &v);
-}
-
 static bool
 is_upstream_option(const JsonbValue *key)
 {
@@ -32,21 +21,13 @@ static void
 build_body(const AigwTarget *target, const AigwChatInput *input, StringInfo body)
 {
 	JsonbParseState *ps = NULL;
-	JsonbValue *root;
-	JsonbValue *extra;
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_string(&ps, "model", target->upstream_model);
 	aigw_push_key(&ps, "messages");
-	push_binary(&ps, &input->messages->root);
+	aigw_push_container(&ps, WJB_VALUE, &input->messages->root);
 	aigw_push_members(&ps, &input->options->root, is_upstream_option);
-	/* extra_body last: where it repeats a key, it wins */
-	extra = aigw_jsonb_key(&input->options->root, "extra_body");
-	if (extra != NULL)
-		aigw_push_members(&ps, extra->val.binary.data, NULL);
-	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-
-	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+	aigw_end_body(&ps, &input->options->root, body);
 }
 
 static void
@@ -129,43 +110,6 @@ openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	a->upstream_id = aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "id"));
 	a->status = ATTEMPT_OK;
 	a->result = j;
-}
-
-/*
- * OpenAI: {"error": {"message", "type", "param", "code"}}.  Anthropic-style
- * bodies ({"type": "error", "error": {"type", "message"}}) read the same.
- */
-void
-aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a)
-{
-	char	   *error;
-	Jsonb	   *j;
-	JsonbValue *err;
-	JsonbContainer *e = NULL;
-
-	if (len == 0)
-		return;
-	j = aigw_jsonb_parse(body, &error);
-	if (j == NULL || JB_ROOT_IS_SCALAR(j))
-		return;
-	err = aigw_jsonb_key(&j->root, "error");
-	if (aigw_jsonb_is_object(err))
-		e = err->val.binary.data;
-	else if (err != NULL && err->type == jbvString)
-	{
-		a->error = aigw_jsonb_cstring(err);
-		return;
-	}
-	else if (err == NULL && aigw_jsonb_key(&j->root, "message") != NULL)
-		e = &j->root;			/* a bare {"message": ...} */
-	if (e != NULL)
-	{
-		char	   *code = aigw_jsonb_cstring(aigw_jsonb_key(e, "code"));
-		char	   *type = aigw_jsonb_cstring(aigw_jsonb_key(e, "type"));
-
-		a->error = aigw_jsonb_cstring(aigw_jsonb_key(e, "message"));
-		a->error_type = code ? code : type;
-	}
 }
 
 const AigwProvider aigw_provider_openai = {

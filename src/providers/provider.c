@@ -32,6 +32,52 @@ aigw_parse_answer_object(const char *body, AigwAttempt *a)
 }
 
 void
+aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a)
+{
+	char	   *error;
+	Jsonb	   *j;
+	JsonbValue *err;
+	JsonbContainer *e = NULL;
+
+	if (len == 0)
+		return;
+	j = aigw_jsonb_parse(body, &error);
+	if (j == NULL || JB_ROOT_IS_SCALAR(j))
+		return;
+	err = aigw_jsonb_key(&j->root, "error");
+	if (aigw_jsonb_is_object(err))
+		e = err->val.binary.data;
+	else if (err != NULL && err->type == jbvString)
+	{
+		a->error = aigw_jsonb_cstring(err);
+		return;
+	}
+	else if (err == NULL && aigw_jsonb_key(&j->root, "message") != NULL)
+		e = &j->root;			/* a bare {"message": ...} */
+	if (e != NULL)
+	{
+		/* a string code (OpenAI), else the type (Anthropic), else the status (Gemini) */
+		char	   *code = aigw_jsonb_cstring(aigw_jsonb_key(e, "code"));
+		char	   *type = aigw_jsonb_cstring(aigw_jsonb_key(e, "type"));
+
+		a->error = aigw_jsonb_cstring(aigw_jsonb_key(e, "message"));
+		a->error_type = code ? code : type ? type : aigw_jsonb_cstring(aigw_jsonb_key(e, "status"));
+	}
+}
+
+void
+aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body)
+{
+	JsonbValue *extra = aigw_jsonb_key(options, "extra_body");
+	JsonbValue *root;
+
+	if (aigw_jsonb_is_object(extra))
+		aigw_push_members(ps, extra->val.binary.data, NULL);
+	root = pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
+}
+
+void
 aigw_append_percent_encoded(StringInfo buf, const char *s)
 {
 	for (; *s; s++)

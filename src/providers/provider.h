@@ -33,11 +33,18 @@ typedef struct AigwProvider
 } AigwProvider;
 
 /*
- * Error bodies of the OpenAI ({"error": {"message", "type", "code"}}) and
- * Anthropic ({"type": "error", "error": {"type", "message"}}) kinds, and a
- * bare {"message"}.
+ * Error bodies of the OpenAI ({"error": {"message", "type", "code"}}),
+ * Anthropic ({"type": "error", "error": {"type", "message"}}) and Gemini
+ * ({"error": {"code": 429, "message", "status"}}) kinds, and a bare
+ * {"message"} (Bedrock).
  */
 extern void aigw_parse_error_body(const char *body, size_t len, AigwAttempt *a);
+
+/*
+ * Close a request object: options.extra_body's members go in last, so
+ * that where one repeats a key it wins; then write the JSON into body.
+ */
+extern void aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body);
 
 /*
  * A 2xx body as a JSON object, or NULL after failing the attempt as

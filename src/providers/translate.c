@@ -20,29 +20,6 @@ aigw_unsupported(const AigwTarget *target, const char *protocol, const char *wha
 }
 
 void
-aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = c;
-	v.val.binary.len = 0;		/* not consulted when unpacking */
-	pushJsonbValue(ps, tok, &v);
-}
-
-void
-aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body)
-{
-	JsonbValue *extra = aigw_jsonb_key(options, "extra_body");
-	JsonbValue *root;
-
-	if (aigw_jsonb_is_object(extra))
-		aigw_push_members(ps, extra->val.binary.data, NULL);
-	root = pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
-}
-
-void
 aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len)
 {
 	JsonbValue	v;
@@ -460,12 +437,7 @@ aigw_choice_end(AigwChoice *c, const char *finish_reason)
 	if (c->has_text)
 		aigw_push_string(ps, "content", c->text.data);
 	else
-	{
-		JsonbValue	null;
-
-		null.type = jbvNull;
-		aigw_push_value(ps, "content", &null);
-	}
+		aigw_push_value(ps, "content", NULL);	/* null */
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	if (finish_reason)
 		aigw_push_string(ps, "finish_reason", finish_reason);

@@ -48,15 +48,6 @@ extern void aigw_append_text(StringInfo buf, JsonbValue *content);
 /* A tool call's arguments (a JSON string in OpenAI's shape) as an object. */
 extern Jsonb *aigw_tool_call_input(JsonbContainer *call);
 
-/* Push a container as the value or element tok. */
-extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c);
-
-/*
- * Close the request object: options.extra_body's members go in last, so
- * that where one repeats a key it wins; then write the JSON into body.
- */
-extern void aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body);
-
 /*
  * How a protocol declares one function tool: {name, description,
  * <schema_key>: the JSON schema}, the schema wrapped as {<schema_wrapper>:
