@@ -21,6 +21,7 @@
 #include "pool.h"
 #include "providers/provider.h"
 #include "sigv4.h"
+#include "uri_encode.h"
 
 /* Append "Name: value\n", refusing what would split a header. */
 static void
@@ -163,7 +164,7 @@ static void
 append_query_key(StringInfo url, const char *secret)
 {
 	appendStringInfoString(url, strchr(url->data, '?') ? "&key=" : "?key=");
-	aigw_append_percent_encoded(url, secret);
+	aigw_uri_encode(url, secret, strlen(secret), false);
 }
 
 static AigwRequestMsg *

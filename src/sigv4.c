@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 
 #include "sigv4.h"
+#include "uri_encode.h"
 
 #define SHA256_LEN 32
 
@@ -85,35 +86,6 @@ aigw_sigv4_amz_date(time_t t, char *buf)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, 17, "%Y%m%dT%H%M%SZ", &tm);
-}
-
-/* RFC 3986 unreserved characters: the only ones AWS leaves unencoded. */
-static inline bool
-is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-/* Percent-encode with uppercase hex, as AWS requires; '/' kept if asked. */
-static void
-uri_encode(StringInfo out, const char *s, size_t len, bool keep_slash)
-{
-	static const char digits[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (is_unreserved(c) || (keep_slash && c == '/'))
-			appendStringInfoChar(out, (char) c);
-		else
-		{
-			appendStringInfoChar(out, '%');
-			appendStringInfoChar(out, digits[c >> 4]);
-			appendStringInfoChar(out, digits[c & 0xF]);
-		}
-	}
 }
 
 static int
@@ -234,7 +206,7 @@ canonical_uri(const AigwSigV4Input *in)
 		return normalized;
 
 	initStringInfo(&out);
-	uri_encode(&out, normalized, strlen(normalized), true);
+	aigw_uri_encode(&out, normalized, strlen(normalized), true);
 	pfree(normalized);
 	return out.data;
 }
@@ -263,7 +235,7 @@ encode_component(const char *s, size_t len)
 	char	   *decoded = uri_decode(s, len, &dlen);
 
 	initStringInfo(&out);
-	uri_encode(&out, decoded, dlen, false);
+	aigw_uri_encode(&out, decoded, dlen, false);
 	pfree(decoded);
 	return out.data;
 }

@@ -14,6 +14,7 @@
 
 #include "json_util.h"
 #include "providers/provider.h"
+#include "uri_encode.h"
 #include "providers/translate.h"
 
 static void
@@ -136,7 +137,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 
 	/* the model id's ':' and anything else outside the unreserved set */
 	appendStringInfoString(url, "/model/");
-	aigw_append_percent_encoded(url, target->upstream_model);
+	aigw_uri_encode(url, target->upstream_model, strlen(target->upstream_model), false);
 	appendStringInfoString(url, "/converse");
 
 	initStringInfo(&system);

@@ -15,6 +15,7 @@
 
 #include "json_util.h"
 #include "providers/provider.h"
+#include "uri_encode.h"
 #include "providers/translate.h"
 
 static void
@@ -191,7 +192,7 @@ gemini_build(const AigwTarget *target, const AigwChatInput *input,
 
 	aigw_refuse_options(target, "Gemini", opts, input->choices, true);
 	appendStringInfoString(url, "/models/");
-	aigw_append_percent_encoded(url, target->upstream_model);
+	aigw_uri_encode(url, target->upstream_model, strlen(target->upstream_model), false);
 	appendStringInfoString(url, ":generateContent");
 
 	initStringInfo(&system);

@@ -10,6 +10,7 @@
 
 #include "json_util.h"
 #include "providers/provider.h"
+#include "uri_encode.h"
 
 static bool
 is_upstream_option(const JsonbValue *key)
@@ -47,7 +48,7 @@ azure_build(const AigwTarget *target, const AigwChatInput *input,
 			StringInfo url, StringInfo body)
 {
 	appendStringInfoString(url, "/deployments/");
-	aigw_append_percent_encoded(url, target->upstream_model);
+	aigw_uri_encode(url, target->upstream_model, strlen(target->upstream_model), false);
 	appendStringInfo(url, "/chat/completions?api-version=%s",
 					 target->api_version ? target->api_version : "2024-10-21");
 	build_body(target, input, body);

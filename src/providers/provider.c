@@ -77,18 +77,6 @@ aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringInfo body)
 	(void) JsonbToCString(body, &JsonbValueToJsonb(root)->root, -1);
 }
 
-void
-aigw_append_percent_encoded(StringInfo buf, const char *s)
-{
-	for (; *s; s++)
-	{
-		if (isalnum((unsigned char) *s) || strchr("-._~", *s))
-			appendStringInfoChar(buf, *s);
-		else
-			appendStringInfo(buf, "%%%02X", (unsigned char) *s);
-	}
-}
-
 const AigwProvider *
 aigw_provider_for_style(const char *api_style)
 {

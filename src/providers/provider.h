@@ -52,9 +52,6 @@ extern void aigw_end_body(JsonbParseState **ps, JsonbContainer *options, StringI
  */
 extern Jsonb *aigw_parse_answer_object(const char *body, AigwAttempt *a);
 
-/* Append s percent-encoded: all but RFC 3986's unreserved characters. */
-extern void aigw_append_percent_encoded(StringInfo buf, const char *s);
-
 /* NULL when no protocol of that name is built in. */
 extern const AigwProvider *aigw_provider_for_style(const char *api_style);
 
