@@ -15,16 +15,15 @@
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 
 #include "aigw.h"
 #include "db_guard.h"
 #include "pool.h"
-#include "wallet_cache.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
@@ -34,7 +33,7 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
  * DATABASE must not abort another role's calls in flight.
  */
 static void
-stop_pool_of(const char *dbname, bool dropping)
+stop_pool_of(const char *dbname)
 {
 	Oid			dboid;
 
@@ -76,11 +75,11 @@ aigw_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 	Node	   *node = pstmt->utilityStmt;
 
 	if (IsA(node, DropdbStmt))
-		stop_pool_of(((DropdbStmt *) node)->dbname, true);
+		stop_pool_of(((DropdbStmt *) node)->dbname);
 	else if (IsA(node, RenameStmt) && ((RenameStmt *) node)->renameType == OBJECT_DATABASE)
-		stop_pool_of(((RenameStmt *) node)->subname, false);
+		stop_pool_of(((RenameStmt *) node)->subname);
 	else if (IsA(node, CreatedbStmt))
-		stop_pool_of(template_of((CreatedbStmt *) node), false);
+		stop_pool_of(template_of((CreatedbStmt *) node));
 
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,

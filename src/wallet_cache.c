@@ -107,25 +107,6 @@ aigw_wallet_release(AigwWallet *w, int64 amount)
 	SpinLockRelease(&w->mutex);
 }
 
-/*
- * Entries of a dropped database go with it.  A reservation still held on
- * one would be released into a removed entry; there is none, because the
- * database's pool and callers are gone before DROP DATABASE proceeds.
- */
-void
-aigw_wallet_cache_forget(Oid dboid)
-{
-	HASH_SEQ_STATUS seq;
-	AigwWallet *w;
-
-	LWLockAcquire(wallets_lock, LW_EXCLUSIVE);
-	hash_seq_init(&seq, wallets);
-	while ((w = hash_seq_search(&seq)) != NULL)
-		if (w->key.dboid == dboid && w->calls == 0)
-			hash_search(wallets, &w->key, HASH_REMOVE, NULL);
-	LWLockRelease(wallets_lock);
-}
-
 int
 aigw_wallet_cache_list(Oid dboid, Oid relid, AigwWalletSnapshot **out)
 {

@@ -71,9 +71,6 @@ extern bool aigw_wallet_reserve(AigwWallet *w, int64 amount, int64 credit_limit,
 								int64 *balance, int64 *reserved);
 extern void aigw_wallet_release(AigwWallet *w, int64 amount);
 
-/* Forget the wallets of a database (it is being dropped). */
-extern void aigw_wallet_cache_forget(Oid dboid);
-
 typedef struct AigwWalletSnapshot
 {
 	int64		wallet_id;
