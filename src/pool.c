@@ -164,11 +164,7 @@ slot_free_locked(int slotno)
 {
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
 
-	if (slot->wallet != NULL)
-		aigw_wallet_release(slot->wallet, slot->reserved);
-	slot->wallet = NULL;
-	slot->reserved = 0;
-
+	aigw_slot_release_reservation(slotno);
 	slot->request = InvalidDsaPointer;
 	slot->outcome = InvalidDsaPointer;
 	slot->caller = NULL;
@@ -780,11 +776,13 @@ aigw_slot_release_abandoned(int slotno)
 }
 
 /*
- * Worker: the call's charge is committed and its wallet's cached balance
- * updated, so its reservation goes (in that order, so that the wallet is
- * never counted as having both or neither).  No lock: while a slot is
- * RUNNING or ABANDONED only its worker touches the reservation, and the
- * compare-and-swap that hands the slot back is a full barrier.
+ * Give back the slot's reservation, if it still holds one.  The worker
+ * does so once the call's charge is committed and its wallet's cached
+ * balance updated (in that order, so that the wallet is never counted as
+ * having both or neither); freeing a slot does so for a call that never
+ * got that far.  No lock: while a slot is RUNNING or ABANDONED only its
+ * worker touches the reservation, and the compare-and-swap that hands the
+ * slot back is a full barrier.
  */
 void
 aigw_slot_release_reservation(int slotno)
