@@ -185,11 +185,11 @@ read_quote(const char *wallet, const char *model, TimestampTz at, AigwQuote *q,
 	SPI_finish();
 }
 
+/* A wallet this transaction created is its alone: never cached. */
 static bool
-cacheable(const AigwQuote *q)
+reads_own_wallet(const AigwQuote *q)
 {
-	return !changed_here && !IsolationUsesXactSnapshot() &&
-		(q->wallet_id == 0 || !TransactionIdIsCurrentTransactionId(q->wallet_xmin));
+	return q->wallet_id != 0 && TransactionIdIsCurrentTransactionId(q->wallet_xmin);
 }
 
 const AigwQuote *
@@ -225,8 +225,8 @@ aigw_quote_get(const char *wallet, const char *model, TimestampTz at)
 			e->cxt = AllocSetContextCreate(CacheMemoryContext, "aigw quote", ALLOCSET_SMALL_SIZES);
 			e->generation = 0;
 		}
-		if (e->generation == gen && at < e->quote.valid_until &&
-			(e->quote.wallet_id == 0 || !TransactionIdIsCurrentTransactionId(e->quote.wallet_xmin)))
+		/* stamped with a generation only when it was cacheable */
+		if (e->generation == gen && at < e->quote.valid_until)
 			return &e->quote;
 	}
 
@@ -236,7 +236,7 @@ aigw_quote_get(const char *wallet, const char *model, TimestampTz at)
 		e->generation = 0;		/* until the read succeeds */
 		read_quote(wallet, model, at, &e->quote, e->cxt);
 		MemoryContextSwitchTo(old);
-		if (cacheable(&e->quote))
+		if (!reads_own_wallet(&e->quote))
 			e->generation = gen;
 		return &e->quote;
 	}
