@@ -824,22 +824,21 @@ AS $$
                bool_or(l.amount <> round(l.amount, aigw.ledger_scale(l.currency))) AS unrounded
           FROM aigw.ledger l GROUP BY l.wallet_id
     )
-    SELECT w.name, w.currency, b.balance, coalesce(s.total, 0),
-           aigw.from_units(r.cached_balance_units, w.currency),
-           concat_ws('; ',
-               CASE WHEN b.balance IS NULL THEN 'no balance row' END,
-               CASE WHEN b.balance <> coalesce(s.total, 0) THEN 'balance is not the sum of the ledger' END,
-               CASE WHEN s.unrounded THEN 'ledger amounts finer than the ledger scale' END,
-               CASE WHEN r.cached_version = b.version
-                         AND r.cached_balance_units <> b.balance * 10::numeric ^ aigw.ledger_scale(w.currency)
-                    THEN 'shared-memory balance differs from the table' END)
-      FROM aigw.wallets w
-      LEFT JOIN aigw.wallet_balances b ON b.wallet_id = w.id
-      LEFT JOIN sums s ON s.wallet_id = w.id
-      LEFT JOIN aigw.wallet_reservations() r ON r.wallet_id = w.id
-     WHERE b.balance IS NULL OR b.balance <> coalesce(s.total, 0) OR s.unrounded
-        OR (r.cached_version = b.version
-            AND r.cached_balance_units <> b.balance * 10::numeric ^ aigw.ledger_scale(w.currency))
+    SELECT * FROM (
+        SELECT w.name, w.currency, b.balance, coalesce(s.total, 0),
+               aigw.from_units(r.cached_balance_units, w.currency),
+               concat_ws('; ',
+                   CASE WHEN b.balance IS NULL THEN 'no balance row' END,
+                   CASE WHEN b.balance <> coalesce(s.total, 0) THEN 'balance is not the sum of the ledger' END,
+                   CASE WHEN s.unrounded THEN 'ledger amounts finer than the ledger scale' END,
+                   CASE WHEN r.cached_version = b.version
+                             AND r.cached_balance_units <> b.balance * 10::numeric ^ aigw.ledger_scale(w.currency)
+                        THEN 'shared-memory balance differs from the table' END) AS problem
+          FROM aigw.wallets w
+          LEFT JOIN aigw.wallet_balances b ON b.wallet_id = w.id
+          LEFT JOIN sums s ON s.wallet_id = w.id
+          LEFT JOIN aigw.wallet_reservations() r ON r.wallet_id = w.id) v
+     WHERE v.problem <> ''
 $$;
 COMMENT ON FUNCTION aigw.verify_ledger() IS
     'Wallets whose balance is not the sum of their ledger (or whose cached balance disagrees); no rows when the books balance.';

@@ -193,6 +193,12 @@ SELECT aigw.adjust('team-usd', -1, NULL);
 SELECT aigw.adjust('team-usd', -1.5, 'goodwill credit reversed') > 0 AS adjusted;
 SELECT aigw.balance('team-usd');
 SELECT * FROM aigw.verify_ledger();
+-- ... which finds a balance that is not the sum of its ledger
+BEGIN;
+UPDATE aigw.wallet_balances SET balance = balance + 1
+ WHERE wallet_id = (SELECT id FROM aigw.wallets WHERE name = 'team-usd');
+SELECT wallet, balance - ledger_sum AS off_by, problem FROM aigw.verify_ledger();
+ROLLBACK;
 
 --------------------------------------------------------------------------
 -- Statements and spend views read the ledger.
