@@ -863,25 +863,29 @@ BEGIN
         RAISE EXCEPTION 'invalid statement period [%, %)', period_from, period_to
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- the closing balance is the opening one plus the period's movements:
+    -- the ledger before period_from is summed once, not twice
     RETURN QUERY
-    WITH movements AS (
-        SELECT l.kind, l.model AS m, l.provider AS p, l.amount AS a FROM aigw.ledger l
+    WITH opening AS (
+        SELECT coalesce(sum(l.amount), 0) AS a FROM aigw.ledger l
+         WHERE l.wallet_id = w.id AND l.created_at < period_from
+    ), lines AS (
+        SELECT l.kind AS line, l.model AS m, l.provider AS p, count(*) AS n, sum(l.amount) AS a,
+               CASE l.kind WHEN 'topup' THEN 1 WHEN 'refund' THEN 2 WHEN 'adjustment' THEN 3 ELSE 4 END AS ord
+          FROM aigw.ledger l
          WHERE l.wallet_id = w.id AND l.created_at >= period_from AND l.created_at < period_to
+         GROUP BY l.kind, l.model, l.provider
     )
     SELECT 'opening balance', NULL::text, NULL::text, NULL::bigint,
-           round(coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_from), 0), aigw.ledger_scale(w.currency)),
-           w.currency
+           round(o.a, aigw.ledger_scale(w.currency)), w.currency
+      FROM opening o
     UNION ALL
-    (SELECT x.line, x.m, x.p, x.n, x.a, w.currency FROM (
-        SELECT mv.kind AS line, mv.m, mv.p, count(*) AS n, sum(mv.a) AS a,
-               CASE mv.kind WHEN 'topup' THEN 1 WHEN 'refund' THEN 2 WHEN 'adjustment' THEN 3 ELSE 4 END AS ord
-          FROM movements mv
-         GROUP BY mv.kind, mv.m, mv.p) x
-      ORDER BY x.ord, x.a, x.m)
+    (SELECT x.line, x.m, x.p, x.n, x.a, w.currency FROM lines x ORDER BY x.ord, x.a, x.m)
     UNION ALL
     SELECT 'closing balance', NULL, NULL, NULL,
-           round(coalesce((SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id AND l.created_at < period_to), 0), aigw.ledger_scale(w.currency)),
-           w.currency;
+           round(o.a + coalesce((SELECT sum(x.a) FROM lines x), 0), aigw.ledger_scale(w.currency)),
+           w.currency
+      FROM opening o;
 END
 $$;
 COMMENT ON FUNCTION aigw.statement(text, timestamptz, timestamptz) IS

@@ -205,6 +205,17 @@ ROLLBACK;
 SELECT line, model, provider, items, amount, currency
   FROM aigw.statement('team-usd', now() - interval '1 hour', now() + interval '1 hour');
 SELECT line, items, amount FROM aigw.statement('team-idr', now() - interval '1 hour', now() + interval '1 hour');
+-- a period that starts after the top-ups: they are the opening balance,
+-- and the closing balance is the wallet's
+WITH t AS (SELECT min(l.created_at) AS at FROM aigw.ledger l JOIN aigw.wallets w ON w.id = l.wallet_id
+            WHERE w.name = 'team-usd' AND l.kind = 'charge')
+SELECT s.line, s.amount,
+       s.amount = CASE s.line
+                  WHEN 'opening balance' THEN (SELECT sum(l.amount) FROM aigw.ledger l JOIN aigw.wallets w ON w.id = l.wallet_id
+                                                WHERE w.name = 'team-usd' AND l.created_at < t.at)
+                  ELSE aigw.balance('team-usd') END AS agrees
+  FROM t, aigw.statement('team-usd', t.at, now() + interval '1 hour') s
+ WHERE s.line LIKE '%balance';
 SELECT aigw.statement('nope', now(), now());
 SELECT aigw.ask('openai/metered', 'tagged', '{"tags": {"project": "churn", "env": "prod"}}') IS NOT NULL AS called;
 SELECT wallet, currency, model, calls, spend FROM aigw.spend_by_model ORDER BY wallet, model;
