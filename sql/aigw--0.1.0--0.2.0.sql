@@ -390,6 +390,14 @@ CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON a
     FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aigw.models
     FOR EACH STATEMENT EXECUTE FUNCTION aigw.catalog_changed();
+-- Also for changes applied with session_replication_role = replica, as
+-- logical replication applies them: a cache that missed one would bill at
+-- a price no longer in force.
+ALTER TABLE aigw.wallets ENABLE ALWAYS TRIGGER catalog_changed;
+ALTER TABLE aigw.prices ENABLE ALWAYS TRIGGER catalog_changed;
+ALTER TABLE aigw.fx_rates ENABLE ALWAYS TRIGGER catalog_changed;
+ALTER TABLE aigw.currencies ENABLE ALWAYS TRIGGER catalog_changed;
+ALTER TABLE aigw.models ENABLE ALWAYS TRIGGER catalog_changed;
 
 --------------------------------------------------------------------------
 -- Administration: prices, FX, wallets.  SECURITY DEFINER so that an

@@ -37,7 +37,9 @@ echo "$before" | sed 's/^/# /'
 is "$(sql "SELECT count(*) FROM aigw.prices WHERE model = 'openai/m'")" 2 "the old price is kept, closed"
 
 # One session keeps its quote cached between calls; changes committed by
-# another session, and a scheduled price taking effect, apply at once.
+# another session (also one applying them as logical replication does, with
+# session_replication_role = replica), and a scheduled price taking effect,
+# apply at once.
 other() { echo "\\! \"$PGBIN/psql\" -X -q -At -d $T_DB -c \"$1\" >/dev/null"; }
 cost="SELECT aigw.chat('openai/m', '[{\"role\": \"user\", \"content\": \"x\"}]', '{\"wallet\": \"w\"}')->'aigw'->>'cost';"
 costs=$("$PGBIN/psql" -X -q -At -d "$T_DB" 2>&1 <<SQL
@@ -50,11 +52,13 @@ $(other "SELECT aigw.set_price('openai/m', 1, 1, valid_from => now() + interval 
 $cost
 SELECT pg_sleep(2.5);
 $cost
+$(other "SET session_replication_role = replica; SELECT aigw.set_price('openai/m', 2, 3)")
+$cost
 $(other "UPDATE aigw.wallets SET enabled = false")
 $cost
 SQL
 )
-is "$(echo $costs)" "0.12000000 0.24000000 0.27000000 0.27000000 0.01800000 ERROR: wallet \"w\" is disabled HINT: An administrator can enable it with UPDATE aigw.wallets SET enabled = true WHERE name = 'w'." \
-   "a session's cached quote follows price, rate, schedule and wallet changes"
+is "$(echo $costs)" "0.12000000 0.24000000 0.27000000 0.27000000 0.01800000 0.04500000 ERROR: wallet \"w\" is disabled HINT: An administrator can enable it with UPDATE aigw.wallets SET enabled = true WHERE name = 'w'." \
+   "a session's cached quote follows price, rate, schedule, replicated and wallet changes"
 is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" 0 "verify_ledger finds nothing wrong"
 finish
