@@ -169,6 +169,13 @@ field_or_null(AigwRequestMsg *rq, AigwRequestField f)
 	return AIGW_MSG_HAS(rq, f) ? AIGW_MSG_FIELD(rq, f) : NULL;
 }
 
+/* A call's tags, a jsonb object as text. */
+static const char *
+tags_of(AigwRequestMsg *rq)
+{
+	return AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}";
+}
+
 static SPIPlanPtr
 plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
 {
@@ -249,7 +256,7 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_int(values, nulls, 15, a->request_bytes, true);
 	set_int(values, nulls, 16, a->response_bytes, true);
 	set_text(values, nulls, 17, a->upstream_id);
-	set_text(values, nulls, 18, AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}");
+	set_text(values, nulls, 18, tags_of(rq));
 	set_text(values, nulls, 19, a->status == ATTEMPT_OK ? NULL : (a->error ? a->error : "unknown error"));
 	values[20] = Int64GetDatum(rq->wallet_id);
 	nulls[20] = billed ? ' ' : 'n';
@@ -265,7 +272,6 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_text(values, nulls, 29, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
 	set_int(values, nulls, 30, a->cache_write_tokens, true);
 	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
-
 }
 
 /* The charges of the calls a wallet pays, in one statement. */
@@ -301,7 +307,7 @@ insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *cal
 		set_text(values, isnull, 7, field_or_null(rq, RQ_SERVED_MODEL));
 		set_text(values, isnull, 8, field_or_null(rq, RQ_PROVIDER));
 		set_text(values, isnull, 9, AIGW_MSG_FIELD(rq, RQ_ROLE));
-		set_text(values, isnull, 10, AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}");
+		set_text(values, isnull, 10, tags_of(rq));
 		ncharges++;
 	}
 	if (ncharges == 0)
