@@ -14,6 +14,7 @@
 
 #include "aigw.h"
 #include "db_guard.h"
+#include "health.h"
 #include "pool.h"
 
 PG_MODULE_MAGIC;
@@ -31,6 +32,7 @@ int			aigw_pool_idle_timeout_s = 300;
 int			aigw_max_wallets = 10000;
 char	   *aigw_wallet = NULL;
 int			aigw_billing = AIGW_BILLING_AUTO;
+int			aigw_max_retries = 2;
 
 static const struct config_enum_entry billing_options[] = {
 	{"auto", AIGW_BILLING_AUTO, false},
@@ -65,8 +67,8 @@ aigw_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(aigw_shmem_size());
-	/* 0: pools and slots, 1: the wallet table */
-	RequestNamedLWLockTranche("aigw", 2);
+	/* 0: pools and slots, 1: the wallet table, 2: the health table */
+	RequestNamedLWLockTranche("aigw", 3);
 }
 
 static void
@@ -137,6 +139,42 @@ define_settings(void)
 							 "auto: on in a database that has a wallet. on: every call needs a wallet. off: nothing is reserved or charged (costs are still logged).",
 							 &aigw_billing, AIGW_BILLING_AUTO, billing_options,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_retries",
+							"Retries of the same model after a transient failure, when the call has no other model to fall back to.",
+							"A call's \"retries\" option and a route's retries override it; a call with fallbacks moves on at once.",
+							&aigw_max_retries, 2, 0, 10,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.circuit_failures",
+							"Consecutive failures of a provider or model that open its circuit.",
+							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",
+							&aigw_circuit_failures, 5, 0, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.circuit_error_rate",
+							"Failure percentage over aigw.circuit_window that opens a circuit.",
+							"Only once the window has aigw.circuit_min_requests requests; 0 turns this rule off.",
+							&aigw_circuit_error_rate, 50, 0, 100,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.circuit_min_requests",
+							"Requests a window needs before its error rate can open a circuit.",
+							NULL, &aigw_circuit_min_requests, 20, 1, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.circuit_window",
+							"Length of the window the error rate is counted over.",
+							NULL, &aigw_circuit_window_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.circuit_cooldown",
+							"How long an open circuit sends nothing before one probe request.",
+							NULL, &aigw_circuit_cooldown_ms, 30000, 1, 86400000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.latency_prior",
+							"Latency auto/fastest assumes for a model with no answer yet.",
+							NULL, &aigw_latency_prior_ms, 1000, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_health_entries",
+							"Providers and models whose circuit and latency are tracked in shared memory.",
+							"Across all databases.",
+							&aigw_max_health_entries, 4096, 64, 10000000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("aigw");
 }
 

@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.3.0"
+#define AIGW_VERSION "0.4.0"
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
@@ -26,6 +26,7 @@ extern int	aigw_pool_idle_timeout_s;
 extern int	aigw_max_wallets;
 extern char *aigw_wallet;
 extern int	aigw_billing;
+extern int	aigw_max_retries;
 
 typedef enum AigwBillingMode
 {
@@ -54,6 +55,8 @@ extern void aigw_require_preload(void);
 #define ERRCODE_AIGW_UPSTREAM_TOO_LARGE		MAKE_SQLSTATE('5','G','0','0','9')
 #define ERRCODE_AIGW_WORKER_FAILURE			MAKE_SQLSTATE('5','G','0','1','0')
 #define ERRCODE_AIGW_NO_CREDENTIAL			MAKE_SQLSTATE('5','G','0','1','1')
+#define ERRCODE_AIGW_CIRCUIT_OPEN			MAKE_SQLSTATE('5','G','0','1','2')
+#define ERRCODE_AIGW_NO_ROUTE				MAKE_SQLSTATE('5','G','0','1','3')
 
 /* Billing: in class 5G too, so that an application can catch "top up". */
 #define ERRCODE_AIGW_INSUFFICIENT_FUNDS		MAKE_SQLSTATE('5','G','0','2','0')

@@ -16,6 +16,7 @@ aigw_attempt_init(AigwAttempt *a)
 	a->cached_tokens = -1;
 	a->cache_write_tokens = -1;
 	a->reasoning_tokens = -1;
+	a->should_retry = -1;
 }
 
 void

@@ -29,8 +29,11 @@ typedef struct AigwAttempt
 	char	   *error;			/* NULL when status is ATTEMPT_OK */
 	char	   *error_type;		/* upstream error type / code, or NULL */
 	char	   *retry_after;	/* Retry-After as sent, or NULL */
+	char	   *retry_after_ms; /* retry-after-ms as sent, or NULL */
+	int			should_retry;	/* x-should-retry: 1 true, 0 false, -1 absent */
 	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
 	int64		request_id;		/* aigw.requests.id once logged */
+	int64		call_id;		/* aigw.requests.call_id once logged */
 	bool		recorded;
 	char	   *cost;			/* numeric text once logged; NULL: no price */
 	int64		charged;		/* ledger units taken from the wallet */

@@ -103,9 +103,17 @@ on_header(char *line, size_t size, size_t nitems, void *userp)
 
 	/* A new status line (after a 100 Continue, say) starts a new header set. */
 	if (len > 5 && strncmp(line, "HTTP/", 5) == 0)
+	{
 		t->retry_after[0] = '\0';
+		t->retry_after_ms[0] = '\0';
+		t->should_retry[0] = '\0';
+	}
 	else if (header_is(line, len, "retry-after"))
 		header_value(line, len, strlen("retry-after"), t->retry_after, sizeof(t->retry_after));
+	else if (header_is(line, len, "retry-after-ms"))
+		header_value(line, len, strlen("retry-after-ms"), t->retry_after_ms, sizeof(t->retry_after_ms));
+	else if (header_is(line, len, "x-should-retry"))
+		header_value(line, len, strlen("x-should-retry"), t->should_retry, sizeof(t->should_retry));
 	return len;
 }
 
@@ -269,6 +277,12 @@ record_timing(AigwTransfer *t)
 		a->latency_ms = (double) (GetCurrentTimestamp() - t->started_at) / 1000.0;
 	if (t->retry_after[0])
 		a->retry_after = pstrdup(t->retry_after);
+	if (t->retry_after_ms[0])
+		a->retry_after_ms = pstrdup(t->retry_after_ms);
+	if (strcmp(t->should_retry, "true") == 0)
+		a->should_retry = 1;
+	else if (strcmp(t->should_retry, "false") == 0)
+		a->should_retry = 0;
 }
 
 /* The body of an error answer that is not JSON, made printable and short. */

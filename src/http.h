@@ -42,6 +42,8 @@ typedef struct AigwTransfer
 	TimestampTz started_at;
 	char		errbuf[CURL_ERROR_SIZE];
 	char		retry_after[64];
+	char		retry_after_ms[32];
+	char		should_retry[8];
 	AigwAttempt attempt;
 } AigwTransfer;
 

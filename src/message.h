@@ -53,6 +53,9 @@ typedef enum AigwRequestField
 	RQ_RAIL,
 	RQ_EXTERNAL_REF,
 	RQ_NOTE,
+	/* routing */
+	RQ_ROUTE,					/* the routing decision, jsonb as text; empty: none */
+	RQ_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
 	RQ_NFIELDS
 } AigwRequestField;
 
@@ -65,6 +68,7 @@ typedef struct AigwRequestMsg
 	int32		scale;			/* ledger scale of RQ_CURRENCY */
 	int64		reserved;		/* reservation held for this call, ledger units */
 	int64		refund_of;		/* refund: the request whose charge it returns */
+	int64		call_id;		/* the call's first attempt; 0: this is it */
 	int32		attempt;
 	int32		timeout_ms;
 	int32		connect_timeout_ms;
@@ -96,6 +100,7 @@ typedef enum AigwOutcomeField
 	OC_ERROR,					/* the upstream's own message, or ours */
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
+	OC_RETRY_AFTER_MS,			/* retry-after-ms header as sent, if any */
 	OC_NFIELDS
 } AigwOutcomeField;
 
@@ -107,6 +112,9 @@ typedef struct AigwOutcomeMsg
 	int64		request_id;		/* aigw.requests.id; 0 if it could not be
 								 * recorded */
 	bool		recorded;
+	int64		call_id;		/* aigw.requests.call_id */
+	int32		should_retry;	/* x-should-retry: 1, 0, or -1 when absent */
+	double		latency_ms;
 	int64		ledger_id;		/* ledger movement: its aigw.ledger id */
 	int32		sqlstate;		/* ledger movement refused: why */
 	uint32		off[OC_NFIELDS];

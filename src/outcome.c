@@ -35,18 +35,69 @@ push_usage(JsonbParseState **ps, const AigwAttempt *a)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
+/* What the caller is told of one attempt; call.c writes the same for failed ones. */
+static void
+push_this_attempt(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+{
+	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_int(ps, "attempt", rq->attempt);
+	aigw_push_string(ps, "model", AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
+	aigw_push_string(ps, "provider", AIGW_MSG_FIELD(rq, RQ_PROVIDER));
+	aigw_push_string(ps, "status", aigw_attempt_status_name(a->status));
+	aigw_push_int_or_null(ps, "http_status", a->http_status > 0 ? a->http_status : -1);
+	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
+	aigw_push_int(ps, "request_id", a->request_id);
+	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+}
+
+/* Every attempt of the call: the earlier ones as the caller listed them, then this one. */
+static void
+push_attempts(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+{
+	aigw_push_key(ps, "attempts");
+	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+	if (AIGW_MSG_HAS(rq, RQ_PRIOR_ATTEMPTS))
+	{
+		char	   *error;
+		Jsonb	   *prior = aigw_jsonb_parse(AIGW_MSG_FIELD(rq, RQ_PRIOR_ATTEMPTS), &error);
+		JsonbIterator *it;
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		/* written by aigw's own call.c: always an array */
+		it = prior ? JsonbIteratorInit(&prior->root) : NULL;
+		while (it && (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			if (tok == WJB_ELEM)
+				pushJsonbValue(ps, WJB_ELEM, &v);
+	}
+	push_this_attempt(ps, rq, a);
+	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+}
+
 static void
 push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 {
 	aigw_push_key(ps, "aigw");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int(ps, "request_id", a->request_id);
+	aigw_push_int(ps, "call_id", a->call_id);
 	aigw_push_string(ps, "provider", AIGW_MSG_FIELD(rq, RQ_PROVIDER));
 	aigw_push_string(ps, "requested_model", AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
 	aigw_push_string(ps, "served_model", AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
 	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
 	aigw_push_float(ps, "ttfb_ms", round(a->ttfb_ms * 1000.0) / 1000.0);
-	aigw_push_int(ps, "attempts", rq->attempt);
+	push_attempts(ps, rq, a);
+	if (AIGW_MSG_HAS(rq, RQ_ROUTE))
+	{
+		char	   *error;
+		Jsonb	   *route = aigw_jsonb_parse(AIGW_MSG_FIELD(rq, RQ_ROUTE), &error);
+
+		if (route != NULL)
+		{
+			aigw_push_key(ps, "route");
+			aigw_push_container(ps, WJB_VALUE, &route->root);
+		}
+	}
 	if (a->cost != NULL)
 	{
 		aigw_push_numeric(ps, "cost", a->cost);
@@ -100,6 +151,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	aigw_outcome_put(&buf, OC_ERROR, a->error);
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
+	aigw_outcome_put(&buf, OC_RETRY_AFTER_MS, a->retry_after_ms);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;
@@ -107,6 +159,9 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->http_status = a->http_status;
 	msg->request_id = a->request_id;
 	msg->recorded = a->recorded;
+	msg->call_id = a->call_id;
+	msg->should_retry = a->should_retry;
+	msg->latency_ms = a->latency_ms;
 	msg->ledger_id = a->ledger_id;
 	msg->sqlstate = a->sqlstate;
 

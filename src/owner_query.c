@@ -15,9 +15,9 @@
 #include "catalog.h"
 #include "owner_query.h"
 
-void
-aigw_query_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
-					Oid *types, Datum *values, const char *nulls)
+uint64
+aigw_query_rows_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
+						 Oid *types, Datum *values, const char *nulls)
 {
 	Oid			save_userid;
 	int			save_sec_context;
@@ -41,9 +41,19 @@ aigw_query_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
 						   SECURITY_RESTRICTED_OPERATION);
 	rc = SPI_execute_plan(*plan, values, nulls, false, 0);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "\"%s\" returned %s with " UINT64_FORMAT " rows", sql,
-			 SPI_result_code_string(rc), SPI_processed);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "\"%s\" returned %s", sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+void
+aigw_query_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
+					Oid *types, Datum *values, const char *nulls)
+{
+	uint64		n = aigw_query_rows_as_owner(plan, sql, nargs, types, values, nulls);
+
+	if (n != 1)
+		elog(ERROR, "\"%s\" returned " UINT64_FORMAT " rows", sql, n);
 }
 
 char *

@@ -20,7 +20,11 @@
 extern void aigw_query_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
 								Oid *types, Datum *values, const char *nulls);
 
-/* Column helpers: NULL / 0 / false for a NULL value. */
+/* The same for a query of any number of rows; returns how many. */
+extern uint64 aigw_query_rows_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
+									   Oid *types, Datum *values, const char *nulls);
+
+/* Column helpers, on the first row: NULL / 0 / false for a NULL value. */
 extern char *aigw_col_text(int col);
 extern int64 aigw_col_int64(int col, int64 if_null);
 extern bool aigw_col_isnull(int col);

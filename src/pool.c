@@ -21,6 +21,7 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "health.h"
 #include "pool.h"
 #include "quote_cache.h"
 
@@ -49,6 +50,7 @@ aigw_shmem_size(void)
 	size = add_size(size, AIGW_DSA_INPLACE_SIZE);
 	size = add_size(size, aigw_wallet_cache_size());
 	size = add_size(size, aigw_quote_cache_shmem_size());
+	size = add_size(size, aigw_health_shmem_size());
 	return size;
 }
 
@@ -106,6 +108,7 @@ aigw_shmem_init(void)
 	}
 	aigw_wallet_cache_init();
 	aigw_quote_cache_shmem_init();
+	aigw_health_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }

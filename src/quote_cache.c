@@ -245,3 +245,15 @@ aigw_quote_get(const char *wallet, const char *model, TimestampTz at)
 	MemoryContextSwitchTo(old);
 	return &uncached;
 }
+
+uint64
+aigw_catalog_generation(void)
+{
+	return pg_atomic_read_u64(generation);
+}
+
+bool
+aigw_catalog_cacheable(void)
+{
+	return !changed_here && !IsolationUsesXactSnapshot();
+}

@@ -47,6 +47,14 @@ typedef struct AigwQuote
  */
 extern const AigwQuote *aigw_quote_get(const char *wallet, const char *model, TimestampTz at);
 
+/*
+ * For other backend-local caches of the same tables (route.c): the counter
+ * of committed changes, and whether what this transaction reads may be
+ * cached at all (not its own uncommitted changes, not an old snapshot).
+ */
+extern uint64 aigw_catalog_generation(void);
+extern bool aigw_catalog_cacheable(void);
+
 /* Shared memory: the counter of committed changes. */
 extern Size aigw_quote_cache_shmem_size(void);
 extern void aigw_quote_cache_shmem_init(void);
