@@ -428,7 +428,8 @@ CREATE VIEW aigw.provider_health AS
            last_failure_at, last_success_at, opened_at,
            CASE WHEN state <> 'closed' THEN next_probe_at END AS next_probe_at,
            round(latency_ms::numeric, 3) AS latency_ms, latency_samples
-      FROM aigw.circuit_states();
+      FROM aigw.circuit_states()
+     ORDER BY kind DESC, name;
 COMMENT ON VIEW aigw.provider_health IS
     'Circuit breakers and latency estimates of this database''s providers and models, shared by every session: closed (calls pass), open (skipped until next_probe_at), half_open (the next call is a probe). Thresholds: aigw.circuit_failures, aigw.circuit_error_rate, aigw.circuit_min_requests, aigw.circuit_window, aigw.circuit_cooldown.';
 

@@ -148,28 +148,28 @@ define_settings(void)
 							"Consecutive failures of a provider or model that open its circuit.",
 							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",
 							&aigw_circuit_failures, 5, 0, 1000000,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_error_rate",
 							"Failure percentage over aigw.circuit_window that opens a circuit.",
 							"Only once the window has aigw.circuit_min_requests requests; 0 turns this rule off.",
 							&aigw_circuit_error_rate, 50, 0, 100,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_min_requests",
 							"Requests a window needs before its error rate can open a circuit.",
 							NULL, &aigw_circuit_min_requests, 20, 1, 1000000,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_window",
 							"Length of the window the error rate is counted over.",
 							NULL, &aigw_circuit_window_s, 60, 1, 86400,
-							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_cooldown",
 							"How long an open circuit sends nothing before one probe request.",
 							NULL, &aigw_circuit_cooldown_ms, 30000, 1, 86400000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.latency_prior",
 							"Latency auto/fastest assumes for a model with no answer yet.",
 							NULL, &aigw_latency_prior_ms, 1000, 0, 3600000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.max_health_entries",
 							"Providers and models whose circuit and latency are tracked in shared memory.",
 							"Across all databases.",

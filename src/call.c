@@ -330,6 +330,7 @@ typedef struct CallState
 	int64		call_id;		/* aigw.requests.call_id, once the first is logged */
 	StringInfoData prior;		/* the attempts so far, as a JSON array */
 	StringInfoData summary;		/* the same, in words, for an error's detail */
+	const char *note;			/* why the call stopped short of a retry, or NULL */
 	TimestampTz deadline;		/* the call's timeout_ms; 0: none */
 } CallState;
 
@@ -359,6 +360,8 @@ attempts_detail(const char *type, const CallState *call)
 		appendStringInfo(&d, "Upstream error code: %s.", type);
 	if (call->attempts > 1 || call->plan.late_skips != NIL)
 		appendStringInfo(&d, "%sAttempts: %s.", d.len ? " " : "", call->summary.data);
+	if (call->note)
+		appendStringInfo(&d, "%s%s", d.len ? " " : "", call->note);
 	return d.len ? errdetail("%s", d.data) : 0;
 }
 
@@ -568,6 +571,7 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 	initStringInfo(&call.prior);
 	appendStringInfoChar(&call.prior, '[');
 	initStringInfo(&call.summary);
+	call.note = NULL;
 	call.deadline = call.plan.timeout_ms > 0
 		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call.plan.timeout_ms) : 0;
 
@@ -600,6 +604,9 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 						 errdetail("The worker exited (terminated or failed), or shared memory for answers ran out; the call may or may not have reached provider \"%s\".",
 								   target.provider),
 						 errhint("See the server log; the next call starts a new worker if needed. aigw.shared_memory bounds the answers in flight.")));
+			aigw_health_observe(MyDatabaseId, target.provider, target.model_id,
+								(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
+								AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
 			if (oc->status == ATTEMPT_OK && oc->recorded)
 			{
 				Jsonb	   *result = palloc(oc->len[OC_RESULT]);
@@ -628,6 +635,9 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 					aigw_retry_sleep(wait);
 					continue;
 				}
+				call.note = psprintf("Not retried: the wait of " INT64_FORMAT " ms %s is more than the %d ms left of the call's timeout_ms.",
+									 wait, asked ? "the provider asked for" : "before a retry",
+									 time_left_ms(&call));
 				if (!more)
 					raise_outcome_error(&target, oc, &call);
 			}

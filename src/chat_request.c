@@ -28,7 +28,8 @@ typedef enum OptionKind
 	OPT_TOOLS,
 	OPT_TOOL_CHOICE,
 	OPT_RESPONSE_FORMAT,
-	OPT_STREAM
+	OPT_STREAM,
+	OPT_ROUTING					/* checked by route.c, which reads them */
 } OptionKind;
 
 typedef struct OptionSpec
@@ -76,6 +77,18 @@ static const OptionSpec option_specs[] = {
 	{"timeout_ms", OPT_INT, 1, 3600000, false},
 	{"tags", OPT_OBJECT, 0, 0, false},
 	{"wallet", OPT_STRING, 0, 0, false},
+	/* routing (route.c) */
+	{"retries", OPT_ROUTING, 0, 0, false},
+	{"fallbacks", OPT_ROUTING, 0, 0, false},
+	{"fallback_on_invalid", OPT_ROUTING, 0, 0, false},
+	{"candidates", OPT_ROUTING, 0, 0, false},
+	{"max_models", OPT_ROUTING, 0, 0, false},
+	{"min_quality", OPT_ROUTING, 0, 0, false},
+	{"capabilities", OPT_ROUTING, 0, 0, false},
+	{"max_price_per_mtok", OPT_ROUTING, 0, 0, false},
+	{"providers", OPT_ROUTING, 0, 0, false},
+	{"exclude_providers", OPT_ROUTING, 0, 0, false},
+	{"expected_output_tokens", OPT_ROUTING, 0, 0, false},
 };
 
 static const OptionSpec *
@@ -180,6 +193,8 @@ check_option(const OptionSpec *spec, JsonbValue *v)
 
 	switch (spec->kind)
 	{
+		case OPT_ROUTING:
+			break;
 		case OPT_NUMBER:
 		case OPT_INT:
 			if (!aigw_jsonb_number(v, &d) ||
@@ -307,7 +322,7 @@ parse_options(Jsonb *options, AigwChatInput *out)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown option \"%s\"", key),
-					 errdetail("aigw knows the OpenAI chat-completion fields and its own options timeout_ms, tags, wallet and extra_body."),
+					 errdetail("aigw knows the OpenAI chat-completion fields, its own options timeout_ms, tags, wallet and extra_body, and the routing options (retries, fallbacks, candidates, min_quality, ...)."),
 					 errhint("To send a field aigw does not know, put it in options.extra_body.")));
 		check_option(spec, &v);
 

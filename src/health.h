@@ -5,8 +5,8 @@
  *	  ranks by.  Kept in shared memory, so one backend's failures spare the
  *	  others a wasted request.
  *
- * A worker reports every finished attempt (aigw_health_observe); a caller
- * asks before sending (aigw_health_admit).  A circuit is
+ * A caller reports each attempt it sent (aigw_health_observe) and asks
+ * before sending (aigw_health_admit).  A circuit is
  *	closed		requests pass; failures are counted;
  *	open		nothing is sent until the cooldown has passed;
  *	half_open	the cooldown has passed: one request (the probe) is let
@@ -56,9 +56,9 @@ extern void aigw_health_shmem_init(void);
 extern bool aigw_health_counts_as_failure(AigwAttemptStatus status, int http_status);
 
 /*
- * A worker's report of one finished attempt of a model of a provider in
- * database dboid (called before the caller is told, so the caller's next
- * decision sees it).
+ * The report of one finished attempt of a model of a provider in database
+ * dboid, by the caller that sent it (so the thresholds in force are its
+ * session's: cluster-wide, per database or, for a superuser, per session).
  */
 extern void aigw_health_observe(Oid dboid, const char *provider, const char *model,
 								AigwAttemptStatus status, int http_status,

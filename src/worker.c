@@ -33,7 +33,6 @@
 #include "utils/timestamp.h"
 
 #include "aigw.h"
-#include "health.h"
 #include "http.h"
 #include "outcome.h"
 #include "pool.h"
@@ -265,8 +264,7 @@ abort_all(const char *reason)
 
 /*
  * Log and charge everything that finished this turn, then release the
- * reservations, report each attempt to the health table (before its caller
- * can decide where to send the next one) and tell the callers.
+ * reservations and tell the callers.
  */
 static void
 publish_done(void)
@@ -294,11 +292,6 @@ publish_done(void)
 		AigwSlot   *slot = &aigw_shared->slots[t->slotno];
 
 		aigw_slot_release_reservation(t->slotno);
-		if (t->request->kind == RQ_KIND_CALL)
-			aigw_health_observe(MyDatabaseId, AIGW_MSG_FIELD(t->request, RQ_PROVIDER),
-								AIGW_MSG_FIELD(t->request, RQ_SERVED_MODEL),
-								t->attempt.status, t->attempt.http_status,
-								t->attempt.latency_ms, t->attempt.error);
 
 		if (pg_atomic_read_u32(&slot->state) == SLOT_ABANDONED)
 			aigw_slot_release_abandoned(t->slotno);

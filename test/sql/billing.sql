@@ -129,7 +129,7 @@ SELECT aigw.balance('team-usd') AS usd, aigw.balance('team-cny') AS cny, aigw.ba
 -- Reserve, then settle to the usage the provider reported.
 -- metered: 1000 prompt x $2 + 500 completion x $8 per Mtok = $0.006
 SELECT (aigw.chat('openai/metered', '[{"role": "user", "content": "hi"}]')->'aigw')
-       - '{request_id,latency_ms,ttfb_ms}'::text[] AS billed;
+       - '{request_id,call_id,latency_ms,ttfb_ms,attempts}'::text[] AS billed;
 -- cached: 200 uncached x $2 + 800 cached x $0.50 + 100 x $8 = $0.0016
 -- (at the input rate for every prompt token it would be $0.0028)
 SELECT aigw.chat('openai/cached', '[{"role": "user", "content": "hi"}]')->'aigw'->'cost' AS cached_cost;

@@ -17,7 +17,8 @@ SELECT jsonb_pretty(r->'usage') AS usage FROM answer;
 SELECT r->'aigw'->'provider' AS provider,
        r->'aigw'->'requested_model' AS requested_model,
        r->'aigw'->'served_model' AS served_model,
-       r->'aigw'->'attempts' AS attempts,
+       (r->'aigw'->'attempts'->0) - '{latency_ms,request_id}'::text[] AS attempt,
+       r->'aigw'->'call_id' = r->'aigw'->'request_id' AS first_attempt_is_the_call,
        (r->'aigw'->>'latency_ms')::float8 > 0 AS has_latency,
        r->>'id' LIKE 'chatcmpl-%' AS has_upstream_id
   FROM answer;
