@@ -206,7 +206,7 @@ function onApiRequest(state, req, res, pathname, query) {
   state.requestsByPath[pathname] = (state.requestsByPath[pathname] ?? 0) + 1;
   const seq = ++state.seq;
   const record = {
-    seq, method: req.method, path: recordedUrl(req.url), headers: recordedHeaders(req.headers), body: null, aborted: false, status: null,
+    seq, at: Date.now(), method: req.method, path: recordedUrl(req.url), headers: recordedHeaders(req.headers), body: null, aborted: false, status: null,
   };
   state.recordings.push(record);
   const matched = route(req.method, pathname, query);

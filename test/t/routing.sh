@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Routing against the mock: fallback, retries that honour Retry-After,
+# circuit breakers shared by every session, and the meta-models.  Every
+# assertion about what was sent is checked on what the mock received.
+source "$(dirname "$0")/lib.bash"
+
+# test/run turns retries and breakers off for the error-path tests; here
+# they run at their shipped defaults unless a test says otherwise.
+export PGOPTIONS="-c aigw.max_retries=2 -c aigw.circuit_failures=5 -c aigw.circuit_error_rate=50"
+fresh_db
+
+# Interchangeable models on three providers; each has an upstream name of
+# its own, so the mock's log says which model a request was for.
+sql "INSERT INTO aigw.models (id, provider, upstream_model, context_window, max_output_tokens, capabilities, quality) VALUES
+     ('openai/route-a',   'openai',   'route-a',   128000, 16384, '{tools,json}', 60),
+     ('deepseek/route-b', 'deepseek', 'route-b',   128000, 8192,  '{tools,json}', 50),
+     ('mistral/route-c',  'mistral',  'route-c',   128000, 8192,  '{json}',       40),
+     ('groq/route-tiny',  'groq',     'route-tiny',  2000, 1000,  '{tools,json}', 90)"
+sql "SELECT aigw.set_price('openai/route-a', 2, 8), aigw.set_price('deepseek/route-b', 0.5, 2),
+            aigw.set_price('mistral/route-c', 0.1, 0.3), aigw.set_price('groq/route-tiny', 0.05, 0.1)" >/dev/null
+
+MSG='[{"role": "user", "content": "hi"}]'
+# mock_count NAME: requests the mock received for upstream model NAME (any directives)
+mock_count() {
+    curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+print(sum(1 for r in json.load(sys.stdin)
+          if isinstance(r.get('body'), dict) and str(r['body'].get('model', '')).split('?')[0] == '$1'))"
+}
+# mock_gaps NAME: ms between consecutive requests for NAME, space-separated
+mock_gaps() {
+    curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+at = [r['at'] for r in json.load(sys.stdin)
+      if isinstance(r.get('body'), dict) and str(r['body'].get('model', '')).split('?')[0] == '$1']
+print(' '.join(str(b - a) for a, b in zip(at, at[1:])))"
+}
+set_upstream() { sql "UPDATE aigw.models SET upstream_model = '$2' WHERE id = '$1'"; }
+# served: the served model of a call, and how many attempts it took
+served() { sql "SELECT r->'aigw'->>'served_model', jsonb_array_length(r->'aigw'->'attempts') FROM aigw.chat($1) r"; }
+
+echo "# fallback: A answers 500, B serves the call"
+mock_reset
+set_upstream openai/route-a 'route-a?status=500'
+is "$(served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")" "deepseek/route-b|2" \
+   "the result names B, after two attempts"
+is "$(mock_count route-a) $(mock_count route-b)" "1 1" "the mock got one request for A (no same-model retry: there was a fallback) and one for B"
+is "$(sql "SELECT string_agg(attempt || ':' || served_model || ':' || status || ':' || coalesce(http_status::text, ''), ' ' ORDER BY attempt)
+             FROM aigw.requests WHERE call_id = (SELECT max(call_id) FROM aigw.requests)")" \
+   "1:openai/route-a:http_error:500 2:deepseek/route-b:ok:200" "both attempts are logged under one call id"
+is "$(sql "SELECT served_model || ' ' || attempts || ' ' || status FROM aigw.calls ORDER BY call_id DESC LIMIT 1")" \
+   "deepseek/route-b 2 ok" "aigw.calls answers which model served the call in one query"
+is "$(sql "SELECT route->>'strategy' || ' ' || (route->'chosen'->1->>'model') FROM aigw.requests WHERE attempt = 2 ORDER BY id DESC LIMIT 1")" \
+   "fallbacks deepseek/route-b" "the routing decision is recorded with the attempts"
+
+echo "# an invalid request does not hop, unless the route says so"
+mock_reset
+set_upstream openai/route-a 'route-a?status=400'
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}')" 2>&1)
+echo "$err" | grep -q "returned HTTP 400"; ok $? "a 400 from A fails the call"
+is "$(mock_count route-b)" "0" "... and nothing was sent to B"
+sql "INSERT INTO aigw.routes (name, strategy, candidates, fallback_on_invalid)
+     VALUES ('lenient', 'ordered', '{openai/route-a,deepseek/route-b}', true)"
+is "$(served "'route/lenient', '$MSG'")" "deepseek/route-b|2" "a route with fallback_on_invalid moves on to B"
+is "$(sql "SELECT requested_model FROM aigw.calls ORDER BY call_id DESC LIMIT 1")" "route/lenient" \
+   "the log keeps the route as the requested model"
+set_upstream openai/route-a 'route-a'
+
+echo "# retries: Retry-After, retry-after-ms, HTTP dates, backoff, x-should-retry"
+mock_reset
+set_upstream openai/route-a 'route-a?status=429&retry_after=1&fail_first=1'
+is "$(served "'openai/route-a', '$MSG'")" "openai/route-a|2" "a 429 with Retry-After: 1 is retried and served"
+gap=$(mock_gaps route-a)
+[ "$gap" -ge 1000 ] 2>/dev/null; ok $? "the retry came >= 1 s after the 429 ($gap ms)"
+mock_reset
+set_upstream openai/route-a 'route-a?status=429&retry_after=1'
+t0=$(date +%s%N)
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG', '{\"timeout_ms\": 300}')" 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 900 ]; ok $? "with timeout_ms 300 the call fails fast instead of waiting ($ms ms)"
+is "$(mock_count route-a)" "1" "... after one request"
+echo "$err" | grep -q "Not retried: the wait of 1000 ms the provider asked for is more than"; ok $? "... and says why it did not retry"
+mock_reset
+set_upstream openai/route-a 'route-a?status=429&retry_after_ms=200&retry_after=30&fail_first=1'
+is "$(served "'openai/route-a', '$MSG'")" "openai/route-a|2" "retry-after-ms wins over Retry-After"
+gap=$(mock_gaps route-a)
+[ "$gap" -ge 200 ] && [ "$gap" -lt 1500 ]; ok $? "the retry came after 200 ms, not 30 s ($gap ms)"
+mock_reset
+set_upstream openai/route-a 'route-a?status=503&retry_after_date=1&retry_after=2&fail_first=1'
+is "$(served "'openai/route-a', '$MSG'")" "openai/route-a|2" "a 503 with Retry-After as an HTTP date is retried"
+gap=$(mock_gaps route-a)
+[ "$gap" -ge 1000 ] && [ "$gap" -le 3000 ]; ok $? "at the date (2 s ahead, whole seconds): $gap ms"
+mock_reset
+set_upstream openai/route-a 'route-a?status=500&fail_first=2'
+is "$(served "'openai/route-a', '$MSG'")" "openai/route-a|3" "two 500s without Retry-After: backoff, then served on the third attempt"
+gaps=$(mock_gaps route-a)
+read -r g1 g2 <<<"$gaps"
+[ "$g1" -ge 375 ] && [ "$g2" -ge 750 ] && [ "$g2" -lt 2000 ]; ok $? "waits of 0.5 s then 1 s, less up to 25 % jitter ($gaps ms)"
+mock_reset
+set_upstream openai/route-a 'route-a?status=500&should_retry=false'
+sql "SELECT aigw.chat('openai/route-a', '$MSG')" >/dev/null 2>&1
+is "$(mock_count route-a)" "1" "x-should-retry: false stops the retries"
+mock_reset
+set_upstream openai/route-a 'route-a?status=400&should_retry=true&fail_first=1'
+is "$(served "'openai/route-a', '$MSG'")" "openai/route-a|2" "x-should-retry: true retries even a 400"
+
+echo "# a caller waiting in backoff stays cancellable"
+mock_reset
+set_upstream openai/route-a 'route-a?status=429&retry_after=30'
+t0=$(date +%s%N)
+err=$(sql "SET statement_timeout = '700ms'; SELECT aigw.chat('openai/route-a', '$MSG')" 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "$err" | grep -q "statement timeout"; ok $? "statement_timeout ends the wait"
+[ "$ms" -lt 3000 ]; ok $? "... promptly ($ms ms, the provider asked for 30 s)"
+is "$(mock_count route-a)" "1" "... and nothing more was sent"
+set_upstream openai/route-a 'route-a'
+
+echo "# circuit breakers: shared by every session, skipped without sending, probed after the cooldown"
+mock_reset
+BREAKER="-c aigw.circuit_failures=3 -c aigw.circuit_cooldown=2000 -c aigw.max_retries=0"
+sql "SELECT aigw.reset_circuit('openai') + aigw.reset_circuit('openai/route-a')" >/dev/null   # the counts of the tests above
+set_upstream openai/route-a 'route-a?status=503'
+for i in 1 2 3; do
+    PGOPTIONS="$PGOPTIONS $BREAKER" served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'" >/dev/null
+done
+is "$(mock_count route-a)" "3" "three calls: three failures of A (each served by B)"
+is "$(sql "SELECT string_agg(kind || ' ' || name || ' ' || state, ', ' ORDER BY kind, name) FROM aigw.provider_health
+             WHERE name IN ('openai', 'openai/route-a')")" "model openai/route-a open, provider openai open" \
+   "aigw.provider_health: A's model and provider circuits are open"
+is "$(sql "SELECT consecutive_failures || ' ' || last_http_status || ' ' || (next_probe_at > now()) FROM aigw.provider_health WHERE name = 'openai/route-a'")" \
+   "3 503 true" "... with the failure count, the last status and the next probe time"
+for i in 1 2 3; do
+    r=$(PGOPTIONS="$PGOPTIONS $BREAKER" served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")
+done
+is "$r" "deepseek/route-b|1" "while open, calls go straight to B in one attempt"
+is "$(mock_count route-a)" "3" "the mock's counter for A stays still"
+is "$(sql "SELECT r->'aigw'->'route'->'skipped_while_calling'->0->>'model' FROM aigw.chat('openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}') r")" \
+   "openai/route-a" "the result says A was skipped and why"
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG')" 2>&1)
+echo "$err" | grep -q 'no request was sent for "openai/route-a": the circuit of'; ok $? "a call to A alone fails at once, sending nothing"
+"$PGBIN/psql" -X -q -At -v VERBOSITY=verbose -d "$T_DB" -c "SELECT aigw.chat('openai/route-a', '$MSG')" 2>&1 | grep -q "5G012"
+ok $? "... with SQLSTATE 5G012"
+is "$(mock_count route-a)" "3" "... and the mock still got nothing"
+set_upstream openai/route-a 'route-a'
+sleep 2.2
+is "$(PGOPTIONS="$PGOPTIONS $BREAKER" served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")" "openai/route-a|1" \
+   "after the cooldown a probe goes to A, which has recovered"
+is "$(mock_count route-a)" "4" "the mock got the probe"
+is "$(sql "SELECT string_agg(state, ' ') FROM aigw.provider_health WHERE name IN ('openai', 'openai/route-a')")" "closed closed" \
+   "the probe's success closed both circuits"
+
+echo "# error-rate rule: half the requests of a window failing opens the circuit"
+mock_reset
+RATE="-c aigw.circuit_failures=0 -c aigw.circuit_error_rate=50 -c aigw.circuit_min_requests=4 -c aigw.max_retries=0"
+sql "SELECT aigw.reset_circuit('mistral'), aigw.reset_circuit('mistral/route-c')" >/dev/null
+for u in 'route-c' 'route-c?status=502' 'route-c' 'route-c?status=502'; do
+    set_upstream mistral/route-c "$u"
+    PGOPTIONS="$PGOPTIONS $RATE" sql "SELECT aigw.chat('mistral/route-c', '$MSG')" >/dev/null 2>&1
+done
+is "$(sql "SELECT state || ' ' || window_requests || ' ' || window_failures FROM aigw.provider_health WHERE name = 'mistral/route-c'")" \
+   "open 4 2" "2 failures in 4 requests (50 %) opened C's circuit though no two failures were consecutive"
+is "$(sql "SELECT state FROM aigw.provider_health WHERE name = 'mistral'")" "open" "... and its provider's"
+is "$(sql "SELECT aigw.reset_circuit('mistral/route-c') + aigw.reset_circuit('mistral')")" "2" "aigw.reset_circuit closes them"
+is "$(sql "SELECT has_function_privilege('public', 'aigw.reset_circuit(text)', 'execute')")" "f" "PUBLIC may not reset circuits"
+set_upstream mistral/route-c 'route-c'
+
+echo "# auto/cheapest under a quality floor"
+mock_reset
+CANDS='"candidates": ["openai/route-a", "deepseek/route-b", "mistral/route-c"]'
+is "$(served "'auto/cheapest', '$MSG', '{$CANDS}'")" "mistral/route-c|1" "without a floor, the cheapest candidate (C)"
+is "$(served "'auto/cheapest', '$MSG', '{$CANDS, \"min_quality\": 45}'")" "deepseek/route-b|1" \
+   "min_quality 45 leaves out C (40): B is the cheapest above the floor"
+sql "SELECT aigw.set_price('deepseek/route-b', 5, 20)" >/dev/null
+is "$(served "'auto/cheapest', '$MSG', '{$CANDS, \"min_quality\": 45}'")" "openai/route-a|1" \
+   "raising B's price flips the choice to A on the next call"
+is "$(sql "SELECT aigw.auto('cheapest', '$MSG', '{$CANDS, \"min_quality\": 45}')->'aigw'->>'served_model'")" "openai/route-a" \
+   "aigw.auto('cheapest', ...) is the same"
+is "$(mock_count route-c)" "1" "C was called only when no floor kept it out"
+sql "SELECT aigw.set_price('deepseek/route-b', 0.5, 2)" >/dev/null
+
+echo "# a model whose context window is too small is never chosen"
+mock_reset
+long=$(python3 -c "print('word ' * 2000)")
+is "$(served "'auto/best', '$MSG', '{\"candidates\": [\"groq/route-tiny\", \"openai/route-a\"]}'")" "groq/route-tiny|1" \
+   "auto/best picks the tiny-context model (quality 90) for a short prompt"
+for i in 1 2 3; do
+    r=$(served "'auto/best', '[{\"role\": \"user\", \"content\": \"$long\"}]', '{\"candidates\": [\"groq/route-tiny\", \"openai/route-a\"]}'")
+done
+is "$r" "openai/route-a|1" "a 10 kB prompt goes to A instead"
+is "$(mock_count route-tiny)" "1" "the mock never got the long prompt for the 2,000-token model"
+is "$(sql "SELECT aigw.route_explain('auto/best', '[{\"role\": \"user\", \"content\": \"$long\"}]', '{\"candidates\": [\"groq/route-tiny\"]}')" 2>&1 | grep -o "context window of 2000 tokens is too small")" \
+   "context window of 2000 tokens is too small" "route_explain says why (here: no model left, an error naming the reason)"
+
+echo "# auto/fastest moves away from a model the mock slows down"
+mock_reset
+FAST='{"candidates": ["openai/route-a", "deepseek/route-b"]}'
+sql "SELECT aigw.chat('openai/route-a', '$MSG'), aigw.chat('deepseek/route-b', '$MSG')" >/dev/null
+first=$(sql "SELECT aigw.auto('fastest', '$MSG', '$FAST')->'aigw'->>'served_model'")
+other=$([ "$first" = "openai/route-a" ] && echo deepseek/route-b || echo openai/route-a)
+up=$(sql "SELECT upstream_model FROM aigw.models WHERE id = '$first'")
+set_upstream "$first" "$up?latency_ms=300"
+picks=""
+for i in 1 2 3 4; do picks="$picks $(sql "SELECT aigw.auto('fastest', '$MSG', '$FAST')->'aigw'->>'served_model'")"; done
+is "$picks" " $first $other $other $other" "one slow answer from $first, then every call goes to $other"
+is "$(sql "SELECT latency_ms > 50 FROM aigw.provider_health WHERE name = '$first'")" "t" "aigw.provider_health shows the slower estimate"
+set_upstream "$first" "$up"
+
+echo "# routing options are checked before anything is sent"
+mock_reset
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG', '{\"min_quality\": 50}')" 2>&1)
+echo "$err" | grep -q 'option "min_quality" needs a meta-model or a route'; ok $? "a routing option on a plain model is refused"
+err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"candidates\": [\"openai/nope\"]}')" 2>&1)
+echo "$err" | grep -q 'model "openai/nope" in option "candidates" is not in the catalogue'; ok $? "an unknown candidate is refused"
+err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"capabilities\": [\"telepathy\"]}')" 2>&1)
+echo "$err" | grep -q 'no model has capability "telepathy"'; ok $? "an unknown capability is refused"
+err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"min_quality\": 101}')" 2>&1)
+echo "$err" | grep -q 'option "min_quality" must be a number from 0 to 100'; ok $? "min_quality out of range is refused"
+err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{$CANDS, \"min_quality\": 99}')" 2>&1)
+echo "$err" | grep -q 'no model can serve "auto/cheapest"'; ok $? "no model above the floor: a clear error"
+err=$(sql "SELECT aigw.chat('route/nope', '$MSG')" 2>&1)
+echo "$err" | grep -q 'unknown route "nope"'; ok $? "an unknown route is refused"
+err=$(sql "SELECT aigw.chat('auto/smartest', '$MSG')" 2>&1)
+echo "$err" | grep -q 'unknown meta-model "auto/smartest"'; ok $? "an unknown meta-model is refused"
+err=$(sql "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" 2>&1)
+echo "$err" | grep -q 'not in the catalogue: openai/route-z'; ok $? "a route naming a model not in the catalogue is refused"
+is "$(mock_count route-a)$(mock_count route-b)$(mock_count route-c)" "000" "none of these sent anything"
+is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '5 seconds' AND requested_model IN ('auto/smartest', 'route/nope')")" "0" \
+   "... nor logged anything"
+
+finish
