@@ -43,7 +43,7 @@
 #define EXPECTED_OUTPUT_DEFAULT 256
 #define IMAGE_TOKEN_ESTIMATE 1500
 #define DEFAULT_MAX_MODELS 3
-#define MAX_LISTED_SKIPS 20
+#define MAX_LISTED_SKIPS 5
 
 /* ---------------------------------------------------------------------
  * The catalogue, as ranking sees it
@@ -189,14 +189,16 @@ find_model(const char *id)
 	return NULL;
 }
 
+/* m->capabilities is ",a,b,": look for ",cap," without building it */
 static bool
 has_capability(const RouteModel *m, const char *cap)
 {
-	char	   *item = psprintf(",%s,", cap);
-	bool		found = strstr(m->capabilities, item) != NULL;
+	size_t		len = strlen(cap);
 
-	pfree(item);
-	return found;
+	for (const char *p = strstr(m->capabilities, cap); p; p = strstr(p + 1, cap))
+		if (p[-1] == ',' && p[len] == ',')
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------------------
@@ -500,8 +502,8 @@ read_route(const char *name, NamedRoute *r)
 typedef struct Ranked
 {
 	RouteModel *m;
-	const char *skip;			/* why it cannot serve this call; NULL: eligible */
-	const char *skip_key;		/* the reason's kind, for the counts */
+	const char *skip_key;		/* why it cannot serve this call, in a word; NULL: eligible */
+	const char *skip;			/* ... and in a sentence, once asked for (assess's explain) */
 	double		cost;			/* expected USD; NAN: unknown */
 	double		latency;
 	int			order;			/* position in an explicit list */
@@ -563,20 +565,25 @@ typedef struct CallNeeds
 	List	   *capabilities;	/* asked for, plus what the request implies */
 } CallNeeds;
 
-static void
-set_skip(Ranked *r, const char *key, const char *reason)
-{
-	r->skip_key = key;
-	r->skip = reason;
-}
+/*
+ * Why this model cannot serve the call (r->skip_key, and with explain the
+ * sentence in r->skip), or nothing; and its scores.  Most of a catalogue is
+ * skipped and never listed, so the sentence is only written when asked for.
+ */
+#define SKIP(key, ...) \
+	do { \
+		r->skip_key = (key); \
+		r->skip = explain ? psprintf(__VA_ARGS__) : NULL; \
+		return; \
+	} while (0)
 
-/* Why this model cannot serve the call (r->skip), or nothing; and its scores. */
 static void
-assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy)
+assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy, bool explain)
 {
 	RouteModel *m = r->m;
 	ListCell   *lc;
 
+	r->skip_key = NULL;
 	r->cost = m->has_price && !isnan(m->input_usd) && !isnan(m->output_usd)
 		? ((double) need->input_tokens * m->input_usd +
 		   (double) need->expected_output * m->output_usd) / 1e6
@@ -591,44 +598,46 @@ assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy)
 		r->latency = NAN;
 
 	if (!m->enabled)
-		return set_skip(r, "disabled", "the model or its provider is disabled");
+		SKIP("disabled", "the model or its provider is disabled");
 	if (!m->has_key)
-		return set_skip(r, "no_credential", psprintf("no credential is set for provider \"%s\"", m->provider));
+		SKIP("no_credential", "no credential is set for provider \"%s\"", m->provider);
 	foreach(lc, need->capabilities)
 		if (!has_capability(m, lfirst(lc)))
-			return set_skip(r, "capability", psprintf("lacks capability \"%s\"", (char *) lfirst(lc)));
+			SKIP("capability", "lacks capability \"%s\"", (char *) lfirst(lc));
 	if (!isnan(o->min_quality))
 	{
 		if (isnan(m->quality))
-			return set_skip(r, "quality", "has no quality score (aigw.models.quality)");
+			SKIP("quality", "has no quality score (aigw.models.quality)");
 		if (m->quality < o->min_quality)
-			return set_skip(r, "quality", psprintf("quality %g is below min_quality %g", m->quality, o->min_quality));
+			SKIP("quality", "quality %g is below min_quality %g", m->quality, o->min_quality);
 	}
 	if (m->context_window > 0 &&
 		need->input_tokens + Max(need->max_output, 0) > m->context_window)
-		return set_skip(r, "context_window",
-						psprintf("context window of %d tokens is too small for about " INT64_FORMAT " input tokens%s",
-								 m->context_window, need->input_tokens,
-								 need->max_output > 0 ? psprintf(" + " INT64_FORMAT " max_tokens", need->max_output) : ""));
+		SKIP("context_window",
+			 "context window of %d tokens is too small for about " INT64_FORMAT " input tokens%s",
+			 m->context_window, need->input_tokens,
+			 need->max_output > 0 ? psprintf(" + " INT64_FORMAT " max_tokens", need->max_output) : "");
 	if (m->max_output > 0 && need->max_output > m->max_output)
-		return set_skip(r, "max_output",
-						psprintf("max_tokens " INT64_FORMAT " is over its output limit of %d", need->max_output, m->max_output));
+		SKIP("max_output", "max_tokens " INT64_FORMAT " is over its output limit of %d",
+			 need->max_output, m->max_output);
 	if (!isnan(o->max_input_usd) || !isnan(o->max_output_usd))
 	{
 		if (!m->has_price)
-			return set_skip(r, "no_price", "has no price in force, so max_price_per_mtok cannot be checked");
+			SKIP("no_price", "has no price in force, so max_price_per_mtok cannot be checked");
 		if (isnan(m->input_usd))
-			return set_skip(r, "no_fx_rate", "its price has no exchange rate to USD in aigw.fx_rates");
+			SKIP("no_fx_rate", "its price has no exchange rate to USD in aigw.fx_rates");
 		if ((!isnan(o->max_input_usd) && m->input_usd > o->max_input_usd) ||
 			(!isnan(o->max_output_usd) && m->output_usd > o->max_output_usd))
-			return set_skip(r, "max_price",
-							psprintf("price %g / %g USD per million input / output tokens is over max_price_per_mtok",
-									 m->input_usd, m->output_usd));
+			SKIP("max_price",
+				 "price %g / %g USD per million input / output tokens is over max_price_per_mtok",
+				 m->input_usd, m->output_usd);
 	}
 	if (strategy == STRATEGY_CHEAPEST && isnan(r->cost))
-		return set_skip(r, m->has_price ? "no_fx_rate" : "no_price",
-						m->has_price ? "its price has no exchange rate to USD in aigw.fx_rates"
-						: "has no price in force, so its cost cannot be compared");
+	{
+		if (m->has_price)
+			SKIP("no_fx_rate", "its price has no exchange rate to USD in aigw.fx_rates");
+		SKIP("no_price", "has no price in force, so its cost cannot be compared");
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -717,7 +726,7 @@ write_constraints(StringInfo s, const RouteOptions *o)
  */
 static void
 write_decision(AigwRoutePlan *plan, const char *route_name, const RouteOptions *o,
-			   const CallNeeds *need, Ranked *ranked, int n, bool explicit_list)
+			   const CallNeeds *need, Ranked *ranked, int n, bool explicit_list, int strategy)
 {
 	StringInfo	s = &plan->decision;
 	int			nskip_listed = 0;
@@ -737,7 +746,7 @@ write_decision(AigwRoutePlan *plan, const char *route_name, const RouteOptions *
 	appendStringInfoChar(s, '[');
 	for (int i = 0; i < n && nchosen < plan->ncandidates; i++)
 	{
-		if (ranked[i].skip)
+		if (ranked[i].skip_key)
 			continue;
 		if (nchosen++ > 0)
 			appendStringInfoChar(s, ',');
@@ -755,13 +764,14 @@ write_decision(AigwRoutePlan *plan, const char *route_name, const RouteOptions *
 	appendStringInfoChar(s, '[');
 	for (int i = 0; i < n; i++)
 	{
-		if (!ranked[i].skip)
+		if (!ranked[i].skip_key)
 		{
 			before_first = false;
 			continue;
 		}
-		if ((explicit_list || before_first) && nskip_listed < MAX_LISTED_SKIPS)
+		if (explicit_list || (before_first && nskip_listed < MAX_LISTED_SKIPS))
 		{
+			assess(&ranked[i], o, need, strategy, true);
 			json_skip(s, ranked[i].m->id, ranked[i].skip);
 			nskip_listed++;
 		}
@@ -776,14 +786,14 @@ write_decision(AigwRoutePlan *plan, const char *route_name, const RouteOptions *
 		int			count = 0;
 		bool		seen = false;
 
-		if (!ranked[i].skip)
+		if (!ranked[i].skip_key)
 			continue;
 		for (int j = 0; j < i && !seen; j++)
-			seen = ranked[j].skip && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0;
+			seen = ranked[j].skip_key && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0;
 		if (seen)
 			continue;
 		for (int j = i; j < n; j++)
-			if (ranked[j].skip && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0)
+			if (ranked[j].skip_key && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0)
 				count++;
 		json_number(s, ranked[i].skip_key, count);
 	}
@@ -1018,7 +1028,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	}
 
 	for (int i = 0; i < n; i++)
-		assess(&ranked[i], &o, &need, strategy);
+		assess(&ranked[i], &o, &need, strategy, false);
 	rank_strategy = strategy;
 	qsort(ranked, n, sizeof(Ranked), ranked_cmp);
 
@@ -1027,7 +1037,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		: strategy == STRATEGY_ORDERED ? n : DEFAULT_MAX_MODELS;
 	plan->candidates = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n && plan->ncandidates < max_models; i++)
-		if (!ranked[i].skip)
+		if (!ranked[i].skip_key)
 			plan->candidates[plan->ncandidates++] = ranked[i].m->id;
 
 	plan->retries = o.retries >= 0 ? o.retries
@@ -1037,7 +1047,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		: route_name ? route.fallback_on_invalid : false;
 	plan->timeout_ms = input->timeout_ms > 0 ? input->timeout_ms
 		: route_name ? route.timeout_ms : 0;
-	write_decision(plan, route_name, &o, &need, ranked, n, explicit_list);
+	write_decision(plan, route_name, &o, &need, ranked, n, explicit_list, strategy);
 
 	if (plan->ncandidates == 0)
 	{
