@@ -39,6 +39,7 @@
 #include "owner_query.h"
 #include "quote_cache.h"
 #include "route.h"
+#include "route_options.h"
 
 #define EXPECTED_OUTPUT_DEFAULT 256
 #define IMAGE_TOKEN_ESTIMATE 1500
@@ -201,188 +202,6 @@ has_capability(const RouteModel *m, const char *cap)
 	return false;
 }
 
-/* ---------------------------------------------------------------------
- * Routing options: of a call, and the constraints of a route
- * ---------------------------------------------------------------------
- */
-
-typedef struct RouteOptions
-{
-	double		min_quality;	/* NAN: none */
-	List	   *capabilities;	/* of char * */
-	double		max_input_usd;	/* NAN: none */
-	double		max_output_usd;
-	List	   *providers;
-	List	   *exclude_providers;
-	List	   *candidates;
-	List	   *fallbacks;
-	int			retries;		/* -1: not given */
-	int			max_models;
-	int64		expected_output;
-	int			fallback_on_invalid;	/* -1, 0, 1 */
-	List	   *given;			/* names of the routing options present */
-} RouteOptions;
-
-static void
-route_options_init(RouteOptions *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->min_quality = NAN;
-	o->max_input_usd = NAN;
-	o->max_output_usd = NAN;
-	o->retries = -1;
-	o->max_models = -1;
-	o->expected_output = -1;
-	o->fallback_on_invalid = -1;
-}
-
-pg_attribute_noreturn()
-static void
-route_option_error(const char *where, const char *key, const char *expected)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s \"%s\" must be %s", where, key, expected),
-			 errhint("See \"Routing\" in aigw's README for the routing options.")));
-}
-
-static List *
-string_list(const char *where, const char *key, JsonbValue *v)
-{
-	JsonbIterator *it;
-	JsonbValue	e;
-	JsonbIteratorToken tok;
-	List	   *out = NIL;
-
-	if (!aigw_jsonb_is_array(v))
-		route_option_error(where, key, "an array of strings");
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
-	{
-		if (tok != WJB_ELEM)
-			continue;
-		if (e.type != jbvString || e.val.string.len == 0)
-			route_option_error(where, key, "an array of non-empty strings");
-		out = lappend(out, pnstrdup(e.val.string.val, e.val.string.len));
-	}
-	return out;
-}
-
-static int64
-int_option(const char *where, const char *key, JsonbValue *v, int64 min, int64 max)
-{
-	int64		i;
-
-	if (!aigw_jsonb_int64(v, &i) || i < min || i > max)
-		route_option_error(where, key, psprintf("an integer from " INT64_FORMAT " to " INT64_FORMAT, min, max));
-	return i;
-}
-
-static double
-price_option(const char *where, const char *key, JsonbValue *v)
-{
-	double		d;
-
-	if (!aigw_jsonb_number(v, &d) || d < 0)
-		route_option_error(where, key, "a number >= 0 (USD per million tokens), or {\"input\": n, \"output\": n}");
-	return d;
-}
-
-/*
- * Read the routing keys of an object (a call's options, or a route's
- * constraints); later calls override what earlier ones set.  Keys that are
- * not routing options are left to chat_request.c (for options) or refused
- * (for a route's constraints, where route_only is true).
- */
-static void
-route_options_read(Jsonb *obj, const char *where, bool route_only, RouteOptions *o)
-{
-	JsonbIterator *it;
-	JsonbValue	k;
-	JsonbValue	v;
-
-	if (obj == NULL)
-		return;
-	it = JsonbIteratorInit(&obj->root);
-	while (aigw_jsonb_next_member(&it, &k, &v))
-	{
-		char	   *key = pnstrdup(k.val.string.val, k.val.string.len);
-
-		if (strcmp(key, "min_quality") == 0)
-		{
-			if (!aigw_jsonb_number(&v, &o->min_quality) || o->min_quality < 0 || o->min_quality > 100)
-				route_option_error(where, key, "a number from 0 to 100");
-		}
-		else if (strcmp(key, "capabilities") == 0)
-			o->capabilities = string_list(where, key, &v);
-		else if (strcmp(key, "max_price_per_mtok") == 0)
-		{
-			if (aigw_jsonb_is_object(&v))
-			{
-				JsonbValue *in = aigw_jsonb_key(v.val.binary.data, "input");
-				JsonbValue *out = aigw_jsonb_key(v.val.binary.data, "output");
-
-				if (in == NULL && out == NULL)
-					route_option_error(where, key, "a number, or an object with \"input\" and/or \"output\"");
-				o->max_input_usd = in ? price_option(where, key, in) : NAN;
-				o->max_output_usd = out ? price_option(where, key, out) : NAN;
-			}
-			else
-				o->max_input_usd = o->max_output_usd = price_option(where, key, &v);
-		}
-		else if (strcmp(key, "providers") == 0)
-			o->providers = string_list(where, key, &v);
-		else if (strcmp(key, "exclude_providers") == 0)
-			o->exclude_providers = string_list(where, key, &v);
-		else if (strcmp(key, "expected_output_tokens") == 0)
-			o->expected_output = int_option(where, key, &v, 1, PG_INT32_MAX);
-		else if (!route_only && strcmp(key, "candidates") == 0)
-			o->candidates = string_list(where, key, &v);
-		else if (!route_only && strcmp(key, "fallbacks") == 0)
-			o->fallbacks = string_list(where, key, &v);
-		else if (!route_only && strcmp(key, "retries") == 0)
-			o->retries = (int) int_option(where, key, &v, 0, 10);
-		else if (!route_only && strcmp(key, "max_models") == 0)
-			o->max_models = (int) int_option(where, key, &v, 1, 100);
-		else if (!route_only && strcmp(key, "fallback_on_invalid") == 0)
-		{
-			if (v.type != jbvBool)
-				route_option_error(where, key, "true or false");
-			o->fallback_on_invalid = v.val.boolean;
-		}
-		else if (route_only)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s has an unknown key \"%s\"", where, key),
-					 errhint("A route's constraints may set min_quality, capabilities, max_price_per_mtok, providers, exclude_providers and expected_output_tokens.")));
-		else
-			continue;
-		o->given = lappend(o->given, key);
-	}
-}
-
-static bool
-option_given(const RouteOptions *o, const char *key)
-{
-	ListCell   *lc;
-
-	foreach(lc, o->given)
-		if (strcmp((char *) lfirst(lc), key) == 0)
-			return true;
-	return false;
-}
-
-static bool
-list_has(List *l, const char *s)
-{
-	ListCell   *lc;
-
-	foreach(lc, l)
-		if (strcmp((char *) lfirst(lc), s) == 0)
-			return true;
-	return false;
-}
-
 /* Every name in an option's list must be known: a typo must not silently route elsewhere. */
 static void
 check_names(List *names, const char *key, bool models)
@@ -428,70 +247,6 @@ check_capabilities(List *caps)
 					 errhint("aigw.models.capabilities lists each model's.")));
 		}
 	}
-}
-
-/* ---------------------------------------------------------------------
- * Named routes
- * ---------------------------------------------------------------------
- */
-
-typedef struct NamedRoute
-{
-	char	   *strategy;
-	List	   *candidates;
-	Jsonb	   *constraints;
-	int			max_models;		/* -1: default */
-	int			retries;		/* -1: default */
-	bool		fallback_on_invalid;
-	int			timeout_ms;		/* 0: none */
-} NamedRoute;
-
-static SPIPlanPtr route_plan = NULL;
-
-static const char *const route_sql =
-"SELECT r.strategy, array_to_string(r.candidates, chr(1)), r.constraints, r.max_models,"
-"       r.retries, r.fallback_on_invalid, r.timeout_ms, r.enabled"
-"  FROM (SELECT 1) AS one"
-"  LEFT JOIN aigw.routes r ON r.name OPERATOR(pg_catalog.=) $1";
-
-static void
-read_route(const char *name, NamedRoute *r)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
-	char	   *candidates;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	args[0] = CStringGetTextDatum(name);
-	aigw_query_as_owner(&route_plan, route_sql, 1, types, args, NULL);
-	if (aigw_col_isnull(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown route \"%s\"", name),
-				 errhint("SELECT name FROM aigw.routes lists the routes; an administrator adds one with INSERT INTO aigw.routes.")));
-	if (!aigw_col_int64(8, 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("route \"%s\" is disabled", name),
-				 errhint("An administrator can enable it with UPDATE aigw.routes SET enabled = true WHERE name = '%s'.", name)));
-
-	MemoryContextSwitchTo(caller);
-	r->strategy = aigw_col_text(1);
-	candidates = aigw_col_text(2);
-	r->candidates = NIL;
-	if (candidates != NULL && *candidates)
-		for (char *c = strtok(candidates, "\x01"); c; c = strtok(NULL, "\x01"))
-			r->candidates = lappend(r->candidates, c);
-	r->constraints = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-													  3, &isnull));
-	r->max_models = (int) aigw_col_int64(4, -1);
-	r->retries = (int) aigw_col_int64(5, -1);
-	r->fallback_on_invalid = aigw_col_int64(6, 0) != 0;
-	r->timeout_ms = (int) aigw_col_int64(7, 0);
-	SPI_finish();
 }
 
 /* ---------------------------------------------------------------------
@@ -848,7 +603,7 @@ refuse_routing_options(const char *model, const RouteOptions *o)
 	};
 
 	for (int i = 0; i < lengthof(routing_only); i++)
-		if (option_given(o, routing_only[i]))
+		if (aigw_route_option_given(o, routing_only[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"%s\" needs a meta-model or a route, not model \"%s\"",
@@ -872,12 +627,12 @@ estimate_needs(const AigwChatInput *input, const RouteOptions *o, CallNeeds *nee
 
 	need->capabilities = list_copy(o->capabilities);
 	if (tools && aigw_jsonb_is_array(tools) && JsonContainerSize(tools->val.binary.data) > 0 &&
-		!list_has(need->capabilities, "tools"))
+		!aigw_list_has_string(need->capabilities, "tools"))
 		need->capabilities = lappend(need->capabilities, "tools");
-	if (input->images > 0 && !list_has(need->capabilities, "vision"))
+	if (input->images > 0 && !aigw_list_has_string(need->capabilities, "vision"))
 		need->capabilities = lappend(need->capabilities, "vision");
 	if (format && (aigw_jsonb_string_is(format, "json_object") || aigw_jsonb_string_is(format, "json_schema")) &&
-		!list_has(need->capabilities, "json"))
+		!aigw_list_has_string(need->capabilities, "json"))
 		need->capabilities = lappend(need->capabilities, "json");
 }
 
@@ -913,7 +668,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	memset(plan, 0, sizeof(*plan));
 	memset(&route, 0, sizeof(route));
 	plan->requested = model;
-	route_options_init(&o);
+	aigw_route_options_init(&o);
 	initStringInfo(&plan->decision);
 
 	if (strncmp(model, "auto/", 5) == 0)
@@ -929,11 +684,11 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	else if (strncmp(model, "route/", 6) == 0)
 	{
 		route_name = model + 6;
-		read_route(route_name, &route);
+		aigw_read_route(route_name, &route);
 		plan->strategy = route.strategy;
 		strategy = strategy_code(route.strategy);
 		pool = route.candidates;
-		route_options_read(route.constraints, psprintf("constraint of route \"%s\"", route_name), true, &o);
+		aigw_route_options_read(route.constraints, psprintf("constraint of route \"%s\"", route_name), true, &o);
 	}
 	else
 	{
@@ -941,7 +696,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		strategy = STRATEGY_ORDERED;
 		pool = list_make1((char *) model);
 	}
-	route_options_read(input->options, "option", false, &o);
+	aigw_route_options_read(input->options, "option", false, &o);
 
 	if (pool != NIL && route_name == NULL && o.fallbacks == NIL)
 	{
@@ -1019,8 +774,8 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		{
 			const char *p = ranked[i].m->provider;
 
-			if ((o.providers != NIL && !list_has(o.providers, p)) ||
-				list_has(o.exclude_providers, p))
+			if ((o.providers != NIL && !aigw_list_has_string(o.providers, p)) ||
+				aigw_list_has_string(o.exclude_providers, p))
 				continue;
 			ranked[kept++] = ranked[i];
 		}
