@@ -177,6 +177,19 @@ is "$(sql "SELECT aigw.auto('cheapest', '$MSG', '{$CANDS, \"min_quality\": 45}')
    "aigw.auto('cheapest', ...) is the same"
 is "$(mock_count route-c)" "1" "C was called only when no floor kept it out"
 sql "SELECT aigw.set_price('deepseek/route-b', 0.5, 2)" >/dev/null
+TOOLS='"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]'
+is "$(served "'auto/cheapest', '$MSG', '{$CANDS, $TOOLS}'")" "deepseek/route-b|1" \
+   "a request with tools skips C, which lacks the tools capability"
+is "$(served "'auto/cheapest', '$MSG', '{$CANDS, \"exclude_providers\": [\"mistral\", \"deepseek\"]}'")" "openai/route-a|1" \
+   "exclude_providers leaves A"
+is "$(served "'auto/best', '$MSG', '{$CANDS, \"max_price_per_mtok\": {\"output\": 2.5}}'")" "deepseek/route-b|1" \
+   "auto/best under max_price_per_mtok: B, the best whose output price is within it"
+is "$(served "'auto/best', '$MSG', '{$CANDS, \"providers\": [\"mistral\"]}'")" "mistral/route-c|1" \
+   "providers narrows the candidates to C"
+sql "INSERT INTO aigw.routes (name, strategy, candidates, constraints)
+     VALUES ('smart-cheap', 'cheapest', '{openai/route-a,deepseek/route-b,mistral/route-c}', '{\"min_quality\": 45}')"
+is "$(served "'route/smart-cheap', '$MSG'")" "deepseek/route-b|1" "a named route ranks its candidates under its constraints"
+is "$(served "'route/smart-cheap', '$MSG', '{\"min_quality\": 55}'")" "openai/route-a|1" "... which a call's options override"
 
 echo "# a model whose context window is too small is never chosen"
 mock_reset
@@ -207,22 +220,30 @@ set_upstream "$first" "$up"
 
 echo "# routing options are checked before anything is sent"
 mock_reset
-err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG', '{\"min_quality\": 50}')" 2>&1)
-echo "$err" | grep -q 'option "min_quality" needs a meta-model or a route'; ok $? "a routing option on a plain model is refused"
-err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"candidates\": [\"openai/nope\"]}')" 2>&1)
-echo "$err" | grep -q 'model "openai/nope" in option "candidates" is not in the catalogue'; ok $? "an unknown candidate is refused"
-err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"capabilities\": [\"telepathy\"]}')" 2>&1)
-echo "$err" | grep -q 'no model has capability "telepathy"'; ok $? "an unknown capability is refused"
-err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"min_quality\": 101}')" 2>&1)
-echo "$err" | grep -q 'option "min_quality" must be a number from 0 to 100'; ok $? "min_quality out of range is refused"
-err=$(sql "SELECT aigw.chat('auto/cheapest', '$MSG', '{$CANDS, \"min_quality\": 99}')" 2>&1)
-echo "$err" | grep -q 'no model can serve "auto/cheapest"'; ok $? "no model above the floor: a clear error"
-err=$(sql "SELECT aigw.chat('route/nope', '$MSG')" 2>&1)
-echo "$err" | grep -q 'unknown route "nope"'; ok $? "an unknown route is refused"
-err=$(sql "SELECT aigw.chat('auto/smartest', '$MSG')" 2>&1)
-echo "$err" | grep -q 'unknown meta-model "auto/smartest"'; ok $? "an unknown meta-model is refused"
-err=$(sql "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" 2>&1)
-echo "$err" | grep -q 'not in the catalogue: openai/route-z'; ok $? "a route naming a model not in the catalogue is refused"
+# refused SQL TEXT DESCRIPTION: SQL fails with an error that contains TEXT
+refused() { sql "$1" 2>&1 | grep -qF -- "$2"; ok $? "$3"; }
+refused "SELECT aigw.chat('openai/route-a', '$MSG', '{\"min_quality\": 50}')" \
+    'option "min_quality" needs a meta-model or a route' "a routing option on a plain model is refused"
+refused "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"candidates\": [\"openai/nope\"]}')" \
+    'model "openai/nope" in option "candidates" is not in the catalogue' "an unknown candidate is refused"
+refused "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"capabilities\": [\"telepathy\"]}')" \
+    'no model has capability "telepathy"' "an unknown capability is refused"
+refused "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"min_quality\": 101}')" \
+    'option "min_quality" must be a number from 0 to 100' "min_quality out of range is refused"
+refused "SELECT aigw.chat('auto/cheapest', '$MSG', '{$CANDS, \"min_quality\": 99}')" \
+    'no model can serve "auto/cheapest"' "no model above the floor: a clear error"
+refused "SELECT aigw.chat('route/nope', '$MSG')" \
+    'unknown route "nope"' "an unknown route is refused"
+refused "SELECT aigw.chat('auto/smartest', '$MSG')" \
+    'unknown meta-model "auto/smartest"' "an unknown meta-model is refused"
+refused "SELECT aigw.chat('auto/cheapest', '$MSG', '{\"fallbacks\": [\"openai/route-a\"]}')" \
+    'option "fallbacks" is for a plain model' "fallbacks on a meta-model are refused"
+refused "SELECT aigw.auto('smartest', '$MSG')" \
+    'unknown routing strategy "smartest"' "aigw.auto names the strategies"
+refused "INSERT INTO aigw.routes (name, strategy, constraints) VALUES ('odd', 'best', '{\"min_qualty\": 5}')" \
+    'route "odd" has unknown constraints: min_qualty' "a route with a misspelt constraint is refused"
+refused "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" \
+    'not in the catalogue: openai/route-z' "a route naming a model not in the catalogue is refused"
 is "$(mock_count route-a)$(mock_count route-b)$(mock_count route-c)" "000" "none of these sent anything"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '5 seconds' AND requested_model IN ('auto/smartest', 'route/nope')")" "0" \
    "... nor logged anything"
