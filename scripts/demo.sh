@@ -3,7 +3,8 @@
 # wallet in CNY and top it up, enrich a 1,000-row table with aigw.ask from 8
 # sessions at once (each call reserved, then charged at gpt-4o-mini's USD
 # price converted to CNY), and print the usage summary and the wallet's
-# statement.  Cleans up after itself.
+# statement; then route one question with auto/cheapest at a quality floor
+# and show a failing model falling back.  Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -60,4 +61,24 @@ SELECT line, model, items, amount, currency
   FROM aigw.statement('analytics', now() - interval '1 hour', now() + interval '1 hour');
 \echo == the books balance (aigw.verify_ledger() lists the wallets that do not):
 SELECT count(*) AS unbalanced_wallets FROM aigw.verify_ledger();
+SQL
+
+psql_q -P pager=off <<'SQL'
+\echo == routing: the cheapest model that scores at least 40 (of 280 in the catalogue)
+SELECT r->'aigw'->>'served_model' AS served_by,
+       r->'aigw'->'route'->'chosen'->0->>'quality' AS quality,
+       r->'aigw'->'route'->'chosen'->0->>'expected_cost_usd' AS expected_usd,
+       (r->'aigw'->>'cost') || ' ' || (r->'aigw'->>'currency') AS charged
+  FROM aigw.auto('cheapest', '[{"role": "user", "content": "Which product gets the worst reviews?"}]',
+                 '{"min_quality": 40}') r;
+\echo == fallback: a model whose provider answers 503 (the mock is told to), then the next
+\o /dev/null
+INSERT INTO aigw.models (id, provider, upstream_model, context_window, max_output_tokens)
+     VALUES ('openai/flaky', 'openai', 'gpt-4o-mini?status=503', 128000, 16384);
+SELECT aigw.set_price('openai/flaky', 0.15, 0.6);
+\o
+SELECT a->>'attempt' AS attempt, a->>'model' AS model, a->>'status' AS status, a->>'http_status' AS http
+  FROM aigw.chat('openai/flaky', '[{"role": "user", "content": "hi"}]',
+                 '{"fallbacks": ["deepseek/deepseek-v4-flash"]}') r,
+       jsonb_array_elements(r->'aigw'->'attempts') a;
 SQL

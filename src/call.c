@@ -502,6 +502,8 @@ send_attempt(const char *model, const AigwTarget *target, const AigwChatInput *i
 	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
 	rq = build_request(model, target, input, &ctx, &bill);
+	if (target->secret)
+		explicit_bzero(target->secret, strlen(target->secret));
 
 	PG_TRY();
 	{
@@ -580,13 +582,14 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 		const char *candidate = call.plan.candidates[c];
 		bool		more = c + 1 < call.plan.ncandidates;
 
-		aigw_resolve_model(candidate, &target);
 		for (int retry = 0;; retry++)
 		{
 			AigwOutcomeMsg *oc;
 			AigwFailureClass failure;
 			char	   *why;
 
+			/* read for each attempt: the key is wiped as soon as the request is built */
+			aigw_resolve_model(candidate, &target);
 			if (!aigw_health_admit(target.provider, target.model_id, GetCurrentTimestamp(), &why))
 			{
 				note_skip(&call, candidate, why);
@@ -613,8 +616,6 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 
 				memcpy(result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
 				pfree(oc);
-				if (target.secret)
-					explicit_bzero(target.secret, strlen(target.secret));
 				return result;
 			}
 			note_attempt(&call, &target, oc);
@@ -643,8 +644,6 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 			}
 			break;
 		}
-		if (target.secret)
-			explicit_bzero(target.secret, strlen(target.secret));
 	}
 
 	if (last != NULL)
