@@ -149,6 +149,30 @@ is "$(mock_count route-a)" "4" "the mock got the probe"
 is "$(sql "SELECT string_agg(state, ' ') FROM aigw.provider_health WHERE name IN ('openai', 'openai/route-a')")" "closed closed" \
    "the probe's success closed both circuits"
 
+echo "# half-open: of many sessions at once, one probes and the others fall back"
+set_upstream openai/route-a 'route-a?status=503'
+for i in 1 2 3; do
+    PGOPTIONS="$PGOPTIONS $BREAKER" served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'" >/dev/null
+done
+is "$(sql "SELECT state FROM aigw.provider_health WHERE name = 'openai/route-a'")" "open" "A's circuit is open again"
+set_upstream openai/route-a 'route-a?latency_ms=500'
+sleep 2.2
+mock_reset
+PGOPTIONS="$PGOPTIONS $BREAKER" sessions 8 "SELECT aigw.chat('openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}')->'aigw'->>'served_model'"
+is "$session_failures" "0" "8 sessions called A at once after the cooldown, none failed"
+is "$(cat "$AIGW_RUN"/session.* | sort | uniq -c | awk '{print $1 " " $2}' | tr '\n' ' ')" "7 deepseek/route-b 1 openai/route-a " \
+   "one was A's probe, the other seven went to B"
+is "$(mock_count route-a)" "1" "the mock got exactly one request for A"
+set_upstream openai/route-a 'route-a'
+
+echo "# Anthropic's 529 (overloaded) moves on like a 5xx"
+sql "INSERT INTO aigw.models (id, provider, upstream_model, context_window, max_output_tokens)
+     VALUES ('anthropic/route-busy', 'anthropic', 'claude-3-5-haiku-20241022?status=529', 200000, 8192)"
+is "$(served "'anthropic/route-busy', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")" "deepseek/route-b|2" \
+   "a 529 from the Messages API falls back to B"
+is "$(sql "SELECT http_status || ' ' || error FROM aigw.requests WHERE served_model = 'anthropic/route-busy'")" "529 Overloaded" \
+   "the 529 is logged with Anthropic's message"
+
 echo "# error-rate rule: half the requests of a window failing opens the circuit"
 mock_reset
 RATE="-c aigw.circuit_failures=0 -c aigw.circuit_error_rate=50 -c aigw.circuit_min_requests=4 -c aigw.max_retries=0"
