@@ -1,8 +1,9 @@
 /*
  * call.c
- *	  One chat call, as the calling backend sees it: validate, resolve the
- *	  model, write the request, hand it to the pool, and turn the outcome
- *	  into a result or an error.
+ *	  One chat call, as the calling backend sees it: validate, plan the
+ *	  route, then for each attempt resolve the model, build the request, hand
+ *	  it to the pool and read the outcome, retrying and falling back as the
+ *	  plan allows; and turn the last outcome into a result or an error.
  */
 #include "postgres.h"
 
@@ -19,259 +20,10 @@
 #include "catalog.h"
 #include "chat_request.h"
 #include "health.h"
-#include "json_util.h"
 #include "pool.h"
-#include "providers/provider.h"
 #include "retry.h"
 #include "route.h"
-#include "sigv4.h"
-#include "uri_encode.h"
-
-/* Append "Name: value\n", refusing what would split a header. */
-static void
-append_header(StringInfo headers, const char *name, const char *value, const char *provider)
-{
-	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("header \"%s\" configured for provider \"%s\" contains a line break or colon",
-						name, provider),
-				 errhint("Fix aigw.providers.extra_headers.")));
-	appendStringInfo(headers, "%s: %s\n", name, value);
-}
-
-static void
-build_headers(const AigwTarget *target, const AigwProvider *provider, StringInfo headers)
-{
-	JsonbIterator *it = JsonbIteratorInit(&target->extra_headers->root);
-	JsonbValue	k;
-	JsonbValue	v;
-
-	appendStringInfoString(headers, "Content-Type: application/json\nAccept: application/json\n");
-	while (aigw_jsonb_next_member(&it, &k, &v))
-	{
-		char	   *name;
-
-		name = pnstrdup(k.val.string.val, k.val.string.len);
-		if (v.type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("header \"%s\" configured for provider \"%s\" is not a string",
-							name, target->provider),
-					 errhint("aigw.providers.extra_headers maps header names to string values.")));
-		append_header(headers, name, aigw_jsonb_cstring(&v), target->provider);
-	}
-	if (provider->add_headers)
-		provider->add_headers(target, headers);
-
-	/* The key goes last, so the buffer holding it is not reallocated after. */
-	if (strcmp(target->auth_scheme, "bearer") == 0)
-		appendStringInfo(headers, "Authorization: Bearer %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "x-api-key") == 0)
-		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "api-key") == 0)
-		appendStringInfo(headers, "api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "x-goog-api-key") == 0)
-		appendStringInfo(headers, "x-goog-api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "sigv4") == 0 &&
-			 strcmp(target->api_style, "bedrock") == 0)
-		;						/* signed once the body is final: sign_sigv4 */
-	else if (strcmp(target->auth_scheme, "none") != 0 &&
-			 strcmp(target->auth_scheme, "query-key") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
-						target->auth_scheme, target->provider, target->api_style)));
-}
-
-pg_attribute_noreturn()
-static void
-sigv4_credential_error(const AigwTarget *target, const char *problem)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_AIGW_NO_CREDENTIAL),
-			 errmsg("the credential of provider \"%s\" %s", target->provider, problem),
-			 errhint("A sigv4 provider's credential is a JSON object: SELECT aigw.set_credential('%s', '{\"access_key_id\": \"...\", \"secret_access_key\": \"...\", \"session_token\": \"...\", \"region\": \"us-east-1\"}').",
-					 target->provider)));
-}
-
-/*
- * AWS Signature Version 4 over the final URL, headers and body, with the
- * signing name "bedrock" (the host says bedrock-runtime).  The region is
- * the credential's, else the host's (bedrock-runtime.<region>.amazonaws.com).
- */
-static void
-sign_sigv4(const AigwTarget *target, const char *url, StringInfo headers, StringInfo body)
-{
-	char	   *error;
-	Jsonb	   *cred = aigw_jsonb_parse(target->secret, &error);
-	const char *authority;
-	const char *path;
-	const char *query;
-	char	   *host;
-	char	   *region;
-	AigwSigV4Key key;
-	AigwSigV4Input in;
-	AigwSigV4Output out;
-	AigwSigV4Header signed_headers[2];
-	char		amz_date[17];
-
-	if (cred == NULL || !JB_ROOT_IS_OBJECT(cred) || JB_ROOT_IS_SCALAR(cred))
-		sigv4_credential_error(target, "is not a JSON object");
-	key.access_key_id = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "access_key_id"));
-	key.secret_access_key = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "secret_access_key"));
-	key.session_token = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "session_token"));
-	if (key.access_key_id == NULL || key.secret_access_key == NULL)
-		sigv4_credential_error(target, "lacks access_key_id or secret_access_key");
-
-	authority = strstr(url, "://") + 3;
-	path = strchr(authority, '/');
-	host = path ? pnstrdup(authority, path - authority) : pstrdup(authority);
-	query = path ? strchr(path, '?') : NULL;
-	region = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "region"));
-	if (region == NULL && strncmp(host, "bedrock-runtime.", 16) == 0 && strchr(host + 16, '.'))
-		region = pnstrdup(host + 16, strchr(host + 16, '.') - (host + 16));
-	if (region == NULL)
-		sigv4_credential_error(target, "names no region, and the provider's host does not either");
-	key.region = region;
-	key.service = "bedrock";
-
-	signed_headers[0].name = "host";
-	signed_headers[0].value = host;
-	signed_headers[1].name = "content-type";
-	signed_headers[1].value = "application/json";
-	memset(&in, 0, sizeof(in));
-	in.method = "POST";
-	in.path = path ? (query ? pnstrdup(path, query - path) : path) : "/";
-	in.query = query ? query + 1 : "";
-	in.headers = signed_headers;
-	in.nheaders = 2;
-	in.body = body->data;
-	in.body_len = body->len;
-	aigw_sigv4_amz_date(time(NULL), amz_date);
-	in.amz_date = amz_date;
-	in.double_encode_path = true;
-	in.normalize_path = true;
-	aigw_sigv4_sign(&key, &in, &out);
-	for (int i = 0; i < out.nheaders; i++)
-		appendStringInfo(headers, "%s: %s\n", out.headers[i].name, out.headers[i].value);
-
-	explicit_bzero(out.canonical_request, strlen(out.canonical_request));
-	explicit_bzero(VARDATA(cred), VARSIZE(cred) - VARHDRSZ);
-	explicit_bzero((char *) key.secret_access_key, strlen(key.secret_access_key));
-	if (key.session_token)
-		explicit_bzero((char *) key.session_token, strlen(key.session_token));
-}
-
-/* ?key=<secret> (Gemini accepts it this way); the URL is wiped after use. */
-static void
-append_query_key(StringInfo url, const char *secret)
-{
-	appendStringInfoString(url, strchr(url->data, '?') ? "&key=" : "?key=");
-	aigw_uri_encode(url, secret, strlen(secret), false);
-}
-
-/*
- * The request of one attempt.  `context` carries what the worker logs with
- * it: the call it belongs to, the routing decision and the earlier
- * attempts (for the result's list).
- */
-typedef struct AttemptContext
-{
-	int			attempt;		/* 1 for the call's first */
-	int64		call_id;		/* 0 until the first attempt is logged */
-	const char *route;			/* routing decision (JSON), or NULL */
-	const char *prior;			/* earlier attempts (JSON array), or NULL */
-	int			timeout_ms;		/* what is left of the call's; 0: no limit of its own */
-} AttemptContext;
-
-static AigwRequestMsg *
-build_request(const char *requested_model, const AigwTarget *target,
-			  const AigwChatInput *input, const AttemptContext *ctx, AigwBill *bill)
-{
-	const AigwProvider *provider = aigw_provider_for_style(target->api_style);
-	StringInfoData url;
-	StringInfoData headers;
-	StringInfoData body;
-	StringInfoData msg;
-	AigwRequestMsg *rq;
-	TimestampTz now;
-	int			len;
-
-	if (provider == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("api_style \"%s\" of provider \"%s\" is not supported yet",
-						target->api_style, target->provider),
-				 errhint("This aigw version speaks the OpenAI protocol only.")));
-
-	initStringInfo(&url);
-	initStringInfo(&headers);
-	initStringInfo(&body);
-	len = strlen(target->base_url);
-	while (len > 0 && target->base_url[len - 1] == '/')
-		len--;
-	appendBinaryStringInfo(&url, target->base_url, len);
-	provider->build(target, input, &url, &body);
-	build_headers(target, provider, &headers);
-	if (strcmp(target->auth_scheme, "query-key") == 0)
-		append_query_key(&url, target->secret);
-	else if (strcmp(target->auth_scheme, "sigv4") == 0)
-		sign_sigv4(target, url.data, &headers, &body);
-
-	if (body.len > aigw_max_request_bytes)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("request for model \"%s\" is %d bytes, over aigw.max_request_bytes (%d)",
-						target->model_id, body.len, aigw_max_request_bytes),
-				 errhint("Shorten the messages, or raise aigw.max_request_bytes.")));
-
-	/* the price in force when the call is made, and its logged time, are one instant */
-	now = GetCurrentTimestamp();
-	aigw_billing_quote(target, input, body.len, now, bill);
-
-	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
-	/* sized once: growing it would leave a copy of the key behind */
-	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
-					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
-					  aigw_billing_size(bill) +
-					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0));
-	aigw_request_put(&msg, RQ_URL, url.data);
-	aigw_request_put(&msg, RQ_HEADERS, headers.data);
-	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
-	aigw_request_put(&msg, RQ_API_STYLE, target->api_style);
-	aigw_request_put(&msg, RQ_PROVIDER, target->provider);
-	aigw_request_put(&msg, RQ_REQUESTED_MODEL, requested_model);
-	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
-	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
-	aigw_request_put(&msg, RQ_TAGS, input->tags);
-	aigw_billing_put(&msg, bill);
-	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
-	aigw_request_put(&msg, RQ_PRIOR_ATTEMPTS, ctx->prior);
-
-	/* the credential is in these two; don't leave copies lying around */
-	explicit_bzero(headers.data, headers.len);
-	explicit_bzero(url.data, url.len);
-
-	rq = (AigwRequestMsg *) msg.data;
-	rq->total_size = msg.len;
-	rq->kind = RQ_KIND_CALL;
-	rq->wallet_id = bill->billed ? bill->quote->wallet_id : 0;
-	rq->wallets_relid = bill->relid;
-	rq->scale = bill->scale;
-	rq->reserved = bill->billed ? bill->reserve : 0;
-	rq->attempt = ctx->attempt;
-	rq->call_id = ctx->call_id;
-	rq->timeout_ms = ctx->timeout_ms > 0 ? ctx->timeout_ms
-		: target->request_timeout_ms > 0 ? target->request_timeout_ms
-		: aigw_request_timeout_ms;
-	rq->connect_timeout_ms = target->connect_timeout_ms > 0
-		? target->connect_timeout_ms : aigw_connect_timeout_ms;
-	rq->connect_timeout_ms = Min(rq->connect_timeout_ms, rq->timeout_ms);
-	rq->max_response_bytes = aigw_max_response_bytes;
-	rq->submitted_at = now;
-	return rq;
-}
+#include "upstream_request.h"
 
 /* ---------------------------------------------------------------------
  * Errors
@@ -501,7 +253,7 @@ send_attempt(const char *model, const AigwTarget *target, const AigwChatInput *i
 	ctx.route = route;
 	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
-	rq = build_request(model, target, input, &ctx, &bill);
+	rq = aigw_build_request(model, target, input, &ctx, &bill);
 	if (target->secret)
 		explicit_bzero(target->secret, strlen(target->secret));
 

@@ -1,0 +1,41 @@
+/*
+ * upstream_request.h
+ *	  The request of one attempt, as the pool's worker will send it: URL,
+ *	  headers with the credential (or a SigV4 signature), body, and what the
+ *	  worker logs with it.
+ */
+#ifndef AIGW_UPSTREAM_REQUEST_H
+#define AIGW_UPSTREAM_REQUEST_H
+
+#include "postgres.h"
+
+#include "billing.h"
+#include "catalog.h"
+#include "chat_request.h"
+#include "message.h"
+
+/*
+ * The request of one attempt.  `ctx` carries what the worker logs with
+ * it: the call it belongs to, the routing decision and the earlier
+ * attempts (for the result's list).
+ */
+typedef struct AttemptContext
+{
+	int			attempt;		/* 1 for the call's first */
+	int64		call_id;		/* 0 until the first attempt is logged */
+	const char *route;			/* routing decision (JSON), or NULL */
+	const char *prior;			/* earlier attempts (JSON array), or NULL */
+	int			timeout_ms;		/* what is left of the call's; 0: no limit of its own */
+} AttemptContext;
+
+/*
+ * Build it, quote its price and fill *bill.  Raises a clear error for what
+ * cannot be sent (a bad header, an unusable credential, a body over
+ * aigw.max_request_bytes).  The message holds the credential: wipe it
+ * (explicit_bzero) once handed over.
+ */
+extern AigwRequestMsg *aigw_build_request(const char *requested_model, const AigwTarget *target,
+										  const AigwChatInput *input, const AttemptContext *ctx,
+										  AigwBill *bill);
+
+#endif							/* AIGW_UPSTREAM_REQUEST_H */
