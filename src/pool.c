@@ -522,10 +522,11 @@ slot_worker_alive(int slotno)
 }
 
 /*
- * The slot this backend is using, and how far it got.  Kept outside the
- * call so that the exit callback can give it back when the backend ends
+ * The slots this backend is using, and how far each got.  Kept outside the
+ * call so that the exit callback can give them back when the backend ends
  * with FATAL (pg_terminate_backend, a lost client, postmaster death),
- * which PG_CATCH does not see.
+ * which PG_CATCH does not see.  A scalar call holds one; a batch up to its
+ * concurrency.
  */
 typedef enum CallerHold
 {
@@ -534,8 +535,15 @@ typedef enum CallerHold
 	HOLD_SUBMITTED				/* queued or running: abandon to give back */
 } CallerHold;
 
-static int	held_slot = -1;
-static CallerHold held = HOLD_NONE;
+typedef struct HeldSlot
+{
+	int			slotno;
+	CallerHold	how;
+} HeldSlot;
+
+static HeldSlot *held = NULL;
+static int	nheld = 0;
+static int	held_cap = 0;
 static bool exit_callback_registered = false;
 
 /* A reservation made for a call that has no slot yet to own it. */
@@ -551,14 +559,39 @@ release_pending_reservation(void)
 	pending_reserved = 0;
 }
 
-static void
-release_held_slot(void)
+static int
+held_find(int slotno)
 {
-	int			slotno = held_slot;
-	CallerHold	how = held;
+	for (int i = nheld - 1; i >= 0; i--)
+		if (held[i].slotno == slotno)
+			return i;
+	return -1;
+}
 
-	held = HOLD_NONE;
-	held_slot = -1;
+/* Room is made before the slot is taken: nothing may fail in between. */
+static void
+held_reserve_room(void)
+{
+	if (nheld < held_cap)
+		return;
+	held_cap = Max(8, held_cap * 2);
+	held = held ? repalloc(held, sizeof(HeldSlot) * held_cap)
+		: MemoryContextAlloc(TopMemoryContext, sizeof(HeldSlot) * held_cap);
+}
+
+static void
+held_forget(int i)
+{
+	held[i] = held[--nheld];
+}
+
+static void
+release_held(int i)
+{
+	int			slotno = held[i].slotno;
+	CallerHold	how = held[i].how;
+
+	held_forget(i);
 	if (how == HOLD_TAKEN)
 	{
 		AigwSlot   *slot = &aigw_shared->slots[slotno];
@@ -571,12 +604,127 @@ release_held_slot(void)
 		slot_abandon(slotno);
 }
 
+void
+aigw_pool_abandon_all(void)
+{
+	release_pending_reservation();
+	while (nheld > 0)
+		release_held(nheld - 1);
+}
+
 static void
 caller_exit_callback(int code, Datum arg)
 {
-	release_pending_reservation();
-	if (held != HOLD_NONE)
-		release_held_slot();
+	aigw_pool_abandon_all();
+}
+
+int
+aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
+{
+	dsa_area   *area = aigw_dsa();
+	int			slotno;
+	AigwSlot   *slot;
+	dsa_pointer dp;
+
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(caller_exit_callback, (Datum) 0);
+		exit_callback_registered = true;
+	}
+
+	pending_wallet = wallet;
+	pending_reserved = reserved;
+	held_reserve_room();
+	slotno = slot_acquire();	/* on error the callers' PG_CATCH releases the reservation */
+	slot = &aigw_shared->slots[slotno];
+	slot->request = InvalidDsaPointer;
+	slot->wallet = wallet;
+	slot->reserved = reserved;
+	pending_wallet = NULL;
+	pending_reserved = 0;
+	held[nheld].slotno = slotno;
+	held[nheld].how = HOLD_TAKEN;
+	nheld++;
+
+	dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
+	if (!DsaPointerIsValid(dp))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("aigw shared memory for requests is exhausted"),
+				 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
+						   request->total_size, aigw_shared_memory_mb),
+				 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
+	memcpy(dsa_get_address(area, dp), request, request->total_size);
+	slot->request = dp;
+	slot->outcome = InvalidDsaPointer;
+	slot->caller = MyProc;
+	slot->worker = -1;
+	slot->worker_pid = 0;
+
+	pool_submit(slotno);
+	held[held_find(slotno)].how = HOLD_SUBMITTED;
+	return slotno;
+}
+
+/* A DONE slot: copy its outcome out and free it. */
+static AigwOutcomeMsg *
+take_outcome(int slotno)
+{
+	dsa_area   *area = aigw_dsa();
+	AigwSlot   *slot = &aigw_shared->slots[slotno];
+	AigwOutcomeMsg *outcome = NULL;
+
+	held_forget(held_find(slotno));
+	pg_read_barrier();
+	if (DsaPointerIsValid(slot->outcome))
+	{
+		AigwOutcomeMsg *shared = dsa_get_address(area, slot->outcome);
+
+		outcome = palloc(shared->total_size);
+		memcpy(outcome, shared, shared->total_size);
+		dsa_free(area, slot->outcome);
+	}
+	slot_free(slotno);
+	return outcome;
+}
+
+int
+aigw_pool_wait(const int *tickets, int n, long timeout_ms, AigwOutcomeMsg **outcome)
+{
+	TimestampTz deadline = timeout_ms >= 0
+		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
+
+	*outcome = NULL;
+	for (;;)
+	{
+		long		wait = AIGW_HEALTH_CHECK_MS;
+		int			rc;
+
+		for (int i = 0; i < n; i++)
+			if (tickets[i] >= 0 && pg_atomic_read_u32(&aigw_shared->slots[tickets[i]].state) == SLOT_DONE)
+			{
+				*outcome = take_outcome(tickets[i]);
+				return i;
+			}
+		if (deadline != 0)
+		{
+			wait = Min(wait, TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline));
+			if (wait <= 0)
+				return -1;
+		}
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   wait, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (rc & WL_TIMEOUT)
+			for (int i = 0; i < n; i++)
+				if (tickets[i] >= 0 && !slot_worker_alive(tickets[i]))
+				{
+					/* its worker is gone: no outcome will come */
+					release_held(held_find(tickets[i]));
+					return i;
+				}
+	}
 }
 
 /*
@@ -589,97 +737,20 @@ caller_exit_callback(int code, Datum arg)
 AigwOutcomeMsg *
 aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 {
-	dsa_area   *area = aigw_dsa();
-	int			slotno;
-	AigwSlot   *slot;
-	dsa_pointer dp;
-	AigwOutcomeMsg *outcome = NULL;
-
-	if (!exit_callback_registered)
-	{
-		before_shmem_exit(caller_exit_callback, (Datum) 0);
-		exit_callback_registered = true;
-	}
-	Assert(held == HOLD_NONE);
-
-	pending_wallet = wallet;
-	pending_reserved = reserved;
-	PG_TRY();
-	{
-		slotno = slot_acquire();
-	}
-	PG_CATCH();
-	{
-		release_pending_reservation();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	slot = &aigw_shared->slots[slotno];
-	slot->request = InvalidDsaPointer;
-	slot->wallet = wallet;
-	slot->reserved = reserved;
-	pending_wallet = NULL;
-	pending_reserved = 0;
-	held_slot = slotno;
-	held = HOLD_TAKEN;
+	AigwOutcomeMsg *outcome;
+	int			ticket;
 
 	PG_TRY();
 	{
-		dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
-		if (!DsaPointerIsValid(dp))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-					 errmsg("aigw shared memory for requests is exhausted"),
-					 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
-							   request->total_size, aigw_shared_memory_mb),
-					 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
-		memcpy(dsa_get_address(area, dp), request, request->total_size);
-		slot->request = dp;
-		slot->outcome = InvalidDsaPointer;
-		slot->caller = MyProc;
-		slot->worker = -1;
-		slot->worker_pid = 0;
-
-		pool_submit(slotno);
-		held = HOLD_SUBMITTED;
-		for (;;)
-		{
-			int			rc;
-
-			if (pg_atomic_read_u32(&slot->state) == SLOT_DONE)
-				break;
-			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						   AIGW_HEALTH_CHECK_MS, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-			if ((rc & WL_TIMEOUT) && !slot_worker_alive(slotno))
-				ereport(ERROR,
-						(errcode(ERRCODE_AIGW_WORKER_FAILURE),
-						 errmsg("aigw worker (pid %d) died while serving this call",
-								(int) slot->worker_pid),
-						 errhint("See the server log; the pool starts a new worker on the next call.")));
-		}
+		ticket = aigw_pool_send(request, wallet, reserved);
+		(void) aigw_pool_wait(&ticket, 1, -1, &outcome);
 	}
 	PG_CATCH();
 	{
-		release_held_slot();
+		aigw_pool_abandon_all();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-
-	/* DONE: the slot and its outcome are ours alone now */
-	held = HOLD_NONE;
-	held_slot = -1;
-	pg_read_barrier();
-	if (DsaPointerIsValid(slot->outcome))
-	{
-		AigwOutcomeMsg *shared = dsa_get_address(area, slot->outcome);
-
-		outcome = palloc(shared->total_size);
-		memcpy(outcome, shared, shared->total_size);
-		dsa_free(area, slot->outcome);
-	}
-	slot_free(slotno);
 	return outcome;
 }
 

@@ -104,6 +104,18 @@ extern dsa_area *aigw_dsa(void);
 /* Caller side */
 extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet,
 									  int64 reserved);
+
+/*
+ * The same in two steps, for many requests in flight at once.  Send hands
+ * a request over and returns its ticket; wait returns the position in
+ * tickets[] (entries < 0 are skipped) of one that has finished, with its
+ * outcome (NULL: no outcome could be delivered), or -1 once timeout_ms has
+ * passed (-1: no limit).  After an error, abandon_all gives back every
+ * request this backend still has in flight (the workers abort them).
+ */
+extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved);
+extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, AigwOutcomeMsg **outcome);
+extern void aigw_pool_abandon_all(void);
 extern void aigw_pool_stop(Oid dboid);
 
 /* Worker side */
