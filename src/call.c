@@ -74,36 +74,71 @@ http_hint(const AigwTarget *target, int status, const char *retry_after)
 	}
 }
 
-/* One call: its plan, and what its attempts have been so far. */
-typedef struct CallState
+/* ---------------------------------------------------------------------
+ * Errors, as data: raised by a scalar call, reported per row by a batch
+ * ---------------------------------------------------------------------
+ */
+
+static AigwCallError *
+call_error(int sqlstate, char *message, char *detail, char *hint, char *context)
 {
-	AigwRoutePlan plan;
-	int			attempts;		/* sent so far */
-	int64		call_id;		/* aigw.requests.call_id, once the first is logged */
-	StringInfoData prior;		/* the attempts so far, as a JSON array */
-	StringInfoData summary;		/* the same, in words, for an error's detail */
-	const char *note;			/* why the call stopped short of a retry, or NULL */
-	TimestampTz deadline;		/* the call's timeout_ms; 0: none */
-} CallState;
+	AigwCallError *e = palloc(sizeof(AigwCallError));
+
+	e->sqlstate = sqlstate;
+	e->message = message;
+	e->detail = detail;
+	e->hint = hint;
+	e->context = context;
+	return e;
+}
+
+void
+aigw_call_raise(const AigwCallError *e)
+{
+	ereport(ERROR,
+			(errcode(e->sqlstate),
+			 errmsg_internal("%s", e->message),
+			 e->detail ? errdetail_internal("%s", e->detail) : 0,
+			 e->hint ? errhint("%s", e->hint) : 0,
+			 e->context ? errcontext("%s", e->context) : 0));
+	pg_unreachable();
+}
+
+AigwCallError *
+aigw_call_error_from(const ErrorData *edata)
+{
+	return call_error(edata->sqlerrcode, pstrdup(edata->message),
+					  edata->detail ? pstrdup(edata->detail) : NULL,
+					  edata->hint ? pstrdup(edata->hint) : NULL,
+					  edata->context ? pstrdup(edata->context) : NULL);
+}
+
+/* One line: "message (SQLSTATE 5G005). Detail" */
+char *
+aigw_call_error_text(const AigwCallError *e)
+{
+	return psprintf("%s (SQLSTATE %s)%s%s", e->message, unpack_sql_state(e->sqlstate),
+					e->detail ? ". " : "", e->detail ? e->detail : "");
+}
 
 /*
  * Where the call is logged goes in the error's context, not its detail:
  * it is the one part that changes from call to call.
  */
-static int
-logged_context(const AigwOutcomeMsg *oc, const CallState *call)
+static char *
+logged_context(const AigwOutcomeMsg *oc, const AigwCall *call)
 {
 	if (call->attempts > 1 && call->call_id != 0)
-		return errcontext("call logged as aigw.requests call_id " INT64_FORMAT " (%d attempts)",
-						  call->call_id, call->attempts);
+		return psprintf("call logged as aigw.requests call_id " INT64_FORMAT " (%d attempts)",
+						call->call_id, call->attempts);
 	if (oc->recorded)
-		return errcontext("attempt logged as aigw.requests id " INT64_FORMAT, oc->request_id);
-	return errcontext("the attempt could not be logged; see the server log");
+		return psprintf("attempt logged as aigw.requests id " INT64_FORMAT, oc->request_id);
+	return pstrdup("the attempt could not be logged; see the server log");
 }
 
 /* The upstream's error code and, when there were several, every attempt. */
-static int
-attempts_detail(const char *type, const CallState *call)
+static char *
+attempts_detail(const char *type, const AigwCall *call)
 {
 	StringInfoData d;
 
@@ -114,81 +149,64 @@ attempts_detail(const char *type, const CallState *call)
 		appendStringInfo(&d, "%sAttempts: %s.", d.len ? " " : "", call->summary.data);
 	if (call->note)
 		appendStringInfo(&d, "%s%s", d.len ? " " : "", call->note);
-	return d.len ? errdetail("%s", d.data) : 0;
+	return d.len ? d.data : NULL;
 }
 
-pg_attribute_noreturn()
-static void
-raise_outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const CallState *call)
+static AigwCallError *
+outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall *call)
 {
 	const char *error = AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : "no detail";
 	const char *type = AIGW_MSG_HAS(oc, OC_ERROR_TYPE) ? AIGW_MSG_FIELD(oc, OC_ERROR_TYPE) : NULL;
 	const char *retry = AIGW_MSG_HAS(oc, OC_RETRY_AFTER) ? AIGW_MSG_FIELD(oc, OC_RETRY_AFTER) : NULL;
+	const char *provider = target->provider;
+	const char *model = target->model_id;
 
 	switch ((AigwAttemptStatus) oc->status)
 	{
 		case ATTEMPT_OK:
 			/* an answer we could not log is not returned (invariant 2) */
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
-					 errmsg("provider \"%s\" answered for model \"%s\" but aigw could not log the request",
-							target->provider, target->model_id),
-					 errdetail("The answer is withheld because every call is logged before it is returned."),
-					 errhint("See the server log for why the insert into aigw.requests failed.")));
-			break;
+			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
+							  psprintf("provider \"%s\" answered for model \"%s\" but aigw could not log the request",
+									   provider, model),
+							  pstrdup("The answer is withheld because every call is logged before it is returned."),
+							  pstrdup("See the server log for why the insert into aigw.requests failed."), NULL);
 		case ATTEMPT_HTTP_ERROR:
-			ereport(ERROR,
-					(errcode(http_sqlstate(oc->http_status)),
-					 errmsg("provider \"%s\" returned HTTP %d for model \"%s\": %s",
-							target->provider, oc->http_status, target->model_id, error),
-					 attempts_detail(type, call),
-					 errhint("%s", http_hint(target, oc->http_status, retry)),
-					 logged_context(oc, call)));
-			break;
+			return call_error(http_sqlstate(oc->http_status),
+							  psprintf("provider \"%s\" returned HTTP %d for model \"%s\": %s",
+									   provider, oc->http_status, model, error),
+							  attempts_detail(type, call),
+							  (char *) http_hint(target, oc->http_status, retry),
+							  logged_context(oc, call));
 		case ATTEMPT_TIMEOUT:
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_UPSTREAM_TIMEOUT),
-					 errmsg("provider \"%s\" timed out for model \"%s\": %s",
-							target->provider, target->model_id, error),
-					 attempts_detail(NULL, call),
-					 errhint("Raise options.timeout_ms, aigw.providers.request_timeout_ms or aigw.request_timeout_ms."),
-					 logged_context(oc, call)));
-			break;
+			return call_error(ERRCODE_AIGW_UPSTREAM_TIMEOUT,
+							  psprintf("provider \"%s\" timed out for model \"%s\": %s", provider, model, error),
+							  attempts_detail(NULL, call),
+							  pstrdup("Raise options.timeout_ms, aigw.providers.request_timeout_ms or aigw.request_timeout_ms."),
+							  logged_context(oc, call));
 		case ATTEMPT_CONNECT_ERROR:
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_UPSTREAM_UNREACHABLE),
-					 errmsg("could not reach provider \"%s\" for model \"%s\": %s",
-							target->provider, target->model_id, error),
-					 attempts_detail(NULL, call),
-					 errhint("Check aigw.providers.base_url of \"%s\" and the network.", target->provider),
-					 logged_context(oc, call)));
-			break;
+			return call_error(ERRCODE_AIGW_UPSTREAM_UNREACHABLE,
+							  psprintf("could not reach provider \"%s\" for model \"%s\": %s", provider, model, error),
+							  attempts_detail(NULL, call),
+							  psprintf("Check aigw.providers.base_url of \"%s\" and the network.", provider),
+							  logged_context(oc, call));
 		case ATTEMPT_MALFORMED:
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
-					 errmsg("provider \"%s\" sent an unusable answer for model \"%s\": %s",
-							target->provider, target->model_id, error),
-					 attempts_detail(NULL, call),
-					 logged_context(oc, call)));
-			break;
+			return call_error(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE,
+							  psprintf("provider \"%s\" sent an unusable answer for model \"%s\": %s",
+									   provider, model, error),
+							  attempts_detail(NULL, call), NULL, logged_context(oc, call));
 		case ATTEMPT_TOO_LARGE:
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_UPSTREAM_TOO_LARGE),
-					 errmsg("answer of provider \"%s\" for model \"%s\" is too large: %s",
-							target->provider, target->model_id, error),
-					 attempts_detail(NULL, call),
-					 errhint("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
-					 logged_context(oc, call)));
-			break;
+			return call_error(ERRCODE_AIGW_UPSTREAM_TOO_LARGE,
+							  psprintf("answer of provider \"%s\" for model \"%s\" is too large: %s",
+									   provider, model, error),
+							  attempts_detail(NULL, call),
+							  pstrdup("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
+							  logged_context(oc, call));
 		case ATTEMPT_CANCELLED:
 		case ATTEMPT_ABORTED:
-			ereport(ERROR,
-					(errcode(ERRCODE_AIGW_WORKER_FAILURE),
-					 errmsg("call to provider \"%s\" for model \"%s\" was aborted: %s",
-							target->provider, target->model_id, error),
-					 attempts_detail(NULL, call),
-					 logged_context(oc, call)));
-			break;
+			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
+							  psprintf("call to provider \"%s\" for model \"%s\" was aborted: %s",
+									   provider, model, error),
+							  attempts_detail(NULL, call), NULL, logged_context(oc, call));
 	}
 	pg_unreachable();
 }
@@ -218,63 +236,133 @@ require_writable_utf8(void)
 
 /* Milliseconds left of the call's time limit; INT_MAX when it has none. */
 static int
-time_left_ms(const CallState *call)
+time_left_ms(const AigwCall *call)
 {
 	if (call->deadline == 0)
 		return INT_MAX;
 	return (int) Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), call->deadline), 0);
 }
 
-pg_attribute_noreturn()
 static void
-raise_out_of_time(const char *model, const CallState *call)
+finish(AigwCall *call, AigwCallError *error)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_AIGW_UPSTREAM_TIMEOUT),
-			 errmsg("call to \"%s\" ran out of its %d ms after %d attempts",
-					model, call->plan.timeout_ms, call->attempts),
-			 call->attempts > 0 ? errdetail("Attempts: %s.", call->summary.data) : 0,
-			 errhint("Raise options.timeout_ms.")));
+	call->error = error;
+	call->state = CALL_DONE;
 }
 
-/* Send one attempt and wait for its outcome; NULL if the worker could not deliver one. */
-static AigwOutcomeMsg *
-send_attempt(const char *model, const AigwTarget *target, const AigwChatInput *input,
-			 CallState *call)
+void
+aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
+{
+	aigw_require_preload();
+	require_writable_utf8();
+	memset(call, 0, sizeof(AigwCall));
+	call->model = model;
+	aigw_chat_input_parse(messages, options, &call->input);
+	aigw_route_plan(model, &call->input, &call->plan);
+	initStringInfo(&call->prior);
+	appendStringInfoChar(&call->prior, '[');
+	initStringInfo(&call->summary);
+	call->deadline = call->plan.timeout_ms > 0
+		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call->plan.timeout_ms) : 0;
+	call->state = CALL_READY;
+}
+
+/* Build the attempt's request, reserve its worst case and hand it to the pool. */
+static int
+send_attempt(AigwCall *call)
 {
 	AttemptContext ctx;
 	AigwRequestMsg *rq;
-	AigwOutcomeMsg *oc;
 	AigwBill	bill;
-	char	   *route = aigw_route_decision(&call->plan);
+	int			ticket;
 
 	ctx.attempt = call->attempts + 1;
 	ctx.call_id = call->call_id;
-	ctx.route = route;
+	ctx.route = aigw_route_decision(&call->plan);
 	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
-	rq = aigw_build_request(model, target, input, &ctx, &bill);
-	if (target->secret)
-		explicit_bzero(target->secret, strlen(target->secret));
+	rq = aigw_build_request(call->model, &call->target, &call->input, &ctx, &bill);
+	if (call->target.secret)
+		explicit_bzero(call->target.secret, strlen(call->target.secret));
 
 	PG_TRY();
 	{
-		aigw_billing_reserve(target, &bill);
-		call->attempts++;
-		oc = aigw_pool_call(rq, bill.entry, bill.billed ? bill.reserve : 0);
+		aigw_billing_reserve(&call->target, &bill);
+		ticket = aigw_pool_send(rq, bill.entry, bill.billed ? bill.reserve : 0);
 	}
 	PG_FINALLY();
 	{
 		explicit_bzero(rq, rq->total_size);
 	}
 	PG_END_TRY();
-	return oc;
+	call->attempts++;
+	call->state = CALL_SENT;
+	return ticket;
+}
+
+static void
+note_skip(AigwCall *call, const char *model, const char *why)
+{
+	aigw_route_note_skip(&call->plan, model, why);
+	appendStringInfo(&call->summary, "%s%s skipped (%s)", call->summary.len ? ", " : "", model, why);
+	call->circuit_why = why;
+}
+
+static AigwCallError *
+nothing_sent_error(const AigwCall *call)
+{
+	return call_error(ERRCODE_AIGW_CIRCUIT_OPEN,
+					  psprintf("no request was sent for \"%s\": %s", call->model,
+							   call->plan.ncandidates == 1 && call->circuit_why ? call->circuit_why
+							   : "every candidate's circuit is open"),
+					  call->plan.ncandidates > 1 ? psprintf("Candidates: %s.", call->summary.data) : NULL,
+					  pstrdup("aigw.provider_health shows each circuit and when it will let a probe through; an administrator can close one with aigw.reset_circuit()."),
+					  NULL);
+}
+
+int
+aigw_call_send(AigwCall *call)
+{
+	Assert(call->state == CALL_READY || call->state == CALL_WAITING);
+	while (call->candidate < call->plan.ncandidates)
+	{
+		const char *candidate = call->plan.candidates[call->candidate];
+		char	   *why;
+
+		/* read for each attempt: the key is wiped as soon as the request is built */
+		aigw_resolve_model(candidate, &call->target);
+		if (!aigw_health_admit(call->target.provider, candidate, GetCurrentTimestamp(), &why))
+		{
+			if (call->target.secret)
+				explicit_bzero(call->target.secret, strlen(call->target.secret));
+			note_skip(call, candidate, why);
+			call->candidate++;
+			call->retry = 0;
+			continue;
+		}
+		if (time_left_ms(call) <= 0)
+		{
+			if (call->target.secret)
+				explicit_bzero(call->target.secret, strlen(call->target.secret));
+			finish(call, call_error(ERRCODE_AIGW_UPSTREAM_TIMEOUT,
+									psprintf("call to \"%s\" ran out of its %d ms after %d attempts",
+											 call->model, call->plan.timeout_ms, call->attempts),
+									call->attempts > 0 ? psprintf("Attempts: %s.", call->summary.data) : NULL,
+									pstrdup("Raise options.timeout_ms."), NULL));
+			return -1;
+		}
+		return send_attempt(call);
+	}
+	finish(call, call->last ? outcome_error(&call->last_target, call->last, call)
+		   : nothing_sent_error(call));
+	return -1;
 }
 
 /* Add a finished attempt to the call's lists. */
 static void
-note_attempt(CallState *call, const AigwTarget *target, const AigwOutcomeMsg *oc)
+note_attempt(AigwCall *call, const AigwOutcomeMsg *oc)
 {
+	const AigwTarget *target = &call->target;
 	const char *status = aigw_attempt_status_name((AigwAttemptStatus) oc->status);
 
 	if (call->call_id == 0 && oc->recorded)
@@ -299,113 +387,102 @@ note_attempt(CallState *call, const AigwTarget *target, const AigwOutcomeMsg *oc
 		appendStringInfoString(&call->summary, status);
 }
 
-static void
-note_skip(CallState *call, const char *model, const char *why)
+void
+aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 {
-	aigw_route_note_skip(&call->plan, model, why);
-	appendStringInfo(&call->summary, "%s%s skipped (%s)", call->summary.len ? ", " : "", model, why);
+	AigwFailureClass failure;
+
+	Assert(call->state == CALL_SENT);
+	if (oc == NULL)
+	{
+		finish(call, call_error(ERRCODE_AIGW_WORKER_FAILURE,
+								psprintf("the aigw worker serving model \"%s\" could not deliver an answer",
+										 call->target.model_id),
+								psprintf("The worker exited (terminated or failed), or shared memory for answers ran out; the call may or may not have reached provider \"%s\".",
+										 call->target.provider),
+								pstrdup("See the server log; the next call starts a new worker if needed. aigw.shared_memory bounds the answers in flight."),
+								NULL));
+		return;
+	}
+	aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
+						(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
+						AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
+	if (oc->status == ATTEMPT_OK && oc->recorded)
+	{
+		call->result = palloc(oc->len[OC_RESULT]);
+		memcpy(call->result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
+		pfree(oc);
+		finish(call, NULL);
+		return;
+	}
+	note_attempt(call, oc);
+	if (call->last)
+		pfree(call->last);
+	call->last = oc;
+	call->last_target = call->target;
+	failure = aigw_failure_class(oc);
+	if (oc->status == ATTEMPT_OK || failure == FAILURE_FINAL ||
+		(failure == FAILURE_INVALID && !call->plan.fallback_on_invalid))
+	{
+		finish(call, outcome_error(&call->target, oc, call));
+		return;
+	}
+	if (failure == FAILURE_TRANSIENT && call->retry < call->plan.retries)
+	{
+		bool		asked;
+		int64		wait = aigw_retry_wait_ms(oc, call->retry + 1, &asked);
+
+		/* a wait the call has no time for is not waited: fail or fall back now */
+		if (wait < time_left_ms(call))
+		{
+			call->retry++;
+			call->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait);
+			call->state = CALL_WAITING;
+			return;
+		}
+		call->note = psprintf("Not retried: the wait of " INT64_FORMAT " ms %s is more than the %d ms left of the call's timeout_ms.",
+							  wait, asked ? "the provider asked for" : "before a retry",
+							  time_left_ms(call));
+		if (call->candidate + 1 >= call->plan.ncandidates)
+		{
+			finish(call, outcome_error(&call->target, oc, call));
+			return;
+		}
+	}
+	call->candidate++;
+	call->retry = 0;
+	call->state = CALL_READY;
 }
 
 Jsonb *
 aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 {
-	AigwChatInput input;
-	CallState	call;
-	AigwTarget	target;
-	AigwOutcomeMsg *last = NULL;
-	AigwTarget	last_target;
-	char	   *circuit_why = NULL;
+	AigwCall	call;
 
-	aigw_require_preload();
-	require_writable_utf8();
-	aigw_chat_input_parse(messages, options, &input);
-	aigw_route_plan(model, &input, &call.plan);
-	call.attempts = 0;
-	call.call_id = 0;
-	initStringInfo(&call.prior);
-	appendStringInfoChar(&call.prior, '[');
-	initStringInfo(&call.summary);
-	call.note = NULL;
-	call.deadline = call.plan.timeout_ms > 0
-		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call.plan.timeout_ms) : 0;
-
-	for (int c = 0; c < call.plan.ncandidates; c++)
+	aigw_call_begin(&call, model, messages, options);
+	while (call.state != CALL_DONE)
 	{
-		const char *candidate = call.plan.candidates[c];
-		bool		more = c + 1 < call.plan.ncandidates;
+		AigwOutcomeMsg *oc;
+		int			ticket;
 
-		for (int retry = 0;; retry++)
-		{
-			AigwOutcomeMsg *oc;
-			AigwFailureClass failure;
-			char	   *why;
-
-			/* read for each attempt: the key is wiped as soon as the request is built */
-			aigw_resolve_model(candidate, &target);
-			if (!aigw_health_admit(target.provider, target.model_id, GetCurrentTimestamp(), &why))
-			{
-				note_skip(&call, candidate, why);
-				circuit_why = why;
-				break;
-			}
-			if (time_left_ms(&call) <= 0)
-				raise_out_of_time(model, &call);
-
-			oc = send_attempt(model, &target, &input, &call);
-			if (oc == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_AIGW_WORKER_FAILURE),
-						 errmsg("the aigw worker serving model \"%s\" could not deliver an answer", candidate),
-						 errdetail("The worker exited (terminated or failed), or shared memory for answers ran out; the call may or may not have reached provider \"%s\".",
-								   target.provider),
-						 errhint("See the server log; the next call starts a new worker if needed. aigw.shared_memory bounds the answers in flight.")));
-			aigw_health_observe(MyDatabaseId, target.provider, target.model_id,
-								(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
-								AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
-			if (oc->status == ATTEMPT_OK && oc->recorded)
-			{
-				Jsonb	   *result = palloc(oc->len[OC_RESULT]);
-
-				memcpy(result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
-				pfree(oc);
-				return result;
-			}
-			note_attempt(&call, &target, oc);
-			last = oc;
-			last_target = target;
-			failure = aigw_failure_class(oc);
-			if (oc->status == ATTEMPT_OK || failure == FAILURE_FINAL ||
-				(failure == FAILURE_INVALID && !call.plan.fallback_on_invalid))
-				raise_outcome_error(&target, oc, &call);
-			if (failure == FAILURE_TRANSIENT && retry < call.plan.retries)
-			{
-				bool		asked;
-				int64		wait = aigw_retry_wait_ms(oc, retry + 1, &asked);
-
-				/* a wait the call has no time for is not waited: fail or fall back now */
-				if (wait < time_left_ms(&call))
-				{
-					aigw_retry_sleep(wait);
-					continue;
-				}
-				call.note = psprintf("Not retried: the wait of " INT64_FORMAT " ms %s is more than the %d ms left of the call's timeout_ms.",
-									 wait, asked ? "the provider asked for" : "before a retry",
-									 time_left_ms(&call));
-				if (!more)
-					raise_outcome_error(&target, oc, &call);
-			}
+		if (call.state == CALL_WAITING)
+			aigw_retry_sleep(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), call.not_before));
+		ticket = aigw_call_send(&call);
+		if (ticket < 0)
 			break;
+		PG_TRY();
+		{
+			(void) aigw_pool_wait(&ticket, 1, -1, &oc);
 		}
+		PG_CATCH();
+		{
+			aigw_pool_abandon_all();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		aigw_call_take_outcome(&call, oc);
 	}
-
-	if (last != NULL)
-		raise_outcome_error(&last_target, last, &call);
-	ereport(ERROR,
-			(errcode(ERRCODE_AIGW_CIRCUIT_OPEN),
-			 errmsg("no request was sent for \"%s\": %s", model,
-					call.plan.ncandidates == 1 && circuit_why ? circuit_why
-					: "every candidate's circuit is open"),
-			 call.plan.ncandidates > 1 ? errdetail("Candidates: %s.", call.summary.data) : 0,
-			 errhint("aigw.provider_health shows each circuit and when it will let a probe through; an administrator can close one with aigw.reset_circuit().")));
-	pg_unreachable();
+	if (call.error)
+		aigw_call_raise(call.error);
+	return call.result;
 }

@@ -1,14 +1,81 @@
 /*
  * call.h
- *	  One chat call from the calling backend's side.
+ *	  One chat call from the calling backend's side, as a state machine, so
+ *	  that a scalar call and a batch of many in flight drive the same steps:
+ *
+ *		aigw_call_begin			validate and plan (raises on bad input)
+ *		aigw_call_send			the next attempt to the pool: a ticket, or -1
+ *								when the call is over (DONE)
+ *		aigw_call_take_outcome	the attempt's outcome: the call is then
+ *								DONE, READY for another attempt, or
+ *								WAITING until not_before (a retry's wait)
+ *
+ * A finished call has a result or an error; the error is kept as data
+ * (AigwCallError) so that a batch can report it for its row and go on.
  */
 #ifndef AIGW_CALL_H
 #define AIGW_CALL_H
 
 #include "postgres.h"
-#include "utils/jsonb.h"
 
-/* The whole call: OpenAI-shaped answer plus the "aigw" object, or an error. */
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "chat_request.h"
+#include "message.h"
+#include "route.h"
+
+typedef struct AigwCallError
+{
+	int			sqlstate;
+	char	   *message;
+	char	   *detail;			/* or NULL */
+	char	   *hint;			/* or NULL */
+	char	   *context;		/* or NULL */
+} AigwCallError;
+
+typedef enum AigwCallState
+{
+	CALL_READY,					/* the next attempt can be sent */
+	CALL_SENT,					/* an attempt is with the pool */
+	CALL_WAITING,				/* a retry waits until not_before */
+	CALL_DONE					/* result or error is set */
+} AigwCallState;
+
+typedef struct AigwCall
+{
+	const char *model;			/* as the caller wrote it */
+	AigwChatInput input;
+	AigwRoutePlan plan;
+	AigwCallState state;
+	int			candidate;		/* index in plan.candidates */
+	int			retry;			/* retries made on that candidate */
+	int			attempts;		/* sent so far */
+	int64		call_id;		/* aigw.requests.call_id, once the first is logged */
+	StringInfoData prior;		/* the attempts so far, as a JSON array */
+	StringInfoData summary;		/* the same, in words, for an error's detail */
+	const char *note;			/* why the call stopped short of a retry, or NULL */
+	const char *circuit_why;	/* the last circuit that kept a candidate out */
+	TimestampTz deadline;		/* the call's timeout_ms; 0: none */
+	TimestampTz not_before;		/* WAITING: when to send again */
+	AigwTarget	target;			/* of the attempt sent (its key wiped) */
+	AigwOutcomeMsg *last;		/* the last failed attempt's outcome, or NULL */
+	AigwTarget	last_target;
+	Jsonb	   *result;			/* DONE with an answer */
+	AigwCallError *error;		/* DONE without one */
+} AigwCall;
+
+extern void aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options);
+extern int	aigw_call_send(AigwCall *call);
+extern void aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc);
+
+extern void aigw_call_raise(const AigwCallError *error) pg_attribute_noreturn();
+extern AigwCallError *aigw_call_error_from(const ErrorData *edata);
+extern char *aigw_call_error_text(const AigwCallError *error);
+
+/* The whole call, synchronously: OpenAI-shaped answer plus the "aigw" object, or an error. */
 extern Jsonb *aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options);
 
 #endif							/* AIGW_CALL_H */

@@ -396,6 +396,8 @@ pool_pick_worker_locked(AigwPool *pool)
 	return NULL;
 }
 
+static void held_mark_submitted(int slotno);
+
 /* Put a slot on this database's pool queue; start workers it lacks. */
 static void
 pool_submit(int slotno)
@@ -432,6 +434,8 @@ pool_submit(int slotno)
 	wake = pool_pick_worker_locked(pool);
 	LWLockRelease(aigw_shared->lock);
 
+	/* queued: from here on, giving it back means abandoning it */
+	held_mark_submitted(slotno);
 	if (wake != NULL)
 		SetLatch(&wake->procLatch);
 	if (nstart > 0)
@@ -568,6 +572,12 @@ held_find(int slotno)
 	return -1;
 }
 
+static void
+held_mark_submitted(int slotno)
+{
+	held[held_find(slotno)].how = HOLD_SUBMITTED;
+}
+
 /* Room is made before the slot is taken: nothing may fail in between. */
 static void
 held_reserve_room(void)
@@ -618,11 +628,15 @@ caller_exit_callback(int code, Datum arg)
 	aigw_pool_abandon_all();
 }
 
+/*
+ * On an error, send gives back what it took (the slot, the reservation)
+ * before raising: the other requests of a batch go on.
+ */
 int
 aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 {
 	dsa_area   *area = aigw_dsa();
-	int			slotno;
+	int			slotno = -1;
 	AigwSlot   *slot;
 	dsa_pointer dp;
 
@@ -634,35 +648,47 @@ aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 
 	pending_wallet = wallet;
 	pending_reserved = reserved;
-	held_reserve_room();
-	slotno = slot_acquire();	/* on error the callers' PG_CATCH releases the reservation */
-	slot = &aigw_shared->slots[slotno];
-	slot->request = InvalidDsaPointer;
-	slot->wallet = wallet;
-	slot->reserved = reserved;
-	pending_wallet = NULL;
-	pending_reserved = 0;
-	held[nheld].slotno = slotno;
-	held[nheld].how = HOLD_TAKEN;
-	nheld++;
+	PG_TRY();
+	{
+		held_reserve_room();
+		slotno = slot_acquire();
+		slot = &aigw_shared->slots[slotno];
+		slot->request = InvalidDsaPointer;
+		slot->wallet = wallet;
+		slot->reserved = reserved;
+		pending_wallet = NULL;
+		pending_reserved = 0;
+		held[nheld].slotno = slotno;
+		held[nheld].how = HOLD_TAKEN;
+		nheld++;
 
-	dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
-	if (!DsaPointerIsValid(dp))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("aigw shared memory for requests is exhausted"),
-				 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
-						   request->total_size, aigw_shared_memory_mb),
-				 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
-	memcpy(dsa_get_address(area, dp), request, request->total_size);
-	slot->request = dp;
-	slot->outcome = InvalidDsaPointer;
-	slot->caller = MyProc;
-	slot->worker = -1;
-	slot->worker_pid = 0;
+		dp = dsa_allocate_extended(area, request->total_size, DSA_ALLOC_NO_OOM);
+		if (!DsaPointerIsValid(dp))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("aigw shared memory for requests is exhausted"),
+					 errdetail("A request of %u bytes did not fit in aigw.shared_memory (%d MB).",
+							   request->total_size, aigw_shared_memory_mb),
+					 errhint("Raise aigw.shared_memory (needs a restart) or lower the number of calls in flight.")));
+		memcpy(dsa_get_address(area, dp), request, request->total_size);
+		slot->request = dp;
+		slot->outcome = InvalidDsaPointer;
+		slot->caller = MyProc;
+		slot->worker = -1;
+		slot->worker_pid = 0;
 
-	pool_submit(slotno);
-	held[held_find(slotno)].how = HOLD_SUBMITTED;
+		pool_submit(slotno);
+	}
+	PG_CATCH();
+	{
+		int			i = slotno >= 0 ? held_find(slotno) : -1;
+
+		release_pending_reservation();
+		if (i >= 0)
+			release_held(i);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return slotno;
 }
 

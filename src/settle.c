@@ -32,6 +32,7 @@
 
 #include "billing.h"
 #include "settle.h"
+#include "subxact.h"
 #include "wallet_cache.h"
 
 static char *database_name = NULL;
@@ -439,39 +440,34 @@ append_ledger(AigwRequestMsg *rq, AigwAttempt *a)
  * must not fail the calls settled beside it: it runs in a subtransaction
  * and only it is rolled back.
  */
+typedef struct LedgerMove
+{
+	AigwRequestMsg *rq;
+	AigwAttempt *a;
+} LedgerMove;
+
+static void
+append_ledger_step(void *arg)
+{
+	LedgerMove *m = arg;
+
+	append_ledger(m->rq, m->a);
+}
+
 static void
 append_ledger_guarded(AigwRequestMsg *rq, AigwAttempt *a)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	LedgerMove	m = {rq, a};
+	ErrorData  *edata = aigw_run_guarded(append_ledger_step, &m);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		append_ledger(rq, a);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		a->sqlstate = edata->sqlerrcode;
-		a->error = edata->detail ? psprintf("%s\n%s", edata->message, edata->detail)
-			: pstrdup(edata->message);
-		a->ledger_id = 0;
-		a->credited = 0;
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return;
+	a->sqlstate = edata->sqlerrcode;
+	a->error = edata->detail ? psprintf("%s\n%s", edata->message, edata->detail)
+		: pstrdup(edata->message);
+	a->ledger_id = 0;
+	a->credited = 0;
+	FreeErrorData(edata);
 }
 
 /* ---------------------------------------------------------------------
