@@ -144,6 +144,11 @@ define_settings(void)
 							"A call's \"retries\" option and a route's retries override it; a call with fallbacks moves on at once.",
 							&aigw_max_retries, 2, 0, 10,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.batch_concurrency",
+							"Calls one batch statement (aigw.chat_many) keeps in flight at once.",
+							"A call's \"concurrency\" option overrides it.",
+							&aigw_batch_concurrency, 64, 1, 4096,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_failures",
 							"Consecutive failures of a provider or model that open its circuit.",
 							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",

@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.4.0"
+#define AIGW_VERSION "0.5.0"
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
@@ -27,6 +27,7 @@ extern int	aigw_max_wallets;
 extern char *aigw_wallet;
 extern int	aigw_billing;
 extern int	aigw_max_retries;
+extern int	aigw_batch_concurrency;
 
 typedef enum AigwBillingMode
 {

@@ -1,0 +1,371 @@
+/*
+ * batch.c
+ *	  aigw.chat_many: many calls from one statement, up to a concurrency
+ *	  in flight at once, each with its own retries and fallbacks.
+ *
+ * One backend drives every call's state machine (call.h): it starts calls
+ * while fewer than `concurrency` are with the pool, sleeps until one
+ * finishes or a retry's wait ends, and takes the outcome.  A call that
+ * cannot even start (bad messages, no price, insufficient funds) is
+ * caught in a subtransaction and reported for its row; the others go on.
+ * The rows come back in input order once all are done.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "aigw.h"
+#include "call.h"
+#include "json_util.h"
+#include "pool.h"
+#include "retry.h"
+#include "subxact.h"
+
+PG_FUNCTION_INFO_V1(aigw_chat_many);
+
+int			aigw_batch_concurrency = 64;
+
+typedef struct BatchRow
+{
+	MemoryContext cxt;			/* the call's working memory, dropped when done */
+	AigwCall	call;
+	Jsonb	   *messages;		/* NULL: a NULL input, answered with NULLs */
+	Jsonb	   *response;
+	char	   *error;
+	bool		done;
+} BatchRow;
+
+typedef struct Batch
+{
+	const char *model;
+	Jsonb	   *options;		/* the per-call options (the batch's own removed) */
+	bool		raise;			/* on_error = 'raise' */
+	int			concurrency;
+	int			n;
+	BatchRow   *rows;
+	int			remaining;
+	int		   *tickets;		/* [concurrency]: slot tickets, -1 when free */
+	int		   *ticket_row;		/* [concurrency]: whose */
+	int			inflight;
+	int		   *pending;		/* rows READY or WAITING for their next attempt */
+	int			npending;
+} Batch;
+
+/* The batch's own options come out; the rest is every call's. */
+static bool
+is_call_option(const JsonbValue *key)
+{
+	return !aigw_jsonb_string_is(key, "concurrency") && !aigw_jsonb_string_is(key, "on_error");
+}
+
+static void
+read_batch_options(Batch *b, Jsonb *options)
+{
+	JsonbValue *v;
+	JsonbParseState *ps = NULL;
+
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object"),
+				 errhint("Pass '{}' for no options, or e.g. '{\"concurrency\": 32}'.")));
+	b->concurrency = aigw_batch_concurrency;
+	if ((v = aigw_jsonb_key(&options->root, "concurrency")) != NULL)
+	{
+		int64		c;
+
+		if (!aigw_jsonb_int64(v, &c) || c < 1 || c > 4096)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"concurrency\" must be an integer from 1 to 4096"),
+					 errhint("It caps the calls of this statement in flight at once; aigw.batch_concurrency is the default.")));
+		b->concurrency = (int) c;
+	}
+	b->raise = false;
+	if ((v = aigw_jsonb_key(&options->root, "on_error")) != NULL)
+	{
+		if (aigw_jsonb_string_is(v, "raise"))
+			b->raise = true;
+		else if (!aigw_jsonb_string_is(v, "continue"))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"on_error\" must be \"continue\" or \"raise\""),
+					 errhint("continue (the default) reports a failed call in its row's error column; raise fails the statement.")));
+	}
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_members(&ps, &options->root, is_call_option);
+	b->options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
+/* What a row's start does in its subtransaction: plan, then send the first attempt. */
+typedef struct StartStep
+{
+	Batch	   *b;
+	BatchRow   *row;
+	int			ticket;
+} StartStep;
+
+static void
+begin_step(void *arg)
+{
+	StartStep  *s = arg;
+
+	aigw_call_begin(&s->row->call, s->b->model, s->row->messages, s->b->options);
+}
+
+static void
+send_step(void *arg)
+{
+	StartStep  *s = arg;
+
+	s->ticket = aigw_call_send(&s->row->call);
+}
+
+static void
+row_finish(Batch *b, BatchRow *row, int index, MemoryContext batch_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+	if (row->call.error && b->raise)
+	{
+		AigwCallError *e = row->call.error;
+
+		aigw_pool_abandon_all();
+		e->context = e->context ? psprintf("%s\nrow %d of aigw.chat_many", e->context, index + 1)
+			: psprintf("row %d of aigw.chat_many", index + 1);
+		aigw_call_raise(e);
+	}
+	if (row->call.result)
+		row->response = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(row->call.result));
+	else if (row->call.error)
+		row->error = aigw_call_error_text(row->call.error);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(row->cxt);
+	row->cxt = NULL;
+	row->done = true;
+	b->remaining--;
+}
+
+/* Run a step of a row's call in a subtransaction; an error ends the row. */
+static bool
+guarded(Batch *b, BatchRow *row, int index, void (*step) (void *), StartStep *s,
+		MemoryContext batch_cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(row->cxt);
+	edata = aigw_run_guarded(step, s);
+	MemoryContextSwitchTo(batch_cxt);
+	if (edata == NULL)
+		return true;
+	MemoryContextSwitchTo(row->cxt);
+	row->call.error = aigw_call_error_from(edata);
+	row->call.result = NULL;
+	row->call.state = CALL_DONE;
+	MemoryContextSwitchTo(batch_cxt);
+	row_finish(b, row, index, batch_cxt);
+	return false;
+}
+
+/* Send a row's next attempt; false when the row is over instead. */
+static bool
+send_row(Batch *b, int index, MemoryContext batch_cxt)
+{
+	BatchRow   *row = &b->rows[index];
+	StartStep	s = {b, row, -1};
+	int			k;
+
+	if (!guarded(b, row, index, send_step, &s, batch_cxt))
+		return false;
+	if (s.ticket < 0)
+	{
+		row_finish(b, row, index, batch_cxt);
+		return false;
+	}
+	for (k = 0; b->tickets[k] >= 0; k++)
+		;
+	b->tickets[k] = s.ticket;
+	b->ticket_row[k] = index;
+	b->inflight++;
+	return true;
+}
+
+static void
+start_row(Batch *b, int index, MemoryContext batch_cxt)
+{
+	BatchRow   *row = &b->rows[index];
+	StartStep	s = {b, row, -1};
+
+	if (row->messages == NULL)
+	{
+		row->done = true;
+		b->remaining--;
+		return;
+	}
+	row->cxt = AllocSetContextCreate(batch_cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
+	if (guarded(b, row, index, begin_step, &s, batch_cxt))
+		(void) send_row(b, index, batch_cxt);
+}
+
+/* The earliest end of a retry's wait among pending rows, or 0. */
+static TimestampTz
+next_wakeup(Batch *b)
+{
+	TimestampTz t = 0;
+
+	for (int p = 0; p < b->npending; p++)
+	{
+		AigwCall   *call = &b->rows[b->pending[p]].call;
+
+		if (call->state == CALL_WAITING && (t == 0 || call->not_before < t))
+			t = call->not_before;
+	}
+	return t;
+}
+
+/* Send the pending rows that may go now, while there is room. */
+static void
+send_pending(Batch *b, MemoryContext batch_cxt)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	for (int p = 0; p < b->npending && b->inflight < b->concurrency;)
+	{
+		int			index = b->pending[p];
+		AigwCall   *call = &b->rows[index].call;
+
+		if (call->state == CALL_WAITING && call->not_before > now)
+		{
+			p++;
+			continue;
+		}
+		b->pending[p] = b->pending[--b->npending];
+		(void) send_row(b, index, batch_cxt);
+	}
+}
+
+static void
+run_batch(Batch *b, MemoryContext batch_cxt)
+{
+	int			next = 0;
+
+	while (b->remaining > 0)
+	{
+		TimestampTz wake;
+		long		timeout;
+		AigwOutcomeMsg *oc;
+		int			k;
+
+		/* retries and fallbacks first, then new rows */
+		send_pending(b, batch_cxt);
+		while (next < b->n && b->inflight < b->concurrency)
+			start_row(b, next++, batch_cxt);
+		if (b->remaining == 0)
+			break;
+
+		wake = next_wakeup(b);
+		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
+		if (b->inflight == 0)
+		{
+			/* only waits are left: sleep through the first */
+			if (timeout > 0)
+				aigw_retry_sleep(timeout);
+			continue;
+		}
+		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, &oc);
+		if (k < 0)
+			continue;
+		{
+			int			index = b->ticket_row[k];
+			BatchRow   *row = &b->rows[index];
+			MemoryContext old = MemoryContextSwitchTo(row->cxt);
+
+			b->tickets[k] = -1;
+			b->inflight--;
+			if (oc != NULL)
+			{
+				AigwOutcomeMsg *copy = palloc(oc->total_size);
+
+				memcpy(copy, oc, oc->total_size);
+				pfree(oc);
+				oc = copy;
+			}
+			aigw_call_take_outcome(&row->call, oc);
+			MemoryContextSwitchTo(old);
+			if (row->call.state == CALL_DONE)
+				row_finish(b, row, index, batch_cxt);
+			else
+				b->pending[b->npending++] = index;
+		}
+	}
+}
+
+Datum
+aigw_chat_many(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *messages = PG_GETARG_ARRAYTYPE_P(1);
+	MemoryContext batch_cxt;
+	MemoryContext old;
+	Batch		b;
+	Datum	   *elems;
+	bool	   *nulls;
+
+	aigw_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "aigw batch", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(batch_cxt);
+
+	memset(&b, 0, sizeof(b));
+	b.model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	read_batch_options(&b, PG_GETARG_JSONB_P(2));
+	if (ARR_NDIM(messages) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("messages must be a one-dimensional array of jsonb"),
+				 errhint("One element per call: each a JSON array of messages.")));
+	deconstruct_array(messages, JSONBOID, -1, false, TYPALIGN_INT, &elems, &nulls, &b.n);
+	b.rows = palloc0(sizeof(BatchRow) * Max(b.n, 1));
+	for (int i = 0; i < b.n; i++)
+		b.rows[i].messages = nulls[i] ? NULL : DatumGetJsonbP(elems[i]);
+	b.remaining = b.n;
+	b.tickets = palloc(sizeof(int) * b.concurrency);
+	b.ticket_row = palloc(sizeof(int) * b.concurrency);
+	b.pending = palloc(sizeof(int) * Max(b.n, 1));
+	for (int k = 0; k < b.concurrency; k++)
+		b.tickets[k] = -1;
+
+	PG_TRY();
+	{
+		run_batch(&b, batch_cxt);
+	}
+	PG_CATCH();
+	{
+		aigw_pool_abandon_all();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < b.n; i++)
+	{
+		Datum		values[3];
+		bool		isnull[3] = {false, false, false};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = b.rows[i].response ? JsonbPGetDatum(b.rows[i].response) : (Datum) 0;
+		isnull[1] = b.rows[i].response == NULL;
+		values[2] = b.rows[i].error ? CStringGetTextDatum(b.rows[i].error) : (Datum) 0;
+		isnull[2] = b.rows[i].error == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	MemoryContextDelete(batch_cxt);
+	return (Datum) 0;
+}
