@@ -83,14 +83,28 @@ function presentedKey(req) {
 
 // ------------------------------------------------------------ directives ---
 
-// Directives from the model name and metadata.mock; the latter is the more
-// specific (per call) source, so it wins on conflicts.
+// Directives from the model name, metadata.mock and a `[[mock:...]]` tag in
+// the last user message (so that each request of a batch, which share their
+// options, can ask for its own); later sources win on conflicts.
+function messageDirectives(body) {
+  const messages = body && Array.isArray(body.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m && m.role === 'user') {
+      const tag = typeof m.content === 'string' ? /\[\[mock:([^\]]*)\]\]/.exec(m.content) : null;
+      return tag ? tag[1] : '';
+    }
+  }
+  return '';
+}
+
 function readDirectives(body, modelSource = 'model', modelOverride = undefined) {
   const modelName = modelOverride !== undefined ? modelOverride : body && typeof body.model === 'string' ? body.model : null;
   const model = modelName !== null ? splitModel(modelName) : { base: null, query: '' };
   const meta = body && body.metadata && typeof body.metadata.mock === 'string' ? body.metadata.mock : '';
-  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta]]);
-  return { base: model.base, directives, failKey: `${model.base}?${model.query}|${meta}` };
+  const inText = messageDirectives(body);
+  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta], ['message', inText]]);
+  return { base: model.base, directives, failKey: `${model.base}?${model.query}|${meta}|${inText}` };
 }
 
 // ------------------------------------------------------------ validation ---

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# aigw.chat_many: many calls of one statement in flight, against the mock.
+# Each request of a batch asks the mock for its own behaviour with a
+# [[mock:...]] tag in its text (the batch's options are shared).
+source "$(dirname "$0")/lib.bash"
+export PGOPTIONS="-c aigw.max_retries=2"
+fresh_db
+MODEL=openai/gpt-4o-mini
+
+# rows JSON-TEXTS...: a jsonb[] literal of one-message conversations
+rows() {
+    local out="ARRAY[" sep=""
+    for t in "$@"; do out+="$sep'[{\"role\": \"user\", \"content\": \"$t\"}]'"; sep=", "; done
+    echo "$out]::jsonb[]"
+}
+
+echo "# answers come back in input order, whatever order they finish in"
+mock_reset
+texts=()
+for i in $(seq 1 12); do texts+=("row $i [[mock:latency_ms=$(( (13 - i) * 40 ))]]"); done
+is "$(sql "SELECT string_agg(ord || '=' || (response->'choices'->0->'message'->>'content' LIKE 'Mock reply to: row ' || ord || ' %'), ' ' ORDER BY ord)
+             FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"), '{\"concurrency\": 12}')")" \
+   "1=true 2=true 3=true 4=true 5=true 6=true 7=true 8=true 9=true 10=true 11=true 12=true" \
+   "12 rows, each with the answer to its own request, in input order"
+first_done=$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '1 minute'")
+is "$first_done" "12" "twelve attempts logged"
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+rs = [r for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions')]
+print(sorted(r['at'] for r in rs)[-1] - sorted(r['at'] for r in rs)[0] < 200)")" "True" \
+   "all twelve were sent at once (within 200 ms), the slowest first"
+
+echo "# the concurrency cap holds"
+mock_reset
+texts=()
+for i in $(seq 1 40); do texts+=("cap $i [[mock:latency_ms=300]]"); done
+t0=$(date +%s%N)
+is "$(sql "SELECT count(response) FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"), '{\"concurrency\": 8}')")" "40" \
+   "40 calls at concurrency 8 all answered"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]; ok $? "in five waves of 300 ms ($ms ms)"
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+at = sorted(r['at'] for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions'))
+print(max(sum(1 for b in at if a <= b < a + 250) for a in at))")" "8" \
+   "the mock never had more than 8 requests arrive within 250 ms"
+is "$(sql "SET aigw.batch_concurrency = 4; SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a b c d e f g h))")" "8" \
+   "aigw.batch_concurrency is the default"
+
+echo "# a failed call is reported in its row; the others go on"
+mock_reset
+since=$(sql "SELECT now()")
+out=$(sql "SELECT ord || '|' || coalesce(response->'aigw'->>'served_model', '-') || '|' || coalesce(error, '-')
+             FROM aigw.chat_many('$MODEL',
+                  ARRAY['[{\"role\": \"user\", \"content\": \"fine\"}]',
+                        '[{\"role\": \"user\", \"content\": \"refused [[mock:status=400]]\"}]',
+                        NULL,
+                        '[{\"role\": \"robot\", \"content\": \"bad\"}]',
+                        '[{\"role\": \"user\", \"content\": \"retried [[mock:status=429&retry_after=1&fail_first=1]]\"}]']::jsonb[])
+            ORDER BY ord")
+echo "$out" | sed 's/^/#   /'
+echo "$out" | sed -n 1p | grep -q "^1|$MODEL|-$"; ok $? "row 1 answered"
+echo "$out" | sed -n 2p | grep -q '^2|-|provider "openai" returned HTTP 400 .*(SQLSTATE 5G001)'; ok $? "row 2: the upstream's 400, with its SQLSTATE"
+echo "$out" | sed -n 3p | grep -q '^3|-|-$'; ok $? "row 3: a NULL input gives NULLs, as aigw.chat does"
+echo "$out" | sed -n 4p | grep -q '^4|-|invalid message at index 0: unknown role "robot" (SQLSTATE 22023)'; ok $? "row 4: invalid messages, refused before sending"
+echo "$out" | sed -n 5p | grep -q "^5|$MODEL|-$"; ok $? "row 5: a 429 retried after its Retry-After, then answered"
+is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at >= '$since'")" "4" \
+   "four attempts logged: one each for rows 1 and 2, two for row 5, none for rows 3 and 4"
+err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows ok 'no [[mock:status=404]]' ok), '{\"on_error\": \"raise\"}')" 2>&1)
+echo "$err" | grep -q 'returned HTTP 404'; ok $? "on_error = raise fails the statement with the row's error"
+echo "$err" | grep -q 'row 2 of aigw.chat_many'; ok $? "... naming the row"
+err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a), '{\"concurrency\": 0}')" 2>&1)
+echo "$err" | grep -q 'option "concurrency" must be an integer from 1 to 4096'; ok $? "a bad concurrency is refused"
+
+echo "# cancelling a batch aborts every call in flight"
+mock_reset
+since=$(sql "SELECT now()")
+texts=()
+for i in $(seq 1 20); do texts+=("slow $i [[mock:latency_ms=5000]]"); done
+t0=$(date +%s%N)
+err=$(sql "SET statement_timeout = '700ms'; SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"))" 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "$err" | grep -q "statement timeout"; ok $? "statement_timeout ends the batch"
+[ "$ms" -lt 2000 ]; ok $? "promptly ($ms ms)"
+wait_for 5 "[ \"\$(mock_stat aborted_pending)\" = 20 ]"; ok $? "the mock saw all 20 connections closed"
+wait_for 5 "[ \"\$(sql \"SELECT count(*) FROM aigw.requests WHERE status = 'cancelled' AND created_at >= '$since'\")\" = 20 ]"
+ok $? "the 20 attempts are logged as cancelled"
+is "$(sql "SELECT count(*) FROM aigw.wallet_reservations()")" "0" "no reservation is left behind"
+
+echo "# one wallet, a batch bigger than it can pay for: no overspend"
+sql "SELECT aigw.create_wallet('small', 'USD')" >/dev/null
+sql "SELECT aigw.topup('small', 0.01, 'USD', 'test', 'batch-1')" >/dev/null
+sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens)
+     VALUES ('openai/pricey', 'openai', 'gpt-4o-mini?completion_tokens=1000', 1000)"
+sql "SELECT aigw.set_price('openai/pricey', 1, 1)" >/dev/null     # about \$0.001 a call
+texts=()
+for i in $(seq 1 30); do texts+=("pay $i"); done
+out=$(sql "SELECT count(response), count(error), count(*) FILTER (WHERE error LIKE '%5G020%')
+             FROM aigw.chat_many('openai/pricey', $(rows "${texts[@]}"), '{\"wallet\": \"small\", \"concurrency\": 30}')")
+IFS='|' read -r answered failed funds <<<"$out"
+[ "$answered" -ge 4 ] && [ "$answered" -le 10 ] && [ $((answered + failed)) -eq 30 ] && [ "$funds" -eq "$failed" ]
+ok $? "$answered of 30 answered, the other $failed refused for insufficient funds (5G020)"
+is "$(sql "SELECT aigw.balance('small') >= 0")" "t" "the balance never goes below the credit limit (0)"
+is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "the ledger balances"
+
+finish
