@@ -120,7 +120,7 @@ static const char *const request_sql =
 "  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31,"
 "  coalesce($33, id), $34::jsonb"
-"  FROM nextval('aigw.requests_id_seq'::regclass) AS id"
+"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n"
 " RETURNING 1::int8, id, cost::text,"
 "  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                  $32::numeric, $28::numeric)::text,"
