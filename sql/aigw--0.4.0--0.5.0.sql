@@ -8,3 +8,364 @@ AS 'MODULE_PATHNAME', 'aigw_chat_many'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION aigw.chat_many(text, jsonb[], jsonb) IS
     'One call per element of messages, up to options.concurrency (aigw.batch_concurrency) in flight at once; one row per input, in input order (ord is its 1-based position). A failed call gives its error in error, unless options.on_error = ''raise''.';
+
+--------------------------------------------------------------------------
+-- Enrichment jobs: aigw.enrich fills a column of a table from a prompt
+-- template, a chunk at a time, each chunk committed, so that an interrupted
+-- run resumes where it stopped.  Progress is in aigw.jobs for every session.
+--------------------------------------------------------------------------
+CREATE TABLE aigw.jobs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind            text NOT NULL DEFAULT 'enrich',
+    source          regclass NOT NULL,
+    target_column   text NOT NULL,
+    model           text NOT NULL,
+    prompt          text NOT NULL,
+    options         jsonb NOT NULL DEFAULT '{}',
+    state           text NOT NULL DEFAULT 'running'
+                    CHECK (state IN ('running', 'done', 'budget_reached', 'interrupted')),
+    rows_total      bigint NOT NULL,
+    rows_done       bigint NOT NULL DEFAULT 0,
+    rows_failed     bigint NOT NULL DEFAULT 0,
+    calls_in_flight integer NOT NULL DEFAULT 0,
+    cost            numeric NOT NULL DEFAULT 0,
+    currency        text,
+    max_cost        numeric,
+    role_name       name NOT NULL DEFAULT current_user,
+    backend_pid     integer NOT NULL DEFAULT pg_backend_pid(),
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz
+);
+COMMENT ON TABLE aigw.jobs IS
+    'Enrichment jobs (aigw.enrich), one row per run, updated and committed after every chunk: rows done and failed of rows_total (the rows whose target was NULL when the run began), calls in flight, cost so far. state: running, done, budget_reached (stopped at max_cost), interrupted (its session ended or was cancelled; CALL aigw.enrich again to resume).';
+
+CREATE TABLE aigw.job_errors (
+    job_id      bigint NOT NULL REFERENCES aigw.jobs (id) ON DELETE CASCADE,
+    row_ctid    tid NOT NULL,
+    error       text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX ON aigw.job_errors (job_id);
+COMMENT ON TABLE aigw.job_errors IS
+    'Rows an enrichment job could not fill, and why; the row is left NULL, so a later run tries it again.';
+
+CREATE VIEW aigw.job_progress AS
+    SELECT j.id, j.source, j.target_column, j.model,
+           CASE WHEN j.state = 'running' AND NOT EXISTS
+                     (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.backend_pid)
+                THEN 'interrupted' ELSE j.state END AS state,
+           j.rows_done, j.rows_failed, j.rows_total,
+           round(100.0 * (j.rows_done + j.rows_failed) / nullif(j.rows_total, 0), 1) AS pct,
+           j.calls_in_flight,
+           round((j.rows_done + j.rows_failed)
+                 / nullif(extract(epoch FROM j.updated_at - j.started_at), 0), 1) AS rows_per_s,
+           CASE WHEN j.state = 'running' AND j.rows_done + j.rows_failed > 0
+                THEN (j.updated_at - j.started_at)
+                     * ((j.rows_total - j.rows_done - j.rows_failed)::float8 / (j.rows_done + j.rows_failed))
+           END AS eta,
+           j.cost, j.currency, j.max_cost, j.role_name, j.started_at, j.updated_at, j.finished_at
+      FROM aigw.jobs j;
+COMMENT ON VIEW aigw.job_progress IS 'aigw.jobs with the percentage, the rate and the estimated time left of each run.';
+
+-- The bookkeeping runs with the tables' owner's rights, for the job's own role only.
+CREATE FUNCTION aigw.job_start(source regclass, target_column text, model text, prompt text,
+                               options jsonb, rows_total bigint, max_cost numeric)
+RETURNS bigint
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    UPDATE aigw.jobs SET state = 'interrupted', finished_at = clock_timestamp()
+     WHERE jobs.source = job_start.source AND jobs.target_column = job_start.target_column
+       AND jobs.state = 'running' AND jobs.role_name = current_user
+       AND (jobs.backend_pid = pg_backend_pid()
+            OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.backend_pid));
+    INSERT INTO aigw.jobs (source, target_column, model, prompt, options, rows_total, max_cost)
+    VALUES (source, target_column, model, prompt, options, rows_total, max_cost)
+    RETURNING id;
+END;
+
+CREATE FUNCTION aigw.job_report(job bigint, done bigint, failed bigint, in_flight integer,
+                                cost numeric, currency text, state text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    UPDATE aigw.jobs
+       SET rows_done = rows_done + job_report.done, rows_failed = rows_failed + job_report.failed,
+           calls_in_flight = job_report.in_flight, cost = jobs.cost + job_report.cost,
+           currency = coalesce(job_report.currency, jobs.currency),
+           state = job_report.state, updated_at = clock_timestamp(),
+           finished_at = CASE WHEN job_report.state <> 'running' THEN clock_timestamp() END
+     WHERE id = job_report.job AND role_name = current_user;
+END;
+
+CREATE FUNCTION aigw.job_error(job bigint, row_ctid tid, error text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO aigw.job_errors (job_id, row_ctid, error)
+    SELECT id, job_error.row_ctid, job_error.error FROM aigw.jobs
+     WHERE id = job_error.job AND role_name = current_user;
+END;
+
+-- {{column}} placeholders of a template, checked against the table's
+-- columns, as a SQL expression over alias t (identifiers and literals quoted).
+CREATE FUNCTION aigw.template_sql(source regclass, template text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts text[] := regexp_split_to_array(template, '\{\{\s*[^{}]*?\s*\}\}');
+    names text[] := ARRAY(SELECT m[1] FROM regexp_matches(template, '\{\{\s*([^{}]*?)\s*\}\}', 'g') AS m);
+    expr text := quote_literal(parts[1]);
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                        WHERE attrelid = source AND attname = names[i] AND attnum > 0 AND NOT attisdropped) THEN
+            RAISE EXCEPTION 'prompt placeholder {{%}} names no column of %', names[i], source
+                USING ERRCODE = 'undefined_column',
+                      HINT = format('The columns are: %s.', (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+                                                               FROM pg_attribute WHERE attrelid = source AND attnum > 0 AND NOT attisdropped));
+        END IF;
+        expr := expr || format(' || coalesce(t.%I::text, %L) || %L', names[i], '', parts[i + 1]);
+    END LOOP;
+    RETURN expr;
+END
+$$;
+
+-- A JSON answer for a jsonb target: NULL when it is not JSON.
+CREATE FUNCTION aigw.json_or_null(value text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN value::jsonb;
+EXCEPTION WHEN invalid_text_representation THEN
+    RETURN NULL;
+END
+$$;
+
+CREATE PROCEDURE aigw.enrich(source regclass, target_column text, prompt text, model text,
+                             options jsonb DEFAULT '{}')
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+    chunk_size integer;
+    concurrency integer;
+    budget numeric;
+    dry_run boolean;
+    call_options jsonb;
+    target_type regtype;
+    message_sql text;
+    total bigint;
+    job bigint;
+    last_tid tid := '(0,0)';
+    tids tid[];
+    messages jsonb[];
+    answers text[];
+    errors text[];
+    chunk_cost numeric;
+    chunk_currency text;
+    n integer;
+    filled bigint;
+    failed bigint;
+    done bigint := 0;
+    spent numeric := 0;
+    row_cost numeric := 0;      -- the costliest row so far
+    chunk_max numeric;
+    started timestamptz := clock_timestamp();
+    state text := 'running';
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    BEGIN
+        chunk_size := coalesce((options->>'chunk_size')::integer, 1000);
+        concurrency := coalesce((options->>'concurrency')::integer,
+                                current_setting('aigw.batch_concurrency')::integer);
+        budget := (options->>'max_cost')::numeric;
+        dry_run := coalesce((options->>'dry_run')::boolean, false);
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid enrichment option: %', SQLERRM
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'chunk_size and concurrency are integers, max_cost a number, dry_run true or false.';
+    END;
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0 THEN
+        RAISE EXCEPTION 'invalid enrichment option: chunk_size must be 1 to 100000, concurrency 1 to 4096, max_cost above 0'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    call_options := (options - '{chunk_size,max_cost,dry_run,system}'::text[])
+                    || jsonb_build_object('concurrency', concurrency);
+
+    SELECT a.atttypid::regtype INTO target_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = source AND a.attname = target_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', target_column, source
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Add it first, e.g. ALTER TABLE ... ADD COLUMN ' || quote_ident(target_column) || ' text.';
+    END IF;
+    IF target_type NOT IN ('text'::regtype, 'character varying'::regtype, 'jsonb'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of % is of type %, not text or jsonb', target_column, source, target_type
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    IF target_type = 'jsonb'::regtype AND NOT call_options ? 'response_format' THEN
+        call_options := call_options || '{"response_format": {"type": "json_object"}}';
+    END IF;
+
+    -- the conversation of a row: an optional system message, then the rendered prompt
+    message_sql := format('jsonb_build_array(%s jsonb_build_object(''role'', ''user'', ''content'', %s))',
+                          CASE WHEN options ? 'system'
+                               THEN format('jsonb_build_object(''role'', ''system'', ''content'', %L),', options->>'system')
+                               ELSE '' END,
+                          aigw.template_sql(source, prompt));
+    EXECUTE format('SELECT count(*) FROM %s t WHERE t.%I IS NULL', source, target_column) INTO total;
+
+    IF dry_run THEN
+        CALL aigw.enrich_estimate(source, target_column, message_sql, model, call_options, total);
+        RETURN;
+    END IF;
+
+    job := aigw.job_start(source, target_column, model, prompt, options, total, budget);
+    COMMIT;
+    RAISE NOTICE 'enrich job %: % rows of % to fill, % calls in flight', job, total, source, concurrency;
+
+    LOOP
+        n := chunk_size;
+        IF budget IS NOT NULL THEN
+            IF spent >= budget THEN
+                state := 'budget_reached';
+                EXIT;
+            END IF;
+            -- size the chunk to what is left of the budget at the costliest row so far
+            n := CASE WHEN row_cost > 0 THEN least(n, floor((budget - spent) / row_cost)::integer)
+                      ELSE least(n, concurrency) END;
+            IF n < 1 THEN
+                state := 'budget_reached';
+                EXIT;
+            END IF;
+        END IF;
+        EXECUTE format('SELECT array_agg(ctid ORDER BY ctid), array_agg(m ORDER BY ctid)
+                          FROM (SELECT t.ctid, %s AS m FROM %s t
+                                 WHERE t.%I IS NULL AND t.ctid > $1 ORDER BY t.ctid LIMIT $2) s',
+                       message_sql, source, target_column)
+           INTO tids, messages USING last_tid, n;
+        EXIT WHEN tids IS NULL;
+        last_tid := tids[array_length(tids, 1)];
+
+        SELECT array_agg(CASE WHEN c.error IS NULL THEN c.response->'choices'->0->'message'->>'content' END ORDER BY c.ord),
+               array_agg(CASE WHEN c.error IS NOT NULL THEN c.error
+                              WHEN c.response->'choices'->0->'message'->>'content' IS NULL
+                              THEN 'the answer has no text (finish_reason ' || coalesce(c.response->'choices'->0->>'finish_reason', 'none') || ')'
+                         END ORDER BY c.ord),
+               coalesce(sum((c.response->'aigw'->>'cost')::numeric), 0),
+               max((c.response->'aigw'->>'cost')::numeric),
+               max(c.response->'aigw'->>'currency')
+          INTO answers, errors, chunk_cost, chunk_max, chunk_currency
+          FROM aigw.chat_many(model, messages,
+                              call_options || jsonb_build_object('tags',
+                                  coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job))) c;
+
+        IF target_type = 'jsonb'::regtype THEN
+            EXECUTE format('UPDATE %s t SET %I = j.v FROM unnest($1::tid[], $2::text[]) x(id, a),
+                                   LATERAL (SELECT aigw.json_or_null(x.a) AS v) j(v)
+                             WHERE t.ctid = x.id AND j.v IS NOT NULL AND t.%I IS NULL', source, target_column, target_column)
+              USING tids, answers;
+            GET DIAGNOSTICS filled = ROW_COUNT;
+            SELECT array_agg(CASE WHEN e IS NULL AND a IS NOT NULL AND aigw.json_or_null(a) IS NULL
+                                  THEN 'the answer is not JSON: ' || left(a, 200) ELSE e END ORDER BY o)
+              INTO errors FROM unnest(answers, errors) WITH ORDINALITY AS x(a, e, o);
+        ELSE
+            EXECUTE format('UPDATE %s t SET %I = x.a FROM unnest($1::tid[], $2::text[]) x(id, a)
+                             WHERE t.ctid = x.id AND x.a IS NOT NULL AND t.%I IS NULL', source, target_column, target_column)
+              USING tids, answers;
+            GET DIAGNOSTICS filled = ROW_COUNT;
+        END IF;
+        failed := 0;
+        FOR i IN 1 .. array_length(tids, 1) LOOP
+            IF errors[i] IS NOT NULL THEN
+                PERFORM aigw.job_error(job, tids[i], errors[i]);
+                failed := failed + 1;
+            END IF;
+        END LOOP;
+        done := done + filled;
+        spent := spent + chunk_cost;
+        row_cost := greatest(row_cost, coalesce(chunk_max, 0));
+        PERFORM aigw.job_report(job, filled, failed, concurrency, chunk_cost, chunk_currency, 'running');
+        COMMIT;
+        RAISE NOTICE 'enrich job %: % of % rows filled, % failed, % rows/s, cost % %', job, done, total,
+            (SELECT rows_failed FROM aigw.jobs WHERE id = job),
+            round((done + (SELECT rows_failed FROM aigw.jobs WHERE id = job))
+                  / greatest(extract(epoch FROM clock_timestamp() - started), 0.001)),
+            spent, coalesce(chunk_currency, '');
+    END LOOP;
+
+    IF state = 'running' THEN
+        state := 'done';
+    END IF;
+    PERFORM aigw.job_report(job, 0, 0, 0, 0, NULL, state);
+    COMMIT;
+    IF state = 'budget_reached' THEN
+        RAISE NOTICE 'enrich job % stopped at its budget: spent % of max_cost %; CALL it again with a higher max_cost to go on',
+            job, spent, budget;
+    ELSE
+        RAISE NOTICE 'enrich job % done: % rows filled', job, done;
+    END IF;
+END
+$proc$;
+COMMENT ON PROCEDURE aigw.enrich(regclass, text, text, text, jsonb) IS
+    'Fill target_column of every row where it is NULL with the answer to prompt (a template with {{column}} placeholders), chunk by chunk, each chunk committed; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, system, and any call option (wallet, tags, temperature, max_tokens, response_format, ...). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
+
+-- dry_run: what a run would cost, from the rendered prompts, without sending anything.
+CREATE PROCEDURE aigw.enrich_estimate(source regclass, target_column text, message_sql text,
+                                      model text, call_options jsonb, total bigint)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+    bytes bigint;
+    plan jsonb;
+    served text;
+    price record;
+    max_out bigint;
+    expected_out bigint;
+BEGIN
+    EXECUTE format('SELECT coalesce(sum(octet_length(%s::text)), 0) FROM %s t WHERE t.%I IS NULL',
+                   message_sql, source, target_column) INTO bytes;
+    plan := aigw.route_explain(model, '[{"role": "user", "content": "estimate"}]',
+                               call_options - '{concurrency,on_error}'::text[]);
+    served := plan->'candidates'->>0;
+    SELECT p.input_per_mtok, p.output_per_mtok, p.currency INTO price
+      FROM aigw.prices p
+     WHERE p.model = served AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
+     ORDER BY p.currency <> 'USD' LIMIT 1;
+    SELECT coalesce((call_options->>'max_tokens')::bigint, (call_options->>'max_completion_tokens')::bigint,
+                    m.max_output_tokens::bigint)
+      INTO max_out FROM aigw.models m WHERE m.id = served;
+    expected_out := least(coalesce(max_out, 256), 256);
+    RAISE NOTICE 'dry run: % rows of % to fill with %, about % input tokens (% to % per row); nothing sent',
+        total, source, served, bytes / 4, CASE WHEN total > 0 THEN bytes / 4 / total END,
+        CASE WHEN total > 0 THEN bytes / total END;
+    IF price IS NULL THEN
+        RAISE NOTICE 'model % has no price in force: no cost estimate', served;
+    ELSE
+        RAISE NOTICE 'estimated cost: % % expected (input at 4 bytes a token, % output tokens a row), % % at most (a token a byte, % output tokens a row)',
+            round((bytes / 4.0 * price.input_per_mtok + total * expected_out * price.output_per_mtok) / 1e6, 6), price.currency,
+            expected_out,
+            CASE WHEN max_out IS NULL THEN 'unbounded'
+                 ELSE round((bytes * price.input_per_mtok + total * max_out * price.output_per_mtok) / 1e6, 6)::text END,
+            price.currency, coalesce(max_out::text, 'no limit on the');
+    END IF;
+END
+$proc$;
+
+GRANT SELECT ON aigw.jobs, aigw.job_errors, aigw.job_progress TO PUBLIC;
+REVOKE ALL ON FUNCTION aigw.job_start(regclass, text, text, text, jsonb, bigint, numeric),
+                       aigw.job_report(bigint, bigint, bigint, integer, numeric, text, text),
+                       aigw.job_error(bigint, tid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aigw.job_start(regclass, text, text, text, jsonb, bigint, numeric),
+                          aigw.job_report(bigint, bigint, bigint, integer, numeric, text, text),
+                          aigw.job_error(bigint, tid, text) TO PUBLIC;
