@@ -10,6 +10,47 @@ COMMENT ON FUNCTION aigw.chat_many(text, jsonb[], jsonb) IS
     'One call per element of messages, up to options.concurrency (aigw.batch_concurrency) in flight at once; one row per input, in input order (ord is its 1-based position). A failed call gives its error in error, unless options.on_error = ''raise''.';
 
 --------------------------------------------------------------------------
+-- The response cache: an exact-match cache of normalized requests, written
+-- by the worker pool with the call's log row, read before a call is sent.
+-- A hit is logged (status cache_hit) and charged nothing.
+--------------------------------------------------------------------------
+CREATE TABLE aigw.response_cache (
+    key         bytea PRIMARY KEY,
+    model       text NOT NULL,
+    provider    text NOT NULL,
+    response    jsonb NOT NULL,
+    request_id  bigint NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL
+);
+CREATE INDEX ON aigw.response_cache (expires_at);
+REVOKE ALL ON aigw.response_cache FROM PUBLIC;
+COMMENT ON TABLE aigw.response_cache IS
+    'Answers of cacheable calls, keyed by the SHA-256 of the calling role, the model string and the normalized request (messages and the options sent upstream). Read only by aigw, as the tables'' owner: no role is granted anything on it. aigw.cache_purge() deletes expired entries.';
+COMMENT ON COLUMN aigw.response_cache.request_id IS 'The aigw.requests row of the call whose answer this is.';
+
+ALTER TABLE aigw.requests DROP CONSTRAINT requests_status_check;
+ALTER TABLE aigw.requests ADD CONSTRAINT requests_status_check
+    CHECK (status IN ('ok', 'cache_hit', 'http_error', 'timeout', 'connect_error', 'cancelled',
+                      'malformed', 'too_large', 'aborted'));
+ALTER TABLE aigw.requests DROP CONSTRAINT requests_check;
+ALTER TABLE aigw.requests ADD CONSTRAINT requests_error_check
+    CHECK ((status IN ('ok', 'cache_hit')) = (error IS NULL));
+COMMENT ON COLUMN aigw.requests.status IS
+    'ok; cache_hit (answered from aigw.response_cache: nothing sent, nothing charged); http_error (see http_status); timeout; connect_error; cancelled (the caller gave up: statement_timeout, pg_cancel_backend); malformed (unparseable or truncated answer); too_large (answer over aigw.max_response_bytes); aborted (the worker was stopped).';
+
+CREATE FUNCTION aigw.cache_purge()
+RETURNS bigint
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH d AS (DELETE FROM aigw.response_cache WHERE expires_at <= now() RETURNING 1)
+    SELECT count(*) FROM d;
+END;
+REVOKE ALL ON FUNCTION aigw.cache_purge() FROM PUBLIC;
+COMMENT ON FUNCTION aigw.cache_purge() IS 'Delete the expired entries of aigw.response_cache; returns how many.';
+
+--------------------------------------------------------------------------
 -- Enrichment jobs: aigw.enrich fills a column of a table from a prompt
 -- template, a chunk at a time, each chunk committed, so that an interrupted
 -- run resumes where it stopped.  Progress is in aigw.jobs for every session.
@@ -212,6 +253,11 @@ BEGIN
     IF target_type NOT IN ('text'::regtype, 'character varying'::regtype, 'jsonb'::regtype) THEN
         RAISE EXCEPTION 'column "%" of % is of type %, not text or jsonb', target_column, source, target_type
             USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    -- answers are kept in the response cache, so that a run interrupted after
+    -- answers came back but before its chunk committed replays them for free
+    IF NOT call_options ? 'cache' THEN
+        call_options := call_options || '{"cache": true}';
     END IF;
     IF target_type = 'jsonb'::regtype AND NOT call_options ? 'response_format' THEN
         call_options := call_options || '{"response_format": {"type": "json_object"}}';

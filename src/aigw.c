@@ -13,6 +13,7 @@
 #include "utils/memutils.h"
 
 #include "aigw.h"
+#include "cache.h"
 #include "db_guard.h"
 #include "health.h"
 #include "pool.h"
@@ -144,6 +145,16 @@ define_settings(void)
 							"A call's \"retries\" option and a route's retries override it; a call with fallbacks moves on at once.",
 							&aigw_max_retries, 2, 0, 10,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("aigw.cache",
+							 "Whether calls at temperature 0 are answered from, and stored in, aigw.response_cache.",
+							 "A call's \"cache\" option overrides it either way (true also caches calls at a higher temperature).",
+							 &aigw_cache_enabled, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.cache_ttl",
+							"How long a cached answer is served.",
+							"A call's \"cache_ttl\" option (seconds) overrides it.",
+							&aigw_cache_ttl_s, 86400, 1, 315360000,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.batch_concurrency",
 							"Calls one batch statement (aigw.chat_many) keeps in flight at once.",
 							"A call's \"concurrency\" option overrides it.",

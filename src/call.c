@@ -201,6 +201,11 @@ outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall
 							  attempts_detail(NULL, call),
 							  pstrdup("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
 							  logged_context(oc, call));
+		case ATTEMPT_CACHE_HIT:
+			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
+							  psprintf("a cached answer for model \"%s\" could not be logged", model),
+							  pstrdup("The answer is withheld because every call is logged before it is returned."),
+							  pstrdup("See the server log for why the insert into aigw.requests failed."), NULL);
 		case ATTEMPT_CANCELLED:
 		case ATTEMPT_ABORTED:
 			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
@@ -259,6 +264,7 @@ aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *optio
 	call->model = model;
 	aigw_chat_input_parse(messages, options, &call->input);
 	aigw_route_plan(model, &call->input, &call->plan);
+	call->cacheable = aigw_cache_key(model, &call->input, call->cache_key);
 	initStringInfo(&call->prior);
 	appendStringInfoChar(&call->prior, '[');
 	initStringInfo(&call->summary);
@@ -281,6 +287,8 @@ send_attempt(AigwCall *call)
 	ctx.route = aigw_route_decision(&call->plan);
 	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
+	ctx.cache_key = call->cacheable ? call->cache_key : NULL;
+	ctx.cache_ttl_s = call->input.cache_ttl_s > 0 ? call->input.cache_ttl_s : aigw_cache_ttl_s;
 	rq = aigw_build_request(call->model, &call->target, &call->input, &ctx, &bill);
 	if (call->target.secret)
 		explicit_bzero(call->target.secret, strlen(call->target.secret));
@@ -320,10 +328,34 @@ nothing_sent_error(const AigwCall *call)
 					  NULL);
 }
 
+/* A cached answer, logged by the pool like any attempt. */
+static int
+send_cached(AigwCall *call, AigwCacheEntry *entry)
+{
+	AigwRequestMsg *rq = aigw_build_cached_request(call->model, entry->model, entry->provider,
+												   entry->response, &call->input, call->attempts + 1);
+	int			ticket = aigw_pool_send(rq, NULL, 0);
+
+	memset(&call->target, 0, sizeof(call->target));
+	call->target.model_id = entry->model;
+	call->target.provider = entry->provider;
+	call->attempts++;
+	call->state = CALL_SENT;
+	return ticket;
+}
+
 int
 aigw_call_send(AigwCall *call)
 {
 	Assert(call->state == CALL_READY || call->state == CALL_WAITING);
+	if (call->cacheable && !call->cache_checked)
+	{
+		AigwCacheEntry entry;
+
+		call->cache_checked = true;
+		if (aigw_cache_lookup(call->cache_key, &entry))
+			return send_cached(call, &entry);
+	}
 	while (call->candidate < call->plan.ncandidates)
 	{
 		const char *candidate = call->plan.candidates[call->candidate];
@@ -404,10 +436,11 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 								NULL));
 		return;
 	}
-	aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
-						(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
-						AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
-	if (oc->status == ATTEMPT_OK && oc->recorded)
+	if (oc->status != ATTEMPT_CACHE_HIT)
+		aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
+							(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
+							AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
+	if ((oc->status == ATTEMPT_OK || oc->status == ATTEMPT_CACHE_HIT) && oc->recorded)
 	{
 		call->result = palloc(oc->len[OC_RESULT]);
 		memcpy(call->result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
@@ -421,7 +454,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 	call->last = oc;
 	call->last_target = call->target;
 	failure = aigw_failure_class(oc);
-	if (oc->status == ATTEMPT_OK || failure == FAILURE_FINAL ||
+	if (oc->status == ATTEMPT_OK || oc->status == ATTEMPT_CACHE_HIT || failure == FAILURE_FINAL ||
 		(failure == FAILURE_INVALID && !call->plan.fallback_on_invalid))
 	{
 		finish(call, outcome_error(&call->target, oc, call));

@@ -22,6 +22,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "cache.h"
 #include "catalog.h"
 #include "chat_request.h"
 #include "message.h"
@@ -61,6 +62,9 @@ typedef struct AigwCall
 	TimestampTz deadline;		/* the call's timeout_ms; 0: none */
 	TimestampTz not_before;		/* WAITING: when to send again */
 	AigwTarget	target;			/* of the attempt sent (its key wiped) */
+	bool		cacheable;		/* answered from and stored in the response cache */
+	bool		cache_checked;
+	char		cache_key[AIGW_CACHE_KEY_LEN * 2 + 1];
 	AigwOutcomeMsg *last;		/* the last failed attempt's outcome, or NULL */
 	AigwTarget	last_target;
 	Jsonb	   *result;			/* DONE with an answer */

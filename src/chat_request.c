@@ -77,6 +77,8 @@ static const OptionSpec option_specs[] = {
 	{"timeout_ms", OPT_INT, 1, 3600000, false},
 	{"tags", OPT_OBJECT, 0, 0, false},
 	{"wallet", OPT_STRING, 0, 0, false},
+	{"cache", OPT_BOOL, 0, 0, false},
+	{"cache_ttl", OPT_INT, 1, 315360000, false},
 	/* routing (route.c) */
 	{"retries", OPT_ROUTING, 0, 0, false},
 	{"fallbacks", OPT_ROUTING, 0, 0, false},
@@ -337,6 +339,15 @@ parse_options(Jsonb *options, AigwChatInput *out)
 			out->tags = JsonbToCString(NULL, v.val.binary.data, -1);
 		else if (strcmp(key, "wallet") == 0)
 			out->wallet = aigw_jsonb_cstring(&v);
+		else if (strcmp(key, "cache") == 0)
+			out->cache = v.val.boolean ? 1 : 0;
+		else if (strcmp(key, "cache_ttl") == 0)
+		{
+			int64		s;
+
+			aigw_jsonb_int64(&v, &s);
+			out->cache_ttl_s = (int) s;
+		}
 		else if (strcmp(key, "max_tokens") == 0 || strcmp(key, "max_completion_tokens") == 0)
 		{
 			int64		limit;
@@ -542,6 +553,7 @@ aigw_chat_input_parse(Jsonb *messages, Jsonb *options, AigwChatInput *out)
 	out->tags = "{}";
 	out->max_output_tokens = -1;
 	out->choices = 1;
+	out->cache = -1;
 
 	check_messages(messages, &out->images);
 	parse_options(options, out);

@@ -19,6 +19,8 @@ typedef struct AigwChatInput
 	int64		max_output_tokens;	/* max_tokens / max_completion_tokens; -1: none */
 	int			choices;		/* n */
 	int			images;			/* image parts, which cost tokens their bytes don't show */
+	int			cache;			/* option "cache": 1 true, 0 false, -1 absent */
+	int			cache_ttl_s;	/* option "cache_ttl" (seconds); 0: aigw.cache_ttl */
 } AigwChatInput;
 
 /* Raises a clear error for anything a provider would reject or we can't send. */

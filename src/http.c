@@ -14,6 +14,7 @@
 
 #include "aigw.h"
 #include "http.h"
+#include "json_util.h"
 
 /* ---------------------------------------------------------------------
  * Response buffer
@@ -454,4 +455,28 @@ aigw_transfer_destroy(AigwTransfer *t)
 	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_HEADERS), t->request->len[RQ_HEADERS]);
 	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_URL), t->request->len[RQ_URL]);
 	MemoryContextDelete(t->cxt);
+}
+
+/* The answer of a call the caller found in the response cache: nothing is sent. */
+void
+aigw_transfer_answer_from_cache(AigwTransfer *t)
+{
+	AigwAttempt *a = &t->attempt;
+	MemoryContext old = MemoryContextSwitchTo(t->cxt);
+	char	   *error;
+	int64		v;
+
+	a->response_bytes = t->request->len[RQ_BODY];
+	a->result = aigw_jsonb_parse(AIGW_MSG_FIELD(t->request, RQ_BODY), &error);
+	if (a->result == NULL)
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the cached answer is not JSON: %s", error);
+	else
+	{
+		a->status = ATTEMPT_CACHE_HIT;
+		if (aigw_jsonb_int64(aigw_jsonb_path2(&a->result->root, "usage", "prompt_tokens"), &v))
+			a->prompt_tokens = v;
+		if (aigw_jsonb_int64(aigw_jsonb_path2(&a->result->root, "usage", "completion_tokens"), &v))
+			a->completion_tokens = v;
+	}
+	MemoryContextSwitchTo(old);
 }

@@ -54,5 +54,6 @@ extern void aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 extern void aigw_transfer_stop(CURLM *multi, AigwTransfer *t,
 							   AigwAttemptStatus status, const char *reason);
 extern void aigw_transfer_destroy(AigwTransfer *t);
+extern void aigw_transfer_answer_from_cache(AigwTransfer *t);
 
 #endif							/* AIGW_HTTP_H */

@@ -232,6 +232,16 @@ aigw_push_int(JsonbParseState **ps, const char *key, int64 value)
 	aigw_push_value(ps, key, &v);
 }
 
+void
+aigw_push_bool(JsonbParseState **ps, const char *key, bool value)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = value;
+	aigw_push_value(ps, key, &v);
+}
+
 /* Negative means unknown: pushed as JSON null. */
 void
 aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value)

@@ -34,6 +34,7 @@ extern bool aigw_jsonb_string_is(const JsonbValue *v, const char *s);	/* false f
 extern void aigw_push_key(JsonbParseState **ps, const char *key);
 extern void aigw_push_string(JsonbParseState **ps, const char *key, const char *value);
 extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
+extern void aigw_push_bool(JsonbParseState **ps, const char *key, bool value);
 extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
 extern void aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value);

@@ -16,12 +16,13 @@ static const char *const attempt_status_names[] = {
 	[ATTEMPT_MALFORMED] = "malformed",
 	[ATTEMPT_TOO_LARGE] = "too_large",
 	[ATTEMPT_ABORTED] = "aborted",
+	[ATTEMPT_CACHE_HIT] = "cache_hit",
 };
 
 const char *
 aigw_attempt_status_name(AigwAttemptStatus status)
 {
-	Assert(status >= ATTEMPT_OK && status <= ATTEMPT_ABORTED);
+	Assert(status >= ATTEMPT_OK && status <= ATTEMPT_CACHE_HIT);
 	return attempt_status_names[status];
 }
 

@@ -56,6 +56,8 @@ typedef enum AigwRequestField
 	/* routing */
 	RQ_ROUTE,					/* the routing decision, jsonb as text; empty: none */
 	RQ_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
+	/* the response cache */
+	RQ_CACHE_KEY,				/* hex SHA-256: store the answer under it; empty: don't */
 	RQ_NFIELDS
 } AigwRequestField;
 
@@ -69,6 +71,8 @@ typedef struct AigwRequestMsg
 	int64		reserved;		/* reservation held for this call, ledger units */
 	int64		refund_of;		/* refund: the request whose charge it returns */
 	int64		call_id;		/* the call's first attempt; 0: this is it */
+	bool		cached;			/* RQ_BODY is the cached answer: send nothing */
+	int32		cache_ttl_s;	/* with RQ_CACHE_KEY: how long the answer is kept */
 	int32		attempt;
 	int32		timeout_ms;
 	int32		connect_timeout_ms;
@@ -89,7 +93,8 @@ typedef enum AigwAttemptStatus
 	ATTEMPT_CANCELLED,
 	ATTEMPT_MALFORMED,
 	ATTEMPT_TOO_LARGE,
-	ATTEMPT_ABORTED
+	ATTEMPT_ABORTED,
+	ATTEMPT_CACHE_HIT			/* answered from aigw.response_cache, nothing sent */
 } AigwAttemptStatus;
 
 extern const char *aigw_attempt_status_name(AigwAttemptStatus status);

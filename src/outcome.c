@@ -87,6 +87,8 @@ push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
 	aigw_push_float(ps, "ttfb_ms", round(a->ttfb_ms * 1000.0) / 1000.0);
 	push_attempts(ps, rq, a);
+	if (rq->cached)
+		aigw_push_bool(ps, "cached", true);
 	if (AIGW_MSG_HAS(rq, RQ_ROUTE))
 	{
 		char	   *error;
@@ -140,7 +142,8 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	Jsonb	   *result = NULL;
 	dsa_pointer dp;
 
-	if (rq->kind == RQ_KIND_CALL && a->status == ATTEMPT_OK && a->recorded)
+	if (rq->kind == RQ_KIND_CALL && (a->status == ATTEMPT_OK || a->status == ATTEMPT_CACHE_HIT) &&
+		a->recorded)
 		result = compose_result(rq, a);
 
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));

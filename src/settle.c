@@ -266,7 +266,8 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_int(values, nulls, 16, a->response_bytes, true);
 	set_text(values, nulls, 17, a->upstream_id);
 	set_text(values, nulls, 18, tags_of(rq));
-	set_text(values, nulls, 19, a->status == ATTEMPT_OK ? NULL : (a->error ? a->error : "unknown error"));
+	set_text(values, nulls, 19, (a->status == ATTEMPT_OK || a->status == ATTEMPT_CACHE_HIT) ? NULL
+			 : (a->error ? a->error : "unknown error"));
 	values[20] = Int64GetDatum(rq->wallet_id);
 	nulls[20] = billed ? ' ' : 'n';
 	set_text(values, nulls, 21, field_or_null(rq, RQ_CURRENCY));
@@ -331,6 +332,68 @@ insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *cal
 		elog(ERROR, "could not charge %d calls: %s", ncharges, SPI_result_code_string(rc));
 }
 
+#define CACHE_NCOLUMNS 6
+
+static SPIPlanPtr cache_plan = NULL;
+
+/*
+ * Answers of cacheable calls, stored with their log row.  Two identical
+ * calls settled in one turn leave one entry (DISTINCT ON): an upsert may
+ * not touch a row twice.
+ */
+static const char *const cache_sql =
+"INSERT INTO aigw.response_cache AS c (key, model, provider, response, request_id, expires_at)"
+" SELECT DISTINCT ON (k) decode(k, 'hex'), m, p, r, id, now() + make_interval(secs => ttl)"
+"   FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int8[], $6::int4[])"
+"     AS u(k, m, p, r, id, ttl)"
+" ORDER BY k, id DESC"
+" ON CONFLICT (key) DO UPDATE SET model = excluded.model, provider = excluded.provider,"
+"   response = excluded.response, request_id = excluded.request_id,"
+"   created_at = excluded.created_at, expires_at = excluded.expires_at";
+
+static const Oid cache_types[CACHE_NCOLUMNS] = {
+	TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID, INT4OID
+};
+
+static void
+insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls, int n)
+{
+	Datum	   *rows = palloc(sizeof(Datum) * n * CACHE_NCOLUMNS);
+	char	   *nulls = palloc(n * CACHE_NCOLUMNS);
+	Datum		params[CACHE_NCOLUMNS];
+	Oid			types[CACHE_NCOLUMNS];
+	int			nentries = 0;
+	int			rc;
+
+	for (int k = 0; k < n; k++)
+	{
+		AigwRequestMsg *rq = requests[calls[k]];
+		AigwAttempt *a = attempts[calls[k]];
+		Datum	   *values = rows + nentries * CACHE_NCOLUMNS;
+		char	   *isnull = nulls + nentries * CACHE_NCOLUMNS;
+
+		if (a->status != ATTEMPT_OK || a->result == NULL || !AIGW_MSG_HAS(rq, RQ_CACHE_KEY))
+			continue;
+		set_text(values, isnull, 0, AIGW_MSG_FIELD(rq, RQ_CACHE_KEY));
+		set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
+		set_text(values, isnull, 2, AIGW_MSG_FIELD(rq, RQ_PROVIDER));
+		values[3] = JsonbPGetDatum(a->result);
+		isnull[3] = ' ';
+		values[4] = Int64GetDatum(a->request_id);
+		isnull[4] = ' ';
+		values[5] = Int32GetDatum(rq->cache_ttl_s);
+		isnull[5] = ' ';
+		nentries++;
+	}
+	if (nentries == 0)
+		return;
+	array_params(rows, nulls, nentries, CACHE_NCOLUMNS, cache_types, params, types);
+	rc = SPI_execute_plan(plan_for(&cache_plan, cache_sql, CACHE_NCOLUMNS, types), params, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not store %d answers in the response cache: %s", nentries,
+			 SPI_result_code_string(rc));
+}
+
 /*
  * Log the calls and charge those a wallet pays.  What outlives the
  * transaction (the costs) is kept in the turn's context, cxt: SPI leaves
@@ -380,6 +443,8 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 	}
 	MemoryContextSwitchTo(cxt);
 	insert_charges(requests, attempts, calls, n, exact);
+	MemoryContextSwitchTo(cxt);
+	insert_cache_entries(requests, attempts, calls, n);
 }
 
 /* ---------------------------------------------------------------------

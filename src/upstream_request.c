@@ -224,6 +224,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
 	aigw_request_put(&msg, RQ_PRIOR_ATTEMPTS, ctx->prior);
+	aigw_request_put(&msg, RQ_CACHE_KEY, ctx->cache_key);
 
 	/* the credential is in these two; don't leave copies lying around */
 	explicit_bzero(headers.data, headers.len);
@@ -238,6 +239,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	rq->reserved = bill->billed ? bill->reserve : 0;
 	rq->attempt = ctx->attempt;
 	rq->call_id = ctx->call_id;
+	rq->cache_ttl_s = ctx->cache_ttl_s;
 	rq->timeout_ms = ctx->timeout_ms > 0 ? ctx->timeout_ms
 		: target->request_timeout_ms > 0 ? target->request_timeout_ms
 		: aigw_request_timeout_ms;
@@ -249,3 +251,33 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	return rq;
 }
 
+AigwRequestMsg *
+aigw_build_cached_request(const char *requested_model, const char *model, const char *provider,
+						  Jsonb *response, const AigwChatInput *input, int attempt)
+{
+	StringInfoData msg;
+	AigwRequestMsg *rq;
+	char	   *body = JsonbToCString(NULL, &response->root, VARSIZE(response));
+
+	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
+	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body, strlen(body));
+	aigw_request_put(&msg, RQ_PROVIDER, provider);
+	aigw_request_put(&msg, RQ_REQUESTED_MODEL, requested_model);
+	aigw_request_put(&msg, RQ_SERVED_MODEL, model);
+	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
+	aigw_request_put(&msg, RQ_TAGS, input->tags);
+	/* zero rates: logged at a cost of 0 */
+	aigw_request_put(&msg, RQ_RATE_INPUT, "0");
+	aigw_request_put(&msg, RQ_RATE_OUTPUT, "0");
+
+	rq = (AigwRequestMsg *) msg.data;
+	rq->total_size = msg.len;
+	rq->kind = RQ_KIND_CALL;
+	rq->cached = true;
+	rq->attempt = attempt;
+	rq->timeout_ms = aigw_request_timeout_ms;
+	rq->connect_timeout_ms = aigw_connect_timeout_ms;
+	rq->max_response_bytes = aigw_max_response_bytes;
+	rq->submitted_at = GetCurrentTimestamp();
+	return rq;
+}

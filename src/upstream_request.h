@@ -26,6 +26,8 @@ typedef struct AttemptContext
 	const char *route;			/* routing decision (JSON), or NULL */
 	const char *prior;			/* earlier attempts (JSON array), or NULL */
 	int			timeout_ms;		/* what is left of the call's; 0: no limit of its own */
+	const char *cache_key;		/* store the answer under it (hex), or NULL */
+	int			cache_ttl_s;
 } AttemptContext;
 
 /*
@@ -37,5 +39,13 @@ typedef struct AttemptContext
 extern AigwRequestMsg *aigw_build_request(const char *requested_model, const AigwTarget *target,
 										  const AigwChatInput *input, const AttemptContext *ctx,
 										  AigwBill *bill);
+
+/*
+ * A call answered from the response cache: nothing is sent, but the pool
+ * logs it (status cache_hit, nothing charged) and returns the answer.
+ */
+extern AigwRequestMsg *aigw_build_cached_request(const char *requested_model, const char *model,
+												 const char *provider, Jsonb *response,
+												 const AigwChatInput *input, int attempt);
 
 #endif							/* AIGW_UPSTREAM_REQUEST_H */

@@ -1,0 +1,120 @@
+/*
+ * cache.c
+ *	  See cache.h.
+ *
+ * The key is the SHA-256 of the calling role, the model string as
+ * written (a meta-model and its constraints are part of the request) and
+ * the normalized request: the messages and the options, as jsonb prints
+ * them (keys sorted, whitespace normalized), without the options that do
+ * not change the answer (tags, wallet, timeout_ms, retries, cache,
+ * cache_ttl).  The role is in the key so that no role is ever served an
+ * answer to another role's request.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "cache.h"
+#include "json_util.h"
+#include "owner_query.h"
+
+bool		aigw_cache_enabled = false;
+int			aigw_cache_ttl_s = 86400;
+
+static bool
+changes_the_answer(const JsonbValue *key)
+{
+	static const char *const neutral[] = {"tags", "wallet", "timeout_ms", "retries", "cache", "cache_ttl"};
+
+	for (int i = 0; i < lengthof(neutral); i++)
+		if (aigw_jsonb_string_is(key, neutral[i]))
+			return false;
+	return true;
+}
+
+static bool
+temperature_is_zero(const AigwChatInput *input)
+{
+	JsonbValue *t = aigw_jsonb_key(&input->options->root, "temperature");
+	double		d;
+
+	return t != NULL && aigw_jsonb_number(t, &d) && d == 0;
+}
+
+bool
+aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACHE_KEY_LEN * 2 + 1])
+{
+	JsonbParseState *ps = NULL;
+	Jsonb	   *options;
+	char	   *messages_text;
+	char	   *options_text;
+	const char *role;
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[AIGW_CACHE_KEY_LEN];
+	static const char sep = '\0';
+
+	if (input->cache == 0 || (input->cache < 0 && !(aigw_cache_enabled && temperature_is_zero(input))))
+		return false;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_members(&ps, &input->options->root, changes_the_answer);
+	options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+	messages_text = JsonbToCString(NULL, &input->messages->root, VARSIZE(input->messages));
+	options_text = JsonbToCString(NULL, &options->root, VARSIZE(options));
+	role = GetUserNameFromId(GetUserId(), false);
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) role, strlen(role)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) &sep, 1) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) model, strlen(model)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) &sep, 1) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) messages_text, strlen(messages_text)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) &sep, 1) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) options_text, strlen(options_text)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute the cache key: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[AIGW_CACHE_KEY_LEN * 2] = '\0';
+	return true;
+}
+
+static SPIPlanPtr lookup_plan = NULL;
+
+static const char *const lookup_sql =
+"SELECT model, provider, response FROM aigw.response_cache"
+" WHERE key OPERATOR(pg_catalog.=) pg_catalog.decode($1, 'hex')"
+"   AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()";
+
+bool
+aigw_cache_lookup(const char *hex, AigwCacheEntry *entry)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = CStringGetTextDatum(hex);
+	found = aigw_query_rows_as_owner(&lookup_plan, lookup_sql, 1, types, args, NULL) == 1;
+	if (found)
+	{
+		bool		isnull;
+		Datum		response = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+
+		MemoryContextSwitchTo(caller);
+		entry->model = aigw_col_text(1);
+		entry->provider = aigw_col_text(2);
+		entry->response = DatumGetJsonbPCopy(response);
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	return found;
+}

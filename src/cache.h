@@ -1,0 +1,41 @@
+/*
+ * cache.h
+ *	  The response cache from the caller's side: whether a call may be
+ *	  answered from aigw.response_cache, under which key, and the lookup.
+ *	  The worker pool writes the answers (settle.c), with the call's log row.
+ */
+#ifndef AIGW_CACHE_H
+#define AIGW_CACHE_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+#include "chat_request.h"
+
+#define AIGW_CACHE_KEY_LEN 32	/* SHA-256 */
+
+/* GUCs (aigw.c) */
+extern bool aigw_cache_enabled;
+extern int	aigw_cache_ttl_s;
+
+/*
+ * Whether this call is cached: option "cache" when given, else aigw.cache
+ * for a request with temperature 0 (an answer sampled at a higher
+ * temperature is one of many, so it is cached only when asked for).
+ * Fills the key (hex, NUL-terminated) when it is.
+ */
+extern bool aigw_cache_key(const char *model, const AigwChatInput *input,
+						   char hex[AIGW_CACHE_KEY_LEN * 2 + 1]);
+
+typedef struct AigwCacheEntry
+{
+	char	   *model;
+	char	   *provider;
+	Jsonb	   *response;
+} AigwCacheEntry;
+
+/* The live entry under a key, or false. */
+extern bool aigw_cache_lookup(const char *hex, AigwCacheEntry *entry);
+
+#endif							/* AIGW_CACHE_H */
