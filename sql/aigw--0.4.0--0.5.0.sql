@@ -287,9 +287,10 @@ BEGIN
                 state := 'budget_reached';
                 EXIT;
             END IF;
-            -- size the chunk to what is left of the budget at the costliest row
-            -- so far; the first chunk is one row, to learn what a row costs
-            n := CASE WHEN row_cost > 0 THEN least(n, floor((budget - spent) / row_cost)::integer)
+            -- size the chunk to what is left of the budget at 1.5 times the
+            -- costliest row so far (so only rows dearer than that can take the
+            -- job past max_cost); the first chunk is one row, to learn the cost
+            n := CASE WHEN row_cost > 0 THEN least(n, floor((budget - spent) / (1.5 * row_cost))::integer)
                       WHEN done = 0 THEN 1
                       ELSE least(n, concurrency) END;
             IF n < 1 THEN

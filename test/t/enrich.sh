@@ -92,7 +92,7 @@ wait $bg
 is "$seen" "running true 10 true true" "mid-run, another session sees: running, rows done, calls in flight, rate, ETA"
 
 echo "# a budget stops the job cleanly"
-sql "UPDATE reviews SET summary = NULL, body = 'b' || id WHERE id <= 200" >/dev/null
+sql "UPDATE reviews SET summary = NULL, body = 'b' || lpad(id::text, 3, '0') WHERE id <= 200" >/dev/null
 sql "SELECT aigw.set_price('$MODEL', 1, 1)" >/dev/null
 out=$(sql "CALL aigw.enrich('reviews', 'summary', 'Summarize {{body}}', '$MODEL', '{\"max_cost\": 0.0005, \"cache\": false}')" 2>&1)
 echo "$out" | grep -q 'stopped at its budget'; ok $? "the job says it stopped at its budget"
