@@ -418,3 +418,65 @@ REVOKE ALL ON FUNCTION aigw.job_start(regclass, text, text, text, jsonb, bigint,
 GRANT EXECUTE ON FUNCTION aigw.job_start(regclass, text, text, text, jsonb, bigint, numeric),
                           aigw.job_report(bigint, bigint, bigint, integer, numeric, text, text),
                           aigw.job_error(bigint, tid, text) TO PUBLIC;
+
+--------------------------------------------------------------------------
+-- Asynchronous calls: aigw.submit queues a call in the caller's own
+-- transaction (an outbox: a rolled-back submit is never sent); the
+-- database's dispatcher sends it once that commits and writes the answer.
+--------------------------------------------------------------------------
+CREATE TABLE aigw.submissions (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model           text NOT NULL,
+    messages        jsonb NOT NULL,
+    options         jsonb NOT NULL,
+    role_oid        oid NOT NULL,
+    role_name       name NOT NULL,
+    status          text NOT NULL DEFAULT 'queued'
+                    CHECK (status IN ('queued', 'running', 'ok', 'error')),
+    response        jsonb,
+    error           text,
+    call_id         bigint,
+    submitted_at    timestamptz NOT NULL DEFAULT now(),
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    dispatcher_pid  integer,
+    CHECK ((status = 'ok') = (response IS NOT NULL)),
+    CHECK ((status = 'error') = (error IS NOT NULL))
+);
+CREATE INDEX ON aigw.submissions (id) WHERE status IN ('queued', 'running');
+REVOKE ALL ON aigw.submissions FROM PUBLIC;
+COMMENT ON TABLE aigw.submissions IS
+    'Calls queued by aigw.submit, sent by the database''s dispatcher once the submitting transaction commits. status: queued, running, ok (response set), error (error set). A call that was running when its dispatcher stopped ends as an error that says so: it is never sent twice.';
+
+CREATE VIEW aigw.results AS
+    SELECT id, status, response, error, call_id, model, submitted_at, started_at, finished_at
+      FROM aigw.submissions
+     WHERE role_name = current_user;
+COMMENT ON VIEW aigw.results IS
+    'The calls this role submitted with aigw.submit, and their answers or errors once done (aigw.wait waits for them).';
+GRANT SELECT ON aigw.results TO PUBLIC;
+
+CREATE FUNCTION aigw.submit(model text, messages jsonb, options jsonb DEFAULT '{}')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'aigw_submit'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION aigw.submit(text, jsonb, jsonb) IS
+    'Queue a chat call and return its id at once; it is sent after this transaction commits (never if it rolls back). The answer lands in aigw.results; aigw.wait(ids, timeout_ms) waits for it. The session''s aigw.wallet travels with it; other settings go in options.';
+
+CREATE FUNCTION aigw.wait(ids bigint[], timeout_ms integer DEFAULT 60000)
+RETURNS SETOF aigw.results
+AS 'MODULE_PATHNAME', 'aigw_wait'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION aigw.wait(bigint[], integer) IS
+    'Wait until every submitted call of ids is done, or timeout_ms passes; returns their rows of aigw.results as they are then.';
+
+-- Internal: the outbox's writes, as the tables' owner, for aigw's C code.
+CREATE FUNCTION aigw.submission_queue(model text, messages jsonb, options jsonb, role_oid oid, role_name name)
+RETURNS bigint
+LANGUAGE sql
+BEGIN ATOMIC
+    INSERT INTO aigw.submissions (model, messages, options, role_oid, role_name)
+    VALUES (model, messages, options, role_oid, role_name)
+    RETURNING id;
+END;
+REVOKE ALL ON FUNCTION aigw.submission_queue(text, jsonb, jsonb, oid, name) FROM PUBLIC;

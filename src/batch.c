@@ -279,7 +279,7 @@ run_batch(Batch *b, MemoryContext batch_cxt)
 				aigw_retry_sleep(timeout);
 			continue;
 		}
-		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, &oc);
+		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, false, &oc);
 		if (k < 0)
 			continue;
 		{

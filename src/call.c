@@ -505,7 +505,7 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 			break;
 		PG_TRY();
 		{
-			(void) aigw_pool_wait(&ticket, 1, -1, &oc);
+			(void) aigw_pool_wait(&ticket, 1, -1, false, &oc);
 		}
 		PG_CATCH();
 		{

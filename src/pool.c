@@ -21,6 +21,7 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "dispatcher.h"
 #include "health.h"
 #include "pool.h"
 #include "quote_cache.h"
@@ -51,6 +52,7 @@ aigw_shmem_size(void)
 	size = add_size(size, aigw_wallet_cache_size());
 	size = add_size(size, aigw_quote_cache_shmem_size());
 	size = add_size(size, aigw_health_shmem_size());
+	size = add_size(size, aigw_dispatcher_shmem_size());
 	return size;
 }
 
@@ -109,6 +111,7 @@ aigw_shmem_init(void)
 	aigw_wallet_cache_init();
 	aigw_quote_cache_shmem_init();
 	aigw_health_shmem_init();
+	aigw_dispatcher_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
@@ -715,7 +718,7 @@ take_outcome(int slotno)
 }
 
 int
-aigw_pool_wait(const int *tickets, int n, long timeout_ms, AigwOutcomeMsg **outcome)
+aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch, AigwOutcomeMsg **outcome)
 {
 	TimestampTz deadline = timeout_ms >= 0
 		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
@@ -742,6 +745,16 @@ aigw_pool_wait(const int *tickets, int n, long timeout_ms, AigwOutcomeMsg **outc
 					   wait, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if ((rc & WL_LATCH_SET) && until_latch)
+		{
+			for (int i = 0; i < n; i++)
+				if (tickets[i] >= 0 && pg_atomic_read_u32(&aigw_shared->slots[tickets[i]].state) == SLOT_DONE)
+				{
+					*outcome = take_outcome(tickets[i]);
+					return i;
+				}
+			return -1;
+		}
 		if (rc & WL_TIMEOUT)
 			for (int i = 0; i < n; i++)
 				if (tickets[i] >= 0 && !slot_worker_alive(tickets[i]))
@@ -769,7 +782,7 @@ aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 	PG_TRY();
 	{
 		ticket = aigw_pool_send(request, wallet, reserved);
-		(void) aigw_pool_wait(&ticket, 1, -1, &outcome);
+		(void) aigw_pool_wait(&ticket, 1, -1, false, &outcome);
 	}
 	PG_CATCH();
 	{

@@ -1,0 +1,24 @@
+/*
+ * dispatcher.h
+ *	  Asynchronous calls (aigw.submit): one dispatcher per database, a
+ *	  background worker that acts as the caller of the calls queued in
+ *	  aigw.submissions, and the shared registry that finds it.
+ */
+#ifndef AIGW_DISPATCHER_H
+#define AIGW_DISPATCHER_H
+
+#include "postgres.h"
+
+extern Size aigw_dispatcher_shmem_size(void);
+extern void aigw_dispatcher_shmem_init(void);
+
+/*
+ * The submitting side: make sure this database has a dispatcher before
+ * the transaction commits, keep it from leaving meanwhile, and wake it at
+ * commit.
+ */
+extern void aigw_dispatcher_expect_work(void);
+
+PGDLLEXPORT void aigw_dispatcher_main(Datum arg);
+
+#endif							/* AIGW_DISPATCHER_H */
