@@ -59,6 +59,14 @@ aigw_submit(PG_FUNCTION_ARGS)
 	/* what would fail the call fails the submit, before anything is queued */
 	aigw_chat_input_parse(messages, options, &input);
 	aigw_route_plan(model, &input, &plan);
+	for (int i = 0; i < plan.ncandidates && !plan.routed; i++)
+	{
+		AigwTarget	target;
+
+		aigw_resolve_model(plan.candidates[i], &target);	/* unknown, disabled, no key */
+		if (target.secret)
+			explicit_bzero(target.secret, strlen(target.secret));
+	}
 
 	/* the session's wallet travels with the call */
 	if (aigw_jsonb_key(&options->root, "wallet") == NULL && aigw_wallet != NULL && aigw_wallet[0])
