@@ -23,6 +23,7 @@
 
 #include "aigw.h"
 #include "db_guard.h"
+#include "dispatcher.h"
 #include "pool.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
@@ -50,6 +51,7 @@ stop_pool_of(const char *dbname)
 		return;
 #endif
 	aigw_pool_stop(dboid);
+	aigw_dispatcher_stop(dboid);
 }
 
 static const char *

@@ -110,6 +110,23 @@ find_locked(Oid dboid, bool create)
 	return create ? free_entry : NULL;
 }
 
+void
+aigw_dispatcher_stop(Oid dboid)
+{
+	DispatcherInfo *d;
+	pid_t		pid = 0;
+
+	if (dispatchers == NULL)
+		return;
+	SpinLockAcquire(&dispatchers->mutex);
+	d = find_locked(dboid, false);
+	if (d != NULL)
+		pid = d->pid;
+	SpinLockRelease(&dispatchers->mutex);
+	if (pid != 0)
+		kill(pid, SIGTERM);
+}
+
 /* ---------------------------------------------------------------------
  * The submitting side
  * ---------------------------------------------------------------------
@@ -251,6 +268,9 @@ detach(int code, Datum arg)
 		me->pid = 0;
 		me->proc = NULL;
 		me->registered = false;
+		/* the entry goes back to the registry unless a submitter counts on it */
+		if (me->expecting == 0)
+			me->dboid = InvalidOid;
 	}
 	SpinLockRelease(&dispatchers->mutex);
 }
@@ -453,6 +473,7 @@ may_leave(void)
 		me->pid = 0;
 		me->proc = NULL;
 		me->registered = false;
+		me->dboid = InvalidOid;
 		leave = true;
 	}
 	SpinLockRelease(&dispatchers->mutex);

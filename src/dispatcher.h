@@ -19,6 +19,9 @@ extern void aigw_dispatcher_shmem_init(void);
  */
 extern void aigw_dispatcher_expect_work(void);
 
+/* Ask the dispatcher of a database to stop (DROP DATABASE needs it gone). */
+extern void aigw_dispatcher_stop(Oid dboid);
+
 PGDLLEXPORT void aigw_dispatcher_main(Datum arg);
 
 #endif							/* AIGW_DISPATCHER_H */

@@ -82,4 +82,11 @@ is "$(sql "SELECT l.kind FROM aigw.ledger l JOIN aigw.wallets w ON w.id = l.wall
              JOIN aigw.results r ON r.call_id = l.request_id WHERE w.name = 'async' AND r.id = $paid")" "charge" \
    "and charged to that wallet"
 
+echo "# DROP DATABASE stops the dispatcher it needs gone"
+"$PGBIN/createdb" submit_drop
+aigw_use_mock submit_drop >/dev/null
+id=$("$PGBIN/psql" -X -q -At -d submit_drop -c "SELECT aigw.submit('$MODEL', '[{\"role\": \"user\", \"content\": \"bye\"}]')")
+is "$("$PGBIN/psql" -X -q -At -d submit_drop -c "SELECT status FROM aigw.wait(ARRAY[$id], 5000)")" "ok" "a database with a running dispatcher"
+"$PGBIN/dropdb" submit_drop; ok $? "is dropped by a plain DROP DATABASE"
+
 finish
