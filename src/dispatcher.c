@@ -161,22 +161,9 @@ on_xact_end(XactEvent event, void *arg)
 static void
 start_dispatcher(Oid dboid)
 {
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	pid_t		pid;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "aigw");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "aigw_dispatcher_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "aigw dispatcher for database %u", dboid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "aigw dispatcher");
-	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
-	worker.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle) ||
-		WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+	if (!aigw_start_background_worker("aigw_dispatcher_main",
+									  psprintf("aigw dispatcher for database %u", dboid),
+									  "aigw dispatcher", dboid, 0))
 	{
 		SpinLockAcquire(&dispatchers->mutex);
 		{

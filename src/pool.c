@@ -269,11 +269,13 @@ pool_maybe_release_locked(AigwPool *pool)
 }
 
 /*
- * Register one worker of a pool and wait until the postmaster has started
- * it.  Returns false if it could not be started.
+ * Register a background worker of aigw connected to a database and wait
+ * until the postmaster has started it.  Returns false if it could not be
+ * started.
  */
-static bool
-worker_start(Oid dboid, int index)
+bool
+aigw_start_background_worker(const char *function, const char *name, const char *type,
+							 Oid dboid, int extra)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -290,16 +292,24 @@ worker_start(Oid dboid, int index)
 	 */
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "aigw");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "aigw_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "aigw worker %d for database %u", index, dboid);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "aigw worker");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
 	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
-	memcpy(worker.bgw_extra, &index, sizeof(index));
+	memcpy(worker.bgw_extra, &extra, sizeof(extra));
 	worker.bgw_notify_pid = MyProcPid;
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 		return false;
 	return WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED;
+}
+
+static bool
+worker_start(Oid dboid, int index)
+{
+	return aigw_start_background_worker("aigw_worker_main",
+										psprintf("aigw worker %d for database %u", index, dboid),
+										"aigw worker", dboid, index);
 }
 
 /*

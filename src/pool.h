@@ -119,6 +119,8 @@ extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until
 						   AigwOutcomeMsg **outcome);
 extern void aigw_pool_abandon_all(void);
 extern void aigw_pool_stop(Oid dboid);
+extern bool aigw_start_background_worker(const char *function, const char *name, const char *type,
+										 Oid dboid, int extra);
 
 /* Worker side */
 extern AigwPool *aigw_pool_for_worker(Oid dboid, int index);
