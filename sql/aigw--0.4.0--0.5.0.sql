@@ -480,3 +480,11 @@ BEGIN ATOMIC
     RETURNING id;
 END;
 REVOKE ALL ON FUNCTION aigw.submission_queue(text, jsonb, jsonb, oid, name) FROM PUBLIC;
+
+-- Jobs and submitted calls are the users' data: pg_dump keeps them (the
+-- response cache is only a cache, and is not dumped).
+SELECT pg_catalog.pg_extension_config_dump('aigw.jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.jobs_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.job_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.submissions', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.submissions_id_seq', '');
