@@ -220,6 +220,9 @@ DECLARE
     chunk_max numeric;
     started timestamptz := clock_timestamp();
     state text := 'running';
+    circuit_waits integer;
+    retry_at bigint[];
+    r record;
 BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -318,6 +321,33 @@ BEGIN
           FROM aigw.chat_many(model, messages,
                               call_options || jsonb_build_object('tags',
                                   coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job))) c;
+
+        -- Calls refused because the upstream's circuit is open were not
+        -- sent: wait for its probe and send them again (up to 10 times),
+        -- rather than mark a whole table failed in a few seconds.
+        circuit_waits := 0;
+        LOOP
+            SELECT array_agg(o ORDER BY o) INTO retry_at
+              FROM unnest(errors) WITH ORDINALITY AS x(e, o) WHERE e LIKE '%(SQLSTATE 5G012)%';
+            EXIT WHEN retry_at IS NULL OR circuit_waits >= 10;
+            circuit_waits := circuit_waits + 1;
+            RAISE NOTICE 'enrich job %: % calls found the circuit of % open; waiting % for its probe (% of 10)',
+                job, array_length(retry_at, 1), model, current_setting('aigw.circuit_cooldown'), circuit_waits;
+            PERFORM pg_catalog.pg_sleep(extract(epoch FROM current_setting('aigw.circuit_cooldown')::interval));
+            FOR r IN SELECT x.k, c.error, c.response
+                       FROM aigw.chat_many(model, ARRAY(SELECT messages[k] FROM unnest(retry_at) k),
+                                           call_options || jsonb_build_object('tags',
+                                               coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job))) c
+                       JOIN unnest(retry_at) WITH ORDINALITY AS x(k, o) ON x.o = c.ord
+            LOOP
+                answers[r.k] := CASE WHEN r.error IS NULL THEN r.response->'choices'->0->'message'->>'content' END;
+                errors[r.k] := CASE WHEN r.error IS NOT NULL THEN r.error
+                                    WHEN answers[r.k] IS NULL THEN 'the answer has no text' END;
+                chunk_cost := chunk_cost + coalesce((r.response->'aigw'->>'cost')::numeric, 0);
+                chunk_max := greatest(chunk_max, (r.response->'aigw'->>'cost')::numeric);
+                chunk_currency := coalesce(chunk_currency, r.response->'aigw'->>'currency');
+            END LOOP;
+        END LOOP;
 
         IF target_type = 'jsonb'::regtype THEN
             EXECUTE format('UPDATE %s t SET %I = j.v FROM unnest($1::tid[], $2::text[]) x(id, a),

@@ -100,6 +100,23 @@ sql "SELECT cost, max_cost, rows_done FROM aigw.jobs ORDER BY id DESC LIMIT 1" |
 is "$(sql "SELECT state || ' ' || (cost <= max_cost) || ' ' || (rows_done < 200) FROM aigw.jobs ORDER BY id DESC LIMIT 1")" "budget_reached true true" \
    "state budget_reached, cost within max_cost, rows left for later"
 
+echo "# calls that find the circuit open are sent again after its probe, not failed"
+sql "INSERT INTO aigw.models (id, provider, upstream_model, context_window, max_output_tokens)
+     VALUES ('deepseek/flaky', 'deepseek', 'flaky?status=503', 128000, 8192)"
+sql "CREATE TABLE notes (id int PRIMARY KEY, body text, summary text);
+     INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 10) g" >/dev/null
+BREAKER="-c aigw.circuit_failures=2 -c aigw.circuit_cooldown=1000 -c aigw.max_retries=0"
+for i in 1 2; do PGOPTIONS="$BREAKER" sql "SELECT aigw.chat('deepseek/flaky', '[{\"role\": \"user\", \"content\": \"x\"}]')" >/dev/null 2>&1; done
+is "$(sql "SELECT state FROM aigw.provider_health WHERE name = 'deepseek/flaky'")" "open" "the model's circuit is open"
+PGOPTIONS="$BREAKER" sql "CALL aigw.enrich('notes', 'summary', 'Summarize {{body}}', 'deepseek/flaky', '{\"cache\": false}')" >"$AIGW_RUN/flaky.out" 2>&1 &
+bg=$!
+sleep 0.4
+sql "UPDATE aigw.models SET upstream_model = 'flaky' WHERE id = 'deepseek/flaky'"
+wait $bg
+grep -q 'found the circuit of deepseek/flaky open; waiting' "$AIGW_RUN/flaky.out"; ok $? "the job says it waits for the circuit's probe"
+is "$(sql "SELECT count(summary) FROM notes") $(sql "SELECT rows_done || ' ' || rows_failed FROM aigw.jobs ORDER BY id DESC LIMIT 1")" "10 10 0" \
+   "once the upstream recovered, every row was filled and none failed"
+
 echo "# a jsonb target gets the answer as JSON"
 sql "CALL aigw.enrich('reviews', 'facts', 'Facts of {{title}}', '$MODEL')" >/dev/null 2>&1
 is "$(sql "SELECT facts->>'reply' FROM reviews WHERE id = 3")" "Mock reply to: Facts of T3" "JSON mode was asked for and the JSON stored"
