@@ -473,6 +473,8 @@ aigw_dispatcher_main(Datum arg)
 	Oid			dboid = DatumGetObjectId(arg);
 	int		   *tickets;
 	TimestampTz last_busy;
+	TimestampTz last_look = 0;
+	bool		look = true;
 
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -542,11 +544,17 @@ aigw_dispatcher_main(Datum arg)
 			if (entries[i].active)
 				active++;
 
-		/* new work: woken by a commit, or once a second */
-		if (active < capacity)
+		/*
+		 * New work: after a wake-up that was no answer (a submitter's commit
+		 * sets the latch) or a second since the last look, so that a busy
+		 * dispatcher does not query the outbox for every answer.
+		 */
+		if (active < capacity &&
+			(look || TimestampDifferenceExceeds(last_look, now, DISPATCHER_POLL_MS)))
 		{
 			int			n = claim(capacity - active);
 
+			last_look = now;
 			for (int i = 0; i < capacity && n > 0; i++)
 			{
 				Entry	   *e = &entries[i];
@@ -573,6 +581,7 @@ aigw_dispatcher_main(Datum arg)
 			proc_exit(0);
 
 		k = aigw_pool_wait(tickets, capacity, timeout, true, &oc);
+		look = k < 0;
 		if (k >= 0)
 		{
 			Entry	   *e = &entries[k];
