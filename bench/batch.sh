@@ -69,17 +69,21 @@ echo "== chat_many, $N requests, mock at 50 ms, billing on (wallet 'bench')"
 for c in $LEVELS; do run_level "$c"; done
 
 echo "== resident memory of the pool across $MEMORY_CALLS calls (concurrency 256, mock at 50 ms)"
-rss() { for p in $(pgrep -f "aigw worker"); do awk '/VmRSS/ {print $2}' /proc/$p/status; done | paste -sd+ | bc; }
+# RssAnon is the workers' own memory (a leak would show there); RssShmem is
+# shared memory they have touched so far (the payload area fills up to its
+# working set, then stops).
+mem() { for p in $(pgrep -f "aigw worker"); do awk -v k="$1:" '$1 == k {print $2}' /proc/$p/status; done | paste -sd+ | bc; }
 done_calls=0
-printf "%10s %14s\n" calls "pool RSS (kB)"
+printf "%10s %16s %16s\n" calls "RssAnon (kB)" "RssShmem (kB)"
 while [ $done_calls -lt "$MEMORY_CALLS" ]; do
     psql_q -At -c "SELECT count(*) FROM prompts, aigw.chat_many('openai/gpt-4o-mini', prompts.a, '{\"concurrency\": 256}')" >/dev/null
     done_calls=$((done_calls + 10000))
-    printf "%10d %14d\n" $done_calls "$(rss)"
+    printf "%10d %16d %16d\n" $done_calls "$(mem RssAnon)" "$(mem RssShmem)"
 done | tee "$AIGW_RUN/rss.out"
 python3 - "$AIGW_RUN/rss.out" <<'PY'
 import sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
 first, last = int(rows[1][1]), int(rows[-1][1])     # after the first 10,000: warm
-print(f"pool RSS from {rows[1][0]} to {rows[-1][0]} calls: {first} kB -> {last} kB ({100 * (last - first) / first:+.1f} %)")
+print(f"pool private memory (RssAnon) from {rows[1][0]} to {rows[-1][0]} calls: {first} kB -> {last} kB "
+      f"({100 * (last - first) / first:+.1f} %); shared memory touched: {rows[1][2]} -> {rows[-1][2]} kB")
 PY
