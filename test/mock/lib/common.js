@@ -258,6 +258,7 @@ function decodeBase64(s, { urlSafe = false } = {}) {
 // ctx.baseHeaders(ctx) are the protocol's own response headers (request ids).
 function writeHead(ctx, status, headers) {
   ctx.record.status = status;
+  ctx.record.answered_at = Date.now();
   const all = { ...ctx.baseHeaders(ctx), ...headers };
   if (status >= 400) Object.assign(all, ctx.retryHeaders);
   ctx.res.writeHead(status, all);
