@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The demo: set up, start a throwaway cluster and the mock provider, open a
-# wallet in CNY and top it up, enrich a 1,000-row table with aigw.ask from 8
-# sessions at once (each call reserved, then charged at gpt-4o-mini's USD
-# price converted to CNY), and print the usage summary and the wallet's
-# statement; then route one question with auto/cheapest at a quality floor
+# wallet in CNY and top it up, enrich a 1,000-row table with one CALL
+# aigw.enrich (64 calls in flight, each reserved, then charged at
+# gpt-4o-mini's USD price converted to CNY), and print the usage summary and
+# the wallet's statement; then route one question with auto/cheapest at a quality floor
 # and show a failing model falling back.  Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,16 +33,13 @@ SELECT g, format('Review %s: the %s arrived %s and works %s.', g,
 SQL
 
 echo "== wallet 'analytics' opened in CNY and topped up with 50 CNY (USD->CNY at 7.1)"
-echo "== enriching 1,000 rows: UPDATE reviews SET summary = aigw.ask('openai/gpt-4o-mini', 'Summarize: ' || body), 8 sessions"
+echo "== enriching 1,000 rows in one statement, 64 calls in flight:"
+echo "   CALL aigw.enrich('reviews', 'summary', 'Summarize in five words: {{body}}', 'openai/gpt-4o-mini', ...)"
 start=$(date +%s.%N)
-sessions=()
-for k in $(seq 0 7); do
-    psql_q -c "UPDATE reviews SET summary = aigw.ask('openai/gpt-4o-mini', 'Summarize in five words: ' || body, '{\"tags\": {\"job\": \"demo\"}}') WHERE id % 8 = $k" &
-    sessions+=($!)
-done
-wait "${sessions[@]}"
+psql_q -c "CALL aigw.enrich('reviews', 'summary', 'Summarize in five words: {{body}}', 'openai/gpt-4o-mini',
+                            '{\"concurrency\": 64, \"chunk_size\": 250, \"tags\": {\"job\": \"demo\"}}')" 2>&1 | sed 's/^NOTICE:  /   /'
 end=$(date +%s.%N)
-awk -v s="$start" -v e="$end" 'BEGIN { printf "   done in %.1f s: %.0f calls/s\n", e - s, 1000 / (e - s) }'
+awk -v s="$start" -v e="$end" 'BEGIN { printf "   done in %.1f s: %.0f rows/s\n", e - s, 1000 / (e - s) }'
 
 psql_q -P pager=off <<'SQL'
 \echo == a few enriched rows
