@@ -111,6 +111,18 @@ col_int(HeapTuple tup, TupleDesc desc, int col)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
+/* Whether ",a,b," holds item, without building ",item,". */
+static bool
+comma_list_has(const char *list, const char *item)
+{
+	size_t		len = strlen(item);
+
+	for (const char *p = strstr(list, item); p; p = strstr(p + 1, item))
+		if (p > list && p[-1] == ',' && p[len] == ',')
+			return true;
+	return false;
+}
+
 static void
 load_catalogue(TimestampTz now)
 {
@@ -167,12 +179,8 @@ load_catalogue(TimestampTz now)
 
 		/* the capabilities any model has: what an option may ask for */
 		for (char *c = caps ? strtok(pstrdup(caps), ",") : NULL; c; c = strtok(NULL, ","))
-		{
-			char	   *item = psprintf(",%s,", c);
-
-			if (strstr(known.data, item) == NULL)
+			if (!comma_list_has(known.data, c))
 				appendStringInfo(&known, "%s,", c);
-		}
 	}
 	cat.known_capabilities = known.data;
 	MemoryContextSwitchTo(old);
@@ -190,16 +198,10 @@ find_model(const char *id)
 	return NULL;
 }
 
-/* m->capabilities is ",a,b,": look for ",cap," without building it */
 static bool
 has_capability(const RouteModel *m, const char *cap)
 {
-	size_t		len = strlen(cap);
-
-	for (const char *p = strstr(m->capabilities, cap); p; p = strstr(p + 1, cap))
-		if (p[-1] == ',' && p[len] == ',')
-			return true;
-	return false;
+	return comma_list_has(m->capabilities, cap);
 }
 
 /* Every name in an option's list must be known: a typo must not silently route elsewhere. */
@@ -232,9 +234,7 @@ check_capabilities(List *caps)
 
 	foreach(lc, caps)
 	{
-		char	   *item = psprintf(",%s,", (char *) lfirst(lc));
-
-		if (strstr(cat.known_capabilities, item) == NULL)
+		if (!comma_list_has(cat.known_capabilities, lfirst(lc)))
 		{
 			char	   *known = pstrdup(cat.known_capabilities + 1);
 
@@ -790,10 +790,14 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	max_models = o.max_models > 0 ? o.max_models
 		: (route_name && route.max_models > 0) ? route.max_models
 		: strategy == STRATEGY_ORDERED ? n : DEFAULT_MAX_MODELS;
+	/*
+	 * Copied: the catalogue is read again when a change commits, and a
+	 * batch plans its other calls while this one is still going.
+	 */
 	plan->candidates = palloc(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n && plan->ncandidates < max_models; i++)
 		if (!ranked[i].skip_key)
-			plan->candidates[plan->ncandidates++] = ranked[i].m->id;
+			plan->candidates[plan->ncandidates++] = pstrdup(ranked[i].m->id);
 
 	plan->retries = o.retries >= 0 ? o.retries
 		: (route_name && route.retries >= 0) ? route.retries

@@ -179,13 +179,10 @@ aigw_list_has_string(List *l, const char *s)
 	return false;
 }
 
-
 /* ---------------------------------------------------------------------
  * Named routes
  * ---------------------------------------------------------------------
  */
-
-
 
 static SPIPlanPtr route_plan = NULL;
 
