@@ -26,7 +26,6 @@
 #include "json_util.h"
 #include "pool.h"
 #include "retry.h"
-#include "subxact.h"
 
 PG_FUNCTION_INFO_V1(aigw_chat_many);
 
@@ -53,6 +52,7 @@ typedef struct Batch
 	int			remaining;
 	int		   *tickets;		/* [concurrency]: slot tickets, -1 when free */
 	int		   *ticket_row;		/* [concurrency]: whose */
+	MemoryContext *ticket_cxt;	/* [concurrency]: where its outcome goes */
 	int			inflight;
 	int		   *pending;		/* rows READY or WAITING for their next attempt */
 	int			npending;
@@ -104,30 +104,6 @@ read_batch_options(Batch *b, Jsonb *options)
 	b->options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
-/* What a row's start does in its subtransaction: plan, then send the first attempt. */
-typedef struct StartStep
-{
-	Batch	   *b;
-	BatchRow   *row;
-	int			ticket;
-} StartStep;
-
-static void
-begin_step(void *arg)
-{
-	StartStep  *s = arg;
-
-	aigw_call_begin(&s->row->call, s->b->model, s->row->messages, s->b->options);
-}
-
-static void
-send_step(void *arg)
-{
-	StartStep  *s = arg;
-
-	s->ticket = aigw_call_send(&s->row->call);
-}
-
 static void
 row_finish(Batch *b, BatchRow *row, int index, MemoryContext batch_cxt)
 {
@@ -153,55 +129,42 @@ row_finish(Batch *b, BatchRow *row, int index, MemoryContext batch_cxt)
 	b->remaining--;
 }
 
-/* Run a step of a row's call in a subtransaction; an error ends the row. */
-static bool
-guarded(Batch *b, BatchRow *row, int index, void (*step) (void *), StartStep *s,
-		MemoryContext batch_cxt)
+/* A row's call has sent an attempt (ticket), or is over (-1). */
+static void
+row_sent(Batch *b, int index, int ticket, MemoryContext batch_cxt)
 {
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(row->cxt);
-	edata = aigw_run_guarded(step, s);
-	MemoryContextSwitchTo(batch_cxt);
-	if (edata == NULL)
-		return true;
-	MemoryContextSwitchTo(row->cxt);
-	row->call.error = aigw_call_error_from(edata);
-	row->call.result = NULL;
-	row->call.state = CALL_DONE;
-	MemoryContextSwitchTo(batch_cxt);
-	row_finish(b, row, index, batch_cxt);
-	return false;
-}
-
-/* Send a row's next attempt; false when the row is over instead. */
-static bool
-send_row(Batch *b, int index, MemoryContext batch_cxt)
-{
-	BatchRow   *row = &b->rows[index];
-	StartStep	s = {b, row, -1};
 	int			k;
 
-	if (!guarded(b, row, index, send_step, &s, batch_cxt))
-		return false;
-	if (s.ticket < 0)
+	if (ticket < 0)
 	{
-		row_finish(b, row, index, batch_cxt);
-		return false;
+		row_finish(b, &b->rows[index], index, batch_cxt);
+		return;
 	}
 	for (k = 0; b->tickets[k] >= 0; k++)
 		;
-	b->tickets[k] = s.ticket;
+	b->tickets[k] = ticket;
 	b->ticket_row[k] = index;
+	b->ticket_cxt[k] = b->rows[index].cxt;
 	b->inflight++;
-	return true;
+}
+
+/* Send a row's next attempt. */
+static void
+send_row(Batch *b, int index, MemoryContext batch_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->rows[index].cxt);
+	int			ticket = aigw_call_send_guarded(&b->rows[index].call);
+
+	MemoryContextSwitchTo(old);
+	row_sent(b, index, ticket, batch_cxt);
 }
 
 static void
 start_row(Batch *b, int index, MemoryContext batch_cxt)
 {
 	BatchRow   *row = &b->rows[index];
-	StartStep	s = {b, row, -1};
+	MemoryContext old;
+	int			ticket;
 
 	if (row->messages == NULL)
 	{
@@ -210,8 +173,10 @@ start_row(Batch *b, int index, MemoryContext batch_cxt)
 		return;
 	}
 	row->cxt = AllocSetContextCreate(batch_cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
-	if (guarded(b, row, index, begin_step, &s, batch_cxt))
-		(void) send_row(b, index, batch_cxt);
+	old = MemoryContextSwitchTo(row->cxt);
+	ticket = aigw_call_start_guarded(&row->call, b->model, row->messages, b->options);
+	MemoryContextSwitchTo(old);
+	row_sent(b, index, ticket, batch_cxt);
 }
 
 /* The earliest end of a retry's wait among pending rows, or 0. */
@@ -247,7 +212,7 @@ send_pending(Batch *b, MemoryContext batch_cxt)
 			continue;
 		}
 		b->pending[p] = b->pending[--b->npending];
-		(void) send_row(b, index, batch_cxt);
+		send_row(b, index, batch_cxt);
 	}
 }
 
@@ -279,7 +244,7 @@ run_batch(Batch *b, MemoryContext batch_cxt)
 				aigw_retry_sleep(timeout);
 			continue;
 		}
-		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, false, &oc);
+		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, false, b->ticket_cxt, &oc);
 		if (k < 0)
 			continue;
 		{
@@ -289,14 +254,6 @@ run_batch(Batch *b, MemoryContext batch_cxt)
 
 			b->tickets[k] = -1;
 			b->inflight--;
-			if (oc != NULL)
-			{
-				AigwOutcomeMsg *copy = palloc(oc->total_size);
-
-				memcpy(copy, oc, oc->total_size);
-				pfree(oc);
-				oc = copy;
-			}
 			aigw_call_take_outcome(&row->call, oc);
 			MemoryContextSwitchTo(old);
 			if (row->call.state == CALL_DONE)
@@ -338,6 +295,7 @@ aigw_chat_many(PG_FUNCTION_ARGS)
 	b.remaining = b.n;
 	b.tickets = palloc(sizeof(int) * b.concurrency);
 	b.ticket_row = palloc(sizeof(int) * b.concurrency);
+	b.ticket_cxt = palloc0(sizeof(MemoryContext) * b.concurrency);
 	b.pending = palloc(sizeof(int) * Max(b.n, 1));
 	for (int k = 0; k < b.concurrency; k++)
 		b.tickets[k] = -1;

@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "retry.h"
 #include "route.h"
+#include "subxact.h"
 #include "upstream_request.h"
 
 /* ---------------------------------------------------------------------
@@ -164,10 +165,12 @@ outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall
 	switch ((AigwAttemptStatus) oc->status)
 	{
 		case ATTEMPT_OK:
+		case ATTEMPT_CACHE_HIT:
 			/* an answer we could not log is not returned (invariant 2) */
 			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
-							  psprintf("provider \"%s\" answered for model \"%s\" but aigw could not log the request",
-									   provider, model),
+							  psprintf("%s answered for model \"%s\" but aigw could not log the request",
+									   oc->status == ATTEMPT_CACHE_HIT ? "the response cache"
+									   : psprintf("provider \"%s\"", provider), model),
 							  pstrdup("The answer is withheld because every call is logged before it is returned."),
 							  pstrdup("See the server log for why the insert into aigw.requests failed."), NULL);
 		case ATTEMPT_HTTP_ERROR:
@@ -201,11 +204,6 @@ outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall
 							  attempts_detail(NULL, call),
 							  pstrdup("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
 							  logged_context(oc, call));
-		case ATTEMPT_CACHE_HIT:
-			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
-							  psprintf("a cached answer for model \"%s\" could not be logged", model),
-							  pstrdup("The answer is withheld because every call is logged before it is returned."),
-							  pstrdup("See the server log for why the insert into aigw.requests failed."), NULL);
 		case ATTEMPT_CANCELLED:
 		case ATTEMPT_ABORTED:
 			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
@@ -359,14 +357,12 @@ aigw_call_send(AigwCall *call)
 	while (call->candidate < call->plan.ncandidates)
 	{
 		const char *candidate = call->plan.candidates[call->candidate];
+		/* a catalogue id is provider/model (aigw.models checks it) */
+		char	   *provider = pnstrdup(candidate, strcspn(candidate, "/"));
 		char	   *why;
 
-		/* read for each attempt: the key is wiped as soon as the request is built */
-		aigw_resolve_model(candidate, &call->target);
-		if (!aigw_health_admit(call->target.provider, candidate, GetCurrentTimestamp(), &why))
+		if (!aigw_health_admit(provider, candidate, GetCurrentTimestamp(), &why))
 		{
-			if (call->target.secret)
-				explicit_bzero(call->target.secret, strlen(call->target.secret));
 			note_skip(call, candidate, why);
 			call->candidate++;
 			call->retry = 0;
@@ -374,8 +370,6 @@ aigw_call_send(AigwCall *call)
 		}
 		if (time_left_ms(call) <= 0)
 		{
-			if (call->target.secret)
-				explicit_bzero(call->target.secret, strlen(call->target.secret));
 			finish(call, call_error(ERRCODE_AIGW_UPSTREAM_TIMEOUT,
 									psprintf("call to \"%s\" ran out of its %d ms after %d attempts",
 											 call->model, call->plan.timeout_ms, call->attempts),
@@ -383,6 +377,8 @@ aigw_call_send(AigwCall *call)
 									pstrdup("Raise options.timeout_ms."), NULL));
 			return -1;
 		}
+		/* read for each attempt: the key is wiped as soon as the request is built */
+		aigw_resolve_model(candidate, &call->target);
 		return send_attempt(call);
 	}
 	finish(call, call->last ? outcome_error(&call->last_target, call->last, call)
@@ -399,18 +395,12 @@ note_attempt(AigwCall *call, const AigwOutcomeMsg *oc)
 
 	if (call->call_id == 0 && oc->recorded)
 		call->call_id = oc->call_id;
-	appendStringInfoString(&call->prior, call->prior.len > 1 ? "," : "");
-	appendStringInfo(&call->prior, "{\"attempt\":%d,\"model\":", call->attempts);
-	escape_json(&call->prior, target->model_id);
-	appendStringInfoString(&call->prior, ",\"provider\":");
-	escape_json(&call->prior, target->provider);
-	appendStringInfo(&call->prior, ",\"status\":\"%s\",\"http_status\":", status);
-	if (oc->http_status > 0)
-		appendStringInfo(&call->prior, "%d", oc->http_status);
-	else
-		appendStringInfoString(&call->prior, "null");
-	appendStringInfo(&call->prior, ",\"latency_ms\":%.3f,\"request_id\":" INT64_FORMAT "}",
-					 oc->latency_ms, oc->request_id);
+	/* the attempt as the worker described it (outcome.c) */
+	if (AIGW_MSG_HAS(oc, OC_ATTEMPT))
+	{
+		appendStringInfoString(&call->prior, call->prior.len > 1 ? "," : "");
+		appendStringInfoString(&call->prior, AIGW_MSG_FIELD(oc, OC_ATTEMPT));
+	}
 
 	appendStringInfo(&call->summary, "%s%s ", call->summary.len ? ", " : "", target->model_id);
 	if (oc->status == ATTEMPT_HTTP_ERROR)
@@ -440,7 +430,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 		aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
 							(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
 							AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
-	if ((oc->status == ATTEMPT_OK || oc->status == ATTEMPT_CACHE_HIT) && oc->recorded)
+	if (aigw_attempt_answered(oc->status) && oc->recorded)
 	{
 		call->result = palloc(oc->len[OC_RESULT]);
 		memcpy(call->result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
@@ -454,7 +444,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 	call->last = oc;
 	call->last_target = call->target;
 	failure = aigw_failure_class(oc);
-	if (oc->status == ATTEMPT_OK || oc->status == ATTEMPT_CACHE_HIT || failure == FAILURE_FINAL ||
+	if (aigw_attempt_answered(oc->status) || failure == FAILURE_FINAL ||
 		(failure == FAILURE_INVALID && !call->plan.fallback_on_invalid))
 	{
 		finish(call, outcome_error(&call->target, oc, call));
@@ -487,6 +477,61 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 	call->state = CALL_READY;
 }
 
+/*
+ * For a caller of many calls (a batch, the dispatcher): begin and send, or
+ * send, in a subtransaction, so that what fails (bad messages, no price,
+ * insufficient funds) ends this call with its error and the others go on.
+ */
+typedef struct GuardedStep
+{
+	AigwCall   *call;
+	bool		begin;
+	const char *model;
+	Jsonb	   *messages;
+	Jsonb	   *options;
+	int			ticket;
+} GuardedStep;
+
+static void
+guarded_step(void *arg)
+{
+	GuardedStep *s = arg;
+
+	if (s->begin)
+		aigw_call_begin(s->call, s->model, s->messages, s->options);
+	s->ticket = aigw_call_send(s->call);
+}
+
+static int
+run_guarded(GuardedStep *s)
+{
+	ErrorData  *edata = aigw_run_guarded(guarded_step, s);
+
+	if (edata == NULL)
+		return s->ticket;
+	s->call->error = aigw_call_error_from(edata);
+	s->call->result = NULL;
+	s->call->state = CALL_DONE;
+	FreeErrorData(edata);
+	return -1;
+}
+
+int
+aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
+{
+	GuardedStep s = {call, true, model, messages, options, -1};
+
+	return run_guarded(&s);
+}
+
+int
+aigw_call_send_guarded(AigwCall *call)
+{
+	GuardedStep s = {call, false, NULL, NULL, NULL, -1};
+
+	return run_guarded(&s);
+}
+
 Jsonb *
 aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 {
@@ -505,7 +550,7 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 			break;
 		PG_TRY();
 		{
-			(void) aigw_pool_wait(&ticket, 1, -1, false, &oc);
+			(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &oc);
 		}
 		PG_CATCH();
 		{

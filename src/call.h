@@ -75,6 +75,15 @@ extern void aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, 
 extern int	aigw_call_send(AigwCall *call);
 extern void aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc);
 
+/*
+ * The same first two steps for a caller of many calls: an error (bad
+ * messages, no price, insufficient funds...) ends only this call, which is
+ * then DONE with it, and -1 is returned.  Allocations go to the current
+ * memory context.
+ */
+extern int	aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options);
+extern int	aigw_call_send_guarded(AigwCall *call);
+
 extern void aigw_call_raise(const AigwCallError *error) pg_attribute_noreturn();
 extern AigwCallError *aigw_call_error_from(const ErrorData *edata);
 extern char *aigw_call_error_text(const AigwCallError *error);

@@ -41,7 +41,6 @@
 #include "call.h"
 #include "dispatcher.h"
 #include "pool.h"
-#include "subxact.h"
 
 #define DISPATCHER_POLL_MS 1000
 #define DISPATCHER_START_DEADLINE_MS 10000
@@ -239,6 +238,7 @@ typedef struct Entry
 	AigwCall	call;
 	int			ticket;			/* -1 when not with the pool */
 	bool		active;
+	bool		started;		/* claimed and begun */
 } Entry;
 
 static DispatcherInfo *me = NULL;
@@ -338,44 +338,21 @@ finish_entry(Entry *e)
 	e->active = false;
 }
 
-typedef struct Step
-{
-	Entry	   *e;
-	bool		begin;
-} Step;
-
-static void
-step_fn(void *arg)
-{
-	Step	   *s = arg;
-
-	if (s->begin)
-		aigw_call_begin(&s->e->call, s->e->model, s->e->messages, s->e->options);
-	s->e->ticket = aigw_call_send(&s->e->call);
-}
-
-/* Start or go on with a call, as its role; an error ends it. */
+/* Start or go on with a call, as its role, in a transaction; an error ends it. */
 static void
 advance(Entry *e, bool begin)
 {
-	Step		s = {e, begin};
-	ErrorData  *edata;
 	Oid			save_user;
 	int			save_sec;
 
+	e->started = true;
 	begin_xact();
 	MemoryContextSwitchTo(e->cxt);
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(e->role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	edata = aigw_run_guarded(step_fn, &s);
+	e->ticket = begin ? aigw_call_start_guarded(&e->call, e->model, e->messages, e->options)
+		: aigw_call_send_guarded(&e->call);
 	SetUserIdAndSecContext(save_user, save_sec);
-	if (edata != NULL)
-	{
-		e->call.error = aigw_call_error_from(edata);
-		e->call.result = NULL;
-		e->call.state = CALL_DONE;
-		e->ticket = -1;
-	}
 	MemoryContextSwitchTo(dispatcher_cxt);
 	end_xact();
 	if (e->call.state == CALL_DONE)
@@ -472,6 +449,7 @@ aigw_dispatcher_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	int		   *tickets;
+	MemoryContext *contexts;
 	TimestampTz last_busy;
 	TimestampTz last_look = 0;
 	bool		look = true;
@@ -505,6 +483,7 @@ aigw_dispatcher_main(Datum arg)
 	capacity = aigw_batch_concurrency;
 	entries = palloc0(sizeof(Entry) * capacity);
 	tickets = palloc(sizeof(int) * capacity);
+	contexts = palloc0(sizeof(MemoryContext) * capacity);
 
 	/* what a stopped dispatcher left running may have been served: never send it twice */
 	run_sql("UPDATE aigw.submissions SET status = 'error', finished_at = now(),"
@@ -532,7 +511,7 @@ aigw_dispatcher_main(Datum arg)
 		{
 			Entry	   *e = &entries[i];
 
-			if (!e->active || e->ticket >= 0)
+			if (!e->active || !e->started || e->ticket >= 0)
 				continue;
 			if (e->call.state == CALL_READY ||
 				(e->call.state == CALL_WAITING && e->call.not_before <= now))
@@ -559,7 +538,7 @@ aigw_dispatcher_main(Datum arg)
 			{
 				Entry	   *e = &entries[i];
 
-				if (e->active && e->ticket < 0 && e->call.state == 0 && e->call.model == NULL)
+				if (e->active && !e->started)
 				{
 					advance(e, true);
 					n--;
@@ -571,6 +550,7 @@ aigw_dispatcher_main(Datum arg)
 		for (int i = 0; i < capacity; i++)
 		{
 			tickets[i] = entries[i].active ? entries[i].ticket : -1;
+			contexts[i] = entries[i].cxt;
 			if (entries[i].active)
 				active++;
 		}
@@ -580,7 +560,7 @@ aigw_dispatcher_main(Datum arg)
 				 queue_empty() && may_leave())
 			proc_exit(0);
 
-		k = aigw_pool_wait(tickets, capacity, timeout, true, &oc);
+		k = aigw_pool_wait(tickets, capacity, timeout, true, contexts, &oc);
 		look = k < 0;
 		if (k >= 0)
 		{
@@ -588,14 +568,6 @@ aigw_dispatcher_main(Datum arg)
 
 			e->ticket = -1;
 			MemoryContextSwitchTo(e->cxt);
-			if (oc != NULL)
-			{
-				AigwOutcomeMsg *copy = palloc(oc->total_size);
-
-				memcpy(copy, oc, oc->total_size);
-				pfree(oc);
-				oc = copy;
-			}
 			aigw_call_take_outcome(&e->call, oc);
 			MemoryContextSwitchTo(dispatcher_cxt);
 			if (e->call.state == CALL_DONE)

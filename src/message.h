@@ -99,6 +99,13 @@ typedef enum AigwAttemptStatus
 
 extern const char *aigw_attempt_status_name(AigwAttemptStatus status);
 
+/* An answer the caller gets: from the provider, or from the response cache. */
+static inline bool
+aigw_attempt_answered(AigwAttemptStatus status)
+{
+	return status == ATTEMPT_OK || status == ATTEMPT_CACHE_HIT;
+}
+
 typedef enum AigwOutcomeField
 {
 	OC_RESULT,					/* jsonb varlena bytes (ATTEMPT_OK only) */
@@ -106,6 +113,7 @@ typedef enum AigwOutcomeField
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
 	OC_RETRY_AFTER_MS,			/* retry-after-ms header as sent, if any */
+	OC_ATTEMPT,					/* a call not answered: the attempt as listed in aigw.attempts (JSON) */
 	OC_NFIELDS
 } AigwOutcomeField;
 

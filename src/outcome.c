@@ -35,8 +35,8 @@ push_usage(JsonbParseState **ps, const AigwAttempt *a)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* What the caller is told of one attempt; call.c writes the same for failed ones. */
-static void
+/* What the caller is told of one attempt, in the answer's list and, for a failed one, in OC_ATTEMPT. */
+static JsonbValue *
 push_this_attempt(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 {
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
@@ -47,7 +47,7 @@ push_this_attempt(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAtte
 	aigw_push_int_or_null(ps, "http_status", a->http_status > 0 ? a->http_status : -1);
 	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
 	aigw_push_int(ps, "request_id", a->request_id);
-	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
 /* Every attempt of the call: the earlier ones as the caller listed them, then this one. */
@@ -142,9 +142,18 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	Jsonb	   *result = NULL;
 	dsa_pointer dp;
 
-	if (rq->kind == RQ_KIND_CALL && (a->status == ATTEMPT_OK || a->status == ATTEMPT_CACHE_HIT) &&
-		a->recorded)
+	char	   *attempt = NULL;
+
+	if (rq->kind == RQ_KIND_CALL && aigw_attempt_answered(a->status) && a->recorded)
 		result = compose_result(rq, a);
+	else if (rq->kind == RQ_KIND_CALL)
+	{
+		/* the caller lists it among the call's attempts */
+		JsonbParseState *ps = NULL;
+		Jsonb	   *j = JsonbValueToJsonb(push_this_attempt(&ps, rq, a));
+
+		attempt = JsonbToCString(NULL, &j->root, VARSIZE(j));
+	}
 
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
 	if (result)
@@ -155,6 +164,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER_MS, a->retry_after_ms);
+	aigw_outcome_put(&buf, OC_ATTEMPT, attempt);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;

@@ -705,9 +705,9 @@ aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 	return slotno;
 }
 
-/* A DONE slot: copy its outcome out and free it. */
+/* A DONE slot: copy its outcome out (into cxt) and free it. */
 static AigwOutcomeMsg *
-take_outcome(int slotno)
+take_outcome(int slotno, MemoryContext cxt)
 {
 	dsa_area   *area = aigw_dsa();
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
@@ -719,7 +719,7 @@ take_outcome(int slotno)
 	{
 		AigwOutcomeMsg *shared = dsa_get_address(area, slot->outcome);
 
-		outcome = palloc(shared->total_size);
+		outcome = MemoryContextAlloc(cxt, shared->total_size);
 		memcpy(outcome, shared, shared->total_size);
 		dsa_free(area, slot->outcome);
 	}
@@ -728,7 +728,8 @@ take_outcome(int slotno)
 }
 
 int
-aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch, AigwOutcomeMsg **outcome)
+aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
+			   MemoryContext const *contexts, AigwOutcomeMsg **outcome)
 {
 	TimestampTz deadline = timeout_ms >= 0
 		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
@@ -742,7 +743,7 @@ aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch, Aig
 		for (int i = 0; i < n; i++)
 			if (tickets[i] >= 0 && pg_atomic_read_u32(&aigw_shared->slots[tickets[i]].state) == SLOT_DONE)
 			{
-				*outcome = take_outcome(tickets[i]);
+				*outcome = take_outcome(tickets[i], contexts ? contexts[i] : CurrentMemoryContext);
 				return i;
 			}
 		if (deadline != 0)
@@ -760,7 +761,7 @@ aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch, Aig
 			for (int i = 0; i < n; i++)
 				if (tickets[i] >= 0 && pg_atomic_read_u32(&aigw_shared->slots[tickets[i]].state) == SLOT_DONE)
 				{
-					*outcome = take_outcome(tickets[i]);
+					*outcome = take_outcome(tickets[i], contexts ? contexts[i] : CurrentMemoryContext);
 					return i;
 				}
 			return -1;
@@ -792,7 +793,7 @@ aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 	PG_TRY();
 	{
 		ticket = aigw_pool_send(request, wallet, reserved);
-		(void) aigw_pool_wait(&ticket, 1, -1, false, &outcome);
+		(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &outcome);
 	}
 	PG_CATCH();
 	{

@@ -111,12 +111,13 @@ extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request, AigwWallet *walle
  * tickets[] (entries < 0 are skipped) of one that has finished, with its
  * outcome (NULL: no outcome could be delivered), or -1 once timeout_ms has
  * passed (-1: no limit) or, with until_latch, the latch was set by something
- * else than a finished request.  After an error, abandon_all gives back every
+ * else than a finished request.  The outcome is allocated in contexts[i]
+ * (the current context when contexts is NULL).  After an error, abandon_all gives back every
  * request this backend still has in flight (the workers abort them).
  */
 extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved);
 extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
-						   AigwOutcomeMsg **outcome);
+						   MemoryContext const *contexts, AigwOutcomeMsg **outcome);
 extern void aigw_pool_abandon_all(void);
 extern void aigw_pool_stop(Oid dboid);
 extern bool aigw_start_background_worker(const char *function, const char *name, const char *type,

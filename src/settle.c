@@ -266,7 +266,7 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_int(values, nulls, 16, a->response_bytes, true);
 	set_text(values, nulls, 17, a->upstream_id);
 	set_text(values, nulls, 18, tags_of(rq));
-	set_text(values, nulls, 19, (a->status == ATTEMPT_OK || a->status == ATTEMPT_CACHE_HIT) ? NULL
+	set_text(values, nulls, 19, aigw_attempt_answered(a->status) ? NULL
 			 : (a->error ? a->error : "unknown error"));
 	values[20] = Int64GetDatum(rq->wallet_id);
 	nulls[20] = billed ? ' ' : 'n';
