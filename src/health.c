@@ -29,6 +29,7 @@
 
 #include "aigw.h"
 #include "health.h"
+#include "shared_hash.h"
 
 #define LATENCY_ALPHA 0.3
 #define LATENCY_HALF_LIFE_S 300.0
@@ -92,36 +93,34 @@ make_key(Oid dboid, AigwCircuitKind kind, const char *name)
 	return key;
 }
 
+static void
+init_entry(void *entry, const void *arg)
+{
+	HealthEntry *e = entry;
+	const char *name = arg;
+
+	SpinLockInit(&e->mutex);
+	memset(&e->row, 0, sizeof(e->row));
+	e->row.kind = e->key.kind;
+	strlcpy(e->row.name, name, sizeof(e->row.name));
+	e->row.state = CIRCUIT_CLOSED;
+	e->row.latency_ms = -1;
+	e->window_start = 0;
+	e->latency_at = 0;
+	e->probing = false;
+	e->probe_sent_at = 0;
+}
+
 /* The entry, or NULL when there is none (and create is false) or no room. */
 static HealthEntry *
 find_entry(Oid dboid, AigwCircuitKind kind, const char *name, bool create)
 {
 	HealthKey	key = make_key(dboid, kind, name);
 	HealthEntry *e;
-	bool		found;
 
-	LWLockAcquire(entries_lock, LW_SHARED);
-	e = hash_search(entries, &key, HASH_FIND, NULL);
-	LWLockRelease(entries_lock);
-	if (e != NULL || !create)
-		return e;
-
-	LWLockAcquire(entries_lock, LW_EXCLUSIVE);
-	e = hash_search(entries, &key, HASH_ENTER_NULL, &found);
-	if (e != NULL && !found)
-	{
-		SpinLockInit(&e->mutex);
-		memset(&e->row, 0, sizeof(e->row));
-		e->row.kind = kind;
-		strlcpy(e->row.name, name, sizeof(e->row.name));
-		e->row.state = CIRCUIT_CLOSED;
-		e->row.latency_ms = -1;
-		e->window_start = 0;
-		e->latency_at = 0;
-		e->probing = false;
-		e->probe_sent_at = 0;
-	}
-	LWLockRelease(entries_lock);
+	if (!create)
+		return aigw_shared_hash_find(entries, entries_lock, &key);
+	e = aigw_shared_hash_enter(entries, entries_lock, &key, init_entry, name);
 	if (e == NULL)
 		ereport(WARNING,
 				(errmsg("aigw's table of upstream health is full (aigw.max_health_entries = %d)",

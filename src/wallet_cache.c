@@ -14,6 +14,7 @@
 #include "utils/hsearch.h"
 
 #include "aigw.h"
+#include "shared_hash.h"
 #include "wallet_cache.h"
 
 static HTAB *wallets = NULL;
@@ -49,32 +50,25 @@ update_committed(AigwWallet *w, int64 balance, int64 version)
 	SpinLockRelease(&w->mutex);
 }
 
+static void
+init_wallet(void *entry, const void *arg)
+{
+	AigwWallet *w = entry;
+
+	SpinLockInit(&w->mutex);
+	w->balance = 0;
+	w->version = -1;
+	w->reserved = 0;
+	w->calls = 0;
+}
+
 AigwWallet *
 aigw_wallet_observe(const AigwWalletKey *key, int64 balance, int64 version)
 {
-	AigwWallet *w;
-	bool		found;
+	AigwWallet *w = aigw_shared_hash_enter(wallets, wallets_lock, key, init_wallet, NULL);
 
-	LWLockAcquire(wallets_lock, LW_SHARED);
-	w = hash_search(wallets, key, HASH_FIND, NULL);
-	LWLockRelease(wallets_lock);
-	if (w == NULL)
-	{
-		LWLockAcquire(wallets_lock, LW_EXCLUSIVE);
-		w = hash_search(wallets, key, HASH_ENTER_NULL, &found);
-		if (w != NULL && !found)
-		{
-			SpinLockInit(&w->mutex);
-			w->balance = 0;
-			w->version = -1;
-			w->reserved = 0;
-			w->calls = 0;
-		}
-		LWLockRelease(wallets_lock);
-		if (w == NULL)
-			return NULL;
-	}
-	update_committed(w, balance, version);
+	if (w != NULL)
+		update_committed(w, balance, version);
 	return w;
 }
 
