@@ -139,6 +139,15 @@ aigw_transfer_create(int slotno, const AigwRequestMsg *request, MemoryContext pa
 	t->body.limit = t->request->max_response_bytes;
 	aigw_attempt_init(&t->attempt);
 	t->attempt.request_bytes = t->request->len[RQ_BODY];
+	if (AIGW_MSG_HAS(t->request, RQ_ROUTE))
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		char	   *error;
+
+		/* written by aigw's own route.c: always JSON */
+		t->attempt.route = aigw_jsonb_parse(AIGW_MSG_FIELD(t->request, RQ_ROUTE), &error);
+		MemoryContextSwitchTo(old);
+	}
 	return t;
 }
 

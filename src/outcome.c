@@ -89,16 +89,10 @@ push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
 	push_attempts(ps, rq, a);
 	if (rq->cached)
 		aigw_push_bool(ps, "cached", true);
-	if (AIGW_MSG_HAS(rq, RQ_ROUTE))
+	if (a->route != NULL)
 	{
-		char	   *error;
-		Jsonb	   *route = aigw_jsonb_parse(AIGW_MSG_FIELD(rq, RQ_ROUTE), &error);
-
-		if (route != NULL)
-		{
-			aigw_push_key(ps, "route");
-			aigw_push_container(ps, WJB_VALUE, &route->root);
-		}
+		aigw_push_key(ps, "route");
+		aigw_push_container(ps, WJB_VALUE, &a->route->root);
 	}
 	if (a->cost != NULL)
 	{

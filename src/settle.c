@@ -66,7 +66,7 @@ static const char *const requests_sql =
 "   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
 "   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
 "   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[],"
-"   $34::text[])"
+"   $34::jsonb[])"
 "  WITH ORDINALITY"
 "  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
 "   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
@@ -91,7 +91,7 @@ static const char *const requests_sql =
 "  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id,"
 "  tags::jsonb, error, wallet_id, currency, reserved::numeric,"
 "  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens,"
-"  coalesce(call_id, id), route::jsonb"
+"  coalesce(call_id, id), route"
 "  FROM p"
 " RETURNING id, cost, call_id"
 ")"
@@ -119,7 +119,7 @@ static const char *const request_sql =
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
 "  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31,"
-"  coalesce($33, id), $34::jsonb"
+"  coalesce($33, id), $34"
 "  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n"
 " RETURNING 1::int8, id, cost::text,"
 "  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
@@ -134,7 +134,7 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, INT8OID, TEXTOID
+	INT4OID, TEXTOID, INT8OID, JSONBOID
 };
 
 #define CHARGE_NCOLUMNS 11
@@ -238,6 +238,18 @@ array_params(const Datum *rows, const char *nulls, int n, int ncolumns, const Oi
 	pfree(colnulls);
 }
 
+/* Execute a statement over n rows given as one array parameter per column. */
+static int
+execute_rows(SPIPlanPtr *plan, const char *sql, int ncolumns, const Oid *types,
+			 const Datum *rows, const char *nulls, int n)
+{
+	Datum	   *params = palloc(sizeof(Datum) * ncolumns);
+	Oid		   *array_types = palloc(sizeof(Oid) * ncolumns);
+
+	array_params(rows, nulls, n, ncolumns, types, params, array_types);
+	return SPI_execute_plan(plan_for(plan, sql, ncolumns, array_types), params, NULL, false, 0);
+}
+
 /* One call's row: the values of the columns, in call_types' order. */
 static void
 call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
@@ -284,7 +296,8 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
 	values[32] = Int64GetDatum(rq->call_id);
 	nulls[32] = rq->call_id != 0 ? ' ' : 'n';
-	set_text(values, nulls, 33, field_or_null(rq, RQ_ROUTE));
+	values[33] = a->route ? JsonbPGetDatum(a->route) : (Datum) 0;
+	nulls[33] = a->route ? ' ' : 'n';
 }
 
 /* The charges of the calls a wallet pays, in one statement. */
@@ -294,8 +307,6 @@ insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *cal
 {
 	Datum	   *rows = palloc(sizeof(Datum) * n * CHARGE_NCOLUMNS);
 	char	   *nulls = palloc(n * CHARGE_NCOLUMNS);
-	Datum		params[CHARGE_NCOLUMNS];
-	Oid			types[CHARGE_NCOLUMNS];
 	int			ncharges = 0;
 	int			rc;
 
@@ -325,9 +336,7 @@ insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *cal
 	}
 	if (ncharges == 0)
 		return;
-	array_params(rows, nulls, ncharges, CHARGE_NCOLUMNS, charge_types, params, types);
-	rc = SPI_execute_plan(plan_for(&charges_plan, charges_sql, CHARGE_NCOLUMNS, types),
-						  params, NULL, false, 0);
+	rc = execute_rows(&charges_plan, charges_sql, CHARGE_NCOLUMNS, charge_types, rows, nulls, ncharges);
 	if (rc != SPI_OK_INSERT || SPI_processed != ncharges)
 		elog(ERROR, "could not charge %d calls: %s", ncharges, SPI_result_code_string(rc));
 }
@@ -360,8 +369,6 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 {
 	Datum	   *rows = palloc(sizeof(Datum) * n * CACHE_NCOLUMNS);
 	char	   *nulls = palloc(n * CACHE_NCOLUMNS);
-	Datum		params[CACHE_NCOLUMNS];
-	Oid			types[CACHE_NCOLUMNS];
 	int			nentries = 0;
 	int			rc;
 
@@ -387,8 +394,7 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 	}
 	if (nentries == 0)
 		return;
-	array_params(rows, nulls, nentries, CACHE_NCOLUMNS, cache_types, params, types);
-	rc = SPI_execute_plan(plan_for(&cache_plan, cache_sql, CACHE_NCOLUMNS, types), params, NULL, false, 0);
+	rc = execute_rows(&cache_plan, cache_sql, CACHE_NCOLUMNS, cache_types, rows, nulls, nentries);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not store %d answers in the response cache: %s", nentries,
 			 SPI_result_code_string(rc));
@@ -406,8 +412,6 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 	Datum	   *rows = palloc(sizeof(Datum) * n * CALL_NCOLUMNS);
 	char	   *nulls = palloc(n * CALL_NCOLUMNS);
 	char	  **exact = palloc0(sizeof(char *) * n);
-	Datum		params[CALL_NCOLUMNS];
-	Oid			types[CALL_NCOLUMNS];
 	int			rc;
 
 	for (int k = 0; k < n; k++)
@@ -417,11 +421,7 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 		rc = SPI_execute_plan(plan_for(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
 							  rows, nulls, false, 0);
 	else
-	{
-		array_params(rows, nulls, n, CALL_NCOLUMNS, call_types, params, types);
-		rc = SPI_execute_plan(plan_for(&requests_plan, requests_sql, CALL_NCOLUMNS, types),
-							  params, NULL, false, 0);
-	}
+		rc = execute_rows(&requests_plan, requests_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
 		elog(ERROR, "could not log %d requests: %s", n, SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)
