@@ -71,21 +71,36 @@ echo "$err" | grep -q 'returned HTTP 404'; ok $? "on_error = raise fails the sta
 echo "$err" | grep -q 'row 2 of aigw.chat_many'; ok $? "... naming the row"
 err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a), '{\"concurrency\": 0}')" 2>&1)
 echo "$err" | grep -q 'option "concurrency" must be an integer from 1 to 4096'; ok $? "a bad concurrency is refused"
+err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a), '{\"on_error\": \"ignore\"}')" 2>&1)
+echo "$err" | grep -q 'option "on_error" must be "continue" or "raise"'; ok $? "so is an unknown on_error"
+err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', ARRAY[ARRAY['[]'::jsonb], ARRAY['[]'::jsonb]])" 2>&1)
+echo "$err" | grep -q 'messages must be a one-dimensional array of jsonb'; ok $? "and a two-dimensional array"
 
-echo "# cancelling a batch aborts every call in flight"
+echo "# cancelling a batch aborts every call in flight and gives back their reservations"
 mock_reset
 since=$(sql "SELECT now()")
+sql "SELECT aigw.create_wallet('cancel', 'USD')" >/dev/null
+sql "SELECT aigw.topup('cancel', 1, 'USD', 'test', 'cancel-1')" >/dev/null
 texts=()
 for i in $(seq 1 20); do texts+=("slow $i [[mock:latency_ms=5000]]"); done
 t0=$(date +%s%N)
-err=$(sql "SET statement_timeout = '700ms'; SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"))" 2>&1)
+sql "SET statement_timeout = '1500ms';
+     SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"), '{\"wallet\": \"cancel\", \"max_tokens\": 100}')" \
+    >"$AIGW_RUN/cancel.out" 2>&1 &
+bg=$!
+wait_for 5 "[ \"\$(mock_stat requests_total)\" = 20 ]"
+held=$(sql "SELECT calls || ' ' || (reserved_units > 0) FROM aigw.wallet_reservations() r JOIN aigw.wallets w ON w.id = r.wallet_id WHERE w.name = 'cancel'")
+wait $bg
 ms=$((($(date +%s%N) - t0) / 1000000))
-echo "$err" | grep -q "statement timeout"; ok $? "statement_timeout ends the batch"
-[ "$ms" -lt 2000 ]; ok $? "promptly ($ms ms)"
+is "$held" "20 true" "while the 20 calls are in flight, the wallet holds 20 reservations"
+grep -q "statement timeout" "$AIGW_RUN/cancel.out"; ok $? "statement_timeout ends the batch"
+[ "$ms" -lt 3000 ]; ok $? "promptly ($ms ms)"
 wait_for 5 "[ \"\$(mock_stat aborted_pending)\" = 20 ]"; ok $? "the mock saw all 20 connections closed"
 wait_for 5 "[ \"\$(sql \"SELECT count(*) FROM aigw.requests WHERE status = 'cancelled' AND created_at >= '$since'\")\" = 20 ]"
 ok $? "the 20 attempts are logged as cancelled"
-is "$(sql "SELECT count(*) FROM aigw.wallet_reservations()")" "0" "no reservation is left behind"
+is "$(sql "SELECT coalesce(sum(r.reserved_units), 0) || ' ' || aigw.balance('cancel')
+             FROM aigw.wallets w LEFT JOIN aigw.wallet_reservations() r ON r.wallet_id = w.id WHERE w.name = 'cancel'")" \
+   "0 1.00000000" "no reservation is left behind, and nothing was charged"
 
 echo "# one wallet, a batch bigger than it can pay for: no overspend"
 sql "SELECT aigw.create_wallet('small', 'USD')" >/dev/null

@@ -49,6 +49,10 @@ out=$(sql "CALL aigw.enrich('reviews', 'summary', 'Summarize {{nope}}', '$MODEL'
 echo "$out" | grep -q 'prompt placeholder {{nope}} names no column of public.reviews'; ok $? "a placeholder naming no column is an error"
 out=$(sql "CALL aigw.enrich('reviews', 'missing', 'Summarize {{body}}', '$MODEL')" 2>&1)
 echo "$out" | grep -q 'column "missing" of reviews does not exist'; ok $? "so is a target column that does not exist"
+out=$(sql "CALL aigw.enrich('reviews', 'summary', 'Summarize {{body}}', '$MODEL', '{\"chunk_size\": 0}')" 2>&1)
+echo "$out" | grep -q 'invalid enrichment option: chunk_size must be 1 to 100000'; ok $? "a chunk_size of 0 is refused"
+out=$(sql "CALL aigw.enrich('reviews', 'summary', 'Summarize {{body}}', '$MODEL', '{\"max_cost\": \"lots\"}')" 2>&1)
+echo "$out" | grep -q 'invalid enrichment option'; ok $? "so is a max_cost that is not a number"
 out=$(sql "CALL aigw.enrich('reviews', 'id', 'Summarize {{body}}', '$MODEL')" 2>&1)
 echo "$out" | grep -q 'column "id" of reviews is of type integer, not text or jsonb'; ok $? "and one of the wrong type"
 out=$(sql "CALL aigw.enrich('reviews', 'summary', 'Summarize {{title}}: {{body}}', '$MODEL', '{\"dry_run\": true}')" 2>&1)

@@ -53,6 +53,27 @@ is "$(sql "SELECT served_model || ' ' || attempts || ' ' || status FROM aigw.cal
 is "$(sql "SELECT route->>'strategy' || ' ' || (route->'chosen'->1->>'model') FROM aigw.requests WHERE attempt = 2 ORDER BY id DESC LIMIT 1")" \
    "fallbacks deepseek/route-b" "the routing decision is recorded with the attempts"
 
+echo "# a model the upstream does not know, or an unusable answer, moves on too"
+for fault in 'status=404' 'malformed=1' 'truncate=1'; do
+    mock_reset
+    set_upstream openai/route-a "route-a?$fault"
+    is "$(served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")" "deepseek/route-b|2" \
+       "$fault from A: served by B"
+    is "$(mock_count route-a)" "1" "... after one request to A"
+done
+set_upstream openai/route-a 'route-a'
+
+echo "# the call's timeout_ms covers its fallbacks"
+mock_reset
+set_upstream openai/route-a 'route-a?latency_ms=2000'
+t0=$(date +%s%N)
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG', '{\"timeout_ms\": 400, \"fallbacks\": [\"deepseek/route-b\"]}')" 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "$err" | grep -q 'call to "openai/route-a" ran out of its 400 ms after 1 attempts'; ok $? "A times out and leaves no time for B: the call says so"
+[ "$ms" -lt 1200 ]; ok $? "... at about 400 ms ($ms ms)"
+is "$(mock_count route-b)" "0" "... and B got nothing"
+set_upstream openai/route-a 'route-a'
+
 echo "# an invalid request does not hop, unless the route says so"
 mock_reset
 set_upstream openai/route-a 'route-a?status=400'
@@ -266,6 +287,8 @@ refused "SELECT aigw.auto('smartest', '$MSG')" \
     'unknown routing strategy "smartest"' "aigw.auto names the strategies"
 refused "INSERT INTO aigw.routes (name, strategy, constraints) VALUES ('odd', 'best', '{\"min_qualty\": 5}')" \
     'route "odd" has unknown constraints: min_qualty' "a route with a misspelt constraint is refused"
+sql "INSERT INTO aigw.routes (name, candidates, enabled) VALUES ('off', '{openai/route-a}', false)"
+refused "SELECT aigw.chat('route/off', '$MSG')" 'route "off" is disabled' "a disabled route is refused"
 refused "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" \
     'not in the catalogue: openai/route-z' "a route naming a model not in the catalogue is refused"
 is "$(mock_count route-a)$(mock_count route-b)$(mock_count route-c)" "000" "none of these sent anything"

@@ -52,6 +52,8 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 1000 ]; ok $? "... after about 200 ms ($ms ms)"
 is "$(sql "SELECT status FROM aigw.wait(ARRAY[$slow_id], 5000)")" "ok" "and later the answer is there"
 refused() { sql "$1" 2>&1 | grep -qF -- "$2"; ok $? "$3"; }
+refused "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM aigw.wait(ARRAY[$slow_id], 10); COMMIT" \
+   'aigw.wait needs READ COMMITTED' "aigw.wait refuses a snapshot that would never see the answers"
 refused "SELECT aigw.submit('$MODEL', '[{\"role\": \"robot\"}]')" 'unknown role "robot"' "bad messages are refused at submit"
 refused "SELECT aigw.submit('openai/nope', '[{\"role\": \"user\", \"content\": \"x\"}]')" 'unknown model "openai/nope"' \
    "an unknown model is refused at submit"
