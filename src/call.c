@@ -393,8 +393,6 @@ note_attempt(AigwCall *call, const AigwOutcomeMsg *oc)
 	const AigwTarget *target = &call->target;
 	const char *status = aigw_attempt_status_name((AigwAttemptStatus) oc->status);
 
-	if (call->call_id == 0 && oc->recorded)
-		call->call_id = oc->call_id;
 	/* the attempt as the worker described it (outcome.c) */
 	if (AIGW_MSG_HAS(oc, OC_ATTEMPT))
 	{
@@ -430,6 +428,8 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 		aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
 							(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
 							AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
+	if (call->call_id == 0 && oc->recorded)
+		call->call_id = oc->call_id;
 	if (aigw_attempt_answered(oc->status) && oc->recorded)
 	{
 		call->result = palloc(oc->len[OC_RESULT]);

@@ -54,7 +54,7 @@ typedef struct AigwCall
 	int			candidate;		/* index in plan.candidates */
 	int			retry;			/* retries made on that candidate */
 	int			attempts;		/* sent so far */
-	int64		call_id;		/* aigw.requests.call_id, once the first is logged */
+	int64		call_id;		/* aigw.requests.call_id, once an attempt is logged */
 	StringInfoData prior;		/* the attempts so far, as a JSON array */
 	StringInfoData summary;		/* the same, in words, for an error's detail */
 	const char *note;			/* why the call stopped short of a retry, or NULL */

@@ -315,23 +315,6 @@ finish_entry(Entry *e)
 		values[4] = Int64GetDatum(call->call_id);
 		nulls[4] = ' ';
 	}
-	else if (call->result)
-	{
-		JsonbValue *v = NULL;
-
-		/* a one-attempt call learns its id from its answer */
-		v = getKeyJsonValueFromContainer(&call->result->root, "aigw", 4, NULL);
-		if (v != NULL && v->type == jbvBinary)
-		{
-			JsonbValue *id = getKeyJsonValueFromContainer(v->val.binary.data, "call_id", 7, NULL);
-
-			if (id != NULL && id->type == jbvNumeric)
-			{
-				values[4] = DirectFunctionCall1(numeric_int8, NumericGetDatum(id->val.numeric));
-				nulls[4] = ' ';
-			}
-		}
-	}
 	run_sql("UPDATE aigw.submissions SET status = $2, response = $3, error = $4, call_id = $5,"
 			"       finished_at = now() WHERE id = $1", 5, types, values, nulls);
 	MemoryContextDelete(e->cxt);
