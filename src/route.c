@@ -588,6 +588,37 @@ aigw_route_decision(const AigwRoutePlan *plan)
 	return s.data;
 }
 
+char *
+aigw_route_plan_json(const AigwRoutePlan *plan)
+{
+	StringInfoData s;
+	char	   *decision = aigw_route_decision(plan);
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	json_string(&s, "requested_model", plan->requested);
+	json_key(&s, "candidates");
+	appendStringInfoChar(&s, '[');
+	for (int i = 0; i < plan->ncandidates; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&s, ',');
+		escape_json(&s, plan->candidates[i]);
+	}
+	appendStringInfoChar(&s, ']');
+	json_number(&s, "retries", plan->retries);
+	json_key(&s, "fallback_on_invalid");
+	appendStringInfoString(&s, plan->fallback_on_invalid ? "true" : "false");
+	json_number(&s, "timeout_ms", plan->timeout_ms > 0 ? plan->timeout_ms : NAN);
+	if (decision)
+	{
+		json_key(&s, "decision");
+		appendStringInfoString(&s, decision);
+	}
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
+
 /* ---------------------------------------------------------------------
  * The plan
  * ---------------------------------------------------------------------

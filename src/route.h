@@ -43,4 +43,7 @@ extern void aigw_route_note_skip(AigwRoutePlan *plan, const char *model, const c
 /* The decision as a JSON object (text), as far as it is known now. */
 extern char *aigw_route_decision(const AigwRoutePlan *plan);
 
+/* The whole plan as a JSON object (aigw.route_explain): candidates, policy and decision. */
+extern char *aigw_route_plan_json(const AigwRoutePlan *plan);
+
 #endif							/* AIGW_ROUTE_H */

@@ -10,7 +10,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "aigw.h"
@@ -46,34 +45,12 @@ aigw_route_explain(PG_FUNCTION_ARGS)
 	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	AigwChatInput input;
 	AigwRoutePlan plan;
-	StringInfoData s;
-	char	   *decision;
 
 	aigw_require_preload();
 	aigw_chat_input_parse(PG_GETARG_JSONB_P(1), PG_GETARG_JSONB_P(2), &input);
 	aigw_route_plan(model, &input, &plan);
 
-	initStringInfo(&s);
-	appendStringInfoString(&s, "{\"requested_model\":");
-	escape_json(&s, model);
-	appendStringInfoString(&s, ",\"candidates\":[");
-	for (int i = 0; i < plan.ncandidates; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(&s, ',');
-		escape_json(&s, plan.candidates[i]);
-	}
-	appendStringInfo(&s, "],\"retries\":%d,\"fallback_on_invalid\":%s,\"timeout_ms\":",
-					 plan.retries, plan.fallback_on_invalid ? "true" : "false");
-	if (plan.timeout_ms > 0)
-		appendStringInfo(&s, "%d", plan.timeout_ms);
-	else
-		appendStringInfoString(&s, "null");
-	decision = aigw_route_decision(&plan);
-	if (decision)
-		appendStringInfo(&s, ",\"decision\":%s", decision);
-	appendStringInfoChar(&s, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data)));
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(aigw_route_plan_json(&plan))));
 }
 
 static const char *
