@@ -190,6 +190,23 @@ EXCEPTION WHEN invalid_text_representation THEN
 END
 $$;
 
+-- One chunk's calls, as enrich reads them: the text of each answer, or why
+-- there is none, and what it cost.
+CREATE FUNCTION aigw.enrich_answers(model text, messages jsonb[], options jsonb)
+RETURNS TABLE (ord integer, answer text, error text, cost numeric, currency text)
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+    SELECT c.ord,
+           CASE WHEN c.error IS NULL THEN c.response->'choices'->0->'message'->>'content' END,
+           CASE WHEN c.error IS NOT NULL THEN c.error
+                WHEN c.response->'choices'->0->'message'->>'content' IS NULL
+                THEN 'the answer has no text (finish_reason '
+                     || coalesce(c.response->'choices'->0->>'finish_reason', 'none') || ')' END,
+           (c.response->'aigw'->>'cost')::numeric,
+           c.response->'aigw'->>'currency'
+      FROM aigw.chat_many(model, messages, options) c;
+END;
+
 CREATE PROCEDURE aigw.enrich(source regclass, target_column text, prompt text, model text,
                              options jsonb DEFAULT '{}')
 LANGUAGE plpgsql
@@ -214,6 +231,8 @@ DECLARE
     n integer;
     filled bigint;
     failed bigint;
+    failed_total bigint := 0;
+    job_options jsonb;
     done bigint := 0;
     spent numeric := 0;
     row_cost numeric := 0;      -- the costliest row so far
@@ -281,6 +300,8 @@ BEGIN
 
     job := aigw.job_start(source, target_column, model, prompt, options, total, budget);
     COMMIT;
+    job_options := call_options || jsonb_build_object('tags',
+                       coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
     RAISE NOTICE 'enrich job %: % rows of % to fill, % calls in flight', job, total, source, concurrency;
 
     LOOP
@@ -309,18 +330,10 @@ BEGIN
         EXIT WHEN tids IS NULL;
         last_tid := tids[array_length(tids, 1)];
 
-        SELECT array_agg(CASE WHEN c.error IS NULL THEN c.response->'choices'->0->'message'->>'content' END ORDER BY c.ord),
-               array_agg(CASE WHEN c.error IS NOT NULL THEN c.error
-                              WHEN c.response->'choices'->0->'message'->>'content' IS NULL
-                              THEN 'the answer has no text (finish_reason ' || coalesce(c.response->'choices'->0->>'finish_reason', 'none') || ')'
-                         END ORDER BY c.ord),
-               coalesce(sum((c.response->'aigw'->>'cost')::numeric), 0),
-               max((c.response->'aigw'->>'cost')::numeric),
-               max(c.response->'aigw'->>'currency')
+        SELECT array_agg(a.answer ORDER BY a.ord), array_agg(a.error ORDER BY a.ord),
+               coalesce(sum(a.cost), 0), max(a.cost), max(a.currency)
           INTO answers, errors, chunk_cost, chunk_max, chunk_currency
-          FROM aigw.chat_many(model, messages,
-                              call_options || jsonb_build_object('tags',
-                                  coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job))) c;
+          FROM aigw.enrich_answers(model, messages, job_options) a;
 
         -- Calls refused because the upstream's circuit is open were not
         -- sent: wait for its probe and send them again (up to 10 times),
@@ -334,18 +347,15 @@ BEGIN
             RAISE NOTICE 'enrich job %: % calls found the circuit of % open; waiting % for its probe (% of 10)',
                 job, array_length(retry_at, 1), model, current_setting('aigw.circuit_cooldown'), circuit_waits;
             PERFORM pg_catalog.pg_sleep(extract(epoch FROM current_setting('aigw.circuit_cooldown')::interval));
-            FOR r IN SELECT x.k, c.error, c.response
-                       FROM aigw.chat_many(model, ARRAY(SELECT messages[k] FROM unnest(retry_at) k),
-                                           call_options || jsonb_build_object('tags',
-                                               coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job))) c
-                       JOIN unnest(retry_at) WITH ORDINALITY AS x(k, o) ON x.o = c.ord
+            FOR r IN SELECT x.k, a.answer, a.error, a.cost, a.currency
+                       FROM aigw.enrich_answers(model, ARRAY(SELECT messages[k] FROM unnest(retry_at) k), job_options) a
+                       JOIN unnest(retry_at) WITH ORDINALITY AS x(k, o) ON x.o = a.ord
             LOOP
-                answers[r.k] := CASE WHEN r.error IS NULL THEN r.response->'choices'->0->'message'->>'content' END;
-                errors[r.k] := CASE WHEN r.error IS NOT NULL THEN r.error
-                                    WHEN answers[r.k] IS NULL THEN 'the answer has no text' END;
-                chunk_cost := chunk_cost + coalesce((r.response->'aigw'->>'cost')::numeric, 0);
-                chunk_max := greatest(chunk_max, (r.response->'aigw'->>'cost')::numeric);
-                chunk_currency := coalesce(chunk_currency, r.response->'aigw'->>'currency');
+                answers[r.k] := r.answer;
+                errors[r.k] := r.error;
+                chunk_cost := chunk_cost + coalesce(r.cost, 0);
+                chunk_max := greatest(chunk_max, r.cost);
+                chunk_currency := coalesce(chunk_currency, r.currency);
             END LOOP;
         END LOOP;
 
@@ -372,14 +382,14 @@ BEGIN
             END IF;
         END LOOP;
         done := done + filled;
+        failed_total := failed_total + failed;
         spent := spent + chunk_cost;
         row_cost := greatest(row_cost, coalesce(chunk_max, 0));
         PERFORM aigw.job_report(job, filled, failed, concurrency, chunk_cost, chunk_currency, 'running');
         COMMIT;
         RAISE NOTICE 'enrich job %: % of % rows filled, % failed, % rows/s, cost % %', job, done, total,
-            (SELECT rows_failed FROM aigw.jobs WHERE id = job),
-            round((done + (SELECT rows_failed FROM aigw.jobs WHERE id = job))
-                  / greatest(extract(epoch FROM clock_timestamp() - started), 0.001)),
+            failed_total,
+            round((done + failed_total) / greatest(extract(epoch FROM clock_timestamp() - started), 0.001)),
             spent, coalesce(chunk_currency, '');
     END LOOP;
 

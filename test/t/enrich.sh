@@ -121,6 +121,13 @@ grep -q 'found the circuit of deepseek/flaky open; waiting' "$AIGW_RUN/flaky.out
 is "$(sql "SELECT count(summary) FROM notes") $(sql "SELECT rows_done || ' ' || rows_failed FROM aigw.jobs ORDER BY id DESC LIMIT 1")" "10 10 0" \
    "once the upstream recovered, every row was filled and none failed"
 
+echo "# an answer without text (a refusal) is a row error, not an empty value"
+sql "CREATE TABLE asks (id int PRIMARY KEY, body text, answer text);
+     INSERT INTO asks VALUES (1, 'fine'), (2, 'blocked [[mock:safety=1]]')" >/dev/null
+sql "CALL aigw.enrich('asks', 'answer', '{{body}}', '$MODEL', '{\"cache\": false}')" >/dev/null 2>&1
+is "$(sql "SELECT count(answer) FROM asks") $(sql "SELECT error FROM aigw.job_errors WHERE job_id = (SELECT max(id) FROM aigw.jobs)")" \
+   "1 the answer has no text (finish_reason content_filter)" "the refused row is left NULL, with why"
+
 echo "# a jsonb target gets the answer as JSON"
 sql "CALL aigw.enrich('reviews', 'facts', 'Facts of {{title}}', '$MODEL')" >/dev/null 2>&1
 is "$(sql "SELECT facts->>'reply' FROM reviews WHERE id = 3")" "Mock reply to: Facts of T3" "JSON mode was asked for and the JSON stored"
