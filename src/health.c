@@ -343,18 +343,16 @@ aigw_health_admit(const char *provider, const char *model, TimestampTz now, char
 }
 
 double
-aigw_health_latency(const char *model, int64 *samples)
+aigw_health_latency(const char *model, TimestampTz now)
 {
 	HealthEntry *e = find_entry(MyDatabaseId, CIRCUIT_MODEL, model, false);
 	double		ms = -1;
 	TimestampTz at = 0;
 
-	*samples = 0;
 	if (e != NULL)
 	{
 		SpinLockAcquire(&e->mutex);
 		ms = e->row.latency_ms;
-		*samples = e->row.latency_samples;
 		at = e->latency_at;
 		SpinLockRelease(&e->mutex);
 	}
@@ -362,7 +360,7 @@ aigw_health_latency(const char *model, int64 *samples)
 		return aigw_latency_prior_ms;
 	else
 	{
-		double		age_s = (double) (GetCurrentTimestamp() - at) / USECS_PER_SEC;
+		double		age_s = (double) (now - at) / USECS_PER_SEC;
 		double		keep = pow(0.5, Max(age_s, 0) / LATENCY_HALF_LIFE_S);
 
 		return aigw_latency_prior_ms + (ms - aigw_latency_prior_ms) * keep;

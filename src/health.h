@@ -72,8 +72,8 @@ extern void aigw_health_observe(Oid dboid, const char *provider, const char *mod
 extern bool aigw_health_admit(const char *provider, const char *model, TimestampTz now,
 							  char **why);
 
-/* The latency estimate of a model (ms), and how many answers it rests on. */
-extern double aigw_health_latency(const char *model, int64 *samples);
+/* The latency estimate of a model (ms) at `now`. */
+extern double aigw_health_latency(const char *model, TimestampTz now);
 
 /* For aigw.provider_health: every entry of this database. */
 typedef struct AigwHealthRow

@@ -318,6 +318,7 @@ typedef struct CallNeeds
 	int64		max_output;		/* max_tokens x n; -1: not given */
 	int64		expected_output;
 	List	   *capabilities;	/* asked for, plus what the request implies */
+	TimestampTz now;			/* when the call is planned */
 } CallNeeds;
 
 /*
@@ -343,14 +344,7 @@ assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy, bo
 		? ((double) need->input_tokens * m->input_usd +
 		   (double) need->expected_output * m->output_usd) / 1e6
 		: NAN;
-	if (strategy == STRATEGY_FASTEST)
-	{
-		int64		samples;
-
-		r->latency = aigw_health_latency(m->id, &samples);
-	}
-	else
-		r->latency = NAN;
+	r->latency = strategy == STRATEGY_FASTEST ? aigw_health_latency(m->id, need->now) : NAN;
 
 	if (!m->enabled)
 		SKIP("disabled", "the model or its provider is disabled");
@@ -768,6 +762,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	check_capabilities(o.capabilities);
 	explicit_list = pool != NIL;
 	estimate_needs(input, &o, &need);
+	need.now = now;
 
 	/* who is in the running: the explicit list, or the whole catalogue */
 	ranked = palloc0(sizeof(Ranked) * (explicit_list ? list_length(pool) : Max(cat.n, 1)));
