@@ -38,11 +38,11 @@ typedef struct BatchRow
 	Jsonb	   *messages;		/* NULL: a NULL input, answered with NULLs */
 	Jsonb	   *response;
 	char	   *error;
-	bool		done;
 } BatchRow;
 
 typedef struct Batch
 {
+	MemoryContext cxt;			/* the statement's: options, rows, answers */
 	const char *model;
 	Jsonb	   *options;		/* the per-call options (the batch's own removed) */
 	bool		raise;			/* on_error = 'raise' */
@@ -105,9 +105,9 @@ read_batch_options(Batch *b, Jsonb *options)
 }
 
 static void
-row_finish(Batch *b, BatchRow *row, int index, MemoryContext batch_cxt)
+row_finish(Batch *b, BatchRow *row, int index)
 {
-	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 
 	if (row->call.error && b->raise)
 	{
@@ -125,19 +125,18 @@ row_finish(Batch *b, BatchRow *row, int index, MemoryContext batch_cxt)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(row->cxt);
 	row->cxt = NULL;
-	row->done = true;
 	b->remaining--;
 }
 
 /* A row's call has sent an attempt (ticket), or is over (-1). */
 static void
-row_sent(Batch *b, int index, int ticket, MemoryContext batch_cxt)
+row_sent(Batch *b, int index, int ticket)
 {
 	int			k;
 
 	if (ticket < 0)
 	{
-		row_finish(b, &b->rows[index], index, batch_cxt);
+		row_finish(b, &b->rows[index], index);
 		return;
 	}
 	for (k = 0; b->tickets[k] >= 0; k++)
@@ -150,17 +149,17 @@ row_sent(Batch *b, int index, int ticket, MemoryContext batch_cxt)
 
 /* Send a row's next attempt. */
 static void
-send_row(Batch *b, int index, MemoryContext batch_cxt)
+send_row(Batch *b, int index)
 {
 	MemoryContext old = MemoryContextSwitchTo(b->rows[index].cxt);
 	int			ticket = aigw_call_send_guarded(&b->rows[index].call);
 
 	MemoryContextSwitchTo(old);
-	row_sent(b, index, ticket, batch_cxt);
+	row_sent(b, index, ticket);
 }
 
 static void
-start_row(Batch *b, int index, MemoryContext batch_cxt)
+start_row(Batch *b, int index)
 {
 	BatchRow   *row = &b->rows[index];
 	MemoryContext old;
@@ -168,15 +167,14 @@ start_row(Batch *b, int index, MemoryContext batch_cxt)
 
 	if (row->messages == NULL)
 	{
-		row->done = true;
-		b->remaining--;
+		b->remaining--;			/* answered with NULLs */
 		return;
 	}
-	row->cxt = AllocSetContextCreate(batch_cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
+	row->cxt = AllocSetContextCreate(b->cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(row->cxt);
 	ticket = aigw_call_start_guarded(&row->call, b->model, row->messages, b->options);
 	MemoryContextSwitchTo(old);
-	row_sent(b, index, ticket, batch_cxt);
+	row_sent(b, index, ticket);
 }
 
 /* The earliest end of a retry's wait among pending rows, or 0. */
@@ -197,7 +195,7 @@ next_wakeup(Batch *b)
 
 /* Send the pending rows that may go now, while there is room. */
 static void
-send_pending(Batch *b, MemoryContext batch_cxt)
+send_pending(Batch *b)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -212,12 +210,12 @@ send_pending(Batch *b, MemoryContext batch_cxt)
 			continue;
 		}
 		b->pending[p] = b->pending[--b->npending];
-		send_row(b, index, batch_cxt);
+		send_row(b, index);
 	}
 }
 
 static void
-run_batch(Batch *b, MemoryContext batch_cxt)
+run_batch(Batch *b)
 {
 	int			next = 0;
 
@@ -229,9 +227,9 @@ run_batch(Batch *b, MemoryContext batch_cxt)
 		int			k;
 
 		/* retries and fallbacks first, then new rows */
-		send_pending(b, batch_cxt);
+		send_pending(b);
 		while (next < b->n && b->inflight < b->concurrency)
-			start_row(b, next++, batch_cxt);
+			start_row(b, next++);
 		if (b->remaining == 0)
 			break;
 
@@ -257,7 +255,7 @@ run_batch(Batch *b, MemoryContext batch_cxt)
 			aigw_call_take_outcome(&row->call, oc);
 			MemoryContextSwitchTo(old);
 			if (row->call.state == CALL_DONE)
-				row_finish(b, row, index, batch_cxt);
+				row_finish(b, row, index);
 			else
 				b->pending[b->npending++] = index;
 		}
@@ -281,6 +279,7 @@ aigw_chat_many(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(batch_cxt);
 
 	memset(&b, 0, sizeof(b));
+	b.cxt = batch_cxt;
 	b.model = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	read_batch_options(&b, PG_GETARG_JSONB_P(2));
 	if (ARR_NDIM(messages) > 1)
@@ -302,7 +301,7 @@ aigw_chat_many(PG_FUNCTION_ARGS)
 
 	PG_TRY();
 	{
-		run_batch(&b, batch_cxt);
+		run_batch(&b);
 	}
 	PG_CATCH();
 	{
