@@ -18,11 +18,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "aigw.h"
 #include "catalog.h"
 #include "owner_query.h"
+#include "quote_cache.h"
 
 static SPIPlanPtr resolve_plan = NULL;
 
@@ -105,8 +107,8 @@ aigw_tables_owner(void)
 	return owner;
 }
 
-void
-aigw_resolve_model(const char *model, AigwTarget *out)
+static void
+read_target(const char *model, AigwTarget *out)
 {
 	const char *slash = strchr(model, '/');
 	char	   *provider;
@@ -178,4 +180,115 @@ aigw_resolve_model(const char *model, AigwTarget *out)
 				 errdetail("Model \"%s\" needs the API key of provider \"%s\".", model, provider),
 				 errhint("An administrator can set it with SELECT aigw.set_credential('%s', '<api key>').",
 						 provider)));
+}
+
+/* ---------------------------------------------------------------------
+ * Within a transaction, a model is read once
+ * ---------------------------------------------------------------------
+ *
+ * A batch resolves the same model for every row, and the query above was
+ * most of its caller's CPU (perf: 58 % of a chat_many backend).  So the
+ * targets read in a transaction are kept until it ends, or until a change
+ * to aigw.models, aigw.providers or aigw.credentials commits (the shared
+ * change counter of quote_cache.c).  The copy holds the key: it is wiped
+ * when the transaction ends, and callers get their own copy to wipe.
+ */
+typedef struct ResolvedTarget
+{
+	char	   *model;
+	AigwTarget	target;
+} ResolvedTarget;
+
+static MemoryContext resolved_cxt = NULL;
+static List *resolved = NIL;
+static uint64 resolved_generation = 0;
+static bool resolved_callback = false;
+
+static char *
+copy_string(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+static void
+copy_target(const AigwTarget *src, AigwTarget *dst)
+{
+	*dst = *src;
+	dst->model_id = copy_string(src->model_id);
+	dst->provider = copy_string(src->provider);
+	dst->upstream_model = copy_string(src->upstream_model);
+	dst->api_style = copy_string(src->api_style);
+	dst->base_url = copy_string(src->base_url);
+	dst->auth_scheme = copy_string(src->auth_scheme);
+	dst->secret = copy_string(src->secret);
+	dst->api_version = copy_string(src->api_version);
+	dst->extra_headers = src->extra_headers ? palloc(VARSIZE(src->extra_headers)) : NULL;
+	if (dst->extra_headers)
+		memcpy(dst->extra_headers, src->extra_headers, VARSIZE(src->extra_headers));
+}
+
+static void
+forget_resolved(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, resolved)
+	{
+		ResolvedTarget *r = lfirst(lc);
+
+		if (r->target.secret)
+			explicit_bzero(r->target.secret, strlen(r->target.secret));
+	}
+	resolved = NIL;
+	resolved_generation = 0;
+	if (resolved_cxt)
+		MemoryContextReset(resolved_cxt);
+}
+
+static void
+on_xact_end(XactEvent event, void *arg)
+{
+	if (resolved != NIL)
+		forget_resolved();
+}
+
+void
+aigw_resolve_model(const char *model, AigwTarget *out)
+{
+	uint64		gen = aigw_catalog_generation();
+	bool		cacheable = aigw_catalog_cacheable();
+	ListCell   *lc;
+	MemoryContext old;
+	ResolvedTarget *r;
+
+	if (cacheable && gen == resolved_generation)
+		foreach(lc, resolved)
+		{
+			r = lfirst(lc);
+			if (strcmp(r->model, model) == 0)
+			{
+				copy_target(&r->target, out);
+				return;
+			}
+		}
+
+	read_target(model, out);
+	if (!cacheable)
+		return;
+	if (!resolved_callback)
+	{
+		RegisterXactCallback(on_xact_end, NULL);
+		resolved_cxt = AllocSetContextCreate(TopMemoryContext, "aigw resolved models",
+											 ALLOCSET_SMALL_SIZES);
+		resolved_callback = true;
+	}
+	if (gen != resolved_generation)
+		forget_resolved();
+	old = MemoryContextSwitchTo(resolved_cxt);
+	r = palloc(sizeof(ResolvedTarget));
+	r->model = pstrdup(model);
+	copy_target(out, &r->target);
+	resolved = lappend(resolved, r);
+	resolved_generation = gen;
+	MemoryContextSwitchTo(old);
 }

@@ -28,7 +28,9 @@ typedef struct AigwTarget
 /*
  * Look a model up in aigw.models / aigw.providers / aigw.credentials.
  * Raises an error for an unknown model or provider, a disabled one, or a
- * missing credential, so nothing is sent for them.
+ * missing credential, so nothing is sent for them.  Read once per
+ * transaction (again after a change to those tables commits); *out is the
+ * caller's own copy, key included, for it to wipe.
  */
 extern void aigw_resolve_model(const char *model, AigwTarget *out);
 

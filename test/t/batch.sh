@@ -47,6 +47,17 @@ print(max(sum(1 for b in at if a <= b < a + 250) for a in at))")" "8" \
 is "$(sql "SET aigw.batch_concurrency = 4; SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a b c d e f g h))")" "8" \
    "aigw.batch_concurrency is the default"
 
+echo "# a model read earlier in a transaction is read again once a change to it commits"
+sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/retiring', 'openai', 'gpt-4o-mini')"
+sql "BEGIN; SELECT aigw.ask('openai/retiring', 'first'); SELECT pg_sleep(1.5); SELECT aigw.ask('openai/retiring', 'second'); COMMIT" \
+    >"$AIGW_RUN/retiring.out" 2>&1 &
+bg=$!
+sleep 0.7
+sql "UPDATE aigw.models SET enabled = false WHERE id = 'openai/retiring'"
+wait $bg
+grep -q 'Mock reply to: first' "$AIGW_RUN/retiring.out"; ok $? "the first call of the transaction is answered"
+grep -q 'model "openai/retiring" is disabled' "$AIGW_RUN/retiring.out"; ok $? "the second, after the model was disabled elsewhere, is refused"
+
 echo "# a failed call is reported in its row; the others go on"
 mock_reset
 since=$(sql "SELECT now()")
