@@ -77,6 +77,14 @@ echo "$out" | sed -n 4p | grep -q '^4|-|invalid message at index 0: unknown role
 echo "$out" | sed -n 5p | grep -q "^5|$MODEL|-$"; ok $? "row 5: a 429 retried after its Retry-After, then answered"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at >= '$since'")" "4" \
    "four attempts logged: one each for rows 1 and 2, two for row 5, none for rows 3 and 4"
+out=$(sql "SELECT ord || '|' || coalesce(error, 'ok')
+             FROM aigw.chat_many('$MODEL', $(rows fine 'stuck [[mock:hang=1]]' 'garbled [[mock:malformed=1]]' 'limited [[mock:status=429&retry_after=30]]'),
+                                 '{\"timeout_ms\": 600}')
+            ORDER BY ord")
+echo "$out" | sed -n 1p | grep -q '^1|ok$'; ok $? "beside a hung, a garbled and a rate-limited call, the good one is answered"
+echo "$out" | sed -n 2p | grep -q 'timed out.*(SQLSTATE 5G006)'; ok $? "the hung call ends at timeout_ms with 5G006"
+echo "$out" | sed -n 3p | grep -q 'unusable answer.*(SQLSTATE 5G008)'; ok $? "the garbled answer is 5G008"
+echo "$out" | sed -n 4p | grep -q 'HTTP 429.*(SQLSTATE 5G004).*Not retried'; ok $? "the 429 whose Retry-After outlives timeout_ms is 5G004, not waited for"
 err=$(sql "SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows ok 'no [[mock:status=404]]' ok), '{\"on_error\": \"raise\"}')" 2>&1)
 echo "$err" | grep -q 'returned HTTP 404'; ok $? "on_error = raise fails the statement with the row's error"
 echo "$err" | grep -q 'row 2 of aigw.chat_many'; ok $? "... naming the row"
