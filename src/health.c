@@ -72,12 +72,8 @@ aigw_health_shmem_size(void)
 void
 aigw_health_shmem_init(void)
 {
-	HASHCTL		info;
-
-	info.keysize = sizeof(HealthKey);
-	info.entrysize = sizeof(HealthEntry);
-	entries = ShmemInitHash("aigw health", aigw_max_health_entries, aigw_max_health_entries,
-							&info, HASH_ELEM | HASH_BLOBS);
+	entries = aigw_shared_hash_init("aigw health", aigw_max_health_entries,
+									sizeof(HealthKey), sizeof(HealthEntry));
 	entries_lock = &(GetNamedLWLockTranche("aigw"))[2].lock;
 }
 

@@ -4,7 +4,19 @@
  */
 #include "postgres.h"
 
+#include "storage/shmem.h"
+
 #include "shared_hash.h"
+
+HTAB *
+aigw_shared_hash_init(const char *name, long max_entries, Size keysize, Size entrysize)
+{
+	HASHCTL		info;
+
+	info.keysize = keysize;
+	info.entrysize = entrysize;
+	return ShmemInitHash(name, max_entries, max_entries, &info, HASH_ELEM | HASH_BLOBS);
+}
 
 void *
 aigw_shared_hash_find(HTAB *table, LWLock *lock, const void *key)

@@ -12,6 +12,9 @@
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
 
+/* Create or attach a table of fixed-size entries keyed by bytes (shmem startup). */
+extern HTAB *aigw_shared_hash_init(const char *name, long max_entries, Size keysize, Size entrysize);
+
 /* The entry, or NULL. */
 extern void *aigw_shared_hash_find(HTAB *table, LWLock *lock, const void *key);
 

@@ -29,12 +29,8 @@ aigw_wallet_cache_size(void)
 void
 aigw_wallet_cache_init(void)
 {
-	HASHCTL		info;
-
-	info.keysize = sizeof(AigwWalletKey);
-	info.entrysize = sizeof(AigwWallet);
-	wallets = ShmemInitHash("aigw wallets", aigw_max_wallets, aigw_max_wallets,
-							&info, HASH_ELEM | HASH_BLOBS);
+	wallets = aigw_shared_hash_init("aigw wallets", aigw_max_wallets,
+									sizeof(AigwWalletKey), sizeof(AigwWallet));
 	wallets_lock = &(GetNamedLWLockTranche("aigw"))[1].lock;
 }
 
