@@ -17,6 +17,7 @@
 #include "db_guard.h"
 #include "health.h"
 #include "pool.h"
+#include "usage_limits.h"
 
 PG_MODULE_MAGIC;
 
@@ -68,8 +69,8 @@ aigw_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(aigw_shmem_size());
-	/* 0: pools and slots, 1: the wallet table, 2: the health table */
-	RequestNamedLWLockTranche("aigw", 3);
+	/* 0: pools and slots, 1: the wallet table, 2: the health table, 3: limits */
+	RequestNamedLWLockTranche("aigw", 4);
 }
 
 static void
@@ -190,6 +191,11 @@ define_settings(void)
 							"Providers and models whose circuit and latency are tracked in shared memory.",
 							"Across all databases.",
 							&aigw_max_health_entries, 4096, 64, 10000000,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.max_limits",
+							"Rows of aigw.limits whose usage is tracked in shared memory.",
+							"Across all databases; a call under a limit beyond it fails until the server restarts with more.",
+							&aigw_max_limits, 1024, 16, 1000000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("aigw");
 }

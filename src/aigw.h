@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.5.0"
+#define AIGW_VERSION "0.6.0"
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
@@ -64,5 +64,9 @@ extern void aigw_require_preload(void);
 #define ERRCODE_AIGW_NO_WALLET				MAKE_SQLSTATE('5','G','0','2','1')
 #define ERRCODE_AIGW_NO_PRICE				MAKE_SQLSTATE('5','G','0','2','2')
 #define ERRCODE_AIGW_NO_FX_RATE				MAKE_SQLSTATE('5','G','0','2','3')
+
+/* aigw.limits refused the call before anything was sent. */
+#define ERRCODE_AIGW_LIMIT_EXCEEDED			MAKE_SQLSTATE('5','G','0','3','0')
+#define ERRCODE_AIGW_MODEL_NOT_ALLOWED		MAKE_SQLSTATE('5','G','0','3','1')
 
 #endif							/* AIGW_H */

@@ -19,6 +19,7 @@
 #include "billing.h"
 #include "message.h"
 #include "quote_cache.h"
+#include "tenant.h"
 
 char *
 aigw_units_text(int64 units, int scale)
@@ -35,26 +36,30 @@ aigw_units_text(int64 units, int scale)
 					(unsigned long long) (abs_units % pow10));
 }
 
-const char *
-aigw_billing_wallet_name(const AigwChatInput *input)
+int64
+aigw_units_from_text(const char *text, int scale)
 {
-	if (input->wallet != NULL)
-		return input->wallet;
-	if (aigw_wallet != NULL && aigw_wallet[0] != '\0')
-		return aigw_wallet;
-	return NULL;
-}
+	bool		negative = (*text == '-');
+	const char *p = text + (negative || *text == '+');
+	int64		units = 0;
+	int			decimals = -1;
 
-void
-aigw_billing_check_access(const char *wallet, Oid owner, bool spend)
-{
-	if (!has_privs_of_role(GetUserId(), owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for wallet \"%s\"", wallet),
-				 errdetail("Only roles with the privileges of role \"%s\" may %s it.",
-						   GetUserNameFromId(owner, false), spend ? "spend from" : "read"),
-				 errhint("Pick another wallet with SET aigw.wallet or the call option \"wallet\"; aigw.wallet_status lists yours.")));
+	for (; *p; p++)
+	{
+		if (*p == '.' && decimals < 0)
+		{
+			decimals = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || decimals == scale)
+			break;
+		units = units * 10 + (*p - '0');
+		if (decimals >= 0)
+			decimals++;
+	}
+	for (decimals = Max(decimals, 0); decimals < scale; decimals++)
+		units *= 10;
+	return negative ? -units : units;
 }
 
 void
@@ -69,13 +74,14 @@ aigw_billing_check_committed(const char *wallet, TransactionId xmin)
 }
 
 /*
- * The worst case in ledger units, rounded up:
+ * The worst case in units of 10^-scale, rounded up:
  * (prompt bound x highest input rate + output bound x highest output rate)
- * / 1e6 x fx, times 10^scale.  scale is at least 6, so the division by a
- * million folds into the power of ten and every step is exact.
+ * / 1e6 x fx (NULL: 1), times 10^scale.  scale is at least 6, so the
+ * division by a million folds into the power of ten and every step is exact.
  */
 static int64
-worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens)
+worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens,
+				 Numeric fx, int scale)
 {
 	Datum		in = DirectFunctionCall2(numeric_mul,
 										 NumericGetDatum(int64_to_numeric(input_tokens)),
@@ -86,9 +92,10 @@ worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens)
 	Datum		total = DirectFunctionCall2(numeric_add, in, out);
 	int64		pow10 = 1;
 
-	for (int i = 6; i < q->scale; i++)
+	for (int i = 6; i < scale; i++)
 		pow10 *= 10;
-	total = DirectFunctionCall2(numeric_mul, total, NumericGetDatum(q->fx));
+	if (fx != NULL)
+		total = DirectFunctionCall2(numeric_mul, total, NumericGetDatum(fx));
 	total = DirectFunctionCall2(numeric_mul, total, NumericGetDatum(int64_to_numeric(pow10)));
 	total = DirectFunctionCall1(numeric_ceil, total);
 	return DatumGetInt64(DirectFunctionCall1(numeric_int8, total));
@@ -103,7 +110,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 
 	memset(bill, 0, sizeof(*bill));
 	if (aigw_billing != AIGW_BILLING_OFF)
-		wallet = aigw_billing_wallet_name(input);
+		wallet = aigw_tenant_wallet(input->wallet);
 	bill->input_bound = request_bytes + (int64) input->images * AIGW_IMAGE_TOKEN_BOUND;
 
 	q = aigw_quote_get(wallet, target->model_id, at);
@@ -131,14 +138,15 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 				 errdetail("Billing is on (aigw.billing = %s%s), so every call is charged to a wallet.",
 						   aigw_billing == AIGW_BILLING_ON ? "on" : "auto",
 						   aigw_billing == AIGW_BILLING_ON ? "" : ", and this database has wallets"),
-				 errhint("SET aigw.wallet = '<wallet>' for the session, or pass the call option \"wallet\".")));
+				 errhint("SET aigw.wallet = '<wallet>' for the session, pass the call option \"wallet\", or have an administrator give the role a default wallet with aigw.set_default_wallet().")));
 	bill->wallet = pstrdup(wallet);
 	if (q->wallet_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("wallet \"%s\" does not exist", wallet),
+				 errdetail("It was named by %s.", aigw_tenant_wallet_source()),
 				 errhint("SELECT wallet FROM aigw.wallet_status lists the wallets you can use.")));
-	aigw_billing_check_access(wallet, q->wallet_owner, true);
+	aigw_tenant_check_spend(wallet, q);
 	aigw_billing_check_committed(wallet, q->wallet_xmin);
 	if (!q->wallet_enabled)
 		ereport(ERROR,
@@ -169,7 +177,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 						   target->model_id, q->price_currency, wallet, bill->currency),
 				 errhint("An administrator can set one with aigw.set_fx('%s', '%s', rate), or price the model in %s with aigw.set_price().",
 						 q->price_currency, bill->currency, bill->currency)));
-	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound);
+	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound, q->fx, q->scale);
 	bill->relid = aigw_table_oid("wallet_balances");
 }
 
@@ -202,6 +210,16 @@ aigw_billing_reserve(const AigwTarget *target, AigwBill *bill)
 						   aigw_units_text(reserved, bill->scale), bill->currency,
 						   aigw_units_text(q->credit_limit, bill->scale), bill->currency),
 				 errhint("Top up the wallet with aigw.topup(), or bound the answer with a lower max_tokens.")));
+}
+
+int64
+aigw_billing_worst_case(const AigwBill *bill)
+{
+	if (bill->billed)
+		return bill->reserve;
+	if (bill->quote->price_currency == NULL || bill->output_bound < 0)
+		return -1;
+	return worst_case_units(bill->quote, bill->input_bound, bill->output_bound, NULL, bill->scale);
 }
 
 Size

@@ -53,14 +53,17 @@ extern void aigw_billing_reserve(const AigwTarget *target, AigwBill *bill);
 extern void aigw_billing_put(StringInfo msg, const AigwBill *bill);
 extern Size aigw_billing_size(const AigwBill *bill);
 
+/*
+ * The call's worst-case cost in units of bill->scale of bill->currency:
+ * what is reserved when a wallet pays, else the same bound at the price
+ * (-1: the model has no price or no output bound).
+ */
+extern int64 aigw_billing_worst_case(const AigwBill *bill);
+
 /* "12.34000000" from ledger units at a scale. */
 extern char *aigw_units_text(int64 units, int scale);
-
-/* Wallet chosen for this call: the option, else SET aigw.wallet, else NULL. */
-extern const char *aigw_billing_wallet_name(const AigwChatInput *input);
-
-/* The caller must have the privileges of the wallet's owner. */
-extern void aigw_billing_check_access(const char *wallet, Oid owner, bool spend);
+/* The reverse, for a decimal with at most `scale` decimals (more are cut off). */
+extern int64 aigw_units_from_text(const char *text, int scale);
 
 /* A wallet created by this very transaction is not visible to the pool. */
 extern void aigw_billing_check_committed(const char *wallet, TransactionId xmin);

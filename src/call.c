@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "chat_request.h"
 #include "health.h"
+#include "usage_limits.h"
 #include "pool.h"
 #include "retry.h"
 #include "route.h"
@@ -293,14 +294,19 @@ send_attempt(AigwCall *call)
 
 	PG_TRY();
 	{
+		call->limit_hold = aigw_limits_admit(call->model, &call->target, &bill);
 		aigw_billing_reserve(&call->target, &bill);
 		ticket = aigw_pool_send(rq, bill.entry, bill.billed ? bill.reserve : 0);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		explicit_bzero(rq, rq->total_size);
+		aigw_limits_release(call->limit_hold, NULL, false);
+		call->limit_hold = 0;
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	explicit_bzero(rq, rq->total_size);
 	call->attempts++;
 	call->state = CALL_SENT;
 	return ticket;
@@ -413,6 +419,8 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 	AigwFailureClass failure;
 
 	Assert(call->state == CALL_SENT);
+	aigw_limits_release(call->limit_hold, oc, true);
+	call->limit_hold = 0;
 	if (oc == NULL)
 	{
 		finish(call, call_error(ERRCODE_AIGW_WORKER_FAILURE,

@@ -62,6 +62,7 @@ typedef struct AigwCall
 	TimestampTz deadline;		/* the call's timeout_ms; 0: none */
 	TimestampTz not_before;		/* WAITING: when to send again */
 	AigwTarget	target;			/* of the attempt sent (its key wiped) */
+	uint64		limit_hold;		/* what aigw.limits counts for it (usage_limits.h) */
 	bool		cacheable;		/* answered from and stored in the response cache */
 	bool		cache_checked;
 	char		cache_key[AIGW_CACHE_KEY_LEN * 2 + 1];

@@ -58,6 +58,7 @@ typedef enum AigwRequestField
 	RQ_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
 	/* the response cache */
 	RQ_CACHE_KEY,				/* hex SHA-256: store the answer under it; empty: don't */
+	RQ_END_USER,				/* the JWT's "sub": aigw.requests.end_user */
 	RQ_NFIELDS
 } AigwRequestField;
 
@@ -130,6 +131,8 @@ typedef struct AigwOutcomeMsg
 	double		latency_ms;
 	int64		ledger_id;		/* ledger movement: its aigw.ledger id */
 	int32		sqlstate;		/* ledger movement refused: why */
+	int64		cost_units;		/* the attempt's cost in the request's scale; 0: none */
+	int64		tokens;			/* prompt + completion tokens; 0: unknown */
 	uint32		off[OC_NFIELDS];
 	uint32		len[OC_NFIELDS];
 	char		data[FLEXIBLE_ARRAY_MEMBER];

@@ -171,6 +171,8 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->latency_ms = a->latency_ms;
 	msg->ledger_id = a->ledger_id;
 	msg->sqlstate = a->sqlstate;
+	msg->cost_units = a->cost ? aigw_units_from_text(a->cost, rq->scale) : 0;
+	msg->tokens = Max(a->prompt_tokens, 0) + Max(a->completion_tokens, 0);
 
 	dp = dsa_allocate_extended(area, buf.len, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 	if (DsaPointerIsValid(dp))

@@ -25,6 +25,7 @@
 #include "health.h"
 #include "pool.h"
 #include "quote_cache.h"
+#include "usage_limits.h"
 
 /* The in-place part of the DSA area; it grows in DSM segments beyond this. */
 #define AIGW_DSA_INPLACE_SIZE	((Size) 4 * 1024 * 1024)
@@ -53,6 +54,7 @@ aigw_shmem_size(void)
 	size = add_size(size, aigw_quote_cache_shmem_size());
 	size = add_size(size, aigw_health_shmem_size());
 	size = add_size(size, aigw_dispatcher_shmem_size());
+	size = add_size(size, aigw_limits_shmem_size());
 	return size;
 }
 
@@ -112,6 +114,7 @@ aigw_shmem_init(void)
 	aigw_quote_cache_shmem_init();
 	aigw_health_shmem_init();
 	aigw_dispatcher_shmem_init();
+	aigw_limits_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
@@ -633,6 +636,7 @@ aigw_pool_abandon_all(void)
 	release_pending_reservation();
 	while (nheld > 0)
 		release_held(nheld - 1);
+	aigw_limits_release_all();
 }
 
 static void

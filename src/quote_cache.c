@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/shmem.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -61,7 +62,7 @@ enum
 	Q_CURRENCY, Q_SCALE, Q_CREDIT_LIMIT, Q_PRICE_CURRENCY, Q_RATE_INPUT, Q_RATE_OUTPUT,
 	Q_RATE_CACHED, Q_RATE_REASONING, Q_MAX_INPUT_RATE, Q_MAX_OUTPUT_RATE, Q_FX, Q_FX_TEXT,
 	Q_MODEL_MAX_OUTPUT, Q_MODEL_CONTEXT, Q_BALANCE, Q_VERSION, Q_PRICE_SCALE, Q_VALID_UNTIL,
-	Q_RATE_CACHE_WRITE
+	Q_RATE_CACHE_WRITE, Q_WALLET_GRANTEES
 };
 
 Size
@@ -182,6 +183,21 @@ read_quote(const char *wallet, const char *model, TimestampTz at, AigwQuote *q,
 	q->price_scale = (int) aigw_col_int64(Q_PRICE_SCALE, 0);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, Q_VALID_UNTIL, &isnull);
 	q->valid_until = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, Q_WALLET_GRANTEES, &isnull);
+	q->grantees = NULL;
+	q->ngrantees = 0;
+	if (!isnull)
+	{
+		Datum	   *elems;
+		int			n;
+
+		deconstruct_array(DatumGetArrayTypePCopy(d), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+						  &elems, NULL, &n);
+		q->grantees = palloc(sizeof(Oid) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+			q->grantees[i] = DatumGetObjectId(elems[i]);
+		q->ngrantees = n;
+	}
 	SPI_finish();
 }
 

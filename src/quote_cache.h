@@ -38,6 +38,8 @@ typedef struct AigwQuote
 	int64		version;
 	int			price_scale;
 	TimestampTz valid_until;	/* DT_NOEND: until a change */
+	Oid		   *grantees;		/* roles the wallet is granted to (aigw.wallet_grants) */
+	int			ngrantees;
 } AigwQuote;
 
 /*

@@ -55,7 +55,7 @@ static char *database_name = NULL;
  * rounded to the ledger scale: the one rounding rule of the ledger.  A row
  * is matched back to its call by its ordinality.
  */
-#define CALL_NCOLUMNS 34
+#define CALL_NCOLUMNS 35
 
 static SPIPlanPtr requests_plan = NULL;
 
@@ -66,13 +66,13 @@ static const char *const requests_sql =
 "   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
 "   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
 "   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[],"
-"   $34::jsonb[])"
+"   $34::jsonb[], $35::text[])"
 "  WITH ORDINALITY"
 "  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
 "   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
 "   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id,"
 "   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx,"
-"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, ord)"
+"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, ord)"
 "), p AS ("
 " SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id,"
 "  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
@@ -84,14 +84,14 @@ static const char *const requests_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens,"
 "  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes,"
 "  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens,"
-"  call_id, route)"
+"  call_id, route, end_user)"
 " OVERRIDING SYSTEM VALUE"
 " SELECT id, created_at, role_name, database_name, requested_model, served_model, provider,"
 "  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens,"
 "  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id,"
 "  tags::jsonb, error, wallet_id, currency, reserved::numeric,"
 "  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens,"
-"  coalesce(call_id, id), route"
+"  coalesce(call_id, id), route, end_user"
 "  FROM p"
 " RETURNING id, cost, call_id"
 ")"
@@ -113,13 +113,13 @@ static const char *const request_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens,"
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
 "  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route)"
+"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user)"
 " OVERRIDING SYSTEM VALUE"
 " SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
 "  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31,"
-"  coalesce($33, id), $34"
+"  coalesce($33, id), $34, $35"
 "  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n"
 " RETURNING 1::int8, id, cost::text,"
 "  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
@@ -134,26 +134,26 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, INT8OID, JSONBOID
+	INT4OID, TEXTOID, INT8OID, JSONBOID, TEXTOID
 };
 
-#define CHARGE_NCOLUMNS 11
+#define CHARGE_NCOLUMNS 12
 
 static SPIPlanPtr charges_plan = NULL;
 
 static const char *const charges_sql =
 "INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount,"
-"  original_currency, fx_rate, model, provider, role_name, tags, created_by)"
+"  original_currency, fx_rate, model, provider, role_name, tags, created_by, end_user)"
 " SELECT wallet_id, currency, 'charge', -cost::numeric, request_id, exact::numeric,"
-"  original_currency, fx::numeric, model, provider, role_name, tags::jsonb, role_name"
+"  original_currency, fx::numeric, model, provider, role_name, tags::jsonb, role_name, end_user"
 "  FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[],"
-"   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])"
+"   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
 "  AS c(wallet_id, currency, cost, request_id, exact, original_currency, fx, model, provider,"
-"   role_name, tags)";
+"   role_name, tags, end_user)";
 
 static const Oid charge_types[CHARGE_NCOLUMNS] = {
 	INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID
+	TEXTOID, TEXTOID
 };
 
 static void
@@ -298,6 +298,7 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	nulls[32] = rq->call_id != 0 ? ' ' : 'n';
 	values[33] = a->route ? JsonbPGetDatum(a->route) : (Datum) 0;
 	nulls[33] = a->route ? ' ' : 'n';
+	set_text(values, nulls, 34, field_or_null(rq, RQ_END_USER));
 }
 
 /* The charges of the calls a wallet pays, in one statement. */
@@ -332,6 +333,7 @@ insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *cal
 		set_text(values, isnull, 8, field_or_null(rq, RQ_PROVIDER));
 		set_text(values, isnull, 9, AIGW_MSG_FIELD(rq, RQ_ROLE));
 		set_text(values, isnull, 10, tags_of(rq));
+		set_text(values, isnull, 11, field_or_null(rq, RQ_END_USER));
 		ncharges++;
 	}
 	if (ncharges == 0)

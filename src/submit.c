@@ -27,6 +27,7 @@
 #include "json_util.h"
 #include "owner_query.h"
 #include "route.h"
+#include "tenant.h"
 
 PG_FUNCTION_INFO_V1(aigw_submit);
 PG_FUNCTION_INFO_V1(aigw_wait);
@@ -45,6 +46,7 @@ aigw_submit(PG_FUNCTION_ARGS)
 	AigwRoutePlan plan;
 	Oid			types[5] = {TEXTOID, JSONBOID, JSONBOID, OIDOID, NAMEOID};
 	Datum		args[5];
+	const char *wallet;
 	int64		id;
 	bool		isnull;
 
@@ -68,14 +70,14 @@ aigw_submit(PG_FUNCTION_ARGS)
 			explicit_bzero(target.secret, strlen(target.secret));
 	}
 
-	/* the session's wallet travels with the call */
-	if (aigw_jsonb_key(&options->root, "wallet") == NULL && aigw_wallet != NULL && aigw_wallet[0])
+	/* the wallet the session would pay with (claim, setting, default) travels with the call */
+	if (input.wallet == NULL && (wallet = aigw_tenant_wallet(NULL)) != NULL)
 	{
 		JsonbParseState *ps = NULL;
 
 		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_members(&ps, &options->root, NULL);
-		aigw_push_string(&ps, "wallet", aigw_wallet);
+		aigw_push_string(&ps, "wallet", wallet);
 		options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 	}
 

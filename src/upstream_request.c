@@ -12,6 +12,7 @@
 #include "json_util.h"
 #include "providers/provider.h"
 #include "sigv4.h"
+#include "tenant.h"
 #include "upstream_request.h"
 #include "uri_encode.h"
 
@@ -210,6 +211,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	/* sized once: growing it would leave a copy of the key behind */
 	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
+					  (aigw_tenant_end_user() ? strlen(aigw_tenant_end_user()) : 0) +
 					  aigw_billing_size(bill) +
 					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0));
 	aigw_request_put(&msg, RQ_URL, url.data);
@@ -221,6 +223,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
 	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
 	aigw_request_put(&msg, RQ_TAGS, input->tags);
+	aigw_request_put(&msg, RQ_END_USER, aigw_tenant_end_user());
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
 	aigw_request_put(&msg, RQ_PRIOR_ATTEMPTS, ctx->prior);
@@ -266,6 +269,7 @@ aigw_build_cached_request(const char *requested_model, const char *model, const 
 	aigw_request_put(&msg, RQ_SERVED_MODEL, model);
 	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
 	aigw_request_put(&msg, RQ_TAGS, input->tags);
+	aigw_request_put(&msg, RQ_END_USER, aigw_tenant_end_user());
 	/* zero rates: logged at a cost of 0 */
 	aigw_request_put(&msg, RQ_RATE_INPUT, "0");
 	aigw_request_put(&msg, RQ_RATE_OUTPUT, "0");
