@@ -349,7 +349,7 @@ LANGUAGE C VOLATILE STRICT;
 ALTER TABLE aigw.requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_reads ON aigw.requests FOR SELECT USING (
     (SELECT aigw.sees_all())
-    OR (role_name = ANY ((SELECT aigw.my_roles()))
+    OR (role_name = ANY (coalesce((SELECT aigw.my_roles()), '{}'))
         AND ((SELECT aigw.end_user()) IS NULL OR end_user = (SELECT aigw.end_user()))));
 
 DROP POLICY owner_reads ON aigw.wallets;
@@ -383,10 +383,22 @@ CREATE POLICY tenant_reads ON aigw.limits FOR SELECT USING (
 
 ALTER TABLE aigw.jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_reads ON aigw.jobs FOR SELECT USING (
-    (SELECT aigw.sees_all()) OR role_name = ANY ((SELECT aigw.my_roles())));
+    (SELECT aigw.sees_all()) OR role_name = ANY (coalesce((SELECT aigw.my_roles()), '{}')));
 ALTER TABLE aigw.job_errors ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_reads ON aigw.job_errors FOR SELECT
     USING (EXISTS (SELECT 1 FROM aigw.jobs j WHERE j.id = job_id));
+
+-- A job's bookkeeping runs as the role that runs it (as the tables' owner,
+-- current_user was the owner and every job was recorded as the owner's):
+-- each role writes its own rows only.
+ALTER FUNCTION aigw.job_start(regclass, text, text, text, jsonb, bigint, numeric) SECURITY INVOKER;
+ALTER FUNCTION aigw.job_report(bigint, bigint, bigint, integer, numeric, text, text) SECURITY INVOKER;
+ALTER FUNCTION aigw.job_error(bigint, tid, text) SECURITY INVOKER;
+CREATE POLICY own_inserts ON aigw.jobs FOR INSERT WITH CHECK (role_name = current_user);
+CREATE POLICY own_updates ON aigw.jobs FOR UPDATE
+    USING (role_name = current_user) WITH CHECK (role_name = current_user);
+CREATE POLICY own_inserts ON aigw.job_errors FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM aigw.jobs j WHERE j.id = job_id AND j.role_name = current_user));
 ALTER VIEW aigw.job_progress SET (security_invoker = true);
 
 -- A role's own submitted calls; an administrator's, all of them.
@@ -424,7 +436,8 @@ GRANT SELECT ON aigw.requests, aigw.calls, aigw.ledger, aigw.wallets, aigw.walle
       aigw.spend_daily, aigw.spend_by_model, aigw.spend_by_tag, aigw.spend_by_role,
       aigw.job_errors, aigw.job_progress
    TO aigw_user, aigw_reader;
-GRANT SELECT ON aigw.jobs TO aigw_user;
+GRANT SELECT, INSERT, UPDATE ON aigw.jobs TO aigw_user;
+GRANT INSERT ON aigw.job_errors TO aigw_user;
 -- a reader sees every job but not its prompt or options (they carry prompt text)
 GRANT SELECT (id, kind, source, target_column, model, state, rows_total, rows_done, rows_failed,
               calls_in_flight, cost, currency, max_cost, role_name, backend_pid, started_at,
@@ -464,11 +477,6 @@ GRANT EXECUTE ON FUNCTION aigw.set_credential(text, text),
       aigw.import_catalogue(jsonb, timestamptz), aigw.reset_circuit(text), aigw.cache_purge(),
       aigw.grant_wallet(text, regrole), aigw.revoke_wallet(text, regrole),
       aigw.set_default_wallet(regrole, text), aigw.limit_check_cost(integer, text)
-   TO aigw_admin;
--- what those run as the caller (topup_quote & co. run inside the C functions)
-GRANT EXECUTE ON FUNCTION aigw.topup_quote(text, numeric, text, text, text),
-      aigw.refund_quote(bigint, numeric), aigw.adjust_quote(text, numeric, text),
-      aigw.check_money(numeric, text)
    TO aigw_admin;
 
 --------------------------------------------------------------------------

@@ -42,14 +42,23 @@ static dsa_area *aigw_area = NULL;
 static void slot_free_locked(int slotno);
 static void slot_free(int slotno);
 
-Size
-aigw_shmem_size(void)
+/* The "aigw" segment itself: pools, slots and the DSA area's start. */
+static Size
+pool_segment_size(void)
 {
 	Size		size = MAXALIGN(sizeof(AigwShared));
 
 	size = add_size(size, MAXALIGN(mul_size(aigw_max_databases, sizeof(AigwPool))));
 	size = add_size(size, MAXALIGN(mul_size(aigw_request_slots, sizeof(AigwSlot))));
-	size = add_size(size, AIGW_DSA_INPLACE_SIZE);
+	return add_size(size, AIGW_DSA_INPLACE_SIZE);
+}
+
+/* Everything aigw asks the postmaster for: the segment and each table. */
+Size
+aigw_shmem_size(void)
+{
+	Size		size = pool_segment_size();
+
 	size = add_size(size, aigw_wallet_cache_size());
 	size = add_size(size, aigw_quote_cache_shmem_size());
 	size = add_size(size, aigw_health_shmem_size());
@@ -65,7 +74,7 @@ aigw_shmem_init(void)
 	char	   *p;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	aigw_shared = ShmemInitStruct("aigw", aigw_shmem_size(), &found);
+	aigw_shared = ShmemInitStruct("aigw", pool_segment_size(), &found);
 	if (!found)
 	{
 		dsa_area   *area;

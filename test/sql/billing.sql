@@ -226,8 +226,8 @@ SELECT wallet, calls, spend FROM aigw.spend_daily ORDER BY wallet;
 --------------------------------------------------------------------------
 -- Who may spend: roles with the privileges of the wallet's owner.
 CREATE ROLE aigw_test_team;
-CREATE ROLE aigw_test_alice IN ROLE aigw_test_team;
-CREATE ROLE aigw_test_bob;
+CREATE ROLE aigw_test_alice IN ROLE aigw_test_team, aigw_user;
+CREATE ROLE aigw_test_bob IN ROLE aigw_user;
 SELECT aigw.create_wallet('shared', 'USD', owner => 'aigw_test_team') > 0 AS created;
 SELECT aigw.topup('shared', 1, 'USD', 'manual', 'shared-1') > 0 AS credited;
 SET ROLE aigw_test_alice;

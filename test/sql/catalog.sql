@@ -46,7 +46,7 @@ SELECT aigw.set_credential('odd', 'ak-1');
 SELECT aigw.ask('odd/model', 'hi');
 
 -- Credentials: no ordinary role can read them, only whether one is set.
-CREATE ROLE analyst;
+CREATE ROLE analyst IN ROLE aigw_user;
 SET ROLE analyst;
 SELECT * FROM aigw.credentials;
 SELECT provider, is_set FROM aigw.credential_status WHERE provider IN ('openai', 'deepseek') ORDER BY provider;

@@ -123,7 +123,7 @@ SELECT * FROM aigw.import_catalogue('{}');
 SELECT count(*) - :prices_before AS new_prices FROM aigw.prices;
 
 -- Not executable by PUBLIC
-CREATE ROLE aigw_catalogue_reader;
+CREATE ROLE aigw_catalogue_reader IN ROLE aigw_user;
 SET ROLE aigw_catalogue_reader;
 SELECT * FROM aigw.import_catalogue('{}');
 SELECT count(*) >= 200 AS models_readable FROM aigw.models;

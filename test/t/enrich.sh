@@ -31,7 +31,7 @@ sql "SELECT aigw.chat('$MODEL', '[{\"role\": \"user\", \"content\": \"short-live
 sleep 1.2
 sql "SELECT aigw.chat('$MODEL', '[{\"role\": \"user\", \"content\": \"short-lived\"}]', '{\"cache\": true, \"cache_ttl\": 1}')" >/dev/null
 is "$(chat_requests)" "7" "an expired entry is not served"
-sql "DO \$\$ BEGIN CREATE ROLE enrich_other LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
+sql "DO \$\$ BEGIN CREATE ROLE enrich_other LOGIN IN ROLE aigw_user; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
 "$PGBIN/psql" -X -q -At -U enrich_other -d "$T_DB" -c "SELECT aigw.chat('$MODEL', '$MSG', '{\"temperature\": 0.7, \"cache\": true}')" >/dev/null
 is "$(chat_requests)" "8" "another role never gets this role's cached answer"
 is "$("$PGBIN/psql" -X -q -At -U enrich_other -d "$T_DB" -c "SELECT count(*) FROM aigw.response_cache" 2>&1 | grep -c "permission denied")" "1" \

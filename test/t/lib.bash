@@ -57,3 +57,42 @@ sessions() {
     for p in "${pids[@]}"; do wait "$p" || session_failures=$((session_failures + 1)); done
     session_ms=$((($(date +%s%N) - t0) / 1000000))
 }
+
+# rest ROLE CLAIMS FUNCTION [BODY]: one HTTP request replayed exactly as
+# PostgREST runs it (https://docs.postgrest.org/en/v12/references/transactions.html
+# and .../references/auth.html): connected as the authenticator ($REST_AUTH),
+# one READ COMMITTED transaction (READ WRITE for a volatile function, READ
+# ONLY for a stable one), the JWT's role and claims and the request's method,
+# path and headers set with set_config(..., true), the function called with
+# the body as its one jsonb argument, then COMMIT.  Prints what PostgREST
+# would answer: {"status": ..., "headers": ..., "body": ...}, the status and
+# headers being the response.status and response.headers it reads back.
+rest() {
+    local role=$1 claims=$2 fn=$3 body=${4-} call mode=READ\ WRITE
+    call="aigw_api.$fn()"
+    # one unnamed jsonb parameter takes the whole body; named ones, its keys
+    if [ -n "$body" ] && [ "$(sql "SELECT proargnames IS NULL FROM pg_proc WHERE oid = 'aigw_api.$fn'::regproc")" = t ]; then
+        call="aigw_api.$fn(\$rb\$$body\$rb\$::jsonb)"
+    elif [ -n "$body" ]; then
+        call="aigw_api.$fn($(sql "SELECT coalesce(string_agg(format('%I := %L', key, value), ', '), '') FROM jsonb_each_text(\$rb\$$body\$rb\$)"))"
+    fi
+    [ "$(sql "SELECT provolatile FROM pg_proc WHERE oid = 'aigw_api.$fn'::regproc")" = s ] && mode="READ ONLY"
+    "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$T_DB" -U "${REST_AUTH:-postgres}" <<SQL
+BEGIN ISOLATION LEVEL READ COMMITTED $mode;
+SELECT set_config('role', '$role', true), set_config('request.jwt.claims', \$cl\$$claims\$cl\$, true),
+       set_config('request.method', 'POST', true), set_config('request.path', '/rpc/$fn', true),
+       set_config('request.headers', '{"content-type": "application/json"}', true) \g /dev/null
+WITH r AS MATERIALIZED (SELECT $call AS body)
+SELECT json_build_object('status', coalesce(nullif(current_setting('response.status', true), '')::int, 200),
+                         'headers', nullif(current_setting('response.headers', true), '')::json,
+                         'body', r.body) FROM r;
+COMMIT;
+SQL
+}
+
+# jget JSON PYTHON-EXPRESSION-ON-j: a value out of a JSON document
+# (a tuple prints as its members joined by spaces)
+jget() { python3 -c "import json,sys; j=json.loads(sys.argv[1]); v=($2); print(*v) if isinstance(v, tuple) else print(v)" "$1"; }
+
+# as ROLE SQL: run SQL as ROLE (SET ROLE in a session of its own)
+as() { sql "SET ROLE $1; $2"; }

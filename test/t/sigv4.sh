@@ -91,7 +91,7 @@ echo "$out" | grep -q 'x-amz-date "yesterday" is not of the form YYYYMMDDTHHMMSS
 echo "$out" | grep -q 'header "x-amz-date" must not be given to the signer'; ok $? "a header the signer writes itself is refused from the caller"
 echo "$out" | grep -qF "$secret"; [ $? -ne 0 ]; ok $? "no error message carries the secret access key"
 
-sql "CREATE ROLE sigv4_nobody" 2>/dev/null
+sql "CREATE ROLE sigv4_nobody IN ROLE aigw_user" 2>/dev/null
 out=$(sql "SET ROLE sigv4_nobody; SELECT * FROM aigw.sigv4_debug('{}', '')" 2>&1)
 echo "$out" | grep -q "permission denied for function sigv4_debug"; ok $? "PUBLIC may not execute aigw.sigv4_debug"
 sql "DROP ROLE sigv4_nobody"

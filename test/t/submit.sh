@@ -73,7 +73,7 @@ sleep 0.5
 is "$(chat_texts)" "after lost" "the mock got the lost call once, and never again"
 
 echo "# roles and wallets"
-sql "DO \$\$ BEGIN CREATE ROLE submit_other LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
+sql "DO \$\$ BEGIN CREATE ROLE submit_other LOGIN IN ROLE aigw_user; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
 is "$("$PGBIN/psql" -X -q -At -U submit_other -d "$T_DB" -c "SELECT count(*) FROM aigw.results")" "0" "another role sees none of these results"
 sql "SELECT aigw.create_wallet('async', 'USD')" >/dev/null
 sql "SELECT aigw.topup('async', 1, 'USD', 'test', 'submit-1')" >/dev/null
