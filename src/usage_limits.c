@@ -64,9 +64,11 @@ typedef struct LimitUsage
 {
 	LimitKey	key;
 	slock_t		mutex;
-	int64		second[WINDOW_S];	/* which second each bucket counts */
+	int64		latest;			/* newest second counted; bucket s % WINDOW_S holds second s */
 	int32		requests[WINDOW_S];
 	int64		tokens[WINDOW_S];
+	int32		window_requests;	/* the buckets' sums */
+	int64		window_tokens;
 	int32		in_flight;
 	int32		day;			/* UTC day that `spent` is of */
 	bool		spent_loaded;	/* the log's spend of `day` is in it */
@@ -97,9 +99,11 @@ init_usage(void *entry, const void *arg)
 	LimitUsage *u = entry;
 
 	SpinLockInit(&u->mutex);
-	memset(u->second, 0, sizeof(u->second));
+	u->latest = 0;
 	memset(u->requests, 0, sizeof(u->requests));
 	memset(u->tokens, 0, sizeof(u->tokens));
+	u->window_requests = 0;
+	u->window_tokens = 0;
 	u->in_flight = 0;
 	u->day = -1;
 	u->spent_loaded = false;
@@ -113,39 +117,55 @@ roll_day(LimitUsage *u, int32 day)
 {
 	if (u->day != day)
 	{
-		u->day = day;
-		u->spent = 0;
 		u->spent_loaded = false;
+		u->spent = 0;
+		u->day = day;
 	}
 }
 
-/* Under the spinlock: the requests and tokens of the last WINDOW_S seconds. */
+/*
+ * Under the spinlock: move the window to end at now_s, emptying the seconds
+ * that left it (constant time per call: the sums are kept, not recomputed).
+ * A clock a little behind another backend's counts into its own second,
+ * which is still in the window.
+ */
 static inline void
-window_sums(const LimitUsage *u, int64 now_s, int32 *requests, int64 *tokens)
+advance(LimitUsage *u, int64 now_s)
 {
-	*requests = 0;
-	*tokens = 0;
-	for (int i = 0; i < WINDOW_S; i++)
-		if (now_s - u->second[i] < WINDOW_S)
+	if (now_s <= u->latest)
+		return;
+	if (now_s - u->latest >= WINDOW_S)
+	{
+		memset(u->requests, 0, sizeof(u->requests));
+		memset(u->tokens, 0, sizeof(u->tokens));
+		u->window_requests = 0;
+		u->window_tokens = 0;
+	}
+	else
+		for (int64 s = u->latest + 1; s <= now_s; s++)
 		{
-			*requests += u->requests[i];
-			*tokens += u->tokens[i];
+			int			b = (int) (s % WINDOW_S);
+
+			u->window_requests -= u->requests[b];
+			u->window_tokens -= u->tokens[b];
+			u->requests[b] = 0;
+			u->tokens[b] = 0;
 		}
+	u->latest = now_s;
 }
 
-/* Under the spinlock: the bucket of second now_s, emptied if it held an older one. */
-static inline int
-bucket(LimitUsage *u, int64 now_s)
+/* Under the spinlock: count requests and tokens in second s (in the window). */
+static inline void
+count(LimitUsage *u, int64 s, int32 requests, int64 tokens)
 {
-	int			b = (int) (now_s % WINDOW_S);
+	int			b = (int) (s % WINDOW_S);
 
-	if (u->second[b] != now_s)
-	{
-		u->second[b] = now_s;
-		u->requests[b] = 0;
-		u->tokens[b] = 0;
-	}
-	return b;
+	if (s <= u->latest - WINDOW_S)
+		return;					/* already out of the window */
+	u->requests[b] += requests;
+	u->tokens[b] += tokens;
+	u->window_requests += requests;
+	u->window_tokens += tokens;
 }
 
 /*
@@ -155,20 +175,16 @@ bucket(LimitUsage *u, int64 now_s)
 static int
 seconds_until_below(const LimitUsage *u, int64 now_s, int64 limit, bool tokens)
 {
-	int64		total = 0;
+	int64		total = tokens ? u->window_tokens : u->window_requests;
 
-	for (int i = 0; i < WINDOW_S; i++)
-		if (now_s - u->second[i] < WINDOW_S)
-			total += tokens ? u->tokens[i] : u->requests[i];
 	/* drop the oldest seconds first */
-	for (int64 s = now_s - WINDOW_S + 1; s <= now_s; s++)
+	for (int64 s = u->latest - WINDOW_S + 1; s <= u->latest; s++)
 	{
 		int			b = (int) (s % WINDOW_S);
 
-		if (u->second[b] == s)
-			total -= tokens ? u->tokens[b] : u->requests[b];
+		total -= tokens ? u->tokens[b] : u->requests[b];
 		if (total < limit)
-			return (int) (s + WINDOW_S - now_s);
+			return (int) Max(s + WINDOW_S - now_s, 1);
 	}
 	return WINDOW_S;
 }
@@ -420,18 +436,14 @@ release_hold(LimitHold *h, const AigwOutcomeMsg *oc, bool sent)
 		SpinLockAcquire(&u->mutex);
 		u->in_flight--;
 		u->reserved -= h->reserved[i];
+		advance(u, now_s);
 		if (!sent)
-		{
-			int			b = (int) (h->admitted_s % WINDOW_S);
-
-			if (u->second[b] == h->admitted_s && u->requests[b] > 0)
-				u->requests[b]--;
-		}
+			count(u, h->admitted_s, -1, 0);
 		if (oc != NULL)
 		{
 			roll_day(u, day);
 			u->spent += cost;
-			u->tokens[bucket(u, now_s)] += oc->tokens;
+			count(u, now_s, 0, oc->tokens);
 		}
 		SpinLockRelease(&u->mutex);
 	}
@@ -506,6 +518,9 @@ load_spent(const LimitDef *l, LimitUsage *u, int32 day)
 	int64		spent;
 	char	   *text;
 
+	/* a racy peek is enough to skip the lock on every call but the first of a day */
+	if (u->spent_loaded && u->day == day)
+		return;
 	SpinLockAcquire(&u->mutex);
 	roll_day(u, day);
 	loaded = u->spent_loaded;
@@ -680,7 +695,9 @@ aigw_limits_admit(const char *requested, const AigwTarget *target, const AigwBil
 
 		SpinLockAcquire(&u->mutex);
 		roll_day(u, day);
-		window_sums(u, now_s, &seen.requests, &seen.tokens);
+		advance(u, now_s);
+		seen.requests = u->window_requests;
+		seen.tokens = u->window_tokens;
 		seen.in_flight = u->in_flight;
 		seen.spent = u->spent;
 		seen.reserved = u->reserved;
@@ -703,7 +720,7 @@ aigw_limits_admit(const char *requested, const AigwTarget *target, const AigwBil
 		}
 		else
 		{
-			u->requests[bucket(u, now_s)]++;
+			count(u, now_s, 1, 0);
 			u->in_flight++;
 			u->reserved += h.reserved[admitted];
 		}
@@ -778,7 +795,9 @@ aigw_limit_usage(PG_FUNCTION_ARGS)
 		if (u->key.dboid != MyDatabaseId)
 			continue;
 		SpinLockAcquire(&u->mutex);
-		window_sums(u, now_s, &requests, &tokens);
+		advance(u, now_s);
+		requests = u->window_requests;
+		tokens = u->window_tokens;
 		values[0] = Int64GetDatum(u->key.id);
 		values[1] = Int32GetDatum(requests);
 		values[2] = Int64GetDatum(tokens);
