@@ -401,6 +401,19 @@ CREATE POLICY own_inserts ON aigw.job_errors FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM aigw.jobs j WHERE j.id = job_id AND j.role_name = current_user));
 ALTER VIEW aigw.job_progress SET (security_invoker = true);
 
+-- A submitted call remembers its end user (the JWT's "sub") for the dispatcher.
+ALTER TABLE aigw.submissions ADD COLUMN end_user text;
+DROP FUNCTION aigw.submission_queue(text, jsonb, jsonb, oid, name);
+CREATE FUNCTION aigw.submission_queue(model text, messages jsonb, options jsonb, role_oid oid,
+                                      role_name name, end_user text)
+RETURNS bigint
+LANGUAGE sql
+BEGIN ATOMIC
+    INSERT INTO aigw.submissions (model, messages, options, role_oid, role_name, end_user)
+    VALUES (model, messages, options, role_oid, role_name, end_user)
+    RETURNING id;
+END;
+
 -- A role's own submitted calls; an administrator's, all of them.
 CREATE OR REPLACE VIEW aigw.results AS
     SELECT id, status, response, error, call_id, model, submitted_at, started_at, finished_at

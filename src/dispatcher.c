@@ -41,6 +41,7 @@
 #include "call.h"
 #include "dispatcher.h"
 #include "pool.h"
+#include "tenant.h"
 
 #define DISPATCHER_POLL_MS 1000
 #define DISPATCHER_START_DEADLINE_MS 10000
@@ -234,6 +235,7 @@ typedef struct Entry
 	char	   *model;
 	Jsonb	   *messages;
 	Jsonb	   *options;
+	char	   *end_user;		/* the submitting request's JWT "sub", or NULL */
 	MemoryContext cxt;
 	AigwCall	call;
 	int			ticket;			/* -1 when not with the pool */
@@ -333,8 +335,10 @@ advance(Entry *e, bool begin)
 	MemoryContextSwitchTo(e->cxt);
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(e->role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	aigw_tenant_act_for(e->end_user);
 	e->ticket = begin ? aigw_call_start_guarded(&e->call, e->model, e->messages, e->options)
 		: aigw_call_send_guarded(&e->call);
+	aigw_tenant_act_for_self();
 	SetUserIdAndSecContext(save_user, save_sec);
 	MemoryContextSwitchTo(dispatcher_cxt);
 	end_xact();
@@ -360,7 +364,7 @@ claim(int room)
 								  "  FROM (SELECT id FROM aigw.submissions WHERE status = 'queued'"
 								  "         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) q"
 								  " WHERE s.id = q.id"
-								  " RETURNING s.id, s.role_oid, s.model, s.messages, s.options",
+								  " RETURNING s.id, s.role_oid, s.model, s.messages, s.options, s.end_user",
 								  1, &type, &arg, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not claim submissions");
 	}
@@ -383,6 +387,7 @@ claim(int room)
 		e->model = SPI_getvalue(tup, desc, 3);
 		e->messages = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 4, &isnull));
 		e->options = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 5, &isnull));
+		e->end_user = SPI_getvalue(tup, desc, 6);	/* NULL when none */
 		e->ticket = -1;
 		e->active = true;
 		MemoryContextSwitchTo(dispatcher_cxt);

@@ -44,8 +44,10 @@ aigw_submit(PG_FUNCTION_ARGS)
 	Jsonb	   *options = PG_GETARG_JSONB_P(2);
 	AigwChatInput input;
 	AigwRoutePlan plan;
-	Oid			types[5] = {TEXTOID, JSONBOID, JSONBOID, OIDOID, NAMEOID};
-	Datum		args[5];
+	Oid			types[6] = {TEXTOID, JSONBOID, JSONBOID, OIDOID, NAMEOID, TEXTOID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	const char *end_user = aigw_tenant_end_user();
 	const char *wallet;
 	int64		id;
 	bool		isnull;
@@ -89,8 +91,10 @@ aigw_submit(PG_FUNCTION_ARGS)
 	args[2] = JsonbPGetDatum(options);
 	args[3] = ObjectIdGetDatum(GetUserId());
 	args[4] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
-	aigw_query_as_owner(&queue_plan, "SELECT aigw.submission_queue($1, $2, $3, $4, $5)",
-						5, types, args, NULL);
+	args[5] = end_user ? CStringGetTextDatum(end_user) : (Datum) 0;
+	nulls[5] = end_user ? ' ' : 'n';
+	aigw_query_as_owner(&queue_plan, "SELECT aigw.submission_queue($1, $2, $3, $4, $5, $6)",
+						6, types, args, nulls);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	PG_RETURN_INT64(id);

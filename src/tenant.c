@@ -80,11 +80,31 @@ read_claims(void)
 	claims_text = MemoryContextStrdup(TopMemoryContext, text);
 }
 
+/* The dispatcher's stand-in for the claims of the submitting request. */
+static bool acting = false;
+static const char *acting_end_user = NULL;
+
 const char *
 aigw_tenant_end_user(void)
 {
+	if (acting)
+		return acting_end_user;
 	read_claims();
 	return claim_sub;
+}
+
+void
+aigw_tenant_act_for(const char *end_user)
+{
+	acting = true;
+	acting_end_user = end_user;
+}
+
+void
+aigw_tenant_act_for_self(void)
+{
+	acting = false;
+	acting_end_user = NULL;
 }
 
 /* ---------------------------------------------------------------------

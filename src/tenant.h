@@ -25,6 +25,13 @@ extern const char *aigw_tenant_wallet_source(void);
 /* The end user of this request (the JWT's "sub"), or NULL. */
 extern const char *aigw_tenant_end_user(void);
 
+/*
+ * For the dispatcher, which sends submitted calls for their submitters:
+ * the end user recorded with the submission (NULL: none) until unset.
+ */
+extern void aigw_tenant_act_for(const char *end_user);
+extern void aigw_tenant_act_for_self(void);
+
 /* Raise unless the current role may spend from the quoted wallet. */
 extern void aigw_tenant_check_spend(const char *wallet, const AigwQuote *q);
 

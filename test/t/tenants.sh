@@ -80,6 +80,36 @@ is "$(as ten_reader "SELECT count(*) || ' ' || max(rows_done) FROM aigw.job_prog
 denied_to ten_reader "SELECT prompt FROM aigw.jobs" "permission denied for table jobs" "but not its prompt"
 denied_to ten_reader "SELECT * FROM aigw.results" "permission denied for view results" "nor submitted answers"
 
+echo "# every table and view of aigw, as each role: row count or denied"
+sql "CREATE FUNCTION role_view(r text) RETURNS text LANGUAGE plpgsql AS \$\$
+     DECLARE rel record; n bigint; result text := '';
+     BEGIN
+         FOR rel IN SELECT c.relname FROM pg_class c
+                     WHERE c.relnamespace = 'aigw'::regnamespace AND c.relkind IN ('r', 'v') ORDER BY 1 LOOP
+             BEGIN
+                 EXECUTE format('SET LOCAL ROLE %I', r);
+                 EXECUTE format('SELECT count(*) FROM aigw.%I', rel.relname) INTO n;
+                 result := result || rel.relname || '=' || n || ' ';
+                 RESET ROLE;
+             EXCEPTION WHEN insufficient_privilege THEN
+                 result := result || rel.relname || '=x ';
+             END;
+         END LOOP;
+         RETURN result;
+     END \$\$" >/dev/null
+catalogue="catalogue_providers=$(sql "SELECT count(*) FROM aigw.catalogue_providers") credential_status=$(sql "SELECT count(*) FROM aigw.providers") credentials=x currencies=$(sql "SELECT count(*) FROM aigw.currencies") fx_rates=$(sql "SELECT count(*) FROM aigw.fx_rates")"
+shared="models=$(sql "SELECT count(*) FROM aigw.models") prices=$(sql "SELECT count(*) FROM aigw.prices") provider_health=2 providers=$(sql "SELECT count(*) FROM aigw.providers")"
+is "$(sql "SELECT role_view('ten_nobody')")" "$(sql "SELECT string_agg(relname || '=x', ' ' ORDER BY relname) || ' ' FROM pg_class WHERE relnamespace = 'aigw'::regnamespace AND relkind IN ('r', 'v')")" \
+   "nobody: every table and view denied"
+is "$(sql "SELECT role_view('ten_alice')")" "calls=5 $catalogue job_errors=0 job_progress=1 jobs=1 ledger=7 limit_status=0 limits=0 $shared requests=5 response_cache=x results=1 role_wallets=0 routes=0 spend_by_model=2 spend_by_role=2 spend_by_tag=1 spend_daily=2 submissions=x wallet_balances=2 wallet_grants=1 wallet_status=2 wallets=2 " \
+   "alice: her 5 calls (3 + enrich + submit), 7 ledger rows of her 2 wallets, her job and result"
+is "$(sql "SELECT role_view('ten_bob')")" "calls=1 $catalogue job_errors=0 job_progress=0 jobs=0 ledger=2 limit_status=0 limits=0 $shared requests=1 response_cache=x results=0 role_wallets=0 routes=0 spend_by_model=1 spend_by_role=1 spend_by_tag=0 spend_daily=1 submissions=x wallet_balances=1 wallet_grants=0 wallet_status=1 wallets=1 " \
+   "bob: his call, his wallet, nobody else's"
+is "$(sql "SELECT role_view('ten_reader')")" "calls=6 $catalogue job_errors=0 job_progress=1 jobs=1 ledger=9 limit_status=0 limits=0 $shared requests=6 response_cache=x results=x role_wallets=0 routes=0 spend_by_model=3 spend_by_role=3 spend_by_tag=1 spend_daily=3 submissions=x wallet_balances=3 wallet_grants=1 wallet_status=3 wallets=3 " \
+   "reader: all usage of everyone; no answers, no cache, no secrets"
+is "$(sql "SELECT role_view('ten_admin')")" "calls=6 $catalogue job_errors=0 job_progress=1 jobs=1 ledger=9 limit_status=0 limits=0 $shared requests=6 response_cache=x results=1 role_wallets=0 routes=0 spend_by_model=3 spend_by_role=3 spend_by_tag=1 spend_daily=3 submissions=x wallet_balances=3 wallet_grants=1 wallet_status=3 wallets=3 " \
+   "admin: all usage and submitted answers; no cache, no secrets"
+
 echo "# spending from another's wallet is refused, names both, sends nothing"
 before=$(sent)
 out=$(as ten_bob "SELECT aigw.chat('$M', '$HI', '{\"wallet\": \"w_alice\"}')" 2>&1)
@@ -129,6 +159,12 @@ ok $? "/rpc/models: the OpenAI list shape, with prices and meta-models"
 is "$("$PGBIN/psql" -X -q -At -d "$T_DB" -U ten_auth -c "BEGIN" -c "SELECT set_config('role', 'ten_app', true), set_config('request.jwt.claims', '$U1', true)" \
      -c "SELECT count(*) || ' ' || count(*) FILTER (WHERE end_user = 'user-1') FROM aigw.requests" -c "COMMIT" | tail -1)" "2 2" \
    "row-level security: under user-1's JWT, aigw.requests has user-1's rows only"
+
+id=$("$PGBIN/psql" -X -q -At -d "$T_DB" -U ten_auth -c "BEGIN" -c "SELECT set_config('role', 'ten_app', true), set_config('request.jwt.claims', '$U2', true)" \
+     -c "SELECT aigw.submit('$M', '[{\"role\": \"user\", \"content\": \"later\"}]')" -c "COMMIT" | tail -1)
+sql "SELECT count(*) FROM aigw.wait(ARRAY[$id], 5000)" >/dev/null
+is "$(sql "SELECT r.end_user || ' ' || w.name FROM aigw.submissions s JOIN aigw.requests r ON r.call_id = s.call_id JOIN aigw.wallets w ON w.id = r.wallet_id WHERE s.id = $id")" \
+   "user-2 w_u2" "a call submitted under user-2's JWT is sent for user-2, from user-2's wallet"
 
 echo "# PostgREST: errors reach the client with their HTTP status"
 before=$(sent)
