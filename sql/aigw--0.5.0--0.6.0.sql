@@ -358,6 +358,8 @@ CREATE POLICY tenant_reads ON aigw.wallets FOR SELECT USING (
     OR (EXISTS (SELECT 1 FROM unnest(aigw.wallet_spenders(id)) s(role) WHERE pg_has_role(s.role, 'USAGE'))
         AND ((SELECT aigw.end_user()) IS NULL OR name = (SELECT aigw.current_wallet()))));
 
+CREATE POLICY admin_updates ON aigw.wallets FOR UPDATE USING (pg_has_role('aigw_admin', 'USAGE'));
+
 DROP POLICY owner_reads ON aigw.wallet_balances;
 CREATE POLICY tenant_reads ON aigw.wallet_balances FOR SELECT
     USING (EXISTS (SELECT 1 FROM aigw.wallets w WHERE w.id = wallet_id));

@@ -64,6 +64,8 @@ denied_to ten_alice "SELECT aigw.set_price('$M', 0, 0)" "permission denied for f
 denied_to ten_alice "INSERT INTO aigw.limits (role, requests_per_minute) VALUES ('ten_alice', 1000)" \
    "permission denied for table limits" "nor lift her own limits"
 is "$(as ten_admin "UPDATE aigw.models SET enabled = true WHERE id = '$M' RETURNING id")" "$M" "an admin changes the catalogue"
+is "$(as ten_admin "UPDATE aigw.wallets SET enabled = true WHERE name LIKE 'w\_%' RETURNING name" | wc -l)" "3" "... and the wallets"
+denied_to ten_alice "UPDATE aigw.wallets SET credit_limit = 1000 WHERE name = 'w_alice'" "permission denied for table wallets" "a user cannot raise her own credit limit"
 
 echo "# jobs and submitted calls"
 sql "CREATE TABLE notes (id int, body text, summary text); INSERT INTO notes VALUES (1, 'one', NULL);
