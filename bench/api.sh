@@ -39,6 +39,10 @@ SELECT aigw_api.chat_completions('$body'::jsonb);
 COMMIT;
 SQL
 
+# the same transaction calling aigw.chat: what the protocol costs, apart from aigw_api
+sed "s|SELECT aigw_api.chat_completions('\$body'::jsonb);|SELECT aigw.chat('$M', '[{\"role\": \"user\", \"content\": \"Summarize: PostgreSQL is a database.\"}]', '{\"max_tokens\": 64}');|" \
+    "$AIGW_RUN/replay.sql" > "$AIGW_RUN/txn.sql"
+
 run() {   # run NAME USER SCRIPT: pgbench, per-transaction log -> "calls/s p50 p95"
     rm -f "$AIGW_RUN"/log_"$1".*
     psql_q -U "$2" -v client_id=0 -f "$AIGW_RUN/$3" >/dev/null   # warm the pool and the caches
@@ -55,6 +59,7 @@ PY
 }
 
 plain=$(run plain bench_user plain.sql)
+txn=$(run txn bench_auth txn.sql)
 replay=$(run replay bench_auth replay.sql)
 psql_q <<SQL >/dev/null
 INSERT INTO aigw.limits (role, requests_per_minute, tokens_per_minute, max_in_flight, allowed_models, max_cost_per_call, spend_per_day)
@@ -67,18 +72,21 @@ psql_q -c "DELETE FROM aigw.limits" >/dev/null
 nolimit=$(psql_q -At -U bench_user -c "SELECT round(ns_per_check::numeric / 1000, 2) FROM aigw.limit_check_cost(200000, '$M')")
 logged=$(psql_q -At -c "SELECT count(*) || ' ' || count(DISTINCT end_user) FROM aigw.requests WHERE end_user IS NOT NULL")
 
-python3 - "$plain" "$replay" "$limited" "$check" "$nolimit" "$logged" "$CLIENTS" <<'PY'
+python3 - "$plain" "$replay" "$limited" "$check" "$nolimit" "$logged" "$CLIENTS" "$txn" <<'PY'
 import sys
 plain, replay, limited = (list(map(float, a.split())) for a in sys.argv[1:4])
 checked, check_us = sys.argv[4].split()
 nolimit_us, logged, clients = sys.argv[5], sys.argv[6].split(), sys.argv[7]
+txn = list(map(float, sys.argv[8].split()))
 print(f"{clients} clients, mock at 0 ms, billing on (one wallet)")
 print(f"{'':44}{'calls/s':>9}{'p50 ms':>9}{'p95 ms':>9}")
 for name, v in (("SELECT aigw.chat (plain session)", plain),
+                ("PostgREST's transaction around aigw.chat", txn),
                 ("aigw_api.chat_completions, PostgREST replay", replay),
                 ("... with 2 limits on the role and wallet", limited)):
     print(f"{name:44}{v[0]:9.0f}{v[1]:9.2f}{v[2]:9.2f}")
-print(f"replay vs plain: {replay[0] / plain[0]:.2f}x the calls/s, p50 +{replay[1] - plain[1]:.2f} ms")
+print(f"replay vs plain: {replay[0] / plain[0]:.2f}x the calls/s, p50 +{replay[1] - plain[1]:.2f} ms "
+      f"(the transaction alone: {txn[0] / plain[0]:.2f}x; aigw_api's own share: {replay[0] / txn[0]:.2f}x)")
 print(f"limits vs none (replay): {limited[0] / replay[0]:.2f}x the calls/s, p50 {limited[1] - replay[1]:+.2f} ms")
 print(f"limit check: {check_us} us per call with {checked} limits applying; {nolimit_us} us with none")
 print(f"logged end users: {logged[0]} requests from {logged[1]} distinct JWT subs")
