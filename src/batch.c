@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "aigw.h"
+#include "batch.h"
 #include "call.h"
 #include "json_util.h"
 #include "pool.h"
@@ -44,6 +45,8 @@ typedef struct Batch
 {
 	MemoryContext cxt;			/* the statement's: options, rows, answers */
 	const char *model;
+	bool		embed;			/* each row is an embeddings request (its texts) */
+	const char *what;			/* the function, for an error's context */
 	Jsonb	   *options;		/* the per-call options (the batch's own removed) */
 	bool		raise;			/* on_error = 'raise' */
 	int			concurrency;
@@ -114,8 +117,8 @@ row_finish(Batch *b, BatchRow *row, int index)
 		AigwCallError *e = row->call.error;
 
 		aigw_pool_abandon_all();
-		e->context = e->context ? psprintf("%s\nrow %d of aigw.chat_many", e->context, index + 1)
-			: psprintf("row %d of aigw.chat_many", index + 1);
+		e->context = e->context ? psprintf("%s\n%s %d of %s", e->context, b->embed ? "request" : "row", index + 1, b->what)
+			: psprintf("%s %d of %s", b->embed ? "request" : "row", index + 1, b->what);
 		aigw_call_raise(e);
 	}
 	if (row->call.result)
@@ -172,7 +175,8 @@ start_row(Batch *b, int index)
 	}
 	row->cxt = AllocSetContextCreate(b->cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(row->cxt);
-	ticket = aigw_call_start_guarded(&row->call, b->model, row->messages, b->options);
+	ticket = b->embed ? aigw_call_start_embed_guarded(&row->call, b->model, row->messages, b->options)
+		: aigw_call_start_guarded(&row->call, b->model, row->messages, b->options);
 	MemoryContextSwitchTo(old);
 	row_sent(b, index, ticket);
 }
@@ -262,35 +266,26 @@ run_batch(Batch *b)
 	}
 }
 
-Datum
-aigw_chat_many(PG_FUNCTION_ARGS)
+void
+aigw_batch_run(const char *model, Jsonb *options, bool embed, const char *what,
+			   Jsonb **payloads, int n, Jsonb **responses, char **errors)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *messages = PG_GETARG_ARRAYTYPE_P(1);
 	MemoryContext batch_cxt;
-	MemoryContext old;
+	MemoryContext caller_cxt = CurrentMemoryContext;
 	Batch		b;
-	Datum	   *elems;
-	bool	   *nulls;
 
-	aigw_require_preload();
-	InitMaterializedSRF(fcinfo, 0);
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "aigw batch", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(batch_cxt);
-
+	MemoryContextSwitchTo(batch_cxt);
 	memset(&b, 0, sizeof(b));
 	b.cxt = batch_cxt;
-	b.model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	read_batch_options(&b, PG_GETARG_JSONB_P(2));
-	if (ARR_NDIM(messages) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("messages must be a one-dimensional array of jsonb"),
-				 errhint("One element per call: each a JSON array of messages.")));
-	deconstruct_array(messages, JSONBOID, -1, false, TYPALIGN_INT, &elems, &nulls, &b.n);
+	b.model = model;
+	b.embed = embed;
+	b.what = what;
+	read_batch_options(&b, options);
+	b.n = n;
 	b.rows = palloc0(sizeof(BatchRow) * Max(b.n, 1));
 	for (int i = 0; i < b.n; i++)
-		b.rows[i].messages = nulls[i] ? NULL : DatumGetJsonbP(elems[i]);
+		b.rows[i].messages = payloads[i];
 	b.remaining = b.n;
 	b.tickets = palloc(sizeof(int) * b.concurrency);
 	b.ticket_row = palloc(sizeof(int) * b.concurrency);
@@ -310,19 +305,55 @@ aigw_chat_many(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	MemoryContextSwitchTo(old);
+	MemoryContextSwitchTo(caller_cxt);
 	for (int i = 0; i < b.n; i++)
+	{
+		responses[i] = b.rows[i].response
+			? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(b.rows[i].response)) : NULL;
+		errors[i] = b.rows[i].error ? pstrdup(b.rows[i].error) : NULL;
+	}
+	MemoryContextDelete(batch_cxt);
+}
+
+Datum
+aigw_chat_many(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *messages = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Jsonb	  **payloads;
+	Jsonb	  **responses;
+	char	  **errors;
+
+	aigw_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	if (ARR_NDIM(messages) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("messages must be a one-dimensional array of jsonb"),
+				 errhint("One element per call: each a JSON array of messages.")));
+	deconstruct_array(messages, JSONBOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	payloads = palloc0(sizeof(Jsonb *) * Max(n, 1));
+	responses = palloc0(sizeof(Jsonb *) * Max(n, 1));
+	errors = palloc0(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		payloads[i] = nulls[i] ? NULL : DatumGetJsonbP(elems[i]);
+	aigw_batch_run(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_JSONB_P(2), false,
+				   "aigw.chat_many", payloads, n, responses, errors);
+
+	for (int i = 0; i < n; i++)
 	{
 		Datum		values[3];
 		bool		isnull[3] = {false, false, false};
 
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = b.rows[i].response ? JsonbPGetDatum(b.rows[i].response) : (Datum) 0;
-		isnull[1] = b.rows[i].response == NULL;
-		values[2] = b.rows[i].error ? CStringGetTextDatum(b.rows[i].error) : (Datum) 0;
-		isnull[2] = b.rows[i].error == NULL;
+		values[1] = responses[i] ? JsonbPGetDatum(responses[i]) : (Datum) 0;
+		isnull[1] = responses[i] == NULL;
+		values[2] = errors[i] ? CStringGetTextDatum(errors[i]) : (Datum) 0;
+		isnull[2] = errors[i] == NULL;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
-	MemoryContextDelete(batch_cxt);
 	return (Datum) 0;
 }

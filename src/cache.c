@@ -58,7 +58,9 @@ aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACH
 	uint8		digest[AIGW_CACHE_KEY_LEN];
 	static const char sep = '\0';
 
-	if (input->cache == 0 || (input->cache < 0 && !(aigw_cache_enabled && temperature_is_zero(input))))
+	/* an embedding is as deterministic as a temperature-0 answer */
+	if (input->cache == 0 ||
+		(input->cache < 0 && !(aigw_cache_enabled && (input->embedding || temperature_is_zero(input)))))
 		return false;
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);

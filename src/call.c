@@ -19,6 +19,7 @@
 #include "call.h"
 #include "catalog.h"
 #include "chat_request.h"
+#include "embed_request.h"
 #include "health.h"
 #include "usage_limits.h"
 #include "pool.h"
@@ -254,6 +255,18 @@ finish(AigwCall *call, AigwCallError *error)
 	call->state = CALL_DONE;
 }
 
+static void
+begin(AigwCall *call)
+{
+	call->cacheable = aigw_cache_key(call->model, &call->input, call->cache_key);
+	initStringInfo(&call->prior);
+	appendStringInfoChar(&call->prior, '[');
+	initStringInfo(&call->summary);
+	call->deadline = call->plan.timeout_ms > 0
+		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call->plan.timeout_ms) : 0;
+	call->state = CALL_READY;
+}
+
 void
 aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
 {
@@ -263,13 +276,25 @@ aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *optio
 	call->model = model;
 	aigw_chat_input_parse(messages, options, &call->input);
 	aigw_route_plan(model, &call->input, &call->plan);
-	call->cacheable = aigw_cache_key(model, &call->input, call->cache_key);
-	initStringInfo(&call->prior);
-	appendStringInfoChar(&call->prior, '[');
-	initStringInfo(&call->summary);
-	call->deadline = call->plan.timeout_ms > 0
-		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call->plan.timeout_ms) : 0;
-	call->state = CALL_READY;
+	begin(call);
+}
+
+void
+aigw_call_begin_embed(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options)
+{
+	aigw_require_preload();
+	require_writable_utf8();
+	memset(call, 0, sizeof(AigwCall));
+	call->model = model;
+	aigw_embed_input_parse(texts, options, &call->input);
+	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("embeddings take a plain model, not \"%s\"", model),
+				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
+				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
+	aigw_route_plan(model, &call->input, &call->plan);
+	begin(call);
 }
 
 /* Build the attempt's request, reserve its worst case and hand it to the pool. */
@@ -385,6 +410,17 @@ aigw_call_send(AigwCall *call)
 		}
 		/* read for each attempt: the key is wiped as soon as the request is built */
 		aigw_resolve_model(candidate, &call->target);
+		if (call->target.embedding != call->input.embedding)
+		{
+			if (call->target.secret)
+				explicit_bzero(call->target.secret, strlen(call->target.secret));
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("model \"%s\" is %s model", candidate,
+							call->target.embedding ? "an embedding" : "a chat"),
+					 errhint(call->target.embedding ? "Call it with aigw.embed or aigw.embed_many."
+							 : "aigw.embed takes an embedding model: SELECT id FROM aigw.models WHERE kind = 'embedding'.")));
+		}
 		return send_attempt(call);
 	}
 	finish(call, call->last ? outcome_error(&call->last_target, call->last, call)
@@ -494,6 +530,7 @@ typedef struct GuardedStep
 {
 	AigwCall   *call;
 	bool		begin;
+	bool		embed;			/* begin an embeddings request */
 	const char *model;
 	Jsonb	   *messages;
 	Jsonb	   *options;
@@ -505,7 +542,9 @@ guarded_step(void *arg)
 {
 	GuardedStep *s = arg;
 
-	if (s->begin)
+	if (s->begin && s->embed)
+		aigw_call_begin_embed(s->call, s->model, s->messages, s->options);
+	else if (s->begin)
 		aigw_call_begin(s->call, s->model, s->messages, s->options);
 	s->ticket = aigw_call_send(s->call);
 }
@@ -527,7 +566,15 @@ run_guarded(GuardedStep *s)
 int
 aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
 {
-	GuardedStep s = {call, true, model, messages, options, -1};
+	GuardedStep s = {call, true, false, model, messages, options, -1};
+
+	return run_guarded(&s);
+}
+
+int
+aigw_call_start_embed_guarded(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options)
+{
+	GuardedStep s = {call, true, true, model, texts, options, -1};
 
 	return run_guarded(&s);
 }
@@ -535,25 +582,23 @@ aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *messages, Json
 int
 aigw_call_send_guarded(AigwCall *call)
 {
-	GuardedStep s = {call, false, NULL, NULL, NULL, -1};
+	GuardedStep s = {call, false, false, NULL, NULL, NULL, -1};
 
 	return run_guarded(&s);
 }
 
-Jsonb *
-aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
+/* Drive one begun call to its end in this backend, waiting for each attempt. */
+static Jsonb *
+run_to_end(AigwCall *call)
 {
-	AigwCall	call;
-
-	aigw_call_begin(&call, model, messages, options);
-	while (call.state != CALL_DONE)
+	while (call->state != CALL_DONE)
 	{
 		AigwOutcomeMsg *oc;
 		int			ticket;
 
-		if (call.state == CALL_WAITING)
-			aigw_retry_sleep(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), call.not_before));
-		ticket = aigw_call_send(&call);
+		if (call->state == CALL_WAITING)
+			aigw_retry_sleep(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), call->not_before));
+		ticket = aigw_call_send(call);
 		if (ticket < 0)
 			break;
 		PG_TRY();
@@ -566,9 +611,27 @@ aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
-		aigw_call_take_outcome(&call, oc);
+		aigw_call_take_outcome(call, oc);
 	}
-	if (call.error)
-		aigw_call_raise(call.error);
-	return call.result;
+	if (call->error)
+		aigw_call_raise(call->error);
+	return call->result;
+}
+
+Jsonb *
+aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options)
+{
+	AigwCall	call;
+
+	aigw_call_begin(&call, model, messages, options);
+	return run_to_end(&call);
+}
+
+Jsonb *
+aigw_call_embed(const char *model, Jsonb *texts, Jsonb *options)
+{
+	AigwCall	call;
+
+	aigw_call_begin_embed(&call, model, texts, options);
+	return run_to_end(&call);
 }

@@ -73,6 +73,8 @@ typedef struct AigwCall
 } AigwCall;
 
 extern void aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options);
+/* The same for one embeddings request: texts is a JSON array of strings. */
+extern void aigw_call_begin_embed(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options);
 extern int	aigw_call_send(AigwCall *call);
 extern void aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc);
 
@@ -84,6 +86,7 @@ extern void aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc);
  */
 extern int	aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options);
 extern int	aigw_call_send_guarded(AigwCall *call);
+extern int	aigw_call_start_embed_guarded(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options);
 
 extern void aigw_call_raise(const AigwCallError *error) pg_attribute_noreturn();
 extern AigwCallError *aigw_call_error_from(const ErrorData *edata);
@@ -91,5 +94,7 @@ extern char *aigw_call_error_text(const AigwCallError *error);
 
 /* The whole call, synchronously: OpenAI-shaped answer plus the "aigw" object, or an error. */
 extern Jsonb *aigw_call_chat(const char *model, Jsonb *messages, Jsonb *options);
+/* One embeddings request: {"object": "list", "dimensions": d, "data": [base64 float32 ...]} plus "aigw". */
+extern Jsonb *aigw_call_embed(const char *model, Jsonb *texts, Jsonb *options);
 
 #endif							/* AIGW_CALL_H */

@@ -39,7 +39,9 @@ static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
 "       m.id, m.upstream_model, m.enabled,"
-"       c.secret, p.api_version, m.max_output_tokens"
+"       c.secret, p.api_version, m.max_output_tokens,"
+"       m.kind OPERATOR(pg_catalog.=) 'embedding', m.dimensions, m.dimensions_settable,"
+"       m.max_inputs_per_request, m.max_tokens_per_request, m.context_window"
 "  FROM (SELECT 1) AS one"
 "  LEFT JOIN aigw.providers p ON p.name OPERATOR(pg_catalog.=) $1"
 "  LEFT JOIN aigw.models m ON m.provider OPERATOR(pg_catalog.=) p.name"
@@ -51,7 +53,8 @@ enum
 	COL_PROVIDER = 1, COL_API_STYLE, COL_BASE_URL, COL_AUTH_SCHEME, COL_PROVIDER_ENABLED,
 	COL_REQUEST_TIMEOUT, COL_CONNECT_TIMEOUT, COL_EXTRA_HEADERS,
 	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_SECRET, COL_API_VERSION,
-	COL_MAX_OUTPUT
+	COL_MAX_OUTPUT, COL_EMBEDDING, COL_DIMENSIONS, COL_DIMENSIONS_SETTABLE,
+	COL_MAX_INPUTS, COL_MAX_TOKENS_PER_REQUEST, COL_CONTEXT_WINDOW
 };
 
 Oid
@@ -171,6 +174,12 @@ read_target(const char *model, AigwTarget *out)
 														  COL_EXTRA_HEADERS, &isnull));
 	out->api_version = aigw_col_text(COL_API_VERSION);
 	out->max_output_tokens = (int) aigw_col_int64(COL_MAX_OUTPUT, 0);
+	out->embedding = aigw_col_int64(COL_EMBEDDING, 0) != 0;
+	out->dimensions = (int) aigw_col_int64(COL_DIMENSIONS, 0);
+	out->dimensions_settable = aigw_col_int64(COL_DIMENSIONS_SETTABLE, 0) != 0;
+	out->max_inputs_per_request = (int) aigw_col_int64(COL_MAX_INPUTS, 0);
+	out->max_tokens_per_request = (int) aigw_col_int64(COL_MAX_TOKENS_PER_REQUEST, 0);
+	out->context_window = (int) aigw_col_int64(COL_CONTEXT_WINDOW, 0);
 	SPI_finish();
 
 	if (out->secret == NULL && strcmp(out->auth_scheme, "none") != 0)

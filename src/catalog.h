@@ -23,6 +23,12 @@ typedef struct AigwTarget
 	int			connect_timeout_ms; /* 0: use aigw.connect_timeout_ms */
 	char	   *api_version;	/* aigw.providers.api_version, or NULL */
 	int			max_output_tokens;	/* aigw.models.max_output_tokens; 0: unknown */
+	int			context_window; /* aigw.models.context_window; 0: unknown */
+	bool		embedding;		/* aigw.models.kind = 'embedding' */
+	int			dimensions;		/* embedding models: default vector length; 0: unknown */
+	bool		dimensions_settable;
+	int			max_inputs_per_request; /* embedding models; 0: unknown */
+	int			max_tokens_per_request;
 } AigwTarget;
 
 /*

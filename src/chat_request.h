@@ -21,6 +21,12 @@ typedef struct AigwChatInput
 	int			images;			/* image parts, which cost tokens their bytes don't show */
 	int			cache;			/* option "cache": 1 true, 0 false, -1 absent */
 	int			cache_ttl_s;	/* option "cache_ttl" (seconds); 0: aigw.cache_ttl */
+	/* an embeddings request (embed_request.c): messages is then a JSON array of texts */
+	bool		embedding;
+	int			ntexts;
+	int			dimensions;		/* option "dimensions"; 0: the model's */
+	const char *input_type;		/* option "input_type": "document", "query"; NULL */
+	bool		normalize;		/* option "normalize": unit-length vectors */
 } AigwChatInput;
 
 /* Raises a clear error for anything a provider would reject or we can't send. */

@@ -75,6 +75,7 @@ typedef struct AigwRequestMsg
 	bool		cached;			/* RQ_BODY is the cached answer: send nothing */
 	int32		cache_ttl_s;	/* with RQ_CACHE_KEY: how long the answer is kept */
 	int32		attempt;
+	int32		inputs;			/* embeddings: texts the request carries; 0: a chat call */
 	int32		timeout_ms;
 	int32		connect_timeout_ms;
 	int32		max_response_bytes;

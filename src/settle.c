@@ -55,7 +55,7 @@ static char *database_name = NULL;
  * rounded to the ledger scale: the one rounding rule of the ledger.  A row
  * is matched back to its call by its ordinality.
  */
-#define CALL_NCOLUMNS 35
+#define CALL_NCOLUMNS 36
 
 static SPIPlanPtr requests_plan = NULL;
 
@@ -66,13 +66,13 @@ static const char *const requests_sql =
 "   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
 "   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
 "   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[],"
-"   $34::jsonb[], $35::text[])"
+"   $34::jsonb[], $35::text[], $36::int4[])"
 "  WITH ORDINALITY"
 "  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
 "   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
 "   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id,"
 "   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx,"
-"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, ord)"
+"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs, ord)"
 "), p AS ("
 " SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id,"
 "  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
@@ -84,14 +84,14 @@ static const char *const requests_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens,"
 "  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes,"
 "  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens,"
-"  call_id, route, end_user)"
+"  call_id, route, end_user, inputs)"
 " OVERRIDING SYSTEM VALUE"
 " SELECT id, created_at, role_name, database_name, requested_model, served_model, provider,"
 "  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens,"
 "  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id,"
 "  tags::jsonb, error, wallet_id, currency, reserved::numeric,"
 "  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens,"
-"  coalesce(call_id, id), route, end_user"
+"  coalesce(call_id, id), route, end_user, inputs"
 "  FROM p"
 " RETURNING id, cost, call_id"
 ")"
@@ -113,13 +113,13 @@ static const char *const request_sql =
 "  served_model, provider, attempt, status, http_status, prompt_tokens,"
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
 "  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user)"
+"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs)"
 " OVERRIDING SYSTEM VALUE"
 " SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
 "  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
 "                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31,"
-"  coalesce($33, id), $34, $35"
+"  coalesce($33, id), $34, $35, $36"
 "  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n"
 " RETURNING 1::int8, id, cost::text,"
 "  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
@@ -134,7 +134,7 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, INT8OID, JSONBOID, TEXTOID
+	INT4OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID
 };
 
 #define CHARGE_NCOLUMNS 12
@@ -299,6 +299,8 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	values[33] = a->route ? JsonbPGetDatum(a->route) : (Datum) 0;
 	nulls[33] = a->route ? ' ' : 'n';
 	set_text(values, nulls, 34, field_or_null(rq, RQ_END_USER));
+	values[35] = Int32GetDatum(rq->inputs);
+	nulls[35] = rq->inputs > 0 ? ' ' : 'n';
 }
 
 /* The charges of the calls a wallet pays, in one statement. */

@@ -166,7 +166,8 @@ AigwRequestMsg *
 aigw_build_request(const char *requested_model, const AigwTarget *target,
 			  const AigwChatInput *input, const AttemptContext *ctx, AigwBill *bill)
 {
-	const AigwProvider *provider = aigw_provider_for_style(target->api_style);
+	const AigwProvider *provider = input->embedding ? aigw_embedding_provider_for(target->api_style)
+		: aigw_provider_for_style(target->api_style);
 	StringInfoData url;
 	StringInfoData headers;
 	StringInfoData body;
@@ -175,6 +176,12 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	TimestampTz now;
 	int			len;
 
+	if (provider == NULL && input->embedding)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("provider \"%s\" (api_style \"%s\") has no embedding endpoint aigw can call",
+						target->provider, target->api_style),
+				 errhint("aigw embeds through the OpenAI, Gemini and Bedrock protocols.")));
 	if (provider == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -217,7 +224,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_request_put(&msg, RQ_URL, url.data);
 	aigw_request_put(&msg, RQ_HEADERS, headers.data);
 	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);
-	aigw_request_put(&msg, RQ_API_STYLE, target->api_style);
+	aigw_request_put(&msg, RQ_API_STYLE, provider->api_style);
 	aigw_request_put(&msg, RQ_PROVIDER, target->provider);
 	aigw_request_put(&msg, RQ_REQUESTED_MODEL, requested_model);
 	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
@@ -241,6 +248,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	rq->scale = bill->scale;
 	rq->reserved = bill->billed ? bill->reserve : 0;
 	rq->attempt = ctx->attempt;
+	rq->inputs = input->embedding ? input->ntexts : 0;
 	rq->call_id = ctx->call_id;
 	rq->cache_ttl_s = ctx->cache_ttl_s;
 	rq->timeout_ms = ctx->timeout_ms > 0 ? ctx->timeout_ms
@@ -279,6 +287,7 @@ aigw_build_cached_request(const char *requested_model, const char *model, const 
 	rq->kind = RQ_KIND_CALL;
 	rq->cached = true;
 	rq->attempt = attempt;
+	rq->inputs = input->embedding ? input->ntexts : 0;
 	rq->timeout_ms = aigw_request_timeout_ms;
 	rq->connect_timeout_ms = aigw_connect_timeout_ms;
 	rq->max_response_bytes = aigw_max_response_bytes;

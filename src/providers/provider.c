@@ -13,6 +13,9 @@ static const AigwProvider *const providers[] = {
 	&aigw_provider_gemini,
 	&aigw_provider_azure,
 	&aigw_provider_bedrock,
+	&aigw_provider_openai_embeddings,
+	&aigw_provider_gemini_embeddings,
+	&aigw_provider_bedrock_embeddings,
 };
 
 Jsonb *

@@ -59,6 +59,12 @@ extern const AigwProvider aigw_provider_openai;
 extern const AigwProvider aigw_provider_anthropic;
 extern const AigwProvider aigw_provider_gemini;
 extern const AigwProvider aigw_provider_azure;
+
+/* Embedding endpoints (embeddings.c), by the api_style of the chat protocol; NULL: none. */
+extern const AigwProvider aigw_provider_openai_embeddings;
+extern const AigwProvider aigw_provider_gemini_embeddings;
+extern const AigwProvider aigw_provider_bedrock_embeddings;
+extern const AigwProvider *aigw_embedding_provider_for(const char *api_style);
 extern const AigwProvider aigw_provider_bedrock;
 
 #endif							/* AIGW_PROVIDER_H */

@@ -2,7 +2,8 @@
 'use strict';
 // Local mock of the model providers' wire protocols, used by the aigw tests
 // and benchmarks: OpenAI (chat completions, embeddings, models), Azure OpenAI,
-// Anthropic Messages, Gemini and Amazon Bedrock Converse (SigV4). Standard
+// Anthropic Messages, Gemini (content generation and embeddings) and Amazon
+// Bedrock (Converse, and InvokeModel for embedding models; SigV4). Standard
 // library only. See README.md in this directory for the CLI, the protocols,
 // the fault directives and the admin API.
 

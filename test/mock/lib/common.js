@@ -280,9 +280,9 @@ function destroySocket(ctx) {
 }
 
 // Announces the full length (if `withLength`) but delivers half, then cuts the connection.
-function sendTruncated(ctx, contentType, body, withLength) {
+function sendTruncated(ctx, contentType, body, withLength, extraHeaders = {}) {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const headers = { 'content-type': contentType };
+  const headers = { 'content-type': contentType, ...extraHeaders };
   if (withLength) headers['content-length'] = buf.length;
   writeHead(ctx, 200, headers);
   ctx.res.write(buf.subarray(0, buf.length >> 1), () => destroySocket(ctx));
@@ -330,11 +330,12 @@ function sendStreamed(ctx, contentType, chunks, truncate, headers = {}) {
   return sendChunks(ctx, contentType, chunks, headers);
 }
 
-// A JSON answer, honouring huge_bytes (the value holds HUGE_PLACEHOLDER) and truncate.
-function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json') {
+// A JSON answer, honouring huge_bytes (the value holds HUGE_PLACEHOLDER) and
+// truncate. `headers` are extra answer headers (Bedrock's token count headers).
+function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json', headers = {}) {
   if (d.huge_bytes !== undefined) return sendHuge(ctx, value, d.huge_bytes, contentType);
-  if (faulty && d.truncate) return sendTruncated(ctx, contentType, JSON.stringify(value), true);
-  return sendJson(ctx, 200, value, {}, contentType);
+  if (faulty && d.truncate) return sendTruncated(ctx, contentType, JSON.stringify(value), true, headers);
+  return sendJson(ctx, 200, value, headers, contentType);
 }
 
 module.exports = {

@@ -134,7 +134,7 @@ const protocol = {
     // Azure takes the model from the deployment; a `model` in the body is optional.
     const body = openai.requireJsonObject(ctx.req, parsed, { requireModel: false });
     if (route.kind === 'embeddings') {
-      return sendJsonAnswer(ctx, openai.buildEmbeddings(body, base), { truncate: d.truncate }, faulty);
+      return sendJsonAnswer(ctx, openai.buildEmbeddings(body, base, d), { truncate: d.truncate }, faulty);
     }
     openai.validateChat(body);
     if (d.safety === 'prompt') throw contentFilterError();

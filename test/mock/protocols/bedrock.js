@@ -1,12 +1,15 @@
 'use strict';
-// Amazon Bedrock Runtime Converse API: POST /model/{modelId}/converse and
-// /converse-stream (AWS event stream), authenticated with AWS Signature
-// Version 4 (service "bedrock"), with Bedrock's validation and error shapes.
+// Amazon Bedrock Runtime: the Converse API (POST /model/{modelId}/converse
+// and /converse-stream, an AWS event stream) and InvokeModel (POST
+// /model/{modelId}/invoke) for the Titan v2 and Cohere v3 embedding models,
+// authenticated with AWS Signature Version 4 (service "bedrock"), with
+// Bedrock's validation and error shapes.
 
 const {
-  HttpError, splitModel, parseDirectives, messageTokens, mockReply, decideToolCall, splitPieces,
+  HttpError, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply, decideToolCall, splitPieces,
   isObject, sniffImage, decodeBase64, sendJson, sendStreamed, sendJsonAnswer,
 } = require('../lib/common');
+const { tagDirectives, embeddingVector, quantize } = require('../lib/embeddings');
 const sigv4 = require('../lib/sigv4');
 
 const MALFORMED_BODY = '{"output": {"message": {"role": "assistant", "content": [ {oops';
@@ -439,6 +442,136 @@ function streamEvents(response) {
   return events;
 }
 
+// ------------------------------------------------- InvokeModel embeddings ---
+
+// InvokeModel bodies are checked against the model's JSON Schema; Bedrock
+// reports a violation with the wording of the everit validator it uses:
+// "Malformed input request: #/texts: expected maximum item count: 96, found: 97,
+// please reformat your input and try again." (the first violation only).
+const malformed = (message) => validation(`Malformed input request: ${message}, please reformat your input and try again.`);
+
+function everitType(v) {
+  if (v === null) return 'Null';
+  if (Array.isArray(v)) return 'JSONArray';
+  if (typeof v === 'object') return 'JSONObject';
+  if (typeof v === 'string') return 'String';
+  if (typeof v === 'boolean') return 'Boolean';
+  return Number.isInteger(v) ? 'Integer' : 'BigDecimal';
+}
+
+const EVERIT_TYPES = { object: 'JSONObject', array: 'JSONArray', string: 'String', integer: 'Integer', boolean: 'Boolean' };
+
+function checkJsonSchema(schema, v, pointer) {
+  const at = `#${pointer}`;
+  if (everitType(v) !== EVERIT_TYPES[schema.type]) throw malformed(`${at}: expected type: ${EVERIT_TYPES[schema.type]}, found: ${everitType(v)}`);
+  if (schema.enum && !schema.enum.includes(v)) throw malformed(`${at}: ${v} is not a valid enum value`);
+  switch (schema.type) {
+    case 'object':
+      for (const key of Object.keys(v)) {
+        if (!Object.hasOwn(schema.properties, key)) throw malformed(`${at}: extraneous key [${key}] is not permitted`);
+      }
+      for (const key of schema.required ?? []) {
+        if (!Object.hasOwn(v, key)) throw malformed(`${at}: required key [${key}] not found`);
+      }
+      for (const [key, item] of Object.entries(v)) checkJsonSchema(schema.properties[key], item, `${pointer}/${key}`);
+      return;
+    case 'array':
+      if (schema.minItems !== undefined && v.length < schema.minItems) {
+        throw malformed(`${at}: expected minimum item count: ${schema.minItems}, found: ${v.length}`);
+      }
+      if (schema.maxItems !== undefined && v.length > schema.maxItems) {
+        throw malformed(`${at}: expected maximum item count: ${schema.maxItems}, found: ${v.length}`);
+      }
+      v.forEach((item, i) => checkJsonSchema(schema.items, item, `${pointer}/${i}`));
+      return;
+    case 'string': {
+      const length = charCount(v);
+      if (schema.minLength !== undefined && length < schema.minLength) throw malformed(`${at}: expected minLength: ${schema.minLength}, actual: ${length}`);
+      if (schema.maxLength !== undefined && length > schema.maxLength) throw malformed(`${at}: expected maxLength: ${schema.maxLength}, actual: ${length}`);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+const TITAN_SCHEMA = { type: 'object', required: ['inputText'], properties: {
+  inputText: { type: 'string', minLength: 1, maxLength: 50000 },
+  dimensions: { type: 'integer', enum: [256, 512, 1024] },
+  normalize: { type: 'boolean' },
+  embeddingTypes: { type: 'array', minItems: 1, items: { type: 'string', enum: ['float', 'binary'] } },
+} };
+
+const COHERE_SCHEMA = { type: 'object', required: ['texts', 'input_type'], properties: {
+  texts: { type: 'array', minItems: 1, maxItems: 96, items: { type: 'string', maxLength: 2048 } },
+  input_type: { type: 'string', enum: ['search_document', 'search_query', 'classification', 'clustering'] },
+  truncate: { type: 'string', enum: ['NONE', 'START', 'END'] },
+  embedding_types: { type: 'array', minItems: 1, items: { type: 'string', enum: ['float', 'int8', 'uint8', 'binary', 'ubinary'] } },
+} };
+
+// The embedding models InvokeModel implements, by model id.
+const EMBED_MODELS = {
+  'amazon.titan-embed-text-v2:0': 'titan',
+  'cohere.embed-english-v3': 'cohere',
+  'cohere.embed-multilingual-v3': 'cohere',
+};
+
+// The texts of an InvokeModel body as sent, for the `[[mock:...]]` tags.
+function invokeBodyTexts(body) {
+  if (!isObject(body)) return [];
+  return [body.inputText, ...(Array.isArray(body.texts) ? body.texts : [])].filter((t) => typeof t === 'string');
+}
+
+// Titan Text Embeddings v2: one text per call; `normalize` defaults to true,
+// as in the real API. embeddingsByType always holds "float" unless only
+// "binary" was asked for.
+function titanEmbedding(body, d) {
+  checkJsonSchema(TITAN_SCHEMA, body, '');
+  const tokens = tokensFor(charCount(body.inputText));
+  const embedding = embeddingVector(body.inputText, { dimensions: body.dimensions ?? 1024, normalize: body.normalize ?? true });
+  const types = body.embeddingTypes ?? ['float'];
+  const byType = {};
+  if (types.includes('binary')) byType.binary = quantize(embedding, 'bits');
+  if (types.includes('float')) byType.float = embedding;
+  const count = d.prompt_tokens ?? tokens;
+  return { answer: { embedding, inputTextTokenCount: count, embeddingsByType: byType }, tokens: count };
+}
+
+// Cohere Embed v3: up to 96 texts, 1024 floats each, the input_type mixed
+// into every vector. Without embedding_types the answer is
+// "embeddings_floats" (a list of vectors); with them it is
+// "embeddings_by_type" ({float: [...], int8: [...], ...}), as Cohere does.
+function cohereEmbedding(body, d, seq) {
+  checkJsonSchema(COHERE_SCHEMA, body, '');
+  const vectors = body.texts.map((text) => embeddingVector(text, { dimensions: 1024, type: body.input_type }));
+  const tokens = body.texts.reduce((sum, text) => sum + tokensFor(charCount(text)), 0);
+  const answer = { id: requestId(seq), texts: body.texts };
+  if (body.embedding_types === undefined) {
+    answer.embeddings = vectors;
+    answer.response_type = 'embeddings_floats';
+  } else {
+    answer.embeddings = Object.fromEntries(body.embedding_types.map((kind) => [kind, vectors.map((v) => quantize(v, kind))]));
+    answer.response_type = 'embeddings_by_type';
+  }
+  return { answer, tokens: d.prompt_tokens ?? tokens };
+}
+
+// Bedrock reports the input tokens of an InvokeModel call in a header.
+function respondInvoke(ctx, parsed, base, d, faulty) {
+  const family = EMBED_MODELS[base];
+  if (!family) {
+    throw validation('The provided model identifier is invalid. (The mock implements InvokeModel only for ' +
+      `${Object.keys(EMBED_MODELS).join(', ')}.)`);
+  }
+  if (!parsed.ok) throw validation('Malformed input request, please reformat your input and try again.');
+  const { answer, tokens } = family === 'titan' ? titanEmbedding(parsed.value, d) : cohereEmbedding(parsed.value, d, ctx.seq);
+  const headers = {
+    'x-amzn-bedrock-input-token-count': String(tokens),
+    'x-amzn-bedrock-invocation-latency': String(Math.max(1, Date.now() - ctx.start)),
+  };
+  return sendJsonAnswer(ctx, answer, { ...d, huge_bytes: undefined }, faulty, 'application/json', headers);
+}
+
 // -------------------------------------------------------------- protocol ---
 
 function decodeSegment(s) {
@@ -455,7 +588,7 @@ const protocol = {
   name: 'bedrock',
 
   match(method, pathname) {
-    const m = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(pathname);
+    const m = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(pathname);
     if (!m || method !== 'POST') return null;
     const modelId = decodeSegment(m[1]);
     if (modelId === null || modelId === '') return null;
@@ -467,13 +600,16 @@ const protocol = {
   },
 
   // Directives ride in the model id after "?" (percent-encoded in the path,
-  // e.g. ...v1%3A0%3Fstatus%3D429) and in requestMetadata.mock (which wins).
+  // e.g. ...v1%3A0%3Fstatus%3D429) and in requestMetadata.mock (which wins);
+  // for InvokeModel, in `[[mock:...]]` tags in inputText or any of texts.
   readDirectives(route, parsed) {
     const model = splitModel(route.modelId);
     const body = isObject(parsed.value) ? parsed.value : {};
-    const meta = isObject(body.requestMetadata) && typeof body.requestMetadata.mock === 'string' ? body.requestMetadata.mock : '';
-    const directives = parseDirectives([['modelId', model.query], ['requestMetadata.mock', meta]]);
-    return { base: model.base, directives, failKey: `bedrock:${model.base}?${model.query}|${meta}` };
+    const meta = route.kind !== 'invoke' && isObject(body.requestMetadata) && typeof body.requestMetadata.mock === 'string'
+      ? body.requestMetadata.mock : '';
+    const inInputs = route.kind === 'invoke' ? tagDirectives(invokeBodyTexts(body)) : '';
+    const directives = parseDirectives([['modelId', model.query], ['requestMetadata.mock', meta], ['input', inInputs]]);
+    return { base: model.base, directives, failKey: `bedrock:${model.base}?${model.query}|${meta}|${inInputs}` };
   },
 
   directiveError(err) {
@@ -498,6 +634,7 @@ const protocol = {
   malformedBody: MALFORMED_BODY,
 
   respond(ctx, route, parsed, base, d, faulty) {
+    if (route.kind === 'invoke') return respondInvoke(ctx, parsed, base, d, faulty);
     if (!parsed.ok) {
       throw serialization(parsed.text === '' ? 'No content to map due to end-of-input' : 'Unexpected character in JSON input');
     }

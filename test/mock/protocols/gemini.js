@@ -1,12 +1,14 @@
 'use strict';
 // Gemini API (Generative Language): POST /v1beta/models/{model}:generateContent,
-// :streamGenerateContent (?alt=sse or a JSON array) and :countTokens, with the
-// proto-JSON parsing errors and semantic checks of the real service.
+// :streamGenerateContent (?alt=sse or a JSON array), :countTokens,
+// :embedContent and :batchEmbedContents, with the proto-JSON parsing errors
+// and semantic checks of the real service.
 
 const {
-  HttpError, splitModel, parseDirectives, firstChars, messageTokens, mockReply, decideToolCall, splitPieces,
-  isObject, decodeBase64, sendJson, sendRaw, sendStreamed, sendJsonAnswer, HUGE_PLACEHOLDER,
+  HttpError, splitModel, parseDirectives, firstChars, charCount, tokensFor, messageTokens, mockReply, decideToolCall,
+  splitPieces, isObject, decodeBase64, sendJson, sendRaw, sendStreamed, sendJsonAnswer, HUGE_PLACEHOLDER,
 } = require('../lib/common');
+const { tagDirectives, embeddingVector } = require('../lib/embeddings');
 
 const PKG = 'type.googleapis.com/google.ai.generativelanguage.v1beta';
 const MALFORMED_BODY = '{"candidates": [{"content": {"parts": [ {oops';
@@ -23,6 +25,11 @@ const THRESHOLDS = ['HARM_BLOCK_THRESHOLD_UNSPECIFIED', 'BLOCK_LOW_AND_ABOVE', '
   'BLOCK_ONLY_HIGH', 'BLOCK_NONE', 'OFF'];
 const MIME_TYPES = ['text/plain', 'application/json', 'application/xml', 'application/yaml', 'text/x.enum'];
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+// TaskType, in proto order (the enum also parses from its number).
+const TASK_TYPES = ['TASK_TYPE_UNSPECIFIED', 'RETRIEVAL_QUERY', 'RETRIEVAL_DOCUMENT', 'SEMANTIC_SIMILARITY',
+  'CLASSIFICATION', 'CLUSTERING', 'QUESTION_ANSWERING', 'FACT_VERIFICATION', 'CODE_RETRIEVAL_QUERY'];
+const EMBED_LIMITS = { batch: 100, tokens: 2048, dimensions: 3072 };
+const EMBED_KINDS = ['embedContent', 'batchEmbedContents'];
 
 // ---------------------------------------------------------------- errors ---
 
@@ -43,15 +50,16 @@ function parseError(message, field) {
 }
 
 // A semantic validation error, in the "* GenerateContentRequest.path: text\n" form.
-const semantic = (path, text) => new GeminiError(400, `* GenerateContentRequest.${path}: ${text}\n`);
+const semanticIn = (type, path, text) => new GeminiError(400, `* ${type}.${path}: ${text}\n`);
+const semantic = (path, text) => semanticIn('GenerateContentRequest', path, text);
 
-function statusError(status, base, d) {
+function statusError(status, base, d, method = 'generateContent') {
   const err = (message, details) => ({ body: new GeminiError(status, message, details).payload, headers: {} });
   switch (status) {
     case 400: return err('Request contains an invalid argument.');
     case 401: return err('Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.');
     case 403: return err('The caller does not have permission');
-    case 404: return err(`models/${base} is not found for API version v1beta, or is not supported for generateContent. ` +
+    case 404: return err(`models/${base} is not found for API version v1beta, or is not supported for ${method}. ` +
       'Call ListModels to see the list of available models and their supported methods.');
     case 429: return err('You exceeded your current quota, please check your plan and billing details. For more ' +
       'information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.', [
@@ -84,6 +92,10 @@ const MESSAGES = {
     tools: R('Tool'), toolConfig: 'ToolConfig', safetySettings: R('SafetySetting'), cachedContent: 'string',
   },
   CountTokensRequest: { contents: R('Content'), generateContentRequest: 'GenerateContentRequest' },
+  EmbedContentRequest: {
+    model: 'string', content: 'Content', taskType: E('TaskType', TASK_TYPES), title: 'string', outputDimensionality: 'int32',
+  },
+  BatchEmbedContentsRequest: { requests: R('EmbedContentRequest') },
   Content: { role: 'string', parts: R('Part') },
   Part: {
     text: 'string', inlineData: 'Blob', functionCall: 'FunctionCall', functionResponse: 'FunctionResponse',
@@ -461,6 +473,81 @@ function streamChunks(req, d, response) {
   return chunks;
 }
 
+// ------------------------------------------------------------ embeddings ---
+
+// Default vector length: gemini-embedding-* models answer 3072 floats, the
+// older text-embedding-004 / embedding-001 768.
+const defaultDimensions = (base) => (base.startsWith('gemini-embedding') ? 3072 : 768);
+
+// The texts of an embed request body as sent (before proto parsing), for the
+// `[[mock:...]]` tags: content.parts[].text, or requests[].content.parts[].text.
+function embedBodyTexts(body) {
+  const texts = [];
+  const add = (req) => {
+    const parts = isObject(req) && isObject(req.content) && Array.isArray(req.content.parts) ? req.content.parts : [];
+    for (const p of parts) if (isObject(p) && typeof p.text === 'string') texts.push(p.text);
+  };
+  if (isObject(body)) {
+    add(body);
+    if (Array.isArray(body.requests)) body.requests.forEach(add);
+  }
+  return texts;
+}
+
+// Checks one parsed EmbedContentRequest (`at` is its path prefix inside
+// `type`, e.g. "requests[3]."); returns its vector.
+function embedOne(req, type, at, base) {
+  const parts = req.content?.parts ?? [];
+  if (!req.content) throw semanticIn(type, `${at}content`, 'required field is not set');
+  if (parts.length === 0) throw semanticIn(type, `${at}content.parts`, 'contents.parts must not be empty.');
+  parts.forEach((p, k) => {
+    if (partKind(p) === undefined) throw semanticIn(type, `${at}content.parts[${k}].data`, "required oneof field 'data' must have one initialized field");
+    if (p.text === undefined) throw semanticIn(type, `${at}content.parts[${k}]`, 'only text parts can be embedded by this model.');
+  });
+  // Several text parts are embedded as one text, joined by "\n".
+  const text = parts.map((p) => p.text).join('\n');
+  if (text === '') throw semanticIn(type, `${at}content`, 'content must not be empty.');
+  const tokens = tokensFor(charCount(text));
+  if (tokens > EMBED_LIMITS.tokens) {
+    throw semanticIn(type, `${at}content`, `input of ${tokens} tokens exceeds the maximum of ${EMBED_LIMITS.tokens} tokens.`);
+  }
+  const dims = req.outputDimensionality ?? 0;
+  if (dims < 0) throw semanticIn(type, `${at}output_dimensionality`, 'output_dimensionality must be positive.');
+  if (dims > EMBED_LIMITS.dimensions) {
+    throw semanticIn(type, `${at}output_dimensionality`, `output_dimensionality must be at most ${EMBED_LIMITS.dimensions}.`);
+  }
+  // TASK_TYPE_UNSPECIFIED is the proto default: the same as no task type.
+  const taskType = req.taskType && req.taskType !== 'TASK_TYPE_UNSPECIFIED' ? req.taskType : null;
+  return { values: embeddingVector(text, { dimensions: dims || defaultDimensions(base), type: taskType }) };
+}
+
+// :embedContent -> {embedding: {values}}; :batchEmbedContents -> {embeddings:
+// [{values}, ...]} in request order. No token usage: the real API reports none.
+function buildEmbeddings(route, value, base) {
+  if (route.kind === 'embedContent') {
+    const req = parseMessage('EmbedContentRequest', value, '');
+    return { embedding: embedOne(req, 'EmbedContentRequest', '', base) };
+  }
+  const type = 'BatchEmbedContentsRequest';
+  const batch = parseMessage(type, value, '');
+  const requests = batch.requests ?? [];
+  if (requests.length === 0) throw semanticIn(type, 'requests', 'requests must not be empty.');
+  if (requests.length > EMBED_LIMITS.batch) throw semanticIn(type, 'requests', `at most ${EMBED_LIMITS.batch} requests can be in one batch`);
+  // Every request names the batch's model (the URL's, with or without its directives).
+  const models = [`models/${base}`, `models/${route.model}`];
+  return {
+    embeddings: requests.map((req, i) => {
+      if (typeof req.model !== 'string' || !req.model.startsWith('models/')) {
+        throw semanticIn(type, `requests[${i}].model`, 'unexpected model name format');
+      }
+      if (!models.includes(req.model)) {
+        throw semanticIn(type, `requests[${i}].model`, `model ${req.model} does not match the batch model models/${base}.`);
+      }
+      return embedOne(req, type, `requests[${i}].`, base);
+    }),
+  };
+}
+
 // -------------------------------------------------------------- protocol ---
 
 function decodeSegment(s) {
@@ -475,7 +562,7 @@ const protocol = {
   name: 'gemini',
 
   match(method, pathname, query) {
-    const m = /^(?:\/[^]*)?\/(v1beta|v1|v1alpha)\/models\/([^/]+):(generateContent|streamGenerateContent|countTokens)$/.exec(pathname);
+    const m = /^(?:\/[^]*)?\/(v1beta|v1|v1alpha)\/models\/([^/]+):(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/.exec(pathname);
     if (!m || method !== 'POST') return null;
     const model = decodeSegment(m[2]);
     if (model === null || model === '') return null;
@@ -486,11 +573,13 @@ const protocol = {
     return { vary: 'Origin, X-Origin, Referer', 'x-content-type-options': 'nosniff' };
   },
 
-  // Directives ride in the model name of the path (URL-encoded: %3F for "?").
-  readDirectives(route) {
+  // Directives ride in the model name of the path (URL-encoded: %3F for "?"),
+  // and for embeddings also in `[[mock:...]]` tags in any text of the request.
+  readDirectives(route, parsed) {
     const model = splitModel(route.model);
-    const directives = parseDirectives([['model', model.query]]);
-    return { base: model.base, directives, failKey: `gemini:${model.base}?${model.query}` };
+    const inInputs = EMBED_KINDS.includes(route.kind) ? tagDirectives(embedBodyTexts(parsed.value)) : '';
+    const directives = parseDirectives([['model', model.query], ['input', inInputs]]);
+    return { base: model.base, directives, failKey: `gemini:${model.base}?${model.query}|${inInputs}` };
   },
 
   directiveError(err) {
@@ -518,7 +607,7 @@ const protocol = {
     }
   },
 
-  statusError: (status, base, d) => statusError(status, base, d),
+  statusError: (status, base, d, ctx) => statusError(status, base, d, EMBED_KINDS.includes(ctx.route?.kind) ? ctx.route.kind : undefined),
 
   malformedBody: MALFORMED_BODY,
 
@@ -527,6 +616,10 @@ const protocol = {
       const text = parsed.text;
       throw parseError(text === '' ? 'Invalid JSON payload received. Unexpected end of string.'
         : `Invalid JSON payload received. Unexpected token.\n${text.slice(0, 40)}\n^`);
+    }
+    if (EMBED_KINDS.includes(route.kind)) {
+      const answer = buildEmbeddings(route, parsed.value, base);
+      return sendJsonAnswer(ctx, answer, { ...d, huge_bytes: undefined }, faulty, 'application/json; charset=UTF-8');
     }
     if (route.kind === 'countTokens') {
       const req = parseMessage('CountTokensRequest', parsed.value, '');

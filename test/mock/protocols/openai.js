@@ -5,10 +5,14 @@ const {
   HttpError, maskKey, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply,
   decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer,
 } = require('../lib/common');
+const { tagDirectives, embeddingVector } = require('../lib/embeddings');
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'deepseek-reasoner', 'text-embedding-3-small'];
 const MALFORMED_BODY = '{"id": "chatcmpl-1", "choices": [ {oops';
+// The embeddings limits OpenAI documents for every embedding model.
+const EMBEDDING_LIMITS = { inputs: 2048, inputTokens: 8192, requestTokens: 300000, dimensions: 3072 };
+const DEFAULT_EMBEDDING_DIMENSIONS = 8;
 
 // ---------------------------------------------------------------- errors ---
 
@@ -98,13 +102,21 @@ function messageDirectives(body) {
   return '';
 }
 
+// Embeddings: `[[mock:...]]` tags in any string input apply to the whole
+// request, so one packed request can be failed or slowed on its own.
+function inputDirectives(body) {
+  const input = body ? body.input : undefined;
+  return tagDirectives(typeof input === 'string' ? [input] : Array.isArray(input) ? input : []);
+}
+
 function readDirectives(body, modelSource = 'model', modelOverride = undefined) {
   const modelName = modelOverride !== undefined ? modelOverride : body && typeof body.model === 'string' ? body.model : null;
   const model = modelName !== null ? splitModel(modelName) : { base: null, query: '' };
   const meta = body && body.metadata && typeof body.metadata.mock === 'string' ? body.metadata.mock : '';
   const inText = messageDirectives(body);
-  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta], ['message', inText]]);
-  return { base: model.base, directives, failKey: `${model.base}?${model.query}|${meta}|${inText}` };
+  const inInputs = inputDirectives(body);
+  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta], ['message', inText], ['input', inInputs]]);
+  return { base: model.base, directives, failKey: `${model.base}?${model.query}|${meta}|${inText}|${inInputs}` };
 }
 
 // ------------------------------------------------------------ validation ---
@@ -186,7 +198,9 @@ function validateChat(body) {
   }
 }
 
-// Normalises embeddings `input` into a list of texts (token arrays become "1,2,3").
+// Normalises embeddings `input` into a list of texts (token arrays become
+// "1,2,3") with their token counts: ceil(chars / 4) for a string, the length
+// of a token array.
 function embeddingInputs(input) {
   const bad = () => new ApiError(400, "Invalid 'input': expected a non-empty string or a non-empty array.", 'input', 'invalid_value');
   if (typeof input === 'string') {
@@ -200,6 +214,43 @@ function embeddingInputs(input) {
     if (Array.isArray(item) && item.length > 0) return { text: item.join(','), tokens: item.length };
     throw bad();
   });
+}
+
+// OpenAI's documented limits; each is a 400 naming the limit, param `input`.
+function checkEmbeddingLimits(inputs) {
+  const limit = (message) => new ApiError(400, message, 'input');
+  if (inputs.length > EMBEDDING_LIMITS.inputs) {
+    throw limit(`Invalid 'input': array too long. Expected an array with maximum length ${EMBEDDING_LIMITS.inputs}, ` +
+      `but got an array with length ${inputs.length} instead.`);
+  }
+  for (const { tokens } of inputs) {
+    if (tokens > EMBEDDING_LIMITS.inputTokens) {
+      throw limit(`This model's maximum context length is ${EMBEDDING_LIMITS.inputTokens} tokens, however you requested ` +
+        `${tokens} tokens (${tokens} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`);
+    }
+  }
+  const total = inputs.reduce((sum, x) => sum + x.tokens, 0);
+  if (total > EMBEDDING_LIMITS.requestTokens) {
+    throw limit(`Requested ${total} tokens, max ${EMBEDDING_LIMITS.requestTokens} tokens per request`);
+  }
+  return total;
+}
+
+function embeddingDimensions(v) {
+  if (v === undefined || v === null) return DEFAULT_EMBEDDING_DIMENSIONS;
+  if (!Number.isInteger(v)) {
+    throw new ApiError(400, `Invalid type for 'dimensions': expected an integer, but got ${JSON.stringify(v)} instead.`,
+      'dimensions', 'invalid_type');
+  }
+  if (v < 1) {
+    throw new ApiError(400, `Invalid 'dimensions': integer below minimum value. Expected a value >= 1, but got ${v} instead.`,
+      'dimensions', 'integer_below_min_value');
+  }
+  if (v > EMBEDDING_LIMITS.dimensions) {
+    throw new ApiError(400, `Invalid 'dimensions': integer above maximum value. Expected a value <= ${EMBEDDING_LIMITS.dimensions}, ` +
+      `but got ${v} instead.`, 'dimensions', 'integer_above_max_value');
+  }
+  return v;
 }
 
 // ------------------------------------------------------------- responses ---
@@ -313,33 +364,24 @@ function sseEvents(completion, includeUsage, decorate = (chunk) => chunk) {
   return events;
 }
 
-// Eight deterministic floats in [-1, 1] derived from the text (FNV-1a seed + xorshift mixing).
-function embeddingVector(text) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  const v = [];
-  for (let i = 0; i < 8; i++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-    h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
-    h ^= h >>> 15;
-    v.push(Math.round(((h >>> 0) / 0xffffffff * 2 - 1) * 1e6) / 1e6);
-  }
-  return v;
-}
-
-function buildEmbeddings(body, base) {
+// One vector per input, in input order (data[i].index = i), each depending
+// only on its text and `dimensions` (see lib/embeddings.js). The
+// `prompt_tokens` directive overrides the reported usage.
+function buildEmbeddings(body, base, d = {}) {
   const inputs = embeddingInputs(body.input);
+  const tokens = checkEmbeddingLimits(inputs);
+  const dimensions = embeddingDimensions(body.dimensions);
   const format = body.encoding_format ?? 'float';
   if (format !== 'float' && format !== 'base64') {
     throw new ApiError(400, "Invalid 'encoding_format': expected 'float' or 'base64'.", 'encoding_format', 'invalid_value');
   }
   const data = inputs.map(({ text }, index) => {
-    const vector = embeddingVector(text);
+    const vector = embeddingVector(text, { dimensions });
     const embedding = format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
-  const tokens = inputs.reduce((sum, x) => sum + x.tokens, 0);
-  return { object: 'list', data, model: base, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  const reported = d.prompt_tokens ?? tokens;
+  return { object: 'list', data, model: base, usage: { prompt_tokens: reported, total_tokens: reported } };
 }
 
 function modelList() {
@@ -410,7 +452,7 @@ const protocol = {
       validateChat(body);
       return sendCompletion(ctx, body, buildCompletion(body, base, d, ctx.seq), d, faulty);
     }
-    return sendJsonAnswer(ctx, buildEmbeddings(body, base), { ...d, huge_bytes: undefined }, faulty);
+    return sendJsonAnswer(ctx, buildEmbeddings(body, base, d), { ...d, huge_bytes: undefined }, faulty);
   },
 
   notFound(ctx, pathname) {
@@ -424,5 +466,5 @@ const protocol = {
 
 module.exports = {
   protocol, ApiError, openAiError, statusErrorBody, readDirectives, requireJsonObject, validateChat,
-  buildCompletion, buildEmbeddings, sendCompletion, sseEvents, promptTokens, contentText,
+  buildCompletion, buildEmbeddings, sendCompletion, sseEvents, promptTokens, contentText, EMBEDDING_LIMITS,
 };
