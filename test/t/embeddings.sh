@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Embeddings: aigw.embed / aigw.embed_many against the mock's embedding
+# endpoints (OpenAI, Gemini, Bedrock Titan and Cohere): how inputs are
+# packed per request, order, per-row failures, each provider's fields,
+# usage, cost and the log.
+source "$(dirname "$0")/lib.bash"
+fresh_db
+E=openai/text-embedding-3-small
+sent() { mock_stat requests_total; }
+# the inputs of each embeddings request the mock received, one request a line
+packed() {
+    curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+for r in json.load(sys.stdin):
+    b = r['body']
+    if r['path'].endswith('/embeddings'):
+        print(' '.join(t.split(' [[')[0] for t in b['input']))
+    elif r['path'].endswith(':batchEmbedContents'):
+        print(' '.join(q['content']['parts'][0]['text'] for q in b['requests']))
+    elif r['path'].endswith('/invoke'):
+        print(' '.join(b['texts']) if 'texts' in b else b['inputText'])"
+}
+last_body() { curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)[-1]['body'], sort_keys=True))"; }
+
+echo "# packing: as many inputs a request as the model allows, in input order"
+sql "UPDATE aigw.models SET max_inputs_per_request = 3 WHERE id = '$E'" >/dev/null
+mock_reset
+is "$(sql "SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['a1','a2','a3','a4','a5','a6','a7','a8'])")" "8" "8 inputs, 8 vectors"
+is "$(packed | paste -sd'|')" "a1 a2 a3|a4 a5 a6|a7 a8" "sent as 3 requests of 3, 3 and 2 inputs"
+is "$(sql "SELECT string_agg(inputs::text, ',' ORDER BY id) FROM aigw.requests")" "3,3,2" "one log row per request, with its input count"
+is "$(sql "SELECT bool_and(cost = round(prompt_tokens * 0.02 / 1e6, 8)) AND bool_and(prompt_tokens > 0) FROM aigw.requests")" "t" \
+   "each row has the request's tokens and their cost at 0.02 USD per million"
+
+echo "# order survives out-of-order completions; a vector is the same whichever request carried it"
+mock_reset
+sql "CREATE TABLE many AS SELECT ord, embedding, error FROM aigw.embed_many('$E',
+       ARRAY['slow [[mock:latency_ms=400]]', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6'])" >/dev/null
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+rs = json.load(sys.stdin)
+print(sorted(rs, key=lambda r: r.get('answered_at', r['at']))[-1]['body']['input'][0].split(' [[')[0])")" \
+   "slow" "the first request (slow) was answered last"
+is "$(sql "SELECT string_agg(ord::text, ',' ORDER BY ord) FROM many WHERE error IS NULL")" "1,2,3,4,5,6,7" "rows come back in input order"
+is "$(sql "SELECT bool_and(m.embedding = aigw.embed('$E', t.t)) FROM many m
+             JOIN unnest(ARRAY['slow [[mock:latency_ms=400]]', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6']) WITH ORDINALITY t(t, ord) USING (ord)")" \
+   "t" "each row's vector is its own input's (the same as aigw.embed of that text)"
+
+echo "# an input over the model's limit, and an empty one, fail their rows only"
+mock_reset
+long=$(python3 -c "print('x ' * 15000)")
+res=$(sql "SELECT string_agg(ord || ':' || coalesce(array_length(embedding, 1)::text, error), E'\n' ORDER BY ord)
+           FROM aigw.embed_many('$E', ARRAY['c1', '$long', '', 'c2'])")
+echo "$res" | grep -q '^1:8$' && echo "$res" | grep -q '^4:8$'; ok $? "the good inputs get vectors (the mock's are 8 long)"
+echo "$res" | grep -q '^2:input of 30000 bytes (about 10001 tokens) is over the limit of model "openai/text-embedding-3-small" (8191 tokens an input); not sent$'
+ok $? "the over-long one is reported in its row"
+echo "$res" | grep -q '^3:an empty text has no embedding; not sent$'; ok $? "so is the empty one"
+is "$(packed)" "c1 c2" "neither was sent"
+
+echo "# a failed request fails only its rows"
+mock_reset
+res=$(sql "SELECT string_agg(ord || ':' || coalesce(array_length(embedding, 1)::text, left(error, 45)), ' ' ORDER BY ord)
+           FROM aigw.embed_many('$E', ARRAY['d1','d2','d3','d4 [[mock:status=500]]','d5','d6','d7'])")
+is "$res" "1:8 2:8 3:8 4:provider \"openai\" returned HTTP 500 for model 5:provider \"openai\" returned HTTP 500 for model 6:provider \"openai\" returned HTTP 500 for model 7:8" \
+   "the request of d4-d6 failed; its three rows say why, the others have vectors"
+sql "SELECT * FROM aigw.embed_many('$E', ARRAY['e1', 'e2 [[mock:status=500]]'], '{\"on_error\": \"raise\", \"concurrency\": 1}')" 2>&1 | grep -q 'request 1 of aigw.embed_many'
+ok $? "on_error raise fails the statement, naming the request"
+
+echo "# each provider's fields"
+mock_reset
+is "$(sql "SELECT array_length(aigw.embed('$E', 'f', '{\"dimensions\": 4}'), 1)")" "4" "OpenAI: dimensions 4, a vector of 4"
+is "$(last_body)" '{"dimensions": 4, "encoding_format": "float", "input": ["f"], "model": "text-embedding-3-small"}' "... sent as OpenAI's own fields"
+out=$(sql "SELECT aigw.embed('openai/text-embedding-ada-002', 'f', '{\"dimensions\": 4}')" 2>&1)
+echo "$out" | grep -qF 'model "openai/text-embedding-ada-002" cannot return 4 dimensions'; ok $? "a model that cannot shorten its vectors refuses dimensions"
+is "$(sql "SELECT array_length(aigw.embed('gemini/gemini-embedding-001', 'g', '{\"dimensions\": 16, \"input_type\": \"query\"}'), 1)")" "16" "Gemini: 16 dimensions"
+is "$(last_body)" '{"requests": [{"content": {"parts": [{"text": "g"}]}, "model": "models/gemini-embedding-001", "outputDimensionality": 16, "taskType": "RETRIEVAL_QUERY"}]}' \
+   "... as outputDimensionality, and input_type query as taskType RETRIEVAL_QUERY"
+is "$(sql "SELECT aigw.embed('gemini/gemini-embedding-001', 'g', '{\"input_type\": \"query\"}') <> aigw.embed('gemini/gemini-embedding-001', 'g', '{\"input_type\": \"document\"}')")" \
+   "t" "the task type reaches the provider (a query's vector differs from a document's)"
+mock_reset
+is "$(sql "SELECT count(*) FILTER (WHERE array_length(embedding, 1) = 256) FROM aigw.embed_many('bedrock/amazon.titan-embed-text-v2:0', ARRAY['t1', 't2', 't3'], '{\"dimensions\": 256}')")" \
+   "3" "Bedrock Titan: 256 dimensions"
+is "$(packed | sort | paste -sd'|')" "t1|t2|t3" "... one text a request, as Titan takes it (signed with SigV4 by the mock's check)"
+is "$(last_body)" '{"dimensions": 256, "inputText": "t3"}' "... with Titan's own fields"
+mock_reset
+is "$(sql "SELECT count(*) FILTER (WHERE array_length(embedding, 1) = 1024) FROM aigw.embed_many('bedrock/cohere.embed-english-v3', ARRAY['k1', 'k2'], '{\"input_type\": \"query\"}')")" \
+   "2" "Bedrock Cohere: two vectors of 1024"
+is "$(last_body)" '{"input_type": "search_query", "texts": ["k1", "k2"], "truncate": "NONE"}' "... in one request, input_type search_query, never truncated"
+is "$(sql "SELECT string_agg(inputs::text, ',' ORDER BY id) FROM aigw.requests WHERE served_model LIKE 'bedrock/%' AND status = 'ok'")" "1,1,1,2" \
+   "Bedrock requests are logged with their input counts"
+
+echo "# options, kinds and models"
+v=$(sql "SELECT round(sqrt(sum(x * x))::numeric, 4) FROM unnest(aigw.embed('$E', 'n', '{\"normalize\": true}')) x")
+is "$v" "1.0000" "normalize: unit length"
+sql "SELECT aigw.chat('$E', '[{\"role\": \"user\", \"content\": \"hi\"}]')" 2>&1 | grep -qF "model \"$E\" is an embedding model"
+ok $? "aigw.chat refuses an embedding model"
+sql "SELECT aigw.embed('openai/gpt-4o-mini', 'x')" 2>&1 | grep -qF 'model "openai/gpt-4o-mini" is a chat model'; ok $? "aigw.embed refuses a chat model"
+sql "SELECT aigw.embed('auto/cheapest', 'x')" 2>&1 | grep -qF 'embeddings take a plain model'; ok $? "embeddings are not routed"
+sql "SELECT aigw.embed('$E', 'x', '{\"temperature\": 0}')" 2>&1 | grep -qF 'unknown option "temperature"'; ok $? "an unknown option is refused"
+is "$(sql "SELECT count(*) FROM aigw.route_explain('auto/cheapest', '[{\"role\": \"user\", \"content\": \"hi\"}]') r,
+             jsonb_array_elements(r -> 'candidates') c WHERE c ->> 'model' LIKE '%embed%'")" "0" "meta-models never pick an embedding model"
+
+echo "# billing and the cache"
+sql "SELECT aigw.create_wallet('emb', 'USD')" >/dev/null
+sql "SELECT aigw.topup('emb', 1, 'USD', 'test', 'emb-1')" >/dev/null
+mock_reset
+is "$(sql "SET aigw.wallet = 'emb'; SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['w1','w2','w3','w4'])")" "4" "on a wallet"
+is "$(sql "SELECT count(*) || ' ' || (sum(-amount) = (SELECT sum(cost) FROM aigw.requests WHERE wallet_id IS NOT NULL)) FROM aigw.ledger WHERE kind = 'charge'")" \
+   "2 true" "two requests, two charges, equal to their logged cost"
+is "$(sql "SELECT reserved FROM aigw.wallet_status WHERE wallet = 'emb'")" "0.00000000" "nothing stays reserved"
+mock_reset
+sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(*) FROM aigw.embed_many('$E', ARRAY['h1','h2'])" >/dev/null
+is "$(sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['h1','h2'])")" "2" \
+   "with aigw.cache on, the same inputs again..."
+is "$(sent)" "1" "... are answered from the cache"
+is "$(sql "SELECT status || ' ' || cost FROM aigw.requests ORDER BY id DESC LIMIT 1")" "cache_hit 0" "... logged as a cache hit, at no cost"
+
+finish
