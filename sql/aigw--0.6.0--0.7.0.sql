@@ -125,3 +125,200 @@ COMMENT ON FUNCTION aigw.embed_many(text, text[], jsonb) IS
 
 REVOKE ALL ON FUNCTION aigw.embed(text, text, jsonb), aigw.embed_many(text, text[], jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aigw.embed(text, text, jsonb), aigw.embed_many(text, text[], jsonb) TO aigw_user;
+
+--------------------------------------------------------------------------
+-- Embedding a column: fill target_column where it is NULL, chunk by chunk,
+-- each chunk committed (an interrupted run resumes where it stopped), the
+-- chunk's texts packed and sent by aigw.embed_many.
+--------------------------------------------------------------------------
+CREATE PROCEDURE aigw.embed_column(source regclass, text_column text, target_column text, model text,
+                                   options jsonb DEFAULT '{}')
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+    chunk_size integer;
+    concurrency integer;
+    budget numeric;
+    dry_run boolean;
+    call_options jsonb;
+    job_options jsonb;
+    target_type text;
+    target_base regtype;
+    target_typmod integer;
+    dims integer;
+    m record;
+    total bigint;
+    bytes bigint;
+    job bigint;
+    last_tid tid := '(0,0)';
+    tids tid[];
+    texts text[];
+    vectors text[];
+    errors text[];
+    filled bigint;
+    failed bigint;
+    done bigint := 0;
+    failed_total bigint := 0;
+    spent numeric := 0;
+    now_spent numeric;
+    row_cost numeric := 0;
+    n integer;
+    currency text;
+    state text := 'running';
+    started timestamptz := clock_timestamp();
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    BEGIN
+        chunk_size := coalesce((options->>'chunk_size')::integer, 1000);
+        concurrency := coalesce((options->>'concurrency')::integer,
+                                current_setting('aigw.batch_concurrency')::integer);
+        budget := (options->>'max_cost')::numeric;
+        dry_run := coalesce((options->>'dry_run')::boolean, false);
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid embed_column option: %', SQLERRM
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'chunk_size and concurrency are integers, max_cost a number, dry_run true or false.';
+    END;
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0 THEN
+        RAISE EXCEPTION 'invalid embed_column option: chunk_size must be 1 to 100000, concurrency 1 to 4096, max_cost above 0'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    call_options := (options - '{chunk_size,max_cost,dry_run}'::text[]) || jsonb_build_object('concurrency', concurrency);
+    IF NOT call_options ? 'cache' THEN
+        call_options := call_options || '{"cache": true}';   -- an interrupted chunk replays for free
+    END IF;
+
+    SELECT * INTO m FROM aigw.models WHERE id = model;
+    IF NOT FOUND OR m.kind <> 'embedding' THEN
+        RAISE EXCEPTION 'model "%" is not an embedding model', model
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'SELECT id FROM aigw.models WHERE kind = ''embedding'' lists them.';
+    END IF;
+    dims := coalesce((options->>'dimensions')::integer, m.dimensions);
+
+    PERFORM 1 FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = source AND a.attname = text_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', text_column, source USING ERRCODE = 'undefined_column';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid::regtype, a.atttypmod
+      INTO target_type, target_base, target_typmod
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = source AND a.attname = target_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', target_column, source
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Add it first, e.g. ALTER TABLE ... ADD COLUMN ' || quote_ident(target_column) || ' real[].';
+    END IF;
+    IF target_base::text = 'vector' THEN
+        -- pgvector: its typmod is the dimension
+        IF target_typmod > 0 AND dims IS NOT NULL AND target_typmod <> dims THEN
+            RAISE EXCEPTION 'column "%" of % is %, but model "%" returns % dimensions', target_column, source,
+                target_type, model, dims
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = format('Use a vector(%s) column, or pass the option "dimensions" if the model can shorten its vectors.', dims);
+        END IF;
+    ELSIF target_base NOT IN ('real[]'::regtype, 'double precision[]'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of % is of type %, not real[], double precision[] or vector', target_column, source, target_type
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+
+    EXECUTE format('SELECT count(*), coalesce(sum(octet_length(t.%I::text)), 0) FROM %s t WHERE t.%I IS NULL',
+                   text_column, source, target_column) INTO total, bytes;
+    IF dry_run THEN
+        SELECT p.input_per_mtok, p.currency INTO m
+          FROM aigw.prices p
+         WHERE p.model = embed_column.model AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
+         ORDER BY p.currency <> 'USD' LIMIT 1;
+        RAISE NOTICE 'dry run: % rows of % to embed with %, about % input tokens in about % requests; nothing sent',
+            total, source, model, bytes / 4,
+            ceil(total::numeric / coalesce((SELECT x.max_inputs_per_request FROM aigw.models x WHERE x.id = model), 1));
+        IF m.input_per_mtok IS NULL THEN
+            RAISE NOTICE 'model % has no price in force: no cost estimate', model;
+        ELSE
+            RAISE NOTICE 'estimated cost: % % expected (4 bytes a token), % % at most (3 bytes a token)',
+                round(bytes / 4.0 * m.input_per_mtok / 1e6, 6), m.currency,
+                round((bytes / 3.0 + total) * m.input_per_mtok / 1e6, 6), m.currency;
+        END IF;
+        RETURN;
+    END IF;
+
+    job := aigw.job_start(source, target_column, model, text_column, options, total, budget);
+    UPDATE aigw.jobs SET kind = 'embed' WHERE id = job;
+    COMMIT;
+    job_options := call_options || jsonb_build_object('tags',
+                       coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    RAISE NOTICE 'embed job %: % rows of % to embed, % requests in flight', job, total, source, concurrency;
+
+    LOOP
+        n := chunk_size;
+        IF budget IS NOT NULL THEN
+            IF spent >= budget THEN
+                state := 'budget_reached';
+                EXIT;
+            END IF;
+            -- as aigw.enrich: chunks sized to what is left at 1.5 times the costliest row so far
+            n := CASE WHEN row_cost > 0 THEN least(n, floor((budget - spent) / (1.5 * row_cost))::integer)
+                      WHEN done = 0 THEN 1 ELSE least(n, concurrency) END;
+            IF n < 1 THEN
+                state := 'budget_reached';
+                EXIT;
+            END IF;
+        END IF;
+        EXECUTE format('SELECT array_agg(s.ctid ORDER BY s.ctid), array_agg(s.v ORDER BY s.ctid)
+                          FROM (SELECT t.ctid, t.%I::text AS v FROM %s t
+                                 WHERE t.%I IS NULL AND t.ctid > $1 ORDER BY t.ctid LIMIT $2) s',
+                       text_column, source, target_column)
+           INTO tids, texts USING last_tid, n;
+        EXIT WHEN tids IS NULL;
+        last_tid := tids[array_length(tids, 1)];
+
+        SELECT array_agg(e.embedding::text ORDER BY e.ord),
+               array_agg(CASE WHEN texts[e.ord] IS NULL THEN 'the text is NULL' ELSE e.error END ORDER BY e.ord)
+          INTO vectors, errors
+          FROM aigw.embed_many(model, texts, job_options) e;
+
+        EXECUTE format('UPDATE %s t SET %I = x.v::real[]::%s FROM unnest($1::tid[], $2::text[]) x(id, v)
+                         WHERE t.ctid = x.id AND x.v IS NOT NULL AND t.%I IS NULL',
+                       source, target_column, target_type, target_column)
+          USING tids, vectors;
+        GET DIAGNOSTICS filled = ROW_COUNT;
+        failed := 0;
+        FOR i IN 1 .. array_length(tids, 1) LOOP
+            IF errors[i] IS NOT NULL THEN
+                PERFORM aigw.job_error(job, tids[i], errors[i]);
+                failed := failed + 1;
+            END IF;
+        END LOOP;
+        SELECT coalesce(sum(r.cost), 0), max(r.currency) INTO now_spent, currency
+          FROM aigw.requests r WHERE r.tags @> jsonb_build_object('aigw_job', job);
+        row_cost := greatest(row_cost, (now_spent - spent) / greatest(filled, 1));
+        PERFORM aigw.job_report(job, filled, failed, concurrency, now_spent - spent, currency, 'running');
+        spent := now_spent;
+        done := done + filled;
+        failed_total := failed_total + failed;
+        COMMIT;
+        RAISE NOTICE 'embed job %: % of % rows embedded, % failed, % rows/s, cost % %', job, done, total, failed_total,
+            round((done + failed_total) / greatest(extract(epoch FROM clock_timestamp() - started), 0.001)),
+            spent, coalesce(currency, '');
+    END LOOP;
+
+    IF state = 'running' THEN
+        state := 'done';
+    END IF;
+    PERFORM aigw.job_report(job, 0, 0, 0, 0, NULL, state);
+    COMMIT;
+    IF state = 'budget_reached' THEN
+        RAISE NOTICE 'embed job % stopped at its budget: spent % of max_cost %; CALL it again with a higher max_cost to go on',
+            job, spent, budget;
+    ELSE
+        RAISE NOTICE 'embed job % done: % rows embedded', job, done;
+    END IF;
+END
+$proc$;
+COMMENT ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) IS
+    'Fill target_column (real[], double precision[] or pgvector''s vector(n)) of every row where it is NULL with the embedding of text_column, chunk by chunk, each chunk committed; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, and the embedding options (dimensions, input_type, normalize, wallet, tags, cache). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
+REVOKE ALL ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) TO aigw_user;

@@ -114,4 +114,32 @@ is "$(sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(embedding)
 is "$(sent)" "1" "... are answered from the cache"
 is "$(sql "SELECT status || ' ' || cost FROM aigw.requests ORDER BY id DESC LIMIT 1")" "cache_hit 0" "... logged as a cache hit, at no cost"
 
+echo "# embed_column: resumable, chunk by chunk, nothing paid twice"
+sql "CREATE TABLE notes (id int PRIMARY KEY, body text, emb real[], emb8 double precision[], label text);
+     INSERT INTO notes (id, body) SELECT g, 'note ' || g FROM generate_series(1, 40) g" >/dev/null
+mock_reset
+before=$(sent)
+"$PGBIN/psql" -X -q -d "$T_DB" -c "CALL aigw.embed_column('notes', 'body', 'emb', '$E', '{\"dry_run\": true}')" 2>&1 | grep -q 'dry run: 40 rows of notes to embed'
+ok $? "dry run: the rows to embed and an estimate"
+is "$(sent)" "$before" "... and nothing sent"
+"$PGBIN/psql" -X -q -d "$T_DB" -c "SET aigw.wallet = 'emb'" \
+    -c "CALL aigw.embed_column('notes', 'body', 'emb', '$E', '{\"chunk_size\": 10, \"max_cost\": 0.0000002, \"cache\": false}')" >/dev/null 2>&1
+first=$(sql "SELECT count(emb) FROM notes")
+[ "$first" -gt 0 ] && [ "$first" -lt 40 ]; ok $? "a run with a small max_cost stops part way ($first of 40 rows)"
+is "$(sql "SELECT state FROM aigw.jobs ORDER BY id DESC LIMIT 1")" "budget_reached" "... as budget_reached"
+"$PGBIN/psql" -X -q -d "$T_DB" -c "SET aigw.wallet = 'emb'" \
+    -c "CALL aigw.embed_column('notes', 'body', 'emb', '$E', '{\"chunk_size\": 10, \"cache\": false}')" >/dev/null 2>&1
+is "$(sql "SELECT count(emb) FROM notes")" "40" "the next run fills the rest"
+is "$(packed | tr ' ' '\n' | grep -c note)" "40" "each row's text was sent once over both runs"
+is "$(sql "SET aigw.wallet = 'emb'; SELECT bool_and(emb = aigw.embed('$E', body)) FROM notes")" "t" "each row holds its own text's vector"
+is "$(sql "SELECT string_agg(DISTINCT kind, ',') FROM aigw.jobs WHERE source = 'notes'::regclass")" "embed" "the runs are jobs of kind embed"
+"$PGBIN/psql" -X -q -d "$T_DB" -c "SET aigw.wallet = 'emb'" -c "CALL aigw.embed_column('notes', 'body', 'emb8', '$E')" >/dev/null 2>&1
+is "$(sql "SELECT count(*) FROM notes WHERE emb8 = emb::double precision[]")" "40" "a double precision[] target gets the same vectors"
+before=$(sent)
+sql "CALL aigw.embed_column('notes', 'body', 'label', '$E')" 2>&1 | grep -qF 'column "label" of notes is of type text, not real[], double precision[] or vector'
+ok $? "a text target is refused"
+sql "CALL aigw.embed_column('notes', 'body', 'emb', 'openai/gpt-4o-mini')" 2>&1 | grep -qF 'is not an embedding model'
+ok $? "so is a chat model"
+is "$(sent)" "$before" "... before anything is sent"
+
 finish
