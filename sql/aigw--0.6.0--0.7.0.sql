@@ -276,22 +276,20 @@ BEGIN
         last_tid := tids[array_length(tids, 1)];
 
         SELECT array_agg(e.embedding::text ORDER BY e.ord),
-               array_agg(CASE WHEN texts[e.ord] IS NULL THEN 'the text is NULL' ELSE e.error END ORDER BY e.ord)
+               array_agg(CASE WHEN x.t IS NULL THEN 'the text is NULL' ELSE e.error END ORDER BY e.ord)
           INTO vectors, errors
-          FROM aigw.embed_many(model, texts, job_options) e;
+          FROM aigw.embed_many(model, texts, job_options) e
+          JOIN unnest(texts) WITH ORDINALITY AS x(t, ord) ON x.ord = e.ord;
 
         EXECUTE format('UPDATE %s t SET %I = x.v::real[]::%s FROM unnest($1::tid[], $2::text[]) x(id, v)
                          WHERE t.ctid = x.id AND x.v IS NOT NULL AND t.%I IS NULL',
                        source, target_column, target_type, target_column)
           USING tids, vectors;
         GET DIAGNOSTICS filled = ROW_COUNT;
-        failed := 0;
-        FOR i IN 1 .. array_length(tids, 1) LOOP
-            IF errors[i] IS NOT NULL THEN
-                PERFORM aigw.job_error(job, tids[i], errors[i]);
-                failed := failed + 1;
-            END IF;
-        END LOOP;
+        -- one statement, not a loop over errors[i]: subscripting a big text[] walks it from the start
+        SELECT count(*) INTO failed
+          FROM (SELECT aigw.job_error(job, x.id, x.e) FROM unnest(tids, errors) x(id, e)
+                 WHERE x.e IS NOT NULL) logged;
         SELECT coalesce(sum(r.cost), 0), max(r.currency) INTO now_spent, currency
           FROM aigw.requests r WHERE r.tags @> jsonb_build_object('aigw_job', job);
         row_cost := greatest(row_cost, (now_spent - spent) / greatest(filled, 1));
