@@ -16,6 +16,7 @@
 #include "common/cryptohash.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -85,6 +86,74 @@ aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACH
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[AIGW_CACHE_KEY_LEN * 2] = '\0';
 	return true;
+}
+
+char *
+aigw_cache_embedding_keys(const char *model, const AigwChatInput *input)
+{
+	JsonbIterator *it = JsonbIteratorInit(&input->messages->root);
+	JsonbValue	text;
+	JsonbIteratorToken tok;
+	StringInfoData keys;
+	AigwChatInput one = *input;
+
+	initStringInfo(&keys);
+	while ((tok = JsonbIteratorNext(&it, &text, true)) != WJB_DONE)
+	{
+		JsonbParseState *ps = NULL;
+		char		hex[AIGW_CACHE_KEY_LEN * 2 + 1];
+
+		if (tok != WJB_ELEM)
+			continue;
+		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+		pushJsonbValue(&ps, WJB_ELEM, &text);
+		one.messages = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
+		one.ntexts = 1;
+		if (!aigw_cache_key(model, &one, hex))
+			return NULL;
+		appendStringInfo(&keys, "%s%s", keys.len ? "," : "", hex);
+	}
+	return keys.data;
+}
+
+static SPIPlanPtr lookup_many_plan = NULL;
+
+int
+aigw_cache_lookup_many(char *const *hex, int n, Jsonb **responses)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		args[1];
+	uint64		rows;
+
+	for (int i = 0; i < n; i++)
+	{
+		elems[i] = CStringGetTextDatum(hex[i]);
+		responses[i] = NULL;
+	}
+	args[0] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rows = aigw_query_rows_as_owner(&lookup_many_plan,
+									"SELECT k.ord, c.response"
+									"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k(hex, ord)"
+									"  JOIN aigw.response_cache c"
+									"    ON c.key OPERATOR(pg_catalog.=) pg_catalog.decode(k.hex, 'hex')"
+									" WHERE c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+									1, types, args, NULL);
+	MemoryContextSwitchTo(caller);
+	for (uint64 r = 0; r < rows; r++)
+	{
+		bool		isnull;
+		int64		ord = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		response = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+
+		responses[ord - 1] = DatumGetJsonbPCopy(response);
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	return (int) rows;
 }
 
 static SPIPlanPtr lookup_plan = NULL;

@@ -38,4 +38,15 @@ typedef struct AigwCacheEntry
 /* The live entry under a key, or false. */
 extern bool aigw_cache_lookup(const char *hex, AigwCacheEntry *entry);
 
+/*
+ * Embeddings are cached an input at a time (so re-embedding a text costs
+ * nothing whichever request carried it): the key of each of the request's
+ * texts, as if it were sent alone, joined by commas; NULL when the request
+ * is not cached.  The worker stores each input's vector under its key.
+ */
+extern char *aigw_cache_embedding_keys(const char *model, const AigwChatInput *input);
+
+/* Many keys at once: responses[i] is the live answer under hex[i], or NULL; returns the hits. */
+extern int	aigw_cache_lookup_many(char *const *hex, int n, Jsonb **responses);
+
 #endif							/* AIGW_CACHE_H */

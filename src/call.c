@@ -295,6 +295,12 @@ aigw_call_begin_embed(AigwCall *call, const char *model, Jsonb *texts, Jsonb *op
 				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
 	aigw_route_plan(model, &call->input, &call->plan);
 	begin(call);
+	/* cached an input at a time (cache.h), not as the whole request */
+	if (call->cacheable)
+	{
+		call->cacheable = false;
+		call->embed_cache_keys = aigw_cache_embedding_keys(model, &call->input);
+	}
 }
 
 /* Build the attempt's request, reserve its worst case and hand it to the pool. */
@@ -311,7 +317,7 @@ send_attempt(AigwCall *call)
 	ctx.route = aigw_route_decision(&call->plan);
 	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
-	ctx.cache_key = call->cacheable ? call->cache_key : NULL;
+	ctx.cache_key = call->cacheable ? call->cache_key : call->embed_cache_keys;
 	ctx.cache_ttl_s = call->input.cache_ttl_s > 0 ? call->input.cache_ttl_s : aigw_cache_ttl_s;
 	rq = aigw_build_request(call->model, &call->target, &call->input, &ctx, &bill);
 	if (call->target.secret)

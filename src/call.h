@@ -66,6 +66,7 @@ typedef struct AigwCall
 	bool		cacheable;		/* answered from and stored in the response cache */
 	bool		cache_checked;
 	char		cache_key[AIGW_CACHE_KEY_LEN * 2 + 1];
+	char	   *embed_cache_keys;	/* embeddings: a key per input, comma-joined (cache.h), or NULL */
 	AigwOutcomeMsg *last;		/* the last failed attempt's outcome, or NULL */
 	AigwTarget	last_target;
 	Jsonb	   *result;			/* DONE with an answer */

@@ -25,10 +25,13 @@
 
 #include "aigw.h"
 #include "batch.h"
+#include "cache.h"
 #include "call.h"
 #include "catalog.h"
 #include "embed_request.h"
 #include "json_util.h"
+#include "pool.h"
+#include "upstream_request.h"
 
 PG_FUNCTION_INFO_V1(aigw_embed);
 PG_FUNCTION_INFO_V1(aigw_embed_many);
@@ -144,100 +147,143 @@ answer_vectors(Jsonb *answer, int inputs, char **why)
 	return data;
 }
 
-Datum
-aigw_embed(PG_FUNCTION_ARGS)
-{
-	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	text	   *input = PG_GETARG_TEXT_PP(1);
-	Jsonb	   *options = PG_GETARG_JSONB_P(2);
-	AigwChatInput opts;
-	int			which = 0;
-	Jsonb	   *answer;
-	JsonbValue *data;
-	char	   *why;
-
-	aigw_require_preload();
-	opts = read_options(options);
-	if (VARSIZE_ANY_EXHDR(input) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an empty text has no embedding")));
-	answer = aigw_call_embed(model, texts_json(&input, &which, 1), options);
-	if ((data = answer_vectors(answer, 1, &why)) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
-				 errmsg("model \"%s\" sent an unusable embeddings answer: %s", model, why)));
-	PG_RETURN_ARRAYTYPE_P(vector_of(data, 0, opts.normalize));
-}
-
 typedef struct Pack
 {
 	int		   *rows;			/* input positions, in order */
 	int			n;
 } Pack;
 
-Datum
-aigw_embed_many(PG_FUNCTION_ARGS)
+/*
+ * Answer what the response cache holds (one key per input, as if it were
+ * sent alone: cache.h), and log the hits as one cache_hit row; returns
+ * how many inputs it answered.
+ */
+static int
+answer_from_cache(const char *model, const AigwChatInput *tmpl, const AigwTarget *target,
+				  text **texts, int n, ArrayType **vectors, char **errors)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ArrayType  *inputs = PG_GETARG_ARRAYTYPE_P(1);
-	Jsonb	   *options = PG_GETARG_JSONB_P(2);
-	AigwChatInput opts;
+	int		   *which = palloc(sizeof(int) * Max(n, 1));
+	int			m = 0;
+	AigwChatInput all = *tmpl;
+	char	   *keys;
+	char	  **hex;
+	Jsonb	  **cached;
+	int			hits = 0;
+
+	for (int i = 0; i < n; i++)
+		if (texts[i] != NULL && errors[i] == NULL)
+			which[m++] = i;
+	if (m == 0)
+		return 0;
+	all.messages = texts_json(texts, which, m);
+	all.ntexts = m;
+	if ((keys = aigw_cache_embedding_keys(model, &all)) == NULL)
+		return 0;
+	hex = palloc(sizeof(char *) * m);
+	for (int j = 0; j < m; j++)
+		hex[j] = strtok(j == 0 ? keys : NULL, ",");
+	cached = palloc(sizeof(Jsonb *) * m);
+	if (aigw_cache_lookup_many(hex, m, cached) == 0)
+		return 0;
+	for (int j = 0; j < m; j++)
+	{
+		JsonbValue *data;
+		char	   *why;
+
+		if (cached[j] == NULL || (data = answer_vectors(cached[j], 1, &why)) == NULL)
+			continue;
+		vectors[which[j]] = vector_of(data, 0, tmpl->normalize);
+		hits++;
+	}
+	if (hits > 0)
+	{
+		/* logged like any cached answer: a row of aigw.requests, at no cost */
+		AigwChatInput logged = *tmpl;
+		JsonbParseState *ps = NULL;
+		AigwOutcomeMsg *oc;
+		int			ticket;
+
+		logged.ntexts = hits;
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		aigw_push_string(&ps, "object", "list");
+		ticket = aigw_pool_send(aigw_build_cached_request(model, target->model_id, target->provider,
+														  JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)),
+														  &logged, 1),
+								NULL, 0);
+		PG_TRY();
+		{
+			(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &oc);
+		}
+		PG_CATCH();
+		{
+			aigw_pool_abandon_all();
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return hits;
+}
+
+/*
+ * Embed n texts (NULL ones are skipped): vectors[i] or errors[i] for each.
+ * options as the caller gave them (embed_many's concurrency and on_error
+ * included).
+ */
+static void
+embed_inputs(const char *model, Jsonb *options, text **texts, int n,
+			 ArrayType **vectors, char **errors)
+{
+	AigwChatInput opts = read_options(options);
 	AigwTarget	target;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	text	  **texts;
-	char	  **row_error;
-	ArrayType **row_vector;
 	Pack	   *packs;
 	int			npacks = 0;
 	int			max_inputs;
 	int64		pack_tokens = 0;
 	Jsonb	  **payloads;
 	Jsonb	  **answers;
-	char	  **errors;
+	char	  **failures;
 
-	aigw_require_preload();
-	InitMaterializedSRF(fcinfo, 0);
-	opts = read_options(options);
-	if (ARR_NDIM(inputs) > 1)
+	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("inputs must be a one-dimensional array of text")));
-	deconstruct_array(inputs, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("embeddings take a plain model, not \"%s\"", model),
+				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
+				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
 	/* the model's limits, read once (its key is not needed here: wipe it) */
 	aigw_resolve_model(model, &target);
 	if (target.secret)
 		explicit_bzero(target.secret, strlen(target.secret));
+	if (!target.embedding)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a chat model", model),
+				 errhint("aigw.embed takes an embedding model: SELECT id FROM aigw.models WHERE kind = 'embedding'.")));
 	max_inputs = target.max_inputs_per_request > 0 ? target.max_inputs_per_request : 1;
 
-	texts = palloc0(sizeof(text *) * Max(n, 1));
-	row_error = palloc0(sizeof(char *) * Max(n, 1));
-	row_vector = palloc0(sizeof(ArrayType *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		int64		tokens;
+
+		if (texts[i] == NULL)
+			continue;
+		tokens = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(texts[i]));
+		if (VARSIZE_ANY_EXHDR(texts[i]) == 0)
+			errors[i] = pstrdup("an empty text has no embedding; not sent");
+		else if (target.context_window > 0 && tokens > target.context_window)
+			errors[i] = psprintf("input of %d bytes (about " INT64_FORMAT " tokens) is over the limit of model \"%s\" (%d tokens an input); not sent",
+								 (int) VARSIZE_ANY_EXHDR(texts[i]), tokens, model, target.context_window);
+	}
+	answer_from_cache(model, &opts, &target, texts, n, vectors, errors);
+
 	packs = palloc0(sizeof(Pack) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		int64		tokens;
 		Pack	   *p;
 
-		if (nulls[i])
+		if (texts[i] == NULL || errors[i] != NULL || vectors[i] != NULL)
 			continue;
-		texts[i] = DatumGetTextPP(elems[i]);
 		tokens = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(texts[i]));
-		if (VARSIZE_ANY_EXHDR(texts[i]) == 0)
-		{
-			row_error[i] = pstrdup("an empty text has no embedding; not sent");
-			continue;
-		}
-		if (target.context_window > 0 && tokens > target.context_window)
-		{
-			row_error[i] = psprintf("input of %d bytes (about " INT64_FORMAT " tokens) is over the limit of model \"%s\" (%d tokens an input); not sent",
-									(int) VARSIZE_ANY_EXHDR(texts[i]), tokens, model, target.context_window);
-			continue;
-		}
 		p = npacks > 0 ? &packs[npacks - 1] : NULL;
 		if (p == NULL || p->n == max_inputs ||
 			(target.max_tokens_per_request > 0 && pack_tokens + tokens > target.max_tokens_per_request))
@@ -252,15 +298,15 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 
 	payloads = palloc0(sizeof(Jsonb *) * Max(npacks, 1));
 	answers = palloc0(sizeof(Jsonb *) * Max(npacks, 1));
-	errors = palloc0(sizeof(char *) * Max(npacks, 1));
+	failures = palloc0(sizeof(char *) * Max(npacks, 1));
 	for (int k = 0; k < npacks; k++)
 		payloads[k] = texts_json(texts, packs[k].rows, packs[k].n);
-	aigw_batch_run(model, options, true, "aigw.embed_many", payloads, npacks, answers, errors);
+	aigw_batch_run(model, options, true, "aigw.embed_many", payloads, npacks, answers, failures);
 
 	for (int k = 0; k < npacks; k++)
 	{
 		JsonbValue *data = NULL;
-		char	   *why = errors[k];
+		char	   *why = failures[k];
 
 		if (answers[k] != NULL)
 			data = answer_vectors(answers[k], packs[k].n, &why);
@@ -269,11 +315,81 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 			int			i = packs[k].rows[j];
 
 			if (data != NULL)
-				row_vector[i] = vector_of(data, j, opts.normalize);
+				vectors[i] = vector_of(data, j, opts.normalize);
 			else
-				row_error[i] = why ? why : pstrdup("no answer");
+				errors[i] = why ? why : pstrdup("no answer");
 		}
 	}
+}
+
+/* The options with on_error = raise. */
+static JsonbValue *
+with_raise(Jsonb *options)
+{
+	JsonbParseState *ps = NULL;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_members(&ps, &options->root, NULL);
+	aigw_push_string(&ps, "on_error", "raise");
+	return pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+}
+
+Datum
+aigw_embed(PG_FUNCTION_ARGS)
+{
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	   *input = PG_GETARG_TEXT_PP(1);
+	Jsonb	   *options = PG_GETARG_JSONB_P(2);
+	ArrayType  *vector = NULL;
+	char	   *error = NULL;
+
+	aigw_require_preload();
+	if (aigw_jsonb_key(&options->root, "concurrency") || aigw_jsonb_key(&options->root, "on_error"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"concurrency\" and \"on_error\" are for aigw.embed_many")));
+	if (VARSIZE_ANY_EXHDR(input) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an empty text has no embedding")));
+	/* a failed request raises its own error, with its own SQLSTATE */
+	embed_inputs(model, JsonbValueToJsonb(with_raise(options)), &input, 1, &vector, &error);
+	if (vector == NULL)
+		ereport(ERROR,
+				(errcode(error && strstr(error, "is over the limit") ? ERRCODE_PROGRAM_LIMIT_EXCEEDED
+						 : ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
+				 errmsg("no embedding of the text from model \"%s\"", model),
+				 errdetail("%s", error ? error : "no answer")));
+	PG_RETURN_ARRAYTYPE_P(vector);
+}
+
+Datum
+aigw_embed_many(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *inputs = PG_GETARG_ARRAYTYPE_P(1);
+	Jsonb	   *options = PG_GETARG_JSONB_P(2);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	text	  **texts;
+	char	  **errors;
+	ArrayType **vectors;
+
+	aigw_require_preload();
+	InitMaterializedSRF(fcinfo, 0);
+	if (ARR_NDIM(inputs) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("inputs must be a one-dimensional array of text")));
+	deconstruct_array(inputs, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	texts = palloc0(sizeof(text *) * Max(n, 1));
+	errors = palloc0(sizeof(char *) * Max(n, 1));
+	vectors = palloc0(sizeof(ArrayType *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		texts[i] = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
+	embed_inputs(model, options, texts, n, vectors, errors);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -281,10 +397,10 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 		bool		isnull[3] = {false, false, false};
 
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = row_vector[i] ? PointerGetDatum(row_vector[i]) : (Datum) 0;
-		isnull[1] = row_vector[i] == NULL;
-		values[2] = row_error[i] ? CStringGetTextDatum(row_error[i]) : (Datum) 0;
-		isnull[2] = row_error[i] == NULL;
+		values[1] = vectors[i] ? PointerGetDatum(vectors[i]) : (Datum) 0;
+		isnull[1] = vectors[i] == NULL;
+		values[2] = errors[i] ? CStringGetTextDatum(errors[i]) : (Datum) 0;
+		isnull[2] = errors[i] == NULL;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
 	return (Datum) 0;

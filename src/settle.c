@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "billing.h"
+#include "json_util.h"
 #include "settle.h"
 #include "subxact.h"
 #include "wallet_cache.h"
@@ -368,11 +369,38 @@ static const Oid cache_types[CACHE_NCOLUMNS] = {
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT8OID, INT4OID
 };
 
+/*
+ * An embeddings request carries a key per input (cache.h): the i-th key
+ * gets the answer as if its input had been sent alone, the i-th vector.
+ */
+static Jsonb *
+one_vector(Jsonb *answer, int i)
+{
+	JsonbValue *dims = getKeyJsonValueFromContainer(&answer->root, "dimensions", 10, NULL);
+	JsonbValue *data = getKeyJsonValueFromContainer(&answer->root, "data", 4, NULL);
+	JsonbValue *v;
+	JsonbParseState *ps = NULL;
+
+	if (data == NULL || data->type != jbvBinary ||
+		(v = getIthJsonbValueFromContainer(data->val.binary.data, i)) == NULL)
+		return NULL;
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(&ps, "object", "list");
+	if (dims)
+		aigw_push_value(&ps, "dimensions", dims);
+	aigw_push_key(&ps, "data");
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	pushJsonbValue(&ps, WJB_ELEM, v);
+	pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
 static void
 insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls, int n)
 {
-	Datum	   *rows = palloc(sizeof(Datum) * n * CACHE_NCOLUMNS);
-	char	   *nulls = palloc(n * CACHE_NCOLUMNS);
+	int			cap = n;
+	Datum	   *rows = palloc(sizeof(Datum) * cap * CACHE_NCOLUMNS);
+	char	   *nulls = palloc(cap * CACHE_NCOLUMNS);
 	int			nentries = 0;
 	int			rc;
 
@@ -380,21 +408,40 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 	{
 		AigwRequestMsg *rq = requests[calls[k]];
 		AigwAttempt *a = attempts[calls[k]];
-		Datum	   *values = rows + nentries * CACHE_NCOLUMNS;
-		char	   *isnull = nulls + nentries * CACHE_NCOLUMNS;
+		char	   *keys;
+		int			nkeys = 1;
 
 		if (a->status != ATTEMPT_OK || a->result == NULL || !AIGW_MSG_HAS(rq, RQ_CACHE_KEY))
 			continue;
-		set_text(values, isnull, 0, AIGW_MSG_FIELD(rq, RQ_CACHE_KEY));
-		set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
-		set_text(values, isnull, 2, AIGW_MSG_FIELD(rq, RQ_PROVIDER));
-		values[3] = JsonbPGetDatum(a->result);
-		isnull[3] = ' ';
-		values[4] = Int64GetDatum(a->request_id);
-		isnull[4] = ' ';
-		values[5] = Int32GetDatum(rq->cache_ttl_s);
-		isnull[5] = ' ';
-		nentries++;
+		keys = pstrdup(AIGW_MSG_FIELD(rq, RQ_CACHE_KEY));
+		for (char *c = keys; *c; c++)
+			nkeys += (*c == ',');
+		if (nentries + nkeys > cap)
+		{
+			cap = (nentries + nkeys) * 2;
+			rows = repalloc(rows, sizeof(Datum) * cap * CACHE_NCOLUMNS);
+			nulls = repalloc(nulls, cap * CACHE_NCOLUMNS);
+		}
+		for (int i = 0; i < nkeys; i++)
+		{
+			Datum	   *values = rows + nentries * CACHE_NCOLUMNS;
+			char	   *isnull = nulls + nentries * CACHE_NCOLUMNS;
+			char	   *key = strtok(i == 0 ? keys : NULL, ",");
+			Jsonb	   *answer = rq->inputs > 0 ? one_vector(a->result, i) : a->result;
+
+			if (key == NULL || answer == NULL)
+				break;
+			set_text(values, isnull, 0, key);
+			set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
+			set_text(values, isnull, 2, AIGW_MSG_FIELD(rq, RQ_PROVIDER));
+			values[3] = JsonbPGetDatum(answer);
+			isnull[3] = ' ';
+			values[4] = Int64GetDatum(a->request_id);
+			isnull[4] = ' ';
+			values[5] = Int32GetDatum(rq->cache_ttl_s);
+			isnull[5] = ' ';
+			nentries++;
+		}
 	}
 	if (nentries == 0)
 		return;

@@ -220,7 +220,8 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
 					  (aigw_tenant_end_user() ? strlen(aigw_tenant_end_user()) : 0) +
 					  aigw_billing_size(bill) +
-					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0));
+					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0) +
+					  (ctx->cache_key ? strlen(ctx->cache_key) : 0));
 	aigw_request_put(&msg, RQ_URL, url.data);
 	aigw_request_put(&msg, RQ_HEADERS, headers.data);
 	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body.data, body.len);

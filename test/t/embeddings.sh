@@ -112,7 +112,14 @@ sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(*) FROM aigw.emb
 is "$(sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['h1','h2'])")" "2" \
    "with aigw.cache on, the same inputs again..."
 is "$(sent)" "1" "... are answered from the cache"
-is "$(sql "SELECT status || ' ' || cost FROM aigw.requests ORDER BY id DESC LIMIT 1")" "cache_hit 0" "... logged as a cache hit, at no cost"
+is "$(sql "SELECT status || ' ' || cost || ' ' || inputs FROM aigw.requests ORDER BY id DESC LIMIT 1")" "cache_hit 0 2" "... logged as a cache hit of 2 inputs, at no cost"
+mock_reset
+is "$(sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['h2','h3','h1','h4'])")" "4" \
+   "a text is cached by itself: h1 and h2 again, packed with new ones..."
+is "$(packed)" "h3 h4" "... only the new ones are sent"
+is "$(sql "SET aigw.wallet = 'emb'; SET aigw.cache = on; SELECT string_agg((e.embedding = aigw.embed('$E', t, '{\"cache\": false}'))::text, ',' ORDER BY e.ord)
+             FROM aigw.embed_many('$E', ARRAY['h2','h3','h1','h4']) e JOIN unnest(ARRAY['h2','h3','h1','h4']) WITH ORDINALITY u(t, ord) USING (ord)")" \
+   "true,true,true,true" "... and every vector, cached or not, is its own text's"
 
 echo "# embed_column: resumable, chunk by chunk, nothing paid twice"
 sql "CREATE TABLE notes (id int PRIMARY KEY, body text, emb real[], emb8 double precision[], label text);
