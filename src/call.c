@@ -287,12 +287,7 @@ aigw_call_begin_embed(AigwCall *call, const char *model, Jsonb *texts, Jsonb *op
 	memset(call, 0, sizeof(AigwCall));
 	call->model = model;
 	aigw_embed_input_parse(texts, options, &call->input);
-	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("embeddings take a plain model, not \"%s\"", model),
-				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
-				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
+	aigw_embed_check_model(model);
 	aigw_route_plan(model, &call->input, &call->plan);
 	begin(call);
 	/* cached an input at a time (cache.h), not as the whole request */

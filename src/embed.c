@@ -200,26 +200,14 @@ answer_from_cache(const char *model, const AigwChatInput *tmpl, const AigwTarget
 		/* logged like any cached answer: a row of aigw.requests, at no cost */
 		AigwChatInput logged = *tmpl;
 		JsonbParseState *ps = NULL;
-		AigwOutcomeMsg *oc;
-		int			ticket;
 
 		logged.ntexts = hits;
 		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 		aigw_push_string(&ps, "object", "list");
-		ticket = aigw_pool_send(aigw_build_cached_request(model, target->model_id, target->provider,
-														  JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)),
-														  &logged, 1),
-								NULL, 0);
-		PG_TRY();
-		{
-			(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &oc);
-		}
-		PG_CATCH();
-		{
-			aigw_pool_abandon_all();
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		(void) aigw_pool_call(aigw_build_cached_request(model, target->model_id, target->provider,
+														JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)),
+														&logged, 1),
+							  NULL, 0);
 	}
 	return hits;
 }
@@ -243,12 +231,7 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	Jsonb	  **answers;
 	char	  **failures;
 
-	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("embeddings take a plain model, not \"%s\"", model),
-				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
-				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
+	aigw_embed_check_model(model);
 	/* the model's limits, read once (its key is not needed here: wipe it) */
 	aigw_resolve_model(model, &target);
 	if (target.secret)

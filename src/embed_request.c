@@ -19,6 +19,17 @@ option_error(const char *key, const char *expected)
 			 errmsg("invalid option \"%s\": expected %s", key, expected)));
 }
 
+void
+aigw_embed_check_model(const char *model)
+{
+	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("embeddings take a plain model, not \"%s\"", model),
+				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
+				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
+}
+
 int64
 aigw_embed_token_estimate(int64 bytes)
 {

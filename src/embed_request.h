@@ -17,6 +17,9 @@
  */
 extern void aigw_embed_input_parse(Jsonb *texts, Jsonb *options, AigwChatInput *out);
 
+/* Refuse a meta-model or a route: embeddings are never routed. */
+extern void aigw_embed_check_model(const char *model);
+
 /* Tokens an input may hold at most, from its bytes (no tokenizer here). */
 extern int64 aigw_embed_token_estimate(int64 bytes);
 
