@@ -320,3 +320,93 @@ COMMENT ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) IS
     'Fill target_column (real[], double precision[] or pgvector''s vector(n)) of every row where it is NULL with the embedding of text_column, chunk by chunk, each chunk committed; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, and the embedding options (dimensions, input_type, normalize, wallet, tags, cache). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
 REVOKE ALL ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) TO aigw_user;
+
+--------------------------------------------------------------------------
+-- POST /rpc/embeddings for PostgREST: OpenAI's embeddings request and
+-- answer (the official SDKs ask for base64 by default).
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw.embedding_base64(embedding real[]) RETURNS text
+AS 'MODULE_PATHNAME', 'aigw_embedding_base64'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aigw.embedding_base64(real[]) IS
+    'A vector as OpenAI''s encoding_format "base64": little-endian float32, base64-encoded.';
+
+CREATE FUNCTION aigw_api.embeddings(jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    body jsonb := $1;
+    inputs text[];
+    options jsonb;
+    marker text := gen_random_uuid()::text;
+    started timestamptz := clock_timestamp();
+    base64 boolean;
+    data jsonb;
+    tokens bigint;
+    field text;
+    st text; msg text; det text; hnt text;
+BEGIN
+    IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
+        PERFORM aigw.bad_body('body', 'must be a JSON object');
+    ELSIF jsonb_typeof(body -> 'model') IS DISTINCT FROM 'string' THEN
+        PERFORM aigw.bad_body('model', 'is required and must be a string');
+    ELSIF body ? 'wallet' THEN
+        PERFORM aigw.bad_body('wallet', 'is not accepted over HTTP: the JWT''s "wallet" claim or the role''s default wallet pays');
+    ELSIF coalesce(body ->> 'encoding_format', 'float') NOT IN ('float', 'base64') THEN
+        PERFORM aigw.bad_body('encoding_format', 'must be "float" or "base64"');
+    END IF;
+    CASE jsonb_typeof(body -> 'input')
+        WHEN 'string' THEN inputs := ARRAY[body ->> 'input'];
+        WHEN 'array' THEN
+            IF jsonb_array_length(body -> 'input') = 0
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(body -> 'input') e WHERE jsonb_typeof(e) <> 'string') THEN
+                PERFORM aigw.bad_body('input', 'must be a string or a non-empty array of strings');
+            END IF;
+            inputs := ARRAY(SELECT jsonb_array_elements_text(body -> 'input'));
+        ELSE PERFORM aigw.bad_body('input', 'is required and must be a string or an array of strings');
+    END CASE;
+    -- inputs aigw would not send are refused before any is (aigw.embed_many's rule)
+    SELECT format('%s is %s', x.ord - 1,
+                  CASE WHEN x.t = '' THEN 'empty'
+                       ELSE format('about %s tokens, over the %s of model %s', octet_length(x.t) / 3 + 1,
+                                   m.context_window, m.id) END)
+      INTO field
+      FROM unnest(inputs) WITH ORDINALITY AS x(t, ord)
+      LEFT JOIN aigw.models m ON m.id = body ->> 'model'
+     WHERE x.t = '' OR octet_length(x.t) / 3 + 1 > m.context_window
+     ORDER BY x.ord LIMIT 1;
+    IF field IS NOT NULL THEN
+        PERFORM aigw.bad_body('input', field);
+    END IF;
+    base64 := body ->> 'encoding_format' = 'base64';
+    -- the SDKs' own fields out; a marker tag finds this call's log rows for its usage
+    options := (body - '{model,input,encoding_format,user}'::text[])
+               || jsonb_build_object('on_error', 'raise',
+                                     'tags', coalesce(body -> 'tags', '{}') || jsonb_build_object('aigw_api_call', marker));
+    SELECT jsonb_agg(jsonb_build_object('object', 'embedding', 'index', e.ord - 1,
+                                        'embedding', CASE WHEN base64 THEN to_jsonb(aigw.embedding_base64(e.embedding))
+                                                          ELSE to_jsonb(e.embedding) END) ORDER BY e.ord),
+           min(format('input %s: %s', e.ord - 1, e.error)) FILTER (WHERE e.error IS NOT NULL)
+      INTO data, field
+      FROM aigw.embed_many(body ->> 'model', inputs, options) e;
+    IF field IS NOT NULL THEN   -- an input refused before sending (empty, too long)
+        RAISE EXCEPTION 'invalid request body: "input" %', field
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = 'input';
+    END IF;
+    SELECT coalesce(sum(r.prompt_tokens), 0) INTO tokens
+      FROM aigw.requests r
+     WHERE r.created_at >= started AND r.tags @> jsonb_build_object('aigw_api_call', marker);
+    RETURN jsonb_build_object('object', 'list', 'data', data, 'model', body ->> 'model',
+                              'usage', jsonb_build_object('prompt_tokens', tokens, 'total_tokens', tokens));
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+                            hnt = PG_EXCEPTION_HINT;
+    field := CASE WHEN msg LIKE 'invalid request body: %' THEN det END;
+    RETURN aigw.openai_error(st, msg, CASE WHEN field IS NULL THEN nullif(det, '') END, nullif(hnt, ''), field);
+END
+$$;
+COMMENT ON FUNCTION aigw_api.embeddings(jsonb) IS
+    'POST /rpc/embeddings: an OpenAI embeddings request body in (input: a string or an array of strings; dimensions; encoding_format float or base64), the OpenAI list of embeddings out; errors as OpenAI error bodies with their HTTP status.';
+REVOKE ALL ON FUNCTION aigw_api.embeddings(jsonb), aigw.embedding_base64(real[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aigw_api.embeddings(jsonb), aigw.embedding_base64(real[]) TO aigw_user;

@@ -35,6 +35,7 @@
 
 PG_FUNCTION_INFO_V1(aigw_embed);
 PG_FUNCTION_INFO_V1(aigw_embed_many);
+PG_FUNCTION_INFO_V1(aigw_embedding_base64);
 
 /* The batch's own options are not an embedding's. */
 static bool
@@ -387,4 +388,33 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
 	return (Datum) 0;
+}
+
+/* OpenAI's encoding_format "base64": little-endian float32, base64. */
+Datum
+aigw_embedding_base64(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	char	   *raw;
+	char	   *out;
+	int			len;
+
+	deconstruct_array(a, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT, &elems, &nulls, &n);
+	raw = palloc(Max(n, 1) * 4);
+	for (int i = 0; i < n; i++)
+	{
+		float4		f = nulls[i] ? 0 : DatumGetFloat4(elems[i]);
+		uint32		bits;
+
+		memcpy(&bits, &f, sizeof(bits));
+		for (int b = 0; b < 4; b++)
+			raw[4 * i + b] = (char) ((bits >> (8 * b)) & 0xff);
+	}
+	out = palloc(pg_b64_enc_len(n * 4) + 1);
+	len = pg_b64_encode(raw, n * 4, out, pg_b64_enc_len(n * 4));
+	out[Max(len, 0)] = '\0';
+	PG_RETURN_TEXT_P(cstring_to_text(out));
 }

@@ -149,4 +149,22 @@ sql "CALL aigw.embed_column('notes', 'body', 'emb', 'openai/gpt-4o-mini')" 2>&1 
 ok $? "so is a chat model"
 is "$(sent)" "$before" "... before anything is sent"
 
+echo "# POST /rpc/embeddings, as PostgREST runs it: OpenAI's request and answer"
+mock_reset
+CL='{"role": "postgres", "sub": "app-user", "wallet": "emb"}'
+r=$(rest postgres "$CL" embeddings '{"model": "'$E'", "input": ["p1", "p2"]}')
+is "$(jget "$r" "j['status'], j['body']['object'], [d['index'] for d in j['body']['data']], len(j['body']['data'][1]['embedding']), j['body']['usage']['prompt_tokens'] > 0")" \
+   "200 list [0, 1] 8 True" "floats, indexed, with the request's usage"
+r64=$(rest postgres "$CL" embeddings '{"model": "'$E'", "input": "p2", "encoding_format": "base64"}')
+jget "$r64" "__import__('struct').unpack('<8f', __import__('base64').b64decode(j['body']['data'][0]['embedding'])) == tuple(__import__('struct').unpack('<8f', __import__('struct').pack('<8f', *$(jget "$r" "j['body']['data'][1]['embedding']"))))" | grep -qx True
+ok $? "base64 (the SDKs' default) decodes to the same float32 vector"
+r=$(rest postgres "$CL" embeddings '{"model": "'$E'", "input": ["ok", ""]}')
+is "$(jget "$r" "j['status'], j['body']['error']['param']")" "400 input" "an empty input: 400 on input"
+r=$(rest postgres "$CL" embeddings '{"model": "'$E'"}')
+is "$(jget "$r" "j['status'], j['body']['error']['param']")" "400 input" "no input: 400"
+r=$(rest postgres "$CL" embeddings '{"model": "'$E'", "input": "q [[mock:status=500]]"}')
+is "$(jget "$r" "j['status']")" "502" "an upstream failure: 502"
+is "$(sql "SELECT count(*) FROM aigw.requests WHERE end_user = 'app-user' AND inputs IS NOT NULL")" "3" \
+   "each request logged for the token's end user; the refused bodies sent nothing"
+
 finish
