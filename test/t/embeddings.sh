@@ -167,4 +167,22 @@ is "$(jget "$r" "j['status']")" "502" "an upstream failure: 502"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE end_user = 'app-user' AND inputs IS NOT NULL")" "3" \
    "each request logged for the token's end user; the refused bodies sent nothing"
 
+echo "# cancelled mid-flight, and under a limit"
+mock_reset
+sql "SET aigw.wallet = 'emb'; SET statement_timeout = '300ms';
+     SELECT count(*) FROM aigw.embed_many('$E', ARRAY['z1 [[mock:latency_ms=3000]]', 'z2', 'z3', 'z4 [[mock:latency_ms=3000]]'])" 2>&1 \
+  | grep -qF 'canceling statement due to statement timeout'
+ok $? "statement_timeout ends an embed_many with requests in flight"
+is "$(sql "SELECT reserved || ' ' || calls_in_flight FROM aigw.wallet_status WHERE wallet = 'emb'")" "0.00000000 0" \
+   "... leaving nothing reserved and nothing in flight"
+wait_for 5 '[ "$(sql "SELECT count(*) FROM aigw.requests WHERE status = '"'"'cancelled'"'"' AND inputs IS NOT NULL")" -ge 1 ]'
+ok $? "the abandoned request is logged as cancelled"
+sql "INSERT INTO aigw.limits (wallet, requests_per_minute) VALUES ('emb', 2)" >/dev/null
+mock_reset
+res=$(sql "SET aigw.wallet = 'emb'; SELECT count(embedding) || ' ' || count(error) || ' ' || max(left(error, 68)) FROM aigw.embed_many('$E', ARRAY['l1','l2','l3','l4','l5','l6','l7','l8','l9'], '{\"concurrency\": 1}')")
+is "$res" "6 3 limit of wallet \"emb\" reached: 2 requests per minute (SQLSTATE 5G030" \
+   "a requests-per-minute limit counts requests, not inputs: 2 requests of 3 pass, the third is refused for its rows"
+is "$(sent)" "2" "... and not sent"
+sql "DELETE FROM aigw.limits WHERE wallet = 'emb'" >/dev/null
+
 finish
