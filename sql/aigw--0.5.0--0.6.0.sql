@@ -598,13 +598,22 @@ BEGIN
 END
 $$;
 
+-- A caught error as an OpenAI error body: a body problem (aigw.bad_body)
+-- names its field as "param".
+CREATE FUNCTION aigw.openai_error_caught(sqlstate text, message text, detail text, hint text)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN message LIKE 'invalid request body: %'
+            THEN aigw.openai_error(sqlstate, message, NULL, nullif(hint, ''), detail)
+            ELSE aigw.openai_error(sqlstate, message, nullif(detail, ''), nullif(hint, '')) END;
+
 CREATE FUNCTION aigw_api.chat_completions(jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     body jsonb := $1;
-    field text;
     st text; msg text; det text; hnt text;
 BEGIN
     IF body IS NULL OR jsonb_typeof(body) <> 'object' THEN
@@ -621,8 +630,7 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
                             hnt = PG_EXCEPTION_HINT;
-    field := CASE WHEN msg LIKE 'invalid request body: %' THEN det END;
-    RETURN aigw.openai_error(st, msg, CASE WHEN field IS NULL THEN nullif(det, '') END, nullif(hnt, ''), field);
+    RETURN aigw.openai_error_caught(st, msg, det, hnt);
 END
 $$;
 COMMENT ON FUNCTION aigw_api.chat_completions(jsonb) IS
@@ -757,7 +765,8 @@ REVOKE ALL ON ALL ROUTINES IN SCHEMA aigw_api FROM PUBLIC;
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA aigw_api TO aigw_user;
 GRANT EXECUTE ON FUNCTION aigw.openai_error(text, text, text, text, text),
       aigw.anthropic_error(text, text, text, text), aigw.http_error_class(text, text, text),
-      aigw.http_respond(integer, integer), aigw.bad_body(text, text)
+      aigw.http_respond(integer, integer), aigw.bad_body(text, text),
+      aigw.openai_error_caught(text, text, text, text)
    TO aigw_user;
 
 -- Functions created above after the first REVOKE got PUBLIC's default

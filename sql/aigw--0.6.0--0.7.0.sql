@@ -402,8 +402,7 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
                             hnt = PG_EXCEPTION_HINT;
-    field := CASE WHEN msg LIKE 'invalid request body: %' THEN det END;
-    RETURN aigw.openai_error(st, msg, CASE WHEN field IS NULL THEN nullif(det, '') END, nullif(hnt, ''), field);
+    RETURN aigw.openai_error_caught(st, msg, det, hnt);
 END
 $$;
 COMMENT ON FUNCTION aigw_api.embeddings(jsonb) IS
