@@ -150,22 +150,11 @@ DECLARE
     total bigint;
     bytes bigint;
     job bigint;
-    last_tid tid := '(0,0)';
-    tids tid[];
-    texts text[];
-    vectors text[];
-    errors text[];
-    filled bigint;
-    failed bigint;
     done bigint := 0;
     failed_total bigint := 0;
     spent numeric := 0;
-    now_spent numeric;
-    row_cost numeric := 0;
-    n integer;
     currency text;
     state text := 'running';
-    started timestamptz := clock_timestamp();
 BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -248,74 +237,33 @@ BEGIN
     job := aigw.job_start(source, target_column, model, text_column, options, total, budget);
     UPDATE aigw.jobs SET kind = 'embed' WHERE id = job;
     COMMIT;
-    job_options := call_options || jsonb_build_object('tags',
-                       coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    job_options := (call_options - '{concurrency,on_error}'::text[])
+                   || jsonb_build_object('tags', coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
     RAISE NOTICE 'embed job %: % rows of % to embed, % requests in flight', job, total, source, concurrency;
-
-    LOOP
-        n := chunk_size;
-        IF budget IS NOT NULL THEN
-            IF spent >= budget THEN
-                state := 'budget_reached';
-                EXIT;
-            END IF;
-            -- as aigw.enrich: chunks sized to what is left at 1.5 times the costliest row so far
-            n := CASE WHEN row_cost > 0 THEN least(n, floor((budget - spent) / (1.5 * row_cost))::integer)
-                      WHEN done = 0 THEN 1 ELSE least(n, concurrency) END;
-            IF n < 1 THEN
-                state := 'budget_reached';
-                EXIT;
-            END IF;
-        END IF;
-        EXECUTE format('SELECT array_agg(s.ctid ORDER BY s.ctid), array_agg(s.v ORDER BY s.ctid)
-                          FROM (SELECT t.ctid, t.%I::text AS v FROM %s t
-                                 WHERE t.%I IS NULL AND t.ctid > $1 ORDER BY t.ctid LIMIT $2) s',
-                       text_column, source, target_column)
-           INTO tids, texts USING last_tid, n;
-        EXIT WHEN tids IS NULL;
-        last_tid := tids[array_length(tids, 1)];
-
-        SELECT array_agg(e.embedding::text ORDER BY e.ord),
-               array_agg(CASE WHEN x.t IS NULL THEN 'the text is NULL' ELSE e.error END ORDER BY e.ord)
-          INTO vectors, errors
-          FROM aigw.embed_many(model, texts, job_options) e
-          JOIN unnest(texts) WITH ORDINALITY AS x(t, ord) ON x.ord = e.ord;
-
-        EXECUTE format('UPDATE %s t SET %I = x.v::real[]::%s FROM unnest($1::tid[], $2::text[]) x(id, v)
-                         WHERE t.ctid = x.id AND x.v IS NOT NULL AND t.%I IS NULL',
-                       source, target_column, target_type, target_column)
-          USING tids, vectors;
-        GET DIAGNOSTICS filled = ROW_COUNT;
-        -- one statement, not a loop over errors[i]: subscripting a big text[] walks it from the start
-        SELECT count(*) INTO failed
-          FROM (SELECT aigw.job_error(job, x.id, x.e) FROM unnest(tids, errors) x(id, e)
-                 WHERE x.e IS NOT NULL) logged;
-        SELECT coalesce(sum(r.cost), 0), max(r.currency) INTO now_spent, currency
-          FROM aigw.requests r WHERE r.tags @> jsonb_build_object('aigw_job', job);
-        row_cost := greatest(row_cost, (now_spent - spent) / greatest(filled, 1));
-        PERFORM aigw.job_report(job, filled, failed, concurrency, now_spent - spent, currency, 'running');
-        spent := now_spent;
-        done := done + filled;
-        failed_total := failed_total + failed;
-        COMMIT;
-        RAISE NOTICE 'embed job %: % of % rows embedded, % failed, % rows/s, cost % %', job, done, total, failed_total,
-            round((done + failed_total) / greatest(extract(epoch FROM clock_timestamp() - started), 0.001)),
-            spent, coalesce(currency, '');
-    END LOOP;
-
-    IF state = 'running' THEN
-        state := 'done';
-    END IF;
-    PERFORM aigw.job_report(job, 0, 0, 0, 0, NULL, state);
-    COMMIT;
+    -- the loop runs in C: requests stay in flight across its commits
+    CALL aigw.embed_column_run(job, source, text_column, target_column, target_type, model, job_options,
+                               chunk_size, concurrency, budget);
+    SELECT j.state, j.rows_done, j.rows_failed, j.cost, j.currency INTO state, done, failed_total, spent, currency
+      FROM aigw.jobs j WHERE j.id = job;
     IF state = 'budget_reached' THEN
         RAISE NOTICE 'embed job % stopped at its budget: spent % of max_cost %; CALL it again with a higher max_cost to go on',
             job, spent, budget;
     ELSE
-        RAISE NOTICE 'embed job % done: % rows embedded', job, done;
+        RAISE NOTICE 'embed job % done: % rows embedded, % failed, cost % %', job, done, failed_total, spent,
+            coalesce(currency, '');
     END IF;
 END
 $proc$;
+CREATE PROCEDURE aigw.embed_column_run(job bigint, source regclass, text_column text, target_column text,
+                                       target_type text, model text, options jsonb, chunk_size integer,
+                                       concurrency integer, max_cost numeric)
+AS 'MODULE_PATHNAME', 'aigw_embed_column_run'
+LANGUAGE C;
+REVOKE ALL ON PROCEDURE aigw.embed_column_run(bigint, regclass, text, text, text, text, jsonb, integer, integer, numeric) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE aigw.embed_column_run(bigint, regclass, text, text, text, text, jsonb, integer, integer, numeric) TO aigw_user;
+COMMENT ON PROCEDURE aigw.embed_column_run(bigint, regclass, text, text, text, text, jsonb, integer, integer, numeric) IS
+    'Internal: the loop of aigw.embed_column.';
+
 COMMENT ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) IS
     'Fill target_column (real[], double precision[] or pgvector''s vector(n)) of every row where it is NULL with the embedding of text_column, chunk by chunk, each chunk committed; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, and the embedding options (dimensions, input_type, normalize, wallet, tags, cache). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
 REVOKE ALL ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) FROM PUBLIC;

@@ -28,6 +28,7 @@
 #include "cache.h"
 #include "call.h"
 #include "catalog.h"
+#include "embed.h"
 #include "embed_request.h"
 #include "json_util.h"
 #include "pool.h"
@@ -45,8 +46,8 @@ is_embedding_option(const JsonbValue *key)
 }
 
 /* The options as one request sees them, validated before anything is sent. */
-static AigwChatInput
-read_options(Jsonb *options)
+AigwChatInput
+aigw_embed_options(Jsonb *options)
 {
 	AigwChatInput input;
 	JsonbParseState *ps = NULL;
@@ -69,8 +70,8 @@ read_options(Jsonb *options)
 }
 
 /* A JSON array of the texts, for one request. */
-static Jsonb *
-texts_json(text **texts, const int *which, int n)
+Jsonb *
+aigw_embed_texts_json(text **texts, const int *which, int n)
 {
 	JsonbParseState *ps = NULL;
 
@@ -78,18 +79,19 @@ texts_json(text **texts, const int *which, int n)
 	for (int i = 0; i < n; i++)
 	{
 		JsonbValue	v;
+		text	   *t = texts[which ? which[i] : i];
 
 		v.type = jbvString;
-		v.val.string.val = VARDATA_ANY(texts[which[i]]);
-		v.val.string.len = VARSIZE_ANY_EXHDR(texts[which[i]]);
+		v.val.string.val = VARDATA_ANY(t);
+		v.val.string.len = VARSIZE_ANY_EXHDR(t);
 		pushJsonbValue(&ps, WJB_ELEM, &v);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
 }
 
 /* The k-th vector of an answer as real[], of unit length if asked. */
-static ArrayType *
-vector_of(JsonbValue *data, int k, bool normalize)
+ArrayType *
+aigw_embed_vector(JsonbValue *data, int k, bool normalize)
 {
 	JsonbValue *s = getIthJsonbValueFromContainer(data->val.binary.data, k);
 	int			dlen;
@@ -128,8 +130,8 @@ vector_of(JsonbValue *data, int k, bool normalize)
 }
 
 /* The answer's vectors, or NULL with *why set when they are not one per input. */
-static JsonbValue *
-answer_vectors(Jsonb *answer, int inputs, char **why)
+JsonbValue *
+aigw_embed_answer_vectors(Jsonb *answer, int inputs, char **why)
 {
 	JsonbValue *data = aigw_jsonb_key(&answer->root, "data");
 	int			n;
@@ -146,6 +148,35 @@ answer_vectors(Jsonb *answer, int inputs, char **why)
 		return NULL;
 	}
 	return data;
+}
+
+void
+aigw_embed_target(const char *model, AigwTarget *target)
+{
+	aigw_embed_check_model(model);
+	/* the model's limits, read once (its key is not needed here: wipe it) */
+	aigw_resolve_model(model, target);
+	if (target->secret)
+		explicit_bzero(target->secret, strlen(target->secret));
+	if (!target->embedding)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a chat model", model),
+				 errhint("aigw.embed takes an embedding model: SELECT id FROM aigw.models WHERE kind = 'embedding'.")));
+}
+
+char *
+aigw_embed_refusal(const char *model, const AigwTarget *target, text *input)
+{
+	int64		bytes = VARSIZE_ANY_EXHDR(input);
+	int64		tokens = aigw_embed_token_estimate(bytes);
+
+	if (bytes == 0)
+		return pstrdup("an empty text has no embedding; not sent");
+	if (target->context_window > 0 && tokens > target->context_window)
+		return psprintf("input of %d bytes (about " INT64_FORMAT " tokens) is over the limit of model \"%s\" (%d tokens an input); not sent",
+						(int) bytes, tokens, model, target->context_window);
+	return NULL;
 }
 
 typedef struct Pack
@@ -176,7 +207,7 @@ answer_from_cache(const char *model, const AigwChatInput *tmpl, const AigwTarget
 			which[m++] = i;
 	if (m == 0)
 		return 0;
-	all.messages = texts_json(texts, which, m);
+	all.messages = aigw_embed_texts_json(texts, which, m);
 	all.ntexts = m;
 	if ((keys = aigw_cache_embedding_keys(model, &all)) == NULL)
 		return 0;
@@ -191,9 +222,9 @@ answer_from_cache(const char *model, const AigwChatInput *tmpl, const AigwTarget
 		JsonbValue *data;
 		char	   *why;
 
-		if (cached[j] == NULL || (data = answer_vectors(cached[j], 1, &why)) == NULL)
+		if (cached[j] == NULL || (data = aigw_embed_answer_vectors(cached[j], 1, &why)) == NULL)
 			continue;
-		vectors[which[j]] = vector_of(data, 0, tmpl->normalize);
+		vectors[which[j]] = aigw_embed_vector(data, 0, tmpl->normalize);
 		hits++;
 	}
 	if (hits > 0)
@@ -222,7 +253,7 @@ static void
 embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 			 ArrayType **vectors, char **errors)
 {
-	AigwChatInput opts = read_options(options);
+	AigwChatInput opts = aigw_embed_options(options);
 	AigwTarget	target;
 	Pack	   *packs;
 	int			npacks = 0;
@@ -232,31 +263,11 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	Jsonb	  **answers;
 	char	  **failures;
 
-	aigw_embed_check_model(model);
-	/* the model's limits, read once (its key is not needed here: wipe it) */
-	aigw_resolve_model(model, &target);
-	if (target.secret)
-		explicit_bzero(target.secret, strlen(target.secret));
-	if (!target.embedding)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is a chat model", model),
-				 errhint("aigw.embed takes an embedding model: SELECT id FROM aigw.models WHERE kind = 'embedding'.")));
+	aigw_embed_target(model, &target);
 	max_inputs = target.max_inputs_per_request > 0 ? target.max_inputs_per_request : 1;
-
 	for (int i = 0; i < n; i++)
-	{
-		int64		tokens;
-
-		if (texts[i] == NULL)
-			continue;
-		tokens = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(texts[i]));
-		if (VARSIZE_ANY_EXHDR(texts[i]) == 0)
-			errors[i] = pstrdup("an empty text has no embedding; not sent");
-		else if (target.context_window > 0 && tokens > target.context_window)
-			errors[i] = psprintf("input of %d bytes (about " INT64_FORMAT " tokens) is over the limit of model \"%s\" (%d tokens an input); not sent",
-								 (int) VARSIZE_ANY_EXHDR(texts[i]), tokens, model, target.context_window);
-	}
+		if (texts[i] != NULL)
+			errors[i] = aigw_embed_refusal(model, &target, texts[i]);
 	answer_from_cache(model, &opts, &target, texts, n, vectors, errors);
 
 	packs = palloc0(sizeof(Pack) * Max(n, 1));
@@ -284,7 +295,7 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	answers = palloc0(sizeof(Jsonb *) * Max(npacks, 1));
 	failures = palloc0(sizeof(char *) * Max(npacks, 1));
 	for (int k = 0; k < npacks; k++)
-		payloads[k] = texts_json(texts, packs[k].rows, packs[k].n);
+		payloads[k] = aigw_embed_texts_json(texts, packs[k].rows, packs[k].n);
 	aigw_batch_run(model, options, true, "aigw.embed_many", payloads, npacks, answers, failures);
 
 	for (int k = 0; k < npacks; k++)
@@ -293,13 +304,13 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 		char	   *why = failures[k];
 
 		if (answers[k] != NULL)
-			data = answer_vectors(answers[k], packs[k].n, &why);
+			data = aigw_embed_answer_vectors(answers[k], packs[k].n, &why);
 		for (int j = 0; j < packs[k].n; j++)
 		{
 			int			i = packs[k].rows[j];
 
 			if (data != NULL)
-				vectors[i] = vector_of(data, j, opts.normalize);
+				vectors[i] = aigw_embed_vector(data, j, opts.normalize);
 			else
 				errors[i] = why ? why : pstrdup("no answer");
 		}

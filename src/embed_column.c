@@ -1,0 +1,543 @@
+/*
+ * embed_column.c
+ *	  The loop of aigw.embed_column (the SQL procedure checks the arguments,
+ *	  starts the job, then CALLs aigw.embed_column_run): a stream, not a
+ *	  sequence of chunks.  Rows are read a batch at a time (keyset on ctid),
+ *	  packed as the model allows, and kept in flight up to `concurrency`
+ *	  requests; each finished request's vectors are written back at once,
+ *	  while the others are still in flight, and the work is committed every
+ *	  `chunk_size` rows.  So the pool never drains between chunks and the
+ *	  table's reads and writes overlap the waits for the provider.
+ *
+ * Requests in flight outlive the commits (they belong to the pool, not to a
+ * transaction); their memory is in a context of the procedure's own.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/itemptr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "aigw.h"
+#include "call.h"
+#include "embed.h"
+#include "embed_request.h"
+#include "json_util.h"
+#include "pool.h"
+#include "retry.h"
+
+PG_FUNCTION_INFO_V1(aigw_embed_column_run);
+
+typedef struct Pack
+{
+	MemoryContext cxt;
+	AigwCall	call;
+	int			n;
+	ItemPointerData *tids;
+	text	  **texts;
+	bool		active;
+	bool		pending;		/* a retry waits for its time */
+} Pack;
+
+typedef struct Job
+{
+	MemoryContext cxt;			/* outlives the commits */
+	MemoryContext scratch;		/* one write's, reset after it */
+	int64		job;
+	const char *source;			/* quoted, qualified */
+	const char *text_column;	/* quoted */
+	const char *target_column;	/* quoted */
+	const char *target_type;
+	const char *model;
+	Jsonb	   *options;
+	bool		normalize;
+	FmgrInfo	real_array_out;	/* real[]'s output function */
+	int			chunk_size;
+	int			concurrency;
+	double		budget;			/* < 0: none */
+	AigwTarget	target;
+	int			max_inputs;
+	/* rows read and not yet packed */
+	ItemPointerData last_tid;
+	ItemPointerData *qtids;
+	text	  **qtexts;
+	int			qhead;
+	int			qlen;
+	bool		exhausted;
+	/* requests */
+	Pack	   *packs;
+	int		   *tickets;
+	MemoryContext *ticket_cxt;
+	int			inflight;
+	bool		stop;			/* the budget is reached: start no more */
+	/* since the last report */
+	int64		filled;
+	int64		failed;
+	double		cost;
+	char	   *currency;
+	/* the whole run */
+	int64		done;
+	int64		failed_total;
+	double		spent;
+	double		max_pack_cost;
+	int64		packs_done;
+	int64		since_commit;
+	TimestampTz started;
+} Job;
+
+/* ---------------------------------------------------------------------
+ * Reading
+ * ---------------------------------------------------------------------
+ */
+
+/* The next rows whose target is NULL, after the last one read. */
+static void
+fetch(Job *j)
+{
+	Oid			types[2] = {TIDOID, INT4OID};
+	Datum		args[2];
+	int			want = Max(j->max_inputs * j->concurrency, 1000);
+	MemoryContext old = MemoryContextSwitchTo(j->scratch);
+	char	   *sql = psprintf("SELECT t.ctid, t.%s::text FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
+							   " ORDER BY t.ctid LIMIT $2",
+							   j->text_column, j->source, j->target_column);
+
+	args[0] = PointerGetDatum(&j->last_tid);
+	args[1] = Int32GetDatum(want);
+	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rows to embed");
+	MemoryContextSwitchTo(j->cxt);
+	if (j->qtids)
+	{
+		pfree(j->qtids);
+		pfree(j->qtexts);
+	}
+	j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+	j->qtexts = palloc(sizeof(text *) * Max(SPI_processed, 1));
+	j->qhead = 0;
+	j->qlen = (int) SPI_processed;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		d;
+
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+		j->qtexts[r] = isnull ? NULL : DatumGetTextPCopy(d);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(j->scratch);
+	if (j->qlen > 0)
+		j->last_tid = j->qtids[j->qlen - 1];
+	else
+		j->exhausted = true;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* ---------------------------------------------------------------------
+ * Writing
+ * ---------------------------------------------------------------------
+ */
+
+static void
+row_error(Job *j, ItemPointer tid, const char *error)
+{
+	Oid			types[3] = {INT8OID, TIDOID, TEXTOID};
+	Datum		args[3] = {Int64GetDatum(j->job), PointerGetDatum(tid), CStringGetTextDatum(error)};
+
+	if (SPI_execute_with_args("SELECT aigw.job_error($1, $2, $3)", 3, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not record a row's error");
+	j->failed++;
+}
+
+/* A finished request: its vectors into their rows, or its error into each row's. */
+static void
+write_pack(Job *j, Pack *p)
+{
+	MemoryContext old = MemoryContextSwitchTo(j->scratch);
+	Jsonb	   *answer = p->call.result;
+	char	   *why = p->call.error ? aigw_call_error_text(p->call.error) : NULL;
+	JsonbValue *data = answer ? aigw_embed_answer_vectors(answer, p->n, &why) : NULL;
+
+	if (data != NULL)
+	{
+		Datum	   *tids = palloc(sizeof(Datum) * p->n);
+		Datum	   *vectors = palloc(sizeof(Datum) * p->n);
+		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
+		Datum		args[2];
+		char	   *sql = psprintf("UPDATE %s t SET %s = x.v::real[]::%s"
+								   "  FROM unnest($1, $2) x(id, v)"
+								   " WHERE t.ctid = x.id AND t.%s IS NULL",
+								   j->source, j->target_column, j->target_type, j->target_column);
+		JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
+		double		c;
+
+		for (int k = 0; k < p->n; k++)
+		{
+			tids[k] = PointerGetDatum(&p->tids[k]);
+			vectors[k] = CStringGetTextDatum(OutputFunctionCall(&j->real_array_out,
+																PointerGetDatum(aigw_embed_vector(data, k, j->normalize))));
+		}
+		args[0] = PointerGetDatum(construct_array(tids, p->n, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
+		args[1] = PointerGetDatum(construct_array(vectors, p->n, TEXTOID, -1, false, TYPALIGN_INT));
+		if (SPI_execute_with_args(sql, 2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not write the vectors back");
+		j->filled += SPI_processed;
+		j->since_commit += SPI_processed;
+		if (cost != NULL && aigw_jsonb_number(cost, &c))
+		{
+			j->cost += c;
+			j->spent += c;
+			j->max_pack_cost = Max(j->max_pack_cost, c);
+			if (j->currency == NULL)
+			{
+				char	   *currency = aigw_jsonb_cstring(aigw_jsonb_path2(&answer->root, "aigw", "currency"));
+
+				j->currency = MemoryContextStrdup(j->cxt, currency ? currency : "");
+			}
+		}
+	}
+	else
+		for (int k = 0; k < p->n; k++)
+			row_error(j, &p->tids[k], why ? why : "no answer");
+	j->packs_done++;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(j->scratch);
+}
+
+static void
+report(Job *j, const char *state)
+{
+	Oid			types[7] = {INT8OID, INT8OID, INT8OID, INT4OID, NUMERICOID, TEXTOID, TEXTOID};
+	Datum		args[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	args[0] = Int64GetDatum(j->job);
+	args[1] = Int64GetDatum(j->filled);
+	args[2] = Int64GetDatum(j->failed);
+	args[3] = Int32GetDatum(j->inflight);
+	args[4] = DirectFunctionCall1(float8_numeric, Float8GetDatum(j->cost));
+	args[5] = j->currency ? CStringGetTextDatum(j->currency) : (Datum) 0;
+	nulls[5] = j->currency ? ' ' : 'n';
+	args[6] = CStringGetTextDatum(state);
+	if (SPI_execute_with_args("SELECT aigw.job_report($1, $2, $3, $4, $5, $6, $7)", 7, types, args, nulls,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not report the job's progress");
+	j->done += j->filled;
+	j->failed_total += j->failed;
+	j->filled = j->failed = 0;
+	j->cost = 0;
+}
+
+/* Report and commit; the requests in flight go on. */
+static void
+commit_progress(Job *j)
+{
+	double		secs = Max(TimestampDifferenceMilliseconds(j->started, GetCurrentTimestamp()) / 1000.0, 0.001);
+
+	report(j, "running");
+	SPI_commit();
+	j->since_commit = 0;
+	ereport(NOTICE,
+			(errmsg("embed job " INT64_FORMAT ": " INT64_FORMAT " rows embedded, " INT64_FORMAT " failed, %.0f rows/s, %d requests in flight, cost %.8f %s",
+					j->job, j->done, j->failed_total, (j->done + j->failed_total) / secs, j->inflight,
+					j->spent, j->currency ? j->currency : "")));
+}
+
+/* ---------------------------------------------------------------------
+ * Requests
+ * ---------------------------------------------------------------------
+ */
+
+/* The next pack of rows, or NULL when there are none left. */
+static Pack *
+next_pack(Job *j, Pack *p)
+{
+	int64		tokens = 0;
+	MemoryContext old;
+
+	p->n = 0;
+	old = MemoryContextSwitchTo(p->cxt);
+	p->tids = palloc(sizeof(ItemPointerData) * j->max_inputs);
+	p->texts = palloc(sizeof(text *) * j->max_inputs);
+	MemoryContextSwitchTo(old);
+	while (p->n < j->max_inputs)
+	{
+		text	   *t;
+		char	   *refused;
+		int64		need;
+
+		if (j->qhead == j->qlen)
+		{
+			if (j->exhausted)
+				break;
+			fetch(j);
+			if (j->qlen == 0)
+				break;
+		}
+		t = j->qtexts[j->qhead];
+		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t)) != NULL)
+		{
+			row_error(j, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
+			j->qhead++;
+			continue;
+		}
+		need = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(t));
+		if (p->n > 0 && j->target.max_tokens_per_request > 0 &&
+			tokens + need > j->target.max_tokens_per_request)
+			break;
+		p->tids[p->n] = j->qtids[j->qhead];
+		p->texts[p->n] = t;
+		p->n++;
+		tokens += need;
+		j->qhead++;
+	}
+	return p->n > 0 ? p : NULL;
+}
+
+static void
+track(Job *j, int index, int ticket)
+{
+	j->tickets[index] = ticket;
+	j->ticket_cxt[index] = j->packs[index].cxt;
+	if (ticket >= 0)
+		j->inflight++;
+}
+
+static void
+finish_pack(Job *j, int index)
+{
+	Pack	   *p = &j->packs[index];
+
+	write_pack(j, p);
+	MemoryContextReset(p->cxt);
+	p->active = false;
+	p->pending = false;
+	j->tickets[index] = -1;
+}
+
+/* Whether the budget leaves room for one more request in flight. */
+static bool
+budget_allows(Job *j)
+{
+	if (j->budget < 0)
+		return true;
+	if (j->packs_done == 0)
+		return j->inflight == 0;	/* one request first, to learn what one costs */
+	return j->spent + (j->inflight + 1) * j->max_pack_cost <= j->budget;
+}
+
+static void
+start_packs(Job *j)
+{
+	for (int i = 0; i < j->concurrency && !j->stop; i++)
+	{
+		Pack	   *p = &j->packs[i];
+		MemoryContext old;
+		int			ticket;
+
+		if (p->active)
+			continue;
+		if (!budget_allows(j))
+		{
+			if (j->budget >= 0 && j->packs_done > 0 && j->inflight == 0)
+				j->stop = true;
+			return;
+		}
+		if (next_pack(j, p) == NULL)
+			return;
+		p->active = true;
+		old = MemoryContextSwitchTo(p->cxt);
+		ticket = aigw_call_start_embed_guarded(&p->call, j->model,
+											   aigw_embed_texts_json(p->texts, NULL, p->n), j->options);
+		/* (NULL: the texts in order) */
+		MemoryContextSwitchTo(old);
+		if (ticket < 0)
+			finish_pack(j, i);
+		else
+			track(j, i, ticket);
+	}
+}
+
+/* Retries whose wait is over go out again; returns when the next one may. */
+static TimestampTz
+send_due(Job *j)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz next = 0;
+
+	for (int i = 0; i < j->concurrency; i++)
+	{
+		Pack	   *p = &j->packs[i];
+		MemoryContext old;
+		int			ticket;
+
+		if (!p->active || !p->pending)
+			continue;
+		if (p->call.state == CALL_WAITING && p->call.not_before > now)
+		{
+			if (next == 0 || p->call.not_before < next)
+				next = p->call.not_before;
+			continue;
+		}
+		p->pending = false;
+		old = MemoryContextSwitchTo(p->cxt);
+		ticket = aigw_call_send_guarded(&p->call);
+		MemoryContextSwitchTo(old);
+		if (ticket < 0)
+			finish_pack(j, i);
+		else
+			track(j, i, ticket);
+	}
+	return next;
+}
+
+/* The outcome of request `index`: done, or pending a retry. */
+static void
+take(Job *j, int index, AigwOutcomeMsg *oc)
+{
+	Pack	   *p = &j->packs[index];
+	MemoryContext old = MemoryContextSwitchTo(p->cxt);
+
+	j->tickets[index] = -1;
+	j->inflight--;
+	aigw_call_take_outcome(&p->call, oc);
+	MemoryContextSwitchTo(old);
+	if (p->call.state == CALL_DONE)
+		finish_pack(j, index);
+	else
+		p->pending = true;
+}
+
+static bool
+any_active(Job *j)
+{
+	for (int i = 0; i < j->concurrency; i++)
+		if (j->packs[i].active)
+			return true;
+	return false;
+}
+
+static void
+run(Job *j)
+{
+	for (;;)
+	{
+		TimestampTz wake;
+		long		timeout;
+		AigwOutcomeMsg *oc;
+		int			k;
+
+		start_packs(j);
+		wake = send_due(j);
+		if (!any_active(j))
+			break;
+		if (j->inflight == 0)
+		{
+			/* only retries' waits are left */
+			if (wake != 0)
+				aigw_retry_sleep(Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0));
+			continue;
+		}
+		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
+		k = aigw_pool_wait(j->tickets, j->concurrency, timeout, false, j->ticket_cxt, &oc);
+		if (k < 0)
+			continue;
+		take(j, k, oc);
+		/* what else finished meanwhile, without waiting */
+		while ((k = aigw_pool_wait(j->tickets, j->concurrency, 0, false, j->ticket_cxt, &oc)) >= 0)
+			take(j, k, oc);
+		if (j->since_commit >= j->chunk_size)
+			commit_progress(j);
+	}
+}
+
+/*
+ * CALL aigw.embed_column_run(job, source, text_column, target_column,
+ *							  target_type, model, options, chunk_size,
+ *							  concurrency, max_cost)
+ */
+Datum
+aigw_embed_column_run(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	Job			j;
+	MemoryContext cxt;
+	const char *state;
+
+	aigw_require_preload();
+	if (!nonatomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("aigw.embed_column commits as it goes and cannot run inside a transaction block"),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
+	cxt = AllocSetContextCreate(TopMemoryContext, "aigw embed_column", ALLOCSET_DEFAULT_SIZES);
+	memset(&j, 0, sizeof(j));
+	j.cxt = cxt;
+	j.scratch = AllocSetContextCreate(cxt, "aigw embed_column write", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	j.job = PG_GETARG_INT64(0);
+	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
+										  get_rel_name(PG_GETARG_OID(1)));
+	j.text_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	j.target_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	j.target_type = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	j.options = PG_GETARG_JSONB_P_COPY(6);
+	j.chunk_size = PG_GETARG_INT32(7);
+	j.concurrency = PG_GETARG_INT32(8);
+	j.budget = PG_ARGISNULL(9) ? -1 : DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(9)));
+	j.normalize = aigw_embed_options(j.options).normalize;
+	{
+		Oid			out;
+		bool		varlena;
+
+		getTypeOutputInfo(FLOAT4ARRAYOID, &out, &varlena);
+		fmgr_info_cxt(out, &j.real_array_out, cxt);
+	}
+	ItemPointerSet(&j.last_tid, 0, 0);
+	j.started = GetCurrentTimestamp();
+	j.packs = palloc0(sizeof(Pack) * j.concurrency);
+	j.tickets = palloc(sizeof(int) * j.concurrency);
+	j.ticket_cxt = palloc0(sizeof(MemoryContext) * j.concurrency);
+	for (int i = 0; i < j.concurrency; i++)
+	{
+		j.packs[i].cxt = AllocSetContextCreate(cxt, "aigw embed_column request", ALLOCSET_DEFAULT_SIZES);
+		j.tickets[i] = -1;
+	}
+
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PG_TRY();
+	{
+		aigw_embed_target(j.model, &j.target);
+		j.max_inputs = j.target.max_inputs_per_request > 0 ? j.target.max_inputs_per_request : 1;
+		run(&j);
+	}
+	PG_CATCH();
+	{
+		aigw_pool_abandon_all();
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	state = j.stop ? "budget_reached" : "done";
+	report(&j, "running");
+	report(&j, state);
+	SPI_commit();
+	SPI_finish();
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextDelete(cxt);
+	PG_RETURN_VOID();
+}
