@@ -254,6 +254,14 @@ BEGIN
     END IF;
 END
 $proc$;
+CREATE FUNCTION aigw.vector_from_base64(vector text, unit_length boolean DEFAULT false) RETURNS real[]
+AS 'MODULE_PATHNAME', 'aigw_vector_from_base64'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aigw.vector_from_base64(text, boolean) IS
+    'A base64 little-endian float32 vector (OpenAI''s encoding_format "base64") as real[], of unit length if asked.';
+REVOKE ALL ON FUNCTION aigw.vector_from_base64(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aigw.vector_from_base64(text, boolean) TO aigw_user;
+
 CREATE PROCEDURE aigw.embed_column_run(job bigint, source regclass, text_column text, target_column text,
                                        target_type text, model text, options jsonb, chunk_size integer,
                                        concurrency integer, max_cost numeric)

@@ -37,6 +37,7 @@
 PG_FUNCTION_INFO_V1(aigw_embed);
 PG_FUNCTION_INFO_V1(aigw_embed_many);
 PG_FUNCTION_INFO_V1(aigw_embedding_base64);
+PG_FUNCTION_INFO_V1(aigw_vector_from_base64);
 
 /* The batch's own options are not an embedding's. */
 static bool
@@ -90,22 +91,21 @@ aigw_embed_texts_json(text **texts, const int *which, int n)
 }
 
 /* The k-th vector of an answer as real[], of unit length if asked. */
-ArrayType *
-aigw_embed_vector(JsonbValue *data, int k, bool normalize)
+/* A base64 float32 vector (the worker's form) as real[], of unit length if asked. */
+static ArrayType *
+decode_vector(const char *b64, int len, bool normalize)
 {
-	JsonbValue *s = getIthJsonbValueFromContainer(data->val.binary.data, k);
 	int			dlen;
-	char	   *raw;
+	char	   *raw = palloc(pg_b64_dec_len(len) + 1);
 	int			n;
 	Datum	   *elems;
 	double		norm = 0;
 
-	if (s == NULL || s->type != jbvString)
-		elog(ERROR, "the embeddings answer has no vector %d", k);
-	raw = palloc(pg_b64_dec_len(s->val.string.len) + 1);
-	dlen = pg_b64_decode(s->val.string.val, s->val.string.len, raw, pg_b64_dec_len(s->val.string.len));
+	dlen = pg_b64_decode(b64, len, raw, pg_b64_dec_len(len));
 	if (dlen < 0 || dlen % 4 != 0)
-		elog(ERROR, "the embeddings answer has a vector that does not decode");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not a base64 float32 vector")));
 	n = dlen / 4;
 	elems = palloc(sizeof(Datum) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -127,6 +127,25 @@ aigw_embed_vector(JsonbValue *data, int k, bool normalize)
 			elems[i] = Float4GetDatum((float) (DatumGetFloat4(elems[i]) / norm));
 	}
 	return construct_array(elems, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+}
+
+ArrayType *
+aigw_embed_vector(JsonbValue *data, int k, bool normalize)
+{
+	JsonbValue *s = getIthJsonbValueFromContainer(data->val.binary.data, k);
+
+	if (s == NULL || s->type != jbvString)
+		elog(ERROR, "the embeddings answer has no vector %d", k);
+	return decode_vector(s->val.string.val, s->val.string.len, normalize);
+}
+
+/* aigw.vector_from_base64(text, normalize): how embed_column writes without a trip through text. */
+Datum
+aigw_vector_from_base64(PG_FUNCTION_ARGS)
+{
+	text	   *b64 = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_ARRAYTYPE_P(decode_vector(VARDATA_ANY(b64), VARSIZE_ANY_EXHDR(b64), PG_GETARG_BOOL(1)));
 }
 
 /* The answer's vectors, or NULL with *why set when they are not one per input. */

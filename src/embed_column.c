@@ -59,7 +59,8 @@ typedef struct Job
 	const char *model;
 	Jsonb	   *options;
 	bool		normalize;
-	FmgrInfo	real_array_out;	/* real[]'s output function */
+	SPIPlanPtr	read_plan;		/* kept across the commits */
+	SPIPlanPtr	write_plan;
 	int			chunk_size;
 	int			concurrency;
 	double		budget;			/* < 0: none */
@@ -106,13 +107,19 @@ fetch(Job *j)
 	Datum		args[2];
 	int			want = Max(j->max_inputs * j->concurrency, 1000);
 	MemoryContext old = MemoryContextSwitchTo(j->scratch);
-	char	   *sql = psprintf("SELECT t.ctid, t.%s::text FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
-							   " ORDER BY t.ctid LIMIT $2",
-							   j->text_column, j->source, j->target_column);
 
+	if (j->read_plan == NULL)
+	{
+		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, t.%s::text FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
+											" ORDER BY t.ctid LIMIT $2",
+											j->text_column, j->source, j->target_column),
+								   2, types);
+		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
+			elog(ERROR, "could not prepare the read of the rows to embed");
+	}
 	args[0] = PointerGetDatum(&j->last_tid);
 	args[1] = Int32GetDatum(want);
-	if (SPI_execute_with_args(sql, 2, types, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rows to embed");
 	MemoryContextSwitchTo(j->cxt);
 	if (j->qtids)
@@ -172,24 +179,36 @@ write_pack(Job *j, Pack *p)
 	{
 		Datum	   *tids = palloc(sizeof(Datum) * p->n);
 		Datum	   *vectors = palloc(sizeof(Datum) * p->n);
-		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
-		Datum		args[2];
-		char	   *sql = psprintf("UPDATE %s t SET %s = x.v::real[]::%s"
-								   "  FROM unnest($1, $2) x(id, v)"
-								   " WHERE t.ctid = x.id AND t.%s IS NULL",
-								   j->source, j->target_column, j->target_type, j->target_column);
+		Datum		args[3];
 		JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
 		double		c;
 
+		if (j->write_plan == NULL)
+		{
+			Oid			types[3] = {TIDARRAYOID, TEXTARRAYOID, BOOLOID};
+
+			/* the worker's base64 float32 straight into real[]: no trip through decimal text */
+			j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = aigw.vector_from_base64(x.v, $3)::%s"
+												 "  FROM unnest($1, $2) x(id, v)"
+												 " WHERE t.ctid = x.id AND t.%s IS NULL",
+												 j->source, j->target_column, j->target_type, j->target_column),
+										3, types);
+			if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
+				elog(ERROR, "could not prepare the write of the vectors");
+		}
 		for (int k = 0; k < p->n; k++)
 		{
+			JsonbValue *v = getIthJsonbValueFromContainer(data->val.binary.data, k);
+
+			if (v == NULL || v->type != jbvString)
+				elog(ERROR, "the embeddings answer has no vector %d", k);
 			tids[k] = PointerGetDatum(&p->tids[k]);
-			vectors[k] = CStringGetTextDatum(OutputFunctionCall(&j->real_array_out,
-																PointerGetDatum(aigw_embed_vector(data, k, j->normalize))));
+			vectors[k] = PointerGetDatum(cstring_to_text_with_len(v->val.string.val, v->val.string.len));
 		}
 		args[0] = PointerGetDatum(construct_array(tids, p->n, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
 		args[1] = PointerGetDatum(construct_array(vectors, p->n, TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args(sql, 2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
+		args[2] = BoolGetDatum(j->normalize);
+		if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not write the vectors back");
 		j->filled += SPI_processed;
 		j->since_commit += SPI_processed;
@@ -498,13 +517,7 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	j.concurrency = PG_GETARG_INT32(8);
 	j.budget = PG_ARGISNULL(9) ? -1 : DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(9)));
 	j.normalize = aigw_embed_options(j.options).normalize;
-	{
-		Oid			out;
-		bool		varlena;
 
-		getTypeOutputInfo(FLOAT4ARRAYOID, &out, &varlena);
-		fmgr_info_cxt(out, &j.real_array_out, cxt);
-	}
 	ItemPointerSet(&j.last_tid, 0, 0);
 	j.started = GetCurrentTimestamp();
 	j.packs = palloc0(sizeof(Pack) * j.concurrency);
@@ -527,6 +540,10 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	PG_CATCH();
 	{
 		aigw_pool_abandon_all();
+		if (j.read_plan)
+			SPI_freeplan(j.read_plan);
+		if (j.write_plan)
+			SPI_freeplan(j.write_plan);
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextDelete(cxt);
 		PG_RE_THROW();
@@ -536,6 +553,10 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	report(&j, "running");
 	report(&j, state);
 	SPI_commit();
+	if (j.read_plan)
+		SPI_freeplan(j.read_plan);
+	if (j.write_plan)
+		SPI_freeplan(j.write_plan);
 	SPI_finish();
 	MemoryContextSwitchTo(TopMemoryContext);
 	MemoryContextDelete(cxt);

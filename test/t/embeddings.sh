@@ -80,7 +80,8 @@ mock_reset
 is "$(sql "SELECT count(*) FILTER (WHERE array_length(embedding, 1) = 256) FROM aigw.embed_many('bedrock/amazon.titan-embed-text-v2:0', ARRAY['t1', 't2', 't3'], '{\"dimensions\": 256}')")" \
    "3" "Bedrock Titan: 256 dimensions"
 is "$(packed | sort | paste -sd'|')" "t1|t2|t3" "... one text a request, as Titan takes it (signed with SigV4 by the mock's check)"
-is "$(last_body)" '{"dimensions": 256, "inputText": "t3"}' "... with Titan's own fields"
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "import json,sys; print(json.dumps([r['body'] for r in json.load(sys.stdin) if r['body'].get('inputText') == 't3'][0], sort_keys=True))")" \
+   '{"dimensions": 256, "inputText": "t3"}' "... with Titan's own fields"
 mock_reset
 is "$(sql "SELECT count(*) FILTER (WHERE array_length(embedding, 1) = 1024) FROM aigw.embed_many('bedrock/cohere.embed-english-v3', ARRAY['k1', 'k2'], '{\"input_type\": \"query\"}')")" \
    "2" "Bedrock Cohere: two vectors of 1024"
