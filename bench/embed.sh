@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 ROWS=${ROWS:-100000}
 BATCH=${BATCH:-100}
 CONCURRENCY=${CONCURRENCY:-64}
-CHUNK=${CHUNK:-25600}
+CHUNK=${CHUNK:-5000}
 ./scripts/setup.sh >/dev/null
 (cd bench/node && npm install --no-audit --no-fund --silent >/dev/null)
 AIGW_RUN=/tmp/aigw-bench-embed AIGW_PORT=54424
