@@ -186,4 +186,16 @@ is "$res" "6 3 limit of wallet \"emb\" reached: 2 requests per minute (SQLSTATE 
 is "$(sent)" "2" "... and not sent"
 sql "DELETE FROM aigw.limits WHERE wallet = 'emb'" >/dev/null
 
+echo "# embed_column cancelled mid-stream keeps what it committed"
+sql "CREATE TABLE slow_notes (id int PRIMARY KEY, body text, emb real[]);
+     INSERT INTO slow_notes SELECT g, 'slow ' || g || CASE WHEN g > 12 THEN ' [[mock:latency_ms=2000]]' ELSE '' END
+       FROM generate_series(1, 30) g" >/dev/null
+"$PGBIN/psql" -X -q -d "$T_DB" -c "SET aigw.wallet = 'emb'" -c "SET statement_timeout = '1s'" \
+    -c "CALL aigw.embed_column('slow_notes', 'body', 'emb', '$E', '{\"chunk_size\": 3, \"concurrency\": 2, \"cache\": false}')" 2>&1 \
+  | grep -qF 'canceling statement due to statement timeout'
+ok $? "statement_timeout stops embed_column with requests in flight"
+is "$(sql "SELECT count(emb) FROM slow_notes")" "12" "the rows written before it are committed (12 quick ones, 3 a request, 2 in flight)"
+is "$(sql "SELECT reserved || ' ' || calls_in_flight FROM aigw.wallet_status WHERE wallet = 'emb'")" "0.00000000 0" "nothing stays reserved or in flight"
+is "$(sql "SELECT state FROM aigw.job_progress WHERE source = 'slow_notes'::regclass")" "interrupted" "the job shows as interrupted"
+
 finish
