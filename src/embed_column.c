@@ -368,12 +368,16 @@ start_packs(Job *j)
 			continue;
 		if (!budget_allows(j))
 		{
-			if (j->budget >= 0 && j->packs_done > 0 && j->inflight == 0)
+			/* nothing in flight can free room: stop, unless nothing is left */
+			if (j->packs_done > 0 && j->inflight == 0 && (j->qhead < j->qlen || !j->exhausted))
 				j->stop = true;
 			return;
 		}
 		if (next_pack(j, p) == NULL)
+		{
+			MemoryContextReset(p->cxt);
 			return;
+		}
 		p->active = true;
 		old = MemoryContextSwitchTo(p->cxt);
 		ticket = aigw_call_start_embed_guarded(&p->call, j->model,
