@@ -63,7 +63,7 @@ typedef struct Job
 	SPIPlanPtr	write_plan;
 	int			chunk_size;
 	int			concurrency;
-	double		budget;			/* < 0: none */
+	Numeric		budget;			/* NULL: none */
 	AigwTarget	target;
 	int			max_inputs;
 	/* rows read and not yet packed */
@@ -82,17 +82,44 @@ typedef struct Job
 	/* since the last report */
 	int64		filled;
 	int64		failed;
-	double		cost;
+	Numeric		cost;			/* money is numeric here as in the ledger */
 	char	   *currency;
 	/* the whole run */
 	int64		done;
 	int64		failed_total;
-	double		spent;
-	double		max_pack_cost;
+	Numeric		spent;
+	Numeric		max_pack_cost;
 	int64		packs_done;
 	int64		since_commit;
 	TimestampTz started;
 } Job;
+
+/* Sums kept in the job's context, which outlives the commits. */
+static Numeric
+money_zero(Job *j)
+{
+	MemoryContext old = MemoryContextSwitchTo(j->cxt);
+	Numeric		zero = int64_to_numeric(0);
+
+	MemoryContextSwitchTo(old);
+	return zero;
+}
+
+static Numeric
+money_add(Job *j, Numeric a, Numeric b)
+{
+	MemoryContext old = MemoryContextSwitchTo(j->cxt);
+	Numeric		sum = numeric_add_opt_error(a, b, NULL);
+
+	MemoryContextSwitchTo(old);
+	return sum;
+}
+
+static int
+money_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
+}
 
 /* ---------------------------------------------------------------------
  * Reading
@@ -181,7 +208,6 @@ write_pack(Job *j, Pack *p)
 		Datum	   *vectors = palloc(sizeof(Datum) * p->n);
 		Datum		args[3];
 		JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
-		double		c;
 
 		if (j->write_plan == NULL)
 		{
@@ -212,11 +238,21 @@ write_pack(Job *j, Pack *p)
 			elog(ERROR, "could not write the vectors back");
 		j->filled += SPI_processed;
 		j->since_commit += SPI_processed;
-		if (cost != NULL && aigw_jsonb_number(cost, &c))
+		if (cost != NULL && cost->type == jbvNumeric)
 		{
-			j->cost += c;
-			j->spent += c;
-			j->max_pack_cost = Max(j->max_pack_cost, c);
+			Numeric		was_cost = j->cost;
+			Numeric		was_spent = j->spent;
+
+			j->cost = money_add(j, was_cost, cost->val.numeric);
+			j->spent = money_add(j, was_spent, cost->val.numeric);
+			pfree(was_cost);
+			pfree(was_spent);
+			if (money_cmp(cost->val.numeric, j->max_pack_cost) > 0)
+			{
+				pfree(j->max_pack_cost);
+				j->max_pack_cost = (Numeric) MemoryContextAlloc(j->cxt, VARSIZE(cost->val.numeric));
+				memcpy(j->max_pack_cost, cost->val.numeric, VARSIZE(cost->val.numeric));
+			}
 			if (j->currency == NULL)
 			{
 				char	   *currency = aigw_jsonb_cstring(aigw_jsonb_path2(&answer->root, "aigw", "currency"));
@@ -244,7 +280,7 @@ report(Job *j, const char *state)
 	args[1] = Int64GetDatum(j->filled);
 	args[2] = Int64GetDatum(j->failed);
 	args[3] = Int32GetDatum(j->inflight);
-	args[4] = DirectFunctionCall1(float8_numeric, Float8GetDatum(j->cost));
+	args[4] = NumericGetDatum(j->cost);
 	args[5] = j->currency ? CStringGetTextDatum(j->currency) : (Datum) 0;
 	nulls[5] = j->currency ? ' ' : 'n';
 	args[6] = CStringGetTextDatum(state);
@@ -254,7 +290,8 @@ report(Job *j, const char *state)
 	j->done += j->filled;
 	j->failed_total += j->failed;
 	j->filled = j->failed = 0;
-	j->cost = 0;
+	pfree(j->cost);
+	j->cost = money_zero(j);
 }
 
 /* Report and commit; the requests in flight go on. */
@@ -267,9 +304,10 @@ commit_progress(Job *j)
 	SPI_commit();
 	j->since_commit = 0;
 	ereport(NOTICE,
-			(errmsg("embed job " INT64_FORMAT ": " INT64_FORMAT " rows embedded, " INT64_FORMAT " failed, %.0f rows/s, %d requests in flight, cost %.8f %s",
+			(errmsg("embed job " INT64_FORMAT ": " INT64_FORMAT " rows embedded, " INT64_FORMAT " failed, %.0f rows/s, %d requests in flight, cost %s %s",
 					j->job, j->done, j->failed_total, (j->done + j->failed_total) / secs, j->inflight,
-					j->spent, j->currency ? j->currency : "")));
+					DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(j->spent))),
+					j->currency ? j->currency : "")));
 }
 
 /* ---------------------------------------------------------------------
@@ -348,11 +386,15 @@ finish_pack(Job *j, int index)
 static bool
 budget_allows(Job *j)
 {
-	if (j->budget < 0)
+	Numeric		worst;
+
+	if (j->budget == NULL)
 		return true;
 	if (j->packs_done == 0)
 		return j->inflight == 0;	/* one request first, to learn what one costs */
-	return j->spent + (j->inflight + 1) * j->max_pack_cost <= j->budget;
+	worst = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(j->max_pack_cost),
+												NumericGetDatum(int64_to_numeric(j->inflight + 1))));
+	return money_cmp(numeric_add_opt_error(j->spent, worst, NULL), j->budget) <= 0;
 }
 
 static void
@@ -519,7 +561,10 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	j.options = PG_GETARG_JSONB_P_COPY(6);
 	j.chunk_size = PG_GETARG_INT32(7);
 	j.concurrency = PG_GETARG_INT32(8);
-	j.budget = PG_ARGISNULL(9) ? -1 : DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(9)));
+	j.budget = PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC_COPY(9);
+	j.cost = money_zero(&j);
+	j.spent = money_zero(&j);
+	j.max_pack_cost = money_zero(&j);
 	j.normalize = aigw_embed_options(j.options).normalize;
 
 	ItemPointerSet(&j.last_tid, 0, 0);
