@@ -64,6 +64,21 @@ is "$res" "1:8 2:8 3:8 4:provider \"openai\" returned HTTP 500 for model 5:provi
    "the request of d4-d6 failed; its three rows say why, the others have vectors"
 sql "SELECT * FROM aigw.embed_many('$E', ARRAY['e1', 'e2 [[mock:status=500]]'], '{\"on_error\": \"raise\", \"concurrency\": 1}')" 2>&1 | grep -q 'request 1 of aigw.embed_many'
 ok $? "on_error raise fails the statement, naming the request"
+res=$(sql "SELECT string_agg(ord || ':' || coalesce(array_length(embedding, 1)::text, substring(error FROM 'SQLSTATE [0-9A-Z]+')), ' ' ORDER BY ord)
+           FROM aigw.embed_many('$E', ARRAY['m1 [[mock:malformed=1]]', 'm2', 'm3', 'm4 [[mock:truncate=1]]', 'm5', 'm6',
+                                       'm7 [[mock:latency_ms=3000]]', 'm8', 'm9', 'm10'], '{\"timeout_ms\": 500}')")
+is "$res" "1:SQLSTATE 5G008 2:SQLSTATE 5G008 3:SQLSTATE 5G008 4:SQLSTATE 5G008 5:SQLSTATE 5G008 6:SQLSTATE 5G008 7:SQLSTATE 5G006 8:SQLSTATE 5G006 9:SQLSTATE 5G006 10:8" \
+   "a cut answer, a truncated one and a timeout each fail their own request's rows, with their own SQLSTATE"
+mock_reset
+is "$(sql "SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['r1 [[mock:status=429&retry_after=1&fail_first=1]]', 'r2', 'r3'], '{\"retries\": 1}')")" "3" \
+   "a 429 with Retry-After is retried..."
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+rs = [r for r in json.load(sys.stdin) if r['path'].endswith('/embeddings')]
+print(len(rs), rs[0]['status'], rs[1]['status'], round((rs[1]['at'] - rs[0]['at']) / 1000))")" "2 429 200 1" \
+   "... once, a second after the 429, and answered"
+is "$(sql "SELECT string_agg(status, ',' ORDER BY id) FROM (SELECT * FROM aigw.requests ORDER BY id DESC LIMIT 2) r")" "http_error,ok" \
+   "both attempts are logged"
 
 echo "# each provider's fields"
 mock_reset
@@ -135,6 +150,8 @@ is "$(sent)" "$before" "... and nothing sent"
 first=$(sql "SELECT count(emb) FROM notes")
 [ "$first" -gt 0 ] && [ "$first" -lt 40 ]; ok $? "a run with a small max_cost stops part way ($first of 40 rows)"
 is "$(sql "SELECT state FROM aigw.jobs ORDER BY id DESC LIMIT 1")" "budget_reached" "... as budget_reached"
+is "$(sql "SELECT bool_and(j.cost = (SELECT sum(r.cost) FROM aigw.requests r WHERE r.tags @> jsonb_build_object('aigw_job', j.id))) FROM aigw.jobs j WHERE j.source = 'notes'::regclass")" \
+   "t" "the job's cost is exactly what its requests cost"
 "$PGBIN/psql" -X -q -d "$T_DB" -c "SET aigw.wallet = 'emb'" \
     -c "CALL aigw.embed_column('notes', 'body', 'emb', '$E', '{\"chunk_size\": 10, \"cache\": false}')" >/dev/null 2>&1
 is "$(sql "SELECT count(emb) FROM notes")" "40" "the next run fills the rest"
