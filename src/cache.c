@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 
 #include "cache.h"
@@ -47,29 +48,36 @@ temperature_is_zero(const AigwChatInput *input)
 	return t != NULL && aigw_jsonb_number(t, &d) && d == 0;
 }
 
-bool
-aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACHE_KEY_LEN * 2 + 1])
+/* Whether a call is cached: option "cache" when given, else aigw.cache for a deterministic request. */
+static bool
+is_cached(const AigwChatInput *input)
+{
+	/* an embedding is as deterministic as a temperature-0 answer */
+	return input->cache == 1 ||
+		(input->cache < 0 && aigw_cache_enabled && (input->embedding || temperature_is_zero(input)));
+}
+
+/* The options that change the answer, as text: part of every key. */
+static char *
+answer_options_text(const AigwChatInput *input)
 {
 	JsonbParseState *ps = NULL;
 	Jsonb	   *options;
-	char	   *messages_text;
-	char	   *options_text;
-	const char *role;
-	pg_cryptohash_ctx *ctx;
-	uint8		digest[AIGW_CACHE_KEY_LEN];
-	static const char sep = '\0';
-
-	/* an embedding is as deterministic as a temperature-0 answer */
-	if (input->cache == 0 ||
-		(input->cache < 0 && !(aigw_cache_enabled && (input->embedding || temperature_is_zero(input)))))
-		return false;
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_members(&ps, &input->options->root, changes_the_answer);
 	options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
-	messages_text = JsonbToCString(NULL, &input->messages->root, VARSIZE(input->messages));
-	options_text = JsonbToCString(NULL, &options->root, VARSIZE(options));
-	role = GetUserNameFromId(GetUserId(), false);
+	return JsonbToCString(NULL, &options->root, VARSIZE(options));
+}
+
+/* SHA-256 of role, model, messages and options, as hex. */
+static void
+hash_key(const char *role, const char *model, const char *messages_text, const char *options_text,
+		 char hex[AIGW_CACHE_KEY_LEN * 2 + 1])
+{
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[AIGW_CACHE_KEY_LEN];
+	static const char sep = '\0';
 
 	ctx = pg_cryptohash_create(PG_SHA256);
 	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
@@ -85,32 +93,50 @@ aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACH
 	pg_cryptohash_free(ctx);
 	hex_encode((const char *) digest, sizeof(digest), hex);
 	hex[AIGW_CACHE_KEY_LEN * 2] = '\0';
+}
+
+bool
+aigw_cache_key(const char *model, const AigwChatInput *input, char hex[AIGW_CACHE_KEY_LEN * 2 + 1])
+{
+	if (!is_cached(input))
+		return false;
+	hash_key(GetUserNameFromId(GetUserId(), false), model,
+			 JsonbToCString(NULL, &input->messages->root, VARSIZE(input->messages)),
+			 answer_options_text(input), hex);
 	return true;
 }
 
 char *
 aigw_cache_embedding_keys(const char *model, const AigwChatInput *input)
 {
-	JsonbIterator *it = JsonbIteratorInit(&input->messages->root);
+	JsonbIterator *it;
 	JsonbValue	text;
 	JsonbIteratorToken tok;
 	StringInfoData keys;
-	AigwChatInput one = *input;
+	StringInfoData one;
+	const char *role;
+	char	   *options_text;
 
+	if (!is_cached(input))
+		return NULL;
+	/* the same for every input: read once */
+	role = GetUserNameFromId(GetUserId(), false);
+	options_text = answer_options_text(input);
 	initStringInfo(&keys);
+	initStringInfo(&one);
+	it = JsonbIteratorInit(&input->messages->root);
 	while ((tok = JsonbIteratorNext(&it, &text, true)) != WJB_DONE)
 	{
-		JsonbParseState *ps = NULL;
 		char		hex[AIGW_CACHE_KEY_LEN * 2 + 1];
 
 		if (tok != WJB_ELEM)
 			continue;
-		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-		pushJsonbValue(&ps, WJB_ELEM, &text);
-		one.messages = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
-		one.ntexts = 1;
-		if (!aigw_cache_key(model, &one, hex))
-			return NULL;
+		/* the input alone, as jsonb prints a one-element array */
+		resetStringInfo(&one);
+		appendStringInfoChar(&one, '[');
+		escape_json(&one, pnstrdup(text.val.string.val, text.val.string.len));
+		appendStringInfoChar(&one, ']');
+		hash_key(role, model, one.data, options_text, hex);
 		appendStringInfo(&keys, "%s%s", keys.len ? "," : "", hex);
 	}
 	return keys.data;
