@@ -1,14 +1,13 @@
 /*
  * batch.c
- *	  aigw.chat_many: many calls from one statement, up to a concurrency
- *	  in flight at once, each with its own retries and fallbacks.
+ *	  Many calls in flight from one backend (batch.h): aigw.chat_many and
+ *	  embed_many over an array, embed_column over a stream of rows.
  *
  * One backend drives every call's state machine (call.h): it starts calls
  * while fewer than `concurrency` are with the pool, sleeps until one
  * finishes or a retry's wait ends, and takes the outcome.  A call that
  * cannot even start (bad messages, no price, insufficient funds) is
- * caught in a subtransaction and reported for its row; the others go on.
- * The rows come back in input order once all are done.
+ * caught in a subtransaction and reported as its error; the others go on.
  */
 #include "postgres.h"
 
@@ -32,38 +31,261 @@ PG_FUNCTION_INFO_V1(aigw_chat_many);
 
 int			aigw_batch_concurrency = 64;
 
-typedef struct BatchRow
+/* A call of the stream: in flight, waiting for a retry, or free. */
+typedef struct Slot
 {
-	MemoryContext cxt;			/* the call's working memory, dropped when done */
+	MemoryContext cxt;			/* the call's memory, reset when it is over */
 	AigwCall	call;
-	Jsonb	   *messages;		/* NULL: a NULL input, answered with NULLs */
-	Jsonb	   *response;
-	char	   *error;
-} BatchRow;
+	void	   *data;			/* the source's, for done() */
+	bool		busy;
+	int			ticket;			/* with the pool; -1 when not */
+} Slot;
 
-typedef struct Batch
+typedef struct Stream
 {
-	MemoryContext cxt;			/* the statement's: options, rows, answers */
+	MemoryContext cxt;
+	const AigwBatchSource *src;
 	const char *model;
-	bool		embed;			/* each row is an embeddings request (its texts) */
-	const char *what;			/* the function, for an error's context */
-	Jsonb	   *options;		/* the per-call options (the batch's own removed) */
-	bool		raise;			/* on_error = 'raise' */
+	Jsonb	   *options;
+	bool		embed;
 	int			concurrency;
-	int			n;
-	BatchRow   *rows;
-	int			remaining;
-	int		   *tickets;		/* [concurrency]: slot tickets, -1 when free */
-	int		   *ticket_row;		/* [concurrency]: whose */
+	Slot	  **slots;			/* stable addresses; grows past concurrency while retries wait */
+	int			nslots;
+	int		   *tickets;		/* [concurrency] for aigw_pool_wait: tickets, -1 when free */
 	MemoryContext *ticket_cxt;	/* [concurrency]: where its outcome goes */
 	int			inflight;
-	int		   *pending;		/* rows READY or WAITING for their next attempt */
-	int			npending;
+	int			active;			/* busy slots */
+	bool		exhausted;		/* the source has nothing more */
+} Stream;
+
+static Slot *
+free_slot(Stream *st)
+{
+	for (int i = 0; i < st->nslots; i++)
+		if (!st->slots[i]->busy)
+			return st->slots[i];
+	st->slots = st->slots ? repalloc(st->slots, sizeof(Slot *) * (st->nslots + 1))
+		: palloc(sizeof(Slot *));
+	st->slots[st->nslots] = palloc0(sizeof(Slot));
+	st->slots[st->nslots]->cxt = AllocSetContextCreate(st->cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
+	st->slots[st->nslots]->ticket = -1;
+	return st->slots[st->nslots++];
+}
+
+static void
+finish(Stream *st, Slot *slot)
+{
+	st->src->done(st->src->arg, slot->data, &slot->call);
+	MemoryContextReset(slot->cxt);
+	slot->busy = false;
+	slot->data = NULL;
+	st->active--;
+}
+
+/* A call has sent an attempt (ticket), or is over (-1). */
+static void
+sent(Stream *st, Slot *slot, int ticket)
+{
+	int			k;
+
+	slot->ticket = ticket;
+	if (ticket < 0)
+	{
+		finish(st, slot);
+		return;
+	}
+	for (k = 0; st->tickets[k] >= 0; k++)
+		;
+	st->tickets[k] = ticket;
+	st->ticket_cxt[k] = slot->cxt;
+	st->inflight++;
+}
+
+/* Start the source's next call; false when it has none. */
+static bool
+start_next(Stream *st)
+{
+	Slot	   *slot = free_slot(st);
+	MemoryContext old = MemoryContextSwitchTo(slot->cxt);
+	Jsonb	   *payload = st->src->next(st->src->arg, &slot->data);
+	int			ticket;
+
+	if (payload == NULL)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(slot->cxt);
+		st->exhausted = true;
+		return false;
+	}
+	slot->busy = true;
+	st->active++;
+	ticket = st->embed ? aigw_call_start_embed_guarded(&slot->call, st->model, payload, st->options)
+		: aigw_call_start_guarded(&slot->call, st->model, payload, st->options);
+	MemoryContextSwitchTo(old);
+	sent(st, slot, ticket);
+	return true;
+}
+
+/* A busy slot without a ticket waits to send its next attempt. */
+static bool
+waiting(const Slot *slot)
+{
+	return slot->busy && slot->ticket < 0;
+}
+
+/* The earliest end of a retry's wait, or 0. */
+static TimestampTz
+next_wakeup(Stream *st)
+{
+	TimestampTz next = 0;
+
+	for (int i = 0; i < st->nslots; i++)
+	{
+		AigwCall   *call = &st->slots[i]->call;
+
+		if (waiting(st->slots[i]) && call->state == CALL_WAITING && (next == 0 || call->not_before < next))
+			next = call->not_before;
+	}
+	return next;
+}
+
+/* Retries whose wait is over go out again, while there is room. */
+static void
+send_due(Stream *st)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	for (int i = 0; i < st->nslots && st->inflight < st->concurrency; i++)
+	{
+		Slot	   *slot = st->slots[i];
+		MemoryContext old;
+		int			ticket;
+
+		if (!waiting(slot) || (slot->call.state == CALL_WAITING && slot->call.not_before > now))
+			continue;
+		old = MemoryContextSwitchTo(slot->cxt);
+		ticket = aigw_call_send_guarded(&slot->call);
+		MemoryContextSwitchTo(old);
+		sent(st, slot, ticket);
+	}
+}
+
+/* The outcome of the k-th ticket: its call is over, or waits for a retry. */
+static void
+take(Stream *st, int k, AigwOutcomeMsg *oc)
+{
+	Slot	   *slot = NULL;
+	MemoryContext old;
+
+	for (int i = 0; i < st->nslots && slot == NULL; i++)
+		if (st->slots[i]->busy && st->slots[i]->ticket == st->tickets[k])
+			slot = st->slots[i];
+	Assert(slot != NULL);
+	st->tickets[k] = -1;
+	st->inflight--;
+	slot->ticket = -1;
+	old = MemoryContextSwitchTo(slot->cxt);
+	aigw_call_take_outcome(&slot->call, oc);
+	MemoryContextSwitchTo(old);
+	if (slot->call.state == CALL_DONE)
+		finish(st, slot);
+}
+
+static void
+run(Stream *st)
+{
+	for (;;)
+	{
+		TimestampTz wake;
+		long		timeout;
+		AigwOutcomeMsg *oc;
+		int			k;
+
+		/* retries and fallbacks first, then new calls */
+		send_due(st);
+		while (!st->exhausted && st->inflight < st->concurrency &&
+			   (st->src->may_start == NULL || st->src->may_start(st->src->arg, st->inflight)))
+			if (!start_next(st))
+				break;
+		if (st->active == 0)
+			break;
+		wake = next_wakeup(st);
+		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
+		if (st->inflight == 0)
+		{
+			/* only waits are left: sleep through the first */
+			if (timeout > 0)
+				aigw_retry_sleep(timeout);
+			continue;
+		}
+		k = aigw_pool_wait(st->tickets, st->concurrency, timeout, false, st->ticket_cxt, &oc);
+		if (k < 0)
+			continue;
+		take(st, k, oc);
+		/* what else finished meanwhile, without waiting */
+		while ((k = aigw_pool_wait(st->tickets, st->concurrency, 0, false, st->ticket_cxt, &oc)) >= 0)
+			take(st, k, oc);
+		if (st->src->after)
+			st->src->after(st->src->arg, st->inflight);
+	}
+}
+
+void
+aigw_batch_stream(const char *model, Jsonb *call_options, bool embed, int concurrency,
+				  const AigwBatchSource *src)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "aigw batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	Stream		st;
+
+	memset(&st, 0, sizeof(st));
+	st.cxt = cxt;
+	st.src = src;
+	st.model = pstrdup(model);
+	st.options = call_options;
+	st.embed = embed;
+	st.concurrency = concurrency;
+	st.tickets = palloc(sizeof(int) * concurrency);
+	st.ticket_cxt = palloc0(sizeof(MemoryContext) * concurrency);
+	for (int k = 0; k < concurrency; k++)
+		st.tickets[k] = -1;
+	MemoryContextSwitchTo(old);
+
+	PG_TRY();
+	{
+		run(&st);
+	}
+	PG_CATCH();
+	{
+		aigw_pool_abandon_all();
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);
+}
+
+/* ---------------------------------------------------------------------
+ * An array of calls: chat_many, embed_many
+ * ---------------------------------------------------------------------
+ */
+typedef struct Batch
+{
+	MemoryContext cxt;			/* the caller's: answers and errors */
+	const char *what;			/* the function, for an error's context */
+	bool		embed;
+	bool		raise;			/* on_error = 'raise' */
+	int			concurrency;
+	Jsonb	   *options;		/* the per-call options (the batch's own removed) */
+	Jsonb	  **payloads;
+	int			n;
+	int			next;
+	Jsonb	  **responses;
+	char	  **errors;
 } Batch;
 
-/* The batch's own options come out; the rest is every call's. */
-static bool
-is_call_option(const JsonbValue *key)
+bool
+aigw_batch_is_call_option(const JsonbValue *key)
 {
 	return !aigw_jsonb_string_is(key, "concurrency") && !aigw_jsonb_string_is(key, "on_error");
 }
@@ -103,216 +325,70 @@ read_batch_options(Batch *b, Jsonb *options)
 					 errhint("continue (the default) reports a failed call in its row's error column; raise fails the statement.")));
 	}
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_members(&ps, &options->root, is_call_option);
+	aigw_push_members(&ps, &options->root, aigw_batch_is_call_option);
 	b->options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
-static void
-row_finish(Batch *b, BatchRow *row, int index)
+static Jsonb *
+array_next(void *arg, void **data)
 {
-	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	Batch	   *b = arg;
 
-	if (row->call.error && b->raise)
+	while (b->next < b->n && b->payloads[b->next] == NULL)
+		b->next++;				/* a NULL input is answered with NULLs */
+	if (b->next == b->n)
+		return NULL;
+	*data = palloc(sizeof(int));
+	*(int *) *data = b->next;
+	return b->payloads[b->next++];
+}
+
+static void
+array_done(void *arg, void *data, AigwCall *call)
+{
+	Batch	   *b = arg;
+	int			index = *(int *) data;
+	MemoryContext old;
+
+	if (call->error && b->raise)
 	{
-		AigwCallError *e = row->call.error;
+		AigwCallError *e = call->error;
 
 		aigw_pool_abandon_all();
 		e->context = e->context ? psprintf("%s\n%s %d of %s", e->context, b->embed ? "request" : "row", index + 1, b->what)
 			: psprintf("%s %d of %s", b->embed ? "request" : "row", index + 1, b->what);
 		aigw_call_raise(e);
 	}
-	if (row->call.result)
-		row->response = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(row->call.result));
-	else if (row->call.error)
-		row->error = aigw_call_error_text(row->call.error);
+	old = MemoryContextSwitchTo(b->cxt);
+	if (call->result)
+		b->responses[index] = (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(call->result));
+	else if (call->error)
+		b->errors[index] = aigw_call_error_text(call->error);
 	MemoryContextSwitchTo(old);
-	MemoryContextDelete(row->cxt);
-	row->cxt = NULL;
-	b->remaining--;
-}
-
-/* A row's call has sent an attempt (ticket), or is over (-1). */
-static void
-row_sent(Batch *b, int index, int ticket)
-{
-	int			k;
-
-	if (ticket < 0)
-	{
-		row_finish(b, &b->rows[index], index);
-		return;
-	}
-	for (k = 0; b->tickets[k] >= 0; k++)
-		;
-	b->tickets[k] = ticket;
-	b->ticket_row[k] = index;
-	b->ticket_cxt[k] = b->rows[index].cxt;
-	b->inflight++;
-}
-
-/* Send a row's next attempt. */
-static void
-send_row(Batch *b, int index)
-{
-	MemoryContext old = MemoryContextSwitchTo(b->rows[index].cxt);
-	int			ticket = aigw_call_send_guarded(&b->rows[index].call);
-
-	MemoryContextSwitchTo(old);
-	row_sent(b, index, ticket);
-}
-
-static void
-start_row(Batch *b, int index)
-{
-	BatchRow   *row = &b->rows[index];
-	MemoryContext old;
-	int			ticket;
-
-	if (row->messages == NULL)
-	{
-		b->remaining--;			/* answered with NULLs */
-		return;
-	}
-	row->cxt = AllocSetContextCreate(b->cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(row->cxt);
-	ticket = b->embed ? aigw_call_start_embed_guarded(&row->call, b->model, row->messages, b->options)
-		: aigw_call_start_guarded(&row->call, b->model, row->messages, b->options);
-	MemoryContextSwitchTo(old);
-	row_sent(b, index, ticket);
-}
-
-/* The earliest end of a retry's wait among pending rows, or 0. */
-static TimestampTz
-next_wakeup(Batch *b)
-{
-	TimestampTz t = 0;
-
-	for (int p = 0; p < b->npending; p++)
-	{
-		AigwCall   *call = &b->rows[b->pending[p]].call;
-
-		if (call->state == CALL_WAITING && (t == 0 || call->not_before < t))
-			t = call->not_before;
-	}
-	return t;
-}
-
-/* Send the pending rows that may go now, while there is room. */
-static void
-send_pending(Batch *b)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	for (int p = 0; p < b->npending && b->inflight < b->concurrency;)
-	{
-		int			index = b->pending[p];
-		AigwCall   *call = &b->rows[index].call;
-
-		if (call->state == CALL_WAITING && call->not_before > now)
-		{
-			p++;
-			continue;
-		}
-		b->pending[p] = b->pending[--b->npending];
-		send_row(b, index);
-	}
-}
-
-static void
-run_batch(Batch *b)
-{
-	int			next = 0;
-
-	while (b->remaining > 0)
-	{
-		TimestampTz wake;
-		long		timeout;
-		AigwOutcomeMsg *oc;
-		int			k;
-
-		/* retries and fallbacks first, then new rows */
-		send_pending(b);
-		while (next < b->n && b->inflight < b->concurrency)
-			start_row(b, next++);
-		if (b->remaining == 0)
-			break;
-
-		wake = next_wakeup(b);
-		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
-		if (b->inflight == 0)
-		{
-			/* only waits are left: sleep through the first */
-			if (timeout > 0)
-				aigw_retry_sleep(timeout);
-			continue;
-		}
-		k = aigw_pool_wait(b->tickets, b->concurrency, timeout, false, b->ticket_cxt, &oc);
-		if (k < 0)
-			continue;
-		{
-			int			index = b->ticket_row[k];
-			BatchRow   *row = &b->rows[index];
-			MemoryContext old = MemoryContextSwitchTo(row->cxt);
-
-			b->tickets[k] = -1;
-			b->inflight--;
-			aigw_call_take_outcome(&row->call, oc);
-			MemoryContextSwitchTo(old);
-			if (row->call.state == CALL_DONE)
-				row_finish(b, row, index);
-			else
-				b->pending[b->npending++] = index;
-		}
-	}
 }
 
 void
 aigw_batch_run(const char *model, Jsonb *options, bool embed, const char *what,
 			   Jsonb **payloads, int n, Jsonb **responses, char **errors)
 {
-	MemoryContext batch_cxt;
-	MemoryContext caller_cxt = CurrentMemoryContext;
 	Batch		b;
+	AigwBatchSource src = {array_next, array_done, NULL, NULL, &b};
 
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "aigw batch", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(batch_cxt);
 	memset(&b, 0, sizeof(b));
-	b.cxt = batch_cxt;
-	b.model = model;
-	b.embed = embed;
+	b.cxt = CurrentMemoryContext;
 	b.what = what;
+	b.embed = embed;
 	read_batch_options(&b, options);
+	b.payloads = payloads;
 	b.n = n;
-	b.rows = palloc0(sizeof(BatchRow) * Max(b.n, 1));
-	for (int i = 0; i < b.n; i++)
-		b.rows[i].messages = payloads[i];
-	b.remaining = b.n;
-	b.tickets = palloc(sizeof(int) * b.concurrency);
-	b.ticket_row = palloc(sizeof(int) * b.concurrency);
-	b.ticket_cxt = palloc0(sizeof(MemoryContext) * b.concurrency);
-	b.pending = palloc(sizeof(int) * Max(b.n, 1));
-	for (int k = 0; k < b.concurrency; k++)
-		b.tickets[k] = -1;
-
-	PG_TRY();
+	b.responses = responses;
+	b.errors = errors;
+	for (int i = 0; i < n; i++)
 	{
-		run_batch(&b);
+		responses[i] = NULL;
+		errors[i] = NULL;
 	}
-	PG_CATCH();
-	{
-		aigw_pool_abandon_all();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-
-	MemoryContextSwitchTo(caller_cxt);
-	for (int i = 0; i < b.n; i++)
-	{
-		responses[i] = b.rows[i].response
-			? (Jsonb *) PG_DETOAST_DATUM_COPY(PointerGetDatum(b.rows[i].response)) : NULL;
-		errors[i] = b.rows[i].error ? pstrdup(b.rows[i].error) : NULL;
-	}
-	MemoryContextDelete(batch_cxt);
+	aigw_batch_stream(model, b.options, embed, b.concurrency, &src);
 }
 
 Datum

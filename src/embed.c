@@ -39,12 +39,6 @@ PG_FUNCTION_INFO_V1(aigw_embed_many);
 PG_FUNCTION_INFO_V1(aigw_embedding_base64);
 PG_FUNCTION_INFO_V1(aigw_vector_from_base64);
 
-/* The batch's own options are not an embedding's. */
-static bool
-is_embedding_option(const JsonbValue *key)
-{
-	return !aigw_jsonb_string_is(key, "concurrency") && !aigw_jsonb_string_is(key, "on_error");
-}
 
 /* The options as one request sees them, validated before anything is sent. */
 AigwChatInput
@@ -61,7 +55,7 @@ aigw_embed_options(Jsonb *options)
 				 errmsg("options must be a JSON object"),
 				 errhint("Pass '{}' for no options, or e.g. '{\"dimensions\": 256}'.")));
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_members(&ps, &options->root, is_embedding_option);
+	aigw_push_members(&ps, &options->root, aigw_batch_is_call_option);
 	own = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 	ps = NULL;
 	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);

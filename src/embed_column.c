@@ -9,8 +9,9 @@
  *	  `chunk_size` rows.  So the pool never drains between chunks and the
  *	  table's reads and writes overlap the waits for the provider.
  *
- * Requests in flight outlive the commits (they belong to the pool, not to a
- * transaction); their memory is in a context of the procedure's own.
+ * The requests are run by the batch engine (batch.h), as a stream; they
+ * outlive the commits (they belong to the pool, not to a transaction), and
+ * their memory is the engine's, which outlives them too.
  */
 #include "postgres.h"
 
@@ -27,24 +28,19 @@
 #include "utils/timestamp.h"
 
 #include "aigw.h"
+#include "batch.h"
 #include "call.h"
 #include "embed.h"
 #include "embed_request.h"
 #include "json_util.h"
-#include "pool.h"
-#include "retry.h"
 
 PG_FUNCTION_INFO_V1(aigw_embed_column_run);
 
 typedef struct Pack
 {
-	MemoryContext cxt;
-	AigwCall	call;
 	int			n;
 	ItemPointerData *tids;
 	text	  **texts;
-	bool		active;
-	bool		pending;		/* a retry waits for its time */
 } Pack;
 
 typedef struct Job
@@ -73,11 +69,7 @@ typedef struct Job
 	int			qhead;
 	int			qlen;
 	bool		exhausted;
-	/* requests */
-	Pack	   *packs;
-	int		   *tickets;
-	MemoryContext *ticket_cxt;
-	int			inflight;
+	int			inflight;		/* as the batch engine last said */
 	bool		stop;			/* the budget is reached: start no more */
 	/* since the last report */
 	int64		filled;
@@ -195,11 +187,11 @@ row_error(Job *j, ItemPointer tid, const char *error)
 
 /* A finished request: its vectors into their rows, or its error into each row's. */
 static void
-write_pack(Job *j, Pack *p)
+write_pack(Job *j, Pack *p, AigwCall *call)
 {
 	MemoryContext old = MemoryContextSwitchTo(j->scratch);
-	Jsonb	   *answer = p->call.result;
-	char	   *why = p->call.error ? aigw_call_error_text(p->call.error) : NULL;
+	Jsonb	   *answer = call->result;
+	char	   *why = call->error ? aigw_call_error_text(call->error) : NULL;
 	JsonbValue *data = answer ? aigw_embed_answer_vectors(answer, p->n, &why) : NULL;
 
 	if (data != NULL)
@@ -315,18 +307,16 @@ commit_progress(Job *j)
  * ---------------------------------------------------------------------
  */
 
-/* The next pack of rows, or NULL when there are none left. */
+/* The next pack of rows (in the current memory context), or NULL when there are none left. */
 static Pack *
-next_pack(Job *j, Pack *p)
+next_pack(Job *j)
 {
+	Pack	   *p = palloc(sizeof(Pack));
 	int64		tokens = 0;
-	MemoryContext old;
 
 	p->n = 0;
-	old = MemoryContextSwitchTo(p->cxt);
 	p->tids = palloc(sizeof(ItemPointerData) * j->max_inputs);
 	p->texts = palloc(sizeof(text *) * j->max_inputs);
-	MemoryContextSwitchTo(old);
 	while (p->n < j->max_inputs)
 	{
 		text	   *t;
@@ -361,169 +351,56 @@ next_pack(Job *j, Pack *p)
 	return p->n > 0 ? p : NULL;
 }
 
-static void
-track(Job *j, int index, int ticket)
+/* ---------------------------------------------------------------------
+ * The stream of requests, run by the batch engine (batch.h)
+ * ---------------------------------------------------------------------
+ */
+
+static Jsonb *
+stream_next(void *arg, void **data)
 {
-	j->tickets[index] = ticket;
-	j->ticket_cxt[index] = j->packs[index].cxt;
-	if (ticket >= 0)
-		j->inflight++;
+	Job		   *j = arg;
+	Pack	   *p = next_pack(j);
+
+	*data = p;
+	return p ? aigw_embed_texts_json(p->texts, NULL, p->n) : NULL;
 }
 
 static void
-finish_pack(Job *j, int index)
+stream_done(void *arg, void *data, AigwCall *call)
 {
-	Pack	   *p = &j->packs[index];
-
-	write_pack(j, p);
-	MemoryContextReset(p->cxt);
-	p->active = false;
-	p->pending = false;
-	j->tickets[index] = -1;
+	write_pack((Job *) arg, (Pack *) data, call);
 }
 
 /* Whether the budget leaves room for one more request in flight. */
 static bool
-budget_allows(Job *j)
+stream_may_start(void *arg, int inflight)
 {
+	Job		   *j = arg;
 	Numeric		worst;
+	bool		room;
 
 	if (j->budget == NULL)
 		return true;
 	if (j->packs_done == 0)
-		return j->inflight == 0;	/* one request first, to learn what one costs */
+		return inflight == 0;	/* one request first, to learn what one costs */
 	worst = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(j->max_pack_cost),
-												NumericGetDatum(int64_to_numeric(j->inflight + 1))));
-	return money_cmp(numeric_add_opt_error(j->spent, worst, NULL), j->budget) <= 0;
+												NumericGetDatum(int64_to_numeric(inflight + 1))));
+	room = money_cmp(numeric_add_opt_error(j->spent, worst, NULL), j->budget) <= 0;
+	/* nothing in flight can free room: stop, unless nothing is left */
+	if (!room && inflight == 0 && (j->qhead < j->qlen || !j->exhausted))
+		j->stop = true;
+	return room;
 }
 
 static void
-start_packs(Job *j)
+stream_after(void *arg, int inflight)
 {
-	for (int i = 0; i < j->concurrency && !j->stop; i++)
-	{
-		Pack	   *p = &j->packs[i];
-		MemoryContext old;
-		int			ticket;
+	Job		   *j = arg;
 
-		if (p->active)
-			continue;
-		if (!budget_allows(j))
-		{
-			/* nothing in flight can free room: stop, unless nothing is left */
-			if (j->packs_done > 0 && j->inflight == 0 && (j->qhead < j->qlen || !j->exhausted))
-				j->stop = true;
-			return;
-		}
-		if (next_pack(j, p) == NULL)
-		{
-			MemoryContextReset(p->cxt);
-			return;
-		}
-		p->active = true;
-		old = MemoryContextSwitchTo(p->cxt);
-		ticket = aigw_call_start_embed_guarded(&p->call, j->model,
-											   aigw_embed_texts_json(p->texts, NULL, p->n), j->options);
-		/* (NULL: the texts in order) */
-		MemoryContextSwitchTo(old);
-		if (ticket < 0)
-			finish_pack(j, i);
-		else
-			track(j, i, ticket);
-	}
-}
-
-/* Retries whose wait is over go out again; returns when the next one may. */
-static TimestampTz
-send_due(Job *j)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next = 0;
-
-	for (int i = 0; i < j->concurrency; i++)
-	{
-		Pack	   *p = &j->packs[i];
-		MemoryContext old;
-		int			ticket;
-
-		if (!p->active || !p->pending)
-			continue;
-		if (p->call.state == CALL_WAITING && p->call.not_before > now)
-		{
-			if (next == 0 || p->call.not_before < next)
-				next = p->call.not_before;
-			continue;
-		}
-		p->pending = false;
-		old = MemoryContextSwitchTo(p->cxt);
-		ticket = aigw_call_send_guarded(&p->call);
-		MemoryContextSwitchTo(old);
-		if (ticket < 0)
-			finish_pack(j, i);
-		else
-			track(j, i, ticket);
-	}
-	return next;
-}
-
-/* The outcome of request `index`: done, or pending a retry. */
-static void
-take(Job *j, int index, AigwOutcomeMsg *oc)
-{
-	Pack	   *p = &j->packs[index];
-	MemoryContext old = MemoryContextSwitchTo(p->cxt);
-
-	j->tickets[index] = -1;
-	j->inflight--;
-	aigw_call_take_outcome(&p->call, oc);
-	MemoryContextSwitchTo(old);
-	if (p->call.state == CALL_DONE)
-		finish_pack(j, index);
-	else
-		p->pending = true;
-}
-
-static bool
-any_active(Job *j)
-{
-	for (int i = 0; i < j->concurrency; i++)
-		if (j->packs[i].active)
-			return true;
-	return false;
-}
-
-static void
-run(Job *j)
-{
-	for (;;)
-	{
-		TimestampTz wake;
-		long		timeout;
-		AigwOutcomeMsg *oc;
-		int			k;
-
-		start_packs(j);
-		wake = send_due(j);
-		if (!any_active(j))
-			break;
-		if (j->inflight == 0)
-		{
-			/* only retries' waits are left */
-			if (wake != 0)
-				aigw_retry_sleep(Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0));
-			continue;
-		}
-		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
-		k = aigw_pool_wait(j->tickets, j->concurrency, timeout, false, j->ticket_cxt, &oc);
-		if (k < 0)
-			continue;
-		take(j, k, oc);
-		/* what else finished meanwhile, without waiting */
-		while ((k = aigw_pool_wait(j->tickets, j->concurrency, 0, false, j->ticket_cxt, &oc)) >= 0)
-			take(j, k, oc);
-		if (j->since_commit >= j->chunk_size)
-			commit_progress(j);
-	}
+	j->inflight = inflight;
+	if (j->since_commit >= j->chunk_size)
+		commit_progress(j);
 }
 
 /*
@@ -537,6 +414,7 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
 		!castNode(CallContext, fcinfo->context)->atomic;
 	Job			j;
+	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
 	MemoryContext cxt;
 	const char *state;
 
@@ -569,14 +447,6 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 
 	ItemPointerSet(&j.last_tid, 0, 0);
 	j.started = GetCurrentTimestamp();
-	j.packs = palloc0(sizeof(Pack) * j.concurrency);
-	j.tickets = palloc(sizeof(int) * j.concurrency);
-	j.ticket_cxt = palloc0(sizeof(MemoryContext) * j.concurrency);
-	for (int i = 0; i < j.concurrency; i++)
-	{
-		j.packs[i].cxt = AllocSetContextCreate(cxt, "aigw embed_column request", ALLOCSET_DEFAULT_SIZES);
-		j.tickets[i] = -1;
-	}
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -584,11 +454,10 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	{
 		aigw_embed_target(j.model, &j.target);
 		j.max_inputs = j.target.max_inputs_per_request > 0 ? j.target.max_inputs_per_request : 1;
-		run(&j);
+		aigw_batch_stream(j.model, j.options, true, j.concurrency, &src);
 	}
 	PG_CATCH();
 	{
-		aigw_pool_abandon_all();
 		if (j.read_plan)
 			SPI_freeplan(j.read_plan);
 		if (j.write_plan)
