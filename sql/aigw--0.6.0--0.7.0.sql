@@ -281,6 +281,14 @@ GRANT EXECUTE ON PROCEDURE aigw.embed_column(regclass, text, text, text, jsonb) 
 -- POST /rpc/embeddings for PostgREST: OpenAI's embeddings request and
 -- answer (the official SDKs ask for base64 by default).
 --------------------------------------------------------------------------
+CREATE FUNCTION aigw.embed_refusal(model text, input text) RETURNS text
+AS 'MODULE_PATHNAME', 'aigw_embed_refusal_sql'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION aigw.embed_refusal(text, text) IS
+    'Why aigw.embed_many would not send this input to this model (empty, over its limit of one input), or NULL.';
+REVOKE ALL ON FUNCTION aigw.embed_refusal(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aigw.embed_refusal(text, text) TO aigw_user;
+
 CREATE FUNCTION aigw.embedding_base64(embedding real[]) RETURNS text
 AS 'MODULE_PATHNAME', 'aigw_embedding_base64'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -322,15 +330,11 @@ BEGIN
             inputs := ARRAY(SELECT jsonb_array_elements_text(body -> 'input'));
         ELSE PERFORM aigw.bad_body('input', 'is required and must be a string or an array of strings');
     END CASE;
-    -- inputs aigw would not send are refused before any is (aigw.embed_many's rule)
-    SELECT format('%s is %s', x.ord - 1,
-                  CASE WHEN x.t = '' THEN 'empty'
-                       ELSE format('about %s tokens, over the %s of model %s', octet_length(x.t) / 3 + 1,
-                                   m.context_window, m.id) END)
-      INTO field
-      FROM unnest(inputs) WITH ORDINALITY AS x(t, ord)
-      LEFT JOIN aigw.models m ON m.id = body ->> 'model'
-     WHERE x.t = '' OR octet_length(x.t) / 3 + 1 > m.context_window
+    -- inputs aigw would not send are refused before any is sent
+    SELECT format('%s: %s', x.ord - 1, x.why) INTO field
+      FROM unnest(inputs) WITH ORDINALITY AS u(t, ord),
+           LATERAL (SELECT u.ord, aigw.embed_refusal(body ->> 'model', u.t) AS why) x
+     WHERE x.why IS NOT NULL
      ORDER BY x.ord LIMIT 1;
     IF field IS NOT NULL THEN
         PERFORM aigw.bad_body('input', field);

@@ -37,6 +37,7 @@
 PG_FUNCTION_INFO_V1(aigw_embed);
 PG_FUNCTION_INFO_V1(aigw_embed_many);
 PG_FUNCTION_INFO_V1(aigw_embedding_base64);
+PG_FUNCTION_INFO_V1(aigw_embed_refusal_sql);
 PG_FUNCTION_INFO_V1(aigw_vector_from_base64);
 
 
@@ -178,6 +179,22 @@ aigw_embed_target(const char *model, AigwTarget *target)
 				 errhint("aigw.embed takes an embedding model: SELECT id FROM aigw.models WHERE kind = 'embedding'.")));
 }
 
+int
+aigw_embed_max_inputs(const AigwTarget *target)
+{
+	/* an unknown limit: one input a request is the only safe guess */
+	return target->max_inputs_per_request > 0 ? target->max_inputs_per_request : 1;
+}
+
+bool
+aigw_embed_fits(const AigwTarget *target, int inputs, int64 tokens, int64 need)
+{
+	if (inputs == 0)
+		return true;
+	return inputs < aigw_embed_max_inputs(target) &&
+		(target->max_tokens_per_request <= 0 || tokens + need <= target->max_tokens_per_request);
+}
+
 char *
 aigw_embed_refusal(const char *model, const AigwTarget *target, text *input)
 {
@@ -277,7 +294,7 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	char	  **failures;
 
 	aigw_embed_target(model, &target);
-	max_inputs = target.max_inputs_per_request > 0 ? target.max_inputs_per_request : 1;
+	max_inputs = aigw_embed_max_inputs(&target);
 	for (int i = 0; i < n; i++)
 		if (texts[i] != NULL)
 			errors[i] = aigw_embed_refusal(model, &target, texts[i]);
@@ -293,8 +310,7 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 			continue;
 		tokens = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(texts[i]));
 		p = npacks > 0 ? &packs[npacks - 1] : NULL;
-		if (p == NULL || p->n == max_inputs ||
-			(target.max_tokens_per_request > 0 && pack_tokens + tokens > target.max_tokens_per_request))
+		if (p == NULL || !aigw_embed_fits(&target, p->n, pack_tokens, tokens))
 		{
 			p = &packs[npacks++];
 			p->rows = palloc(sizeof(int) * max_inputs);
@@ -412,6 +428,21 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
 	return (Datum) 0;
+}
+
+/* aigw.embed_refusal(model, input): why embed_many would not send it, or NULL. */
+Datum
+aigw_embed_refusal_sql(PG_FUNCTION_ARGS)
+{
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	AigwTarget	target;
+	char	   *why;
+
+	aigw_embed_target(model, &target);
+	why = aigw_embed_refusal(model, &target, PG_GETARG_TEXT_PP(1));
+	if (why == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
 
 /* OpenAI's encoding_format "base64": little-endian float32, base64. */

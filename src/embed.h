@@ -17,6 +17,12 @@
 /* The model, checked to be a plain embedding model; its key wiped. */
 extern void aigw_embed_target(const char *model, AigwTarget *target);
 
+/* Inputs one request may carry (aigw.models.max_inputs_per_request; unknown: 1). */
+extern int	aigw_embed_max_inputs(const AigwTarget *target);
+
+/* Whether an input of `need` tokens joins a request that holds `inputs` of `tokens`. */
+extern bool aigw_embed_fits(const AigwTarget *target, int inputs, int64 tokens, int64 need);
+
 /* Why an input is not sent (empty, over the model's limit of one input), or NULL. */
 extern char *aigw_embed_refusal(const char *model, const AigwTarget *target, text *input);
 

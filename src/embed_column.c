@@ -317,7 +317,7 @@ next_pack(Job *j)
 	p->n = 0;
 	p->tids = palloc(sizeof(ItemPointerData) * j->max_inputs);
 	p->texts = palloc(sizeof(text *) * j->max_inputs);
-	while (p->n < j->max_inputs)
+	for (;;)
 	{
 		text	   *t;
 		char	   *refused;
@@ -339,8 +339,7 @@ next_pack(Job *j)
 			continue;
 		}
 		need = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(t));
-		if (p->n > 0 && j->target.max_tokens_per_request > 0 &&
-			tokens + need > j->target.max_tokens_per_request)
+		if (!aigw_embed_fits(&j->target, p->n, tokens, need))
 			break;
 		p->tids[p->n] = j->qtids[j->qhead];
 		p->texts[p->n] = t;
@@ -453,7 +452,7 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		aigw_embed_target(j.model, &j.target);
-		j.max_inputs = j.target.max_inputs_per_request > 0 ? j.target.max_inputs_per_request : 1;
+		j.max_inputs = aigw_embed_max_inputs(&j.target);
 		aigw_batch_stream(j.model, j.options, true, j.concurrency, &src);
 	}
 	PG_CATCH();
