@@ -196,11 +196,13 @@ aigw_embed_fits(const AigwTarget *target, int inputs, int64 tokens, int64 need)
 }
 
 char *
-aigw_embed_refusal(const char *model, const AigwTarget *target, text *input)
+aigw_embed_refusal(const char *model, const AigwTarget *target, text *input, int *sqlstate)
 {
 	int64		bytes = VARSIZE_ANY_EXHDR(input);
 	int64		tokens = aigw_embed_token_estimate(bytes);
 
+	if (sqlstate)
+		*sqlstate = bytes == 0 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 	if (bytes == 0)
 		return pstrdup("an empty text has no embedding; not sent");
 	if (target->context_window > 0 && tokens > target->context_window)
@@ -280,10 +282,11 @@ answer_from_cache(const char *model, const AigwChatInput *tmpl, const AigwTarget
  * included).
  */
 static void
-embed_inputs(const char *model, Jsonb *options, text **texts, int n,
+embed_inputs(const char *what, const char *model, Jsonb *options, text **texts, int n,
 			 ArrayType **vectors, char **errors)
 {
 	AigwChatInput opts = aigw_embed_options(options);
+	bool		raise = aigw_jsonb_string_is(aigw_jsonb_key(&options->root, "on_error"), "raise");
 	AigwTarget	target;
 	Pack	   *packs;
 	int			npacks = 0;
@@ -296,8 +299,18 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	aigw_embed_target(model, &target);
 	max_inputs = aigw_embed_max_inputs(&target);
 	for (int i = 0; i < n; i++)
-		if (texts[i] != NULL)
-			errors[i] = aigw_embed_refusal(model, &target, texts[i]);
+	{
+		int			sqlstate;
+
+		if (texts[i] == NULL || (errors[i] = aigw_embed_refusal(model, &target, texts[i], &sqlstate)) == NULL)
+			continue;
+		/* on_error raise fails the statement before anything is sent */
+		if (raise)
+			ereport(ERROR,
+					(errcode(sqlstate),
+					 errmsg_internal("%s", errors[i]),
+					 errcontext("input %d of %s", i + 1, what)));
+	}
 	answer_from_cache(model, &opts, &target, texts, n, vectors, errors);
 
 	packs = palloc0(sizeof(Pack) * Max(n, 1));
@@ -325,7 +338,7 @@ embed_inputs(const char *model, Jsonb *options, text **texts, int n,
 	failures = palloc0(sizeof(char *) * Max(npacks, 1));
 	for (int k = 0; k < npacks; k++)
 		payloads[k] = aigw_embed_texts_json(texts, packs[k].rows, packs[k].n);
-	aigw_batch_run(model, options, true, "aigw.embed_many", payloads, npacks, answers, failures);
+	aigw_batch_run(model, options, true, what, payloads, npacks, answers, failures);
 
 	for (int k = 0; k < npacks; k++)
 	{
@@ -372,16 +385,11 @@ aigw_embed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options \"concurrency\" and \"on_error\" are for aigw.embed_many")));
-	if (VARSIZE_ANY_EXHDR(input) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an empty text has no embedding")));
-	/* a failed request raises its own error, with its own SQLSTATE */
-	embed_inputs(model, JsonbValueToJsonb(with_raise(options)), &input, 1, &vector, &error);
+	/* a refused input or a failed request raises its own error, with its own SQLSTATE */
+	embed_inputs("aigw.embed", model, JsonbValueToJsonb(with_raise(options)), &input, 1, &vector, &error);
 	if (vector == NULL)
 		ereport(ERROR,
-				(errcode(error && strstr(error, "is over the limit") ? ERRCODE_PROGRAM_LIMIT_EXCEEDED
-						 : ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
+				(errcode(ERRCODE_AIGW_UPSTREAM_BAD_RESPONSE),
 				 errmsg("no embedding of the text from model \"%s\"", model),
 				 errdetail("%s", error ? error : "no answer")));
 	PG_RETURN_ARRAYTYPE_P(vector);
@@ -413,7 +421,7 @@ aigw_embed_many(PG_FUNCTION_ARGS)
 	vectors = palloc0(sizeof(ArrayType *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		texts[i] = nulls[i] ? NULL : DatumGetTextPP(elems[i]);
-	embed_inputs(model, options, texts, n, vectors, errors);
+	embed_inputs("aigw.embed_many", model, options, texts, n, vectors, errors);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -439,7 +447,7 @@ aigw_embed_refusal_sql(PG_FUNCTION_ARGS)
 	char	   *why;
 
 	aigw_embed_target(model, &target);
-	why = aigw_embed_refusal(model, &target, PG_GETARG_TEXT_PP(1));
+	why = aigw_embed_refusal(model, &target, PG_GETARG_TEXT_PP(1), NULL);
 	if (why == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(why));

@@ -23,8 +23,9 @@ extern int	aigw_embed_max_inputs(const AigwTarget *target);
 /* Whether an input of `need` tokens joins a request that holds `inputs` of `tokens`. */
 extern bool aigw_embed_fits(const AigwTarget *target, int inputs, int64 tokens, int64 need);
 
-/* Why an input is not sent (empty, over the model's limit of one input), or NULL. */
-extern char *aigw_embed_refusal(const char *model, const AigwTarget *target, text *input);
+/* Why an input is not sent (empty, over the model's limit of one input), or NULL; *sqlstate (if not NULL) the error code it would be raised with. */
+extern char *aigw_embed_refusal(const char *model, const AigwTarget *target, text *input,
+								int *sqlstate);
 
 /* The options as one request sees them (embed_many's own left out), validated. */
 extern AigwChatInput aigw_embed_options(Jsonb *options);

@@ -332,7 +332,7 @@ next_pack(Job *j)
 				break;
 		}
 		t = j->qtexts[j->qhead];
-		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t)) != NULL)
+		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t, NULL)) != NULL)
 		{
 			row_error(j, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
 			j->qhead++;

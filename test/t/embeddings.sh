@@ -55,6 +55,12 @@ echo "$res" | grep -q '^2:input of 30000 bytes (about 10001 tokens) is over the 
 ok $? "the over-long one is reported in its row"
 echo "$res" | grep -q '^3:an empty text has no embedding; not sent$'; ok $? "so is the empty one"
 is "$(packed)" "c1 c2" "neither was sent"
+mock_reset
+sql "SELECT * FROM aigw.embed_many('$E', ARRAY['c1', '', 'c2'], '{\"on_error\": \"raise\"}')" 2>&1 | grep -qF 'input 2 of aigw.embed_many'
+ok $? "with on_error raise, a refused input fails the statement, naming it..."
+out=$("$PGBIN/psql" -X -q -d "$T_DB" -c "\\set VERBOSITY verbose" -c "SELECT aigw.embed('$E', '$long')" 2>&1)
+echo "$out" | grep -q 'ERROR:  54000: input of 30000 bytes (about 10001 tokens) is over the limit'; ok $? "... and aigw.embed of a text over the limit is 54000"
+is "$(sent)" "0" "... before anything is sent"
 
 echo "# a failed request fails only its rows"
 mock_reset
