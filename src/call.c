@@ -267,13 +267,20 @@ begin(AigwCall *call)
 	call->state = CALL_READY;
 }
 
-void
-aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
+/* What every call checks and clears before its input is read. */
+static void
+prepare(AigwCall *call, const char *model)
 {
 	aigw_require_preload();
 	require_writable_utf8();
 	memset(call, 0, sizeof(AigwCall));
 	call->model = model;
+}
+
+void
+aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *options)
+{
+	prepare(call, model);
 	aigw_chat_input_parse(messages, options, &call->input);
 	aigw_route_plan(model, &call->input, &call->plan);
 	begin(call);
@@ -282,10 +289,7 @@ aigw_call_begin(AigwCall *call, const char *model, Jsonb *messages, Jsonb *optio
 void
 aigw_call_begin_embed(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options)
 {
-	aigw_require_preload();
-	require_writable_utf8();
-	memset(call, 0, sizeof(AigwCall));
-	call->model = model;
+	prepare(call, model);
 	aigw_embed_input_parse(texts, options, &call->input);
 	aigw_embed_check_model(model);
 	aigw_route_plan(model, &call->input, &call->plan);

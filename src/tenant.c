@@ -39,8 +39,13 @@ claim_string(JsonbContainer *claims, const char *key)
 	if (v == NULL)
 		return NULL;
 	if (v->type == jbvString)
-		return MemoryContextStrdup(TopMemoryContext,
-								   pnstrdup(v->val.string.val, v->val.string.len));
+	{
+		char	   *s = MemoryContextAlloc(TopMemoryContext, v->val.string.len + 1);
+
+		memcpy(s, v->val.string.val, v->val.string.len);
+		s[v->val.string.len] = '\0';
+		return s;
+	}
 	if (v->type == jbvNumeric)	/* a numeric user id */
 		return MemoryContextStrdup(TopMemoryContext,
 								   DatumGetCString(DirectFunctionCall1(numeric_out,

@@ -175,6 +175,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	AigwRequestMsg *rq;
 	TimestampTz now;
 	int			len;
+	const char *end_user = aigw_tenant_end_user();
 
 	if (provider == NULL && input->embedding)
 		ereport(ERROR,
@@ -218,7 +219,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	/* sized once: growing it would leave a copy of the key behind */
 	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
-					  (aigw_tenant_end_user() ? strlen(aigw_tenant_end_user()) : 0) +
+					  (end_user ? strlen(end_user) : 0) +
 					  aigw_billing_size(bill) +
 					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0) +
 					  (ctx->cache_key ? strlen(ctx->cache_key) : 0));
@@ -231,7 +232,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
 	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
 	aigw_request_put(&msg, RQ_TAGS, input->tags);
-	aigw_request_put(&msg, RQ_END_USER, aigw_tenant_end_user());
+	aigw_request_put(&msg, RQ_END_USER, end_user);
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
 	aigw_request_put(&msg, RQ_PRIOR_ATTEMPTS, ctx->prior);

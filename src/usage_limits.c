@@ -347,9 +347,12 @@ model_allowed(const LimitDef *l, const char *requested, const char *model)
 static const char *
 limit_owner(const LimitDef *l)
 {
+	char	   *role;
+
 	if (l->wallet)
 		return psprintf("wallet \"%s\"", l->wallet);
-	return psprintf("role \"%s\"", GetUserNameFromId(l->role, true) ? GetUserNameFromId(l->role, true) : "(dropped)");
+	role = GetUserNameFromId(l->role, true);
+	return psprintf("role \"%s\"", role ? role : "(dropped)");
 }
 
 /* ---------------------------------------------------------------------

@@ -247,22 +247,32 @@ open_object(const Walk *w)
 	return -1;
 }
 
+/* A container opens at w->depth; false when the answer nests too deeply. */
+static bool
+open_container(Walk *w)
+{
+	if (w->depth >= MAX_DEPTH)
+	{
+		w->overflow = true;
+		return false;
+	}
+	if (w->depth > 0)
+		w->nested[w->depth - 1] = true;
+	w->skip[w->depth] = repeats_vectors(w);
+	return true;
+}
+
 static JSON_ACTION
 walk_object_start(void *state)
 {
 	Walk	   *w = state;
 
-	if (w->depth >= MAX_DEPTH)
+	if (open_container(w))
 	{
-		w->overflow = true;
-		JSON_ACTION_DONE;
+		w->object[w->depth] = w->objects++;
+		w->numeric[w->depth] = false;
+		w->depth++;
 	}
-	if (w->depth > 0)
-		w->nested[w->depth - 1] = true;
-	w->skip[w->depth] = repeats_vectors(w);
-	w->object[w->depth] = w->objects++;
-	w->numeric[w->depth] = false;
-	w->depth++;
 	JSON_ACTION_DONE;
 }
 
@@ -281,19 +291,14 @@ walk_array_start(void *state)
 {
 	Walk	   *w = state;
 
-	if (w->depth >= MAX_DEPTH)
+	if (open_container(w))
 	{
-		w->overflow = true;
-		JSON_ACTION_DONE;
+		w->object[w->depth] = -1;
+		w->numeric[w->depth] = true;
+		w->nested[w->depth] = false;
+		w->start[w->depth] = w->nfloats;
+		w->depth++;
 	}
-	if (w->depth > 0)
-		w->nested[w->depth - 1] = true;
-	w->skip[w->depth] = repeats_vectors(w);
-	w->object[w->depth] = -1;
-	w->numeric[w->depth] = true;
-	w->nested[w->depth] = false;
-	w->start[w->depth] = w->nfloats;
-	w->depth++;
 	JSON_ACTION_DONE;
 }
 
