@@ -7,7 +7,7 @@ M=openai/gpt-4o-mini
 sent() { mock_stat requests_total; }
 
 sql "DO \$\$ DECLARE r text; BEGIN
-       FOREACH r IN ARRAY ARRAY['lim_user', 'lim_models', 'lim_flight', 'lim_tok', 'lim_spend', 'lim_wallet'] LOOP
+       FOREACH r IN ARRAY ARRAY['lim_user', 'lim_models', 'lim_flight', 'lim_tok', 'lim_spend', 'lim_wallet', 'lim_fx'] LOOP
          PERFORM 1 FROM pg_roles WHERE rolname = r;
          IF NOT FOUND THEN EXECUTE format('CREATE ROLE %I IN ROLE aigw_user', r); END IF;
        END LOOP;
@@ -108,6 +108,17 @@ sql "INSERT INTO aigw.limits (role, spend_per_day) VALUES ('lim_spend', 0.00005)
 sql "UPDATE aigw.limits SET enabled = false WHERE role = 'lim_spend'::regrole AND spend_per_day = 0.0001" >/dev/null
 out=$(sql "SET ROLE lim_spend; SELECT aigw.ask('$M', 'hi', '{\"max_tokens\": 16}')" 2>&1)
 echo "$out" | grep -qF '0.00005000 USD per day'; ok $? "a new limit starts from today's spend in the log, not from zero"
+
+echo "# a limit in another currency than the price's"
+sql "INSERT INTO aigw.limits (role, spend_per_day, currency) VALUES ('lim_fx', 1, 'CNY')" >/dev/null
+mock_reset
+out=$(sql "SET ROLE lim_fx; SELECT aigw.ask('$M', 'hi', '{\"max_tokens\": 16}')" 2>&1)
+echo "$out" | grep -qF 'no exchange rate from USD to CNY is in force'; ok $? "with no rate in force the call is refused, saying which"
+is "$(sent)" "0" "... before anything is sent"
+sql "SELECT aigw.set_fx('USD', 'CNY', 7)" >/dev/null
+is "$(sql "SET ROLE lim_fx; SELECT answered FROM try_ask(2, '$M', '{\"max_tokens\": 16}')")" "2" "with a rate, the calls pass"
+is "$(sql "SELECT spent_today = round((SELECT sum(cost) FROM aigw.requests WHERE role_name = 'lim_fx') * 7, 8) AND spent_today > 0
+             FROM aigw.limit_status WHERE role = 'lim_fx'::regrole")" "t" "and count at the rate: 7 CNY to the dollar"
 
 echo "# worst-case cost per call, on a wallet"
 sql "SELECT aigw.create_wallet('w_lim', 'USD', 0, 'lim_wallet')" >/dev/null
