@@ -658,17 +658,10 @@ COMMENT ON FUNCTION aigw_api.messages(jsonb) IS
     'POST /rpc/messages: an Anthropic Messages request in, a Messages response out; errors as Anthropic error bodies with their HTTP status.';
 
 -- Whether the current role (and the wallet it would spend from) may call a model.
+-- the same rule a call is held to (usage_limits.c), for /rpc/models
 CREATE FUNCTION aigw.model_allowed(model text) RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-RETURN NOT EXISTS (
-    SELECT 1 FROM aigw.limits l
-     WHERE l.enabled AND l.allowed_models IS NOT NULL
-       AND ((l.role IS NOT NULL AND pg_has_role(l.role::oid, 'MEMBER')
-             AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))
-            OR l.wallet = aigw.current_wallet())
-       AND NOT EXISTS (SELECT 1 FROM unnest(l.allowed_models) p
-                        WHERE model LIKE replace(replace(replace(replace(p, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%')));
+AS 'MODULE_PATHNAME', 'aigw_model_allowed'
+LANGUAGE C STABLE STRICT;
 GRANT EXECUTE ON FUNCTION aigw.model_allowed(text) TO aigw_user;
 
 CREATE FUNCTION aigw_api.models() RETURNS jsonb

@@ -44,6 +44,7 @@
 
 PG_FUNCTION_INFO_V1(aigw_limit_usage);
 PG_FUNCTION_INFO_V1(aigw_limit_check_cost);
+PG_FUNCTION_INFO_V1(aigw_model_allowed);
 
 #define WINDOW_S 60
 #define MAX_APPLICABLE 16
@@ -858,4 +859,25 @@ aigw_limit_check_cost(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum(applicable(bill.billed ? bill.wallet : NULL, apply));
 	values[1] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(elapsed) * 1e9 / n);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/*
+ * aigw.model_allowed(model): whether the allowlists that apply to the
+ * current role and the wallet it would pay with let it call model (what
+ * aigw_api.models lists).
+ */
+Datum
+aigw_model_allowed(PG_FUNCTION_ARGS)
+{
+	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const LimitDef *apply[MAX_APPLICABLE];
+	int			n;
+
+	aigw_require_preload();
+	current_defs();
+	n = applicable(aigw_tenant_wallet(NULL), apply);
+	for (int i = 0; i < n; i++)
+		if (apply[i]->nmodels > 0 && !model_allowed(apply[i], model, model))
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
 }
