@@ -150,11 +150,11 @@ DECLARE
     total bigint;
     bytes bigint;
     job bigint;
-    done bigint := 0;
-    failed_total bigint := 0;
-    spent numeric := 0;
+    done bigint;
+    failed_total bigint;
+    spent numeric;
     currency text;
-    state text := 'running';
+    state text;
 BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -174,7 +174,8 @@ BEGIN
         RAISE EXCEPTION 'invalid embed_column option: chunk_size must be 1 to 100000, concurrency 1 to 4096, max_cost above 0'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    call_options := (options - '{chunk_size,max_cost,dry_run}'::text[]) || jsonb_build_object('concurrency', concurrency);
+    -- what each request is sent with (concurrency and the rest are the job's)
+    call_options := options - '{chunk_size,max_cost,dry_run,concurrency,on_error}'::text[];
     IF NOT call_options ? 'cache' THEN
         call_options := call_options || '{"cache": true}';   -- an interrupted chunk replays for free
     END IF;
@@ -237,7 +238,7 @@ BEGIN
     job := aigw.job_start(source, target_column, model, text_column, options, total, budget);
     UPDATE aigw.jobs SET kind = 'embed' WHERE id = job;
     COMMIT;
-    job_options := (call_options - '{concurrency,on_error}'::text[])
+    job_options := call_options
                    || jsonb_build_object('tags', coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
     RAISE NOTICE 'embed job %: % rows of % to embed, % requests in flight', job, total, source, concurrency;
     -- the loop runs in C: requests stay in flight across its commits

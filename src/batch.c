@@ -52,6 +52,7 @@ typedef struct Stream
 	Slot	  **slots;			/* stable addresses; grows past concurrency while retries wait */
 	int			nslots;
 	int		   *tickets;		/* [concurrency] for aigw_pool_wait: tickets, -1 when free */
+	Slot	  **ticket_slot;	/* [concurrency]: whose */
 	MemoryContext *ticket_cxt;	/* [concurrency]: where its outcome goes */
 	int			inflight;
 	int			active;			/* busy slots */
@@ -97,6 +98,7 @@ sent(Stream *st, Slot *slot, int ticket)
 	for (k = 0; st->tickets[k] >= 0; k++)
 		;
 	st->tickets[k] = ticket;
+	st->ticket_slot[k] = slot;
 	st->ticket_cxt[k] = slot->cxt;
 	st->inflight++;
 }
@@ -174,13 +176,9 @@ send_due(Stream *st)
 static void
 take(Stream *st, int k, AigwOutcomeMsg *oc)
 {
-	Slot	   *slot = NULL;
+	Slot	   *slot = st->ticket_slot[k];
 	MemoryContext old;
 
-	for (int i = 0; i < st->nslots && slot == NULL; i++)
-		if (st->slots[i]->busy && st->slots[i]->ticket == st->tickets[k])
-			slot = st->slots[i];
-	Assert(slot != NULL);
 	st->tickets[k] = -1;
 	st->inflight--;
 	slot->ticket = -1;
@@ -246,6 +244,7 @@ aigw_batch_stream(const char *model, Jsonb *call_options, bool embed, int concur
 	st.embed = embed;
 	st.concurrency = concurrency;
 	st.tickets = palloc(sizeof(int) * concurrency);
+	st.ticket_slot = palloc0(sizeof(Slot *) * concurrency);
 	st.ticket_cxt = palloc0(sizeof(MemoryContext) * concurrency);
 	for (int k = 0; k < concurrency; k++)
 		st.tickets[k] = -1;
