@@ -30,33 +30,40 @@ SQL
 cpu_ms() { awk '{s += $14 + $15} END {print s * 10}' "$@" 2>/dev/null; }
 worker_stats() { pgrep -f "aigw worker" | sed 's|.*|/proc/&/stat|'; }
 
-# one statement of N calls at concurrency C; prints calls/s, ratio, CPU per call
+# one statement of N calls at concurrency C; prints calls/s, ratio, CPU per call.
+# The session times the statement itself (clock_timestamp before and after)
+# and the counters of /proc are read once before it starts and once after it
+# has ended, while the session sleeps: nothing is forked while it runs (a
+# polling loop of awk and pgrep costs a 2-core machine a good part of a core).
 run_level() {
-    local c=$1 out bp t0 t1 b0 b1 w0 w1 m0 m1
+    local c=$1 bp b0 b1 w0 w1 m0 m1 lines
     psql_q -At -c "SELECT count(*) FROM prompts, aigw.chat_many('openai/gpt-4o-mini', prompts.a[1:100], '{\"concurrency\": $c}')" >/dev/null
+    rm -f "$AIGW_RUN/run.out"
     psql_q -At >"$AIGW_RUN/run.out" <<SQL &
 SELECT pg_backend_pid();
 SELECT pg_sleep(0.3);
+SELECT extract(epoch FROM clock_timestamp());
 SELECT count(*) FILTER (WHERE error IS NULL) || ' ' || count(error)
   FROM prompts, aigw.chat_many('openai/gpt-4o-mini', prompts.a[1:$N], '{"concurrency": $c}');
+SELECT extract(epoch FROM clock_timestamp());
+SELECT pg_sleep(0.5);
 SQL
-    sleep 0.15
+    until [ -s "$AIGW_RUN/run.out" ]; do sleep 0.01; done   # before the statement: forking is harmless
     bp=$(head -1 "$AIGW_RUN/run.out")
     b0=$(cpu_ms /proc/$bp/stat); w0=$(cpu_ms $(worker_stats)); m0=$(cpu_ms /proc/$(cat "$AIGW_RUN/mock.pid")/stat)
-    t0=$(date +%s%N)
-    sleep 0.15
-    while [ "$(wc -l <"$AIGW_RUN/run.out")" -lt 3 ]; do
-        b1=$(cpu_ms /proc/$bp/stat); w1=$(cpu_ms $(worker_stats)); m1=$(cpu_ms /proc/$(cat "$AIGW_RUN/mock.pid")/stat)
-        sleep 0.02
-    done
-    t1=$(date +%s%N)
+    # wait for the second timestamp with builtins only (read -t as the sleep)
+    rm -f "$AIGW_RUN/tick"; mkfifo "$AIGW_RUN/tick"; exec 9<>"$AIGW_RUN/tick"
+    while mapfile -t lines <"$AIGW_RUN/run.out"; [ "${#lines[@]}" -lt 5 ]; do read -r -t 0.02 -u 9 || true; done
+    exec 9>&-
+    b1=$(cpu_ms /proc/$bp/stat); w1=$(cpu_ms $(worker_stats)); m1=$(cpu_ms /proc/$(cat "$AIGW_RUN/mock.pid")/stat)
     wait
-    read -r okn errn < <(sed -n 3p "$AIGW_RUN/run.out")
+    read -r okn errn < <(sed -n 4p "$AIGW_RUN/run.out")
+    t0=$(sed -n 3p "$AIGW_RUN/run.out"); t1=$(sed -n 5p "$AIGW_RUN/run.out")
     python3 - "$c" "$N" "$okn" "$errn" "$t0" "$t1" "$b0" "$b1" "$w0" "$w1" "$m0" "$m1" <<'PY'
 import sys
 c, n, ok, err = (int(x) for x in sys.argv[1:5])
 t0, t1, b0, b1, w0, w1, m0, m1 = (float(x) for x in sys.argv[5:13])
-secs = (t1 - t0) / 1e9 - 0.15          # the statement started 0.3 s after its pid was printed
+secs = t1 - t0
 rate = n / secs
 limit = c / 0.05
 print(f"concurrency {c:4d}: {n} calls ({ok} ok, {err} failed) in {secs:6.2f} s = {rate:7.0f} calls/s; "

@@ -36,6 +36,7 @@ typedef struct AigwAttempt
 	int64		request_id;		/* aigw.requests.id once logged */
 	int64		call_id;		/* aigw.requests.call_id once logged */
 	bool		recorded;
+	uint64		commit_lsn;		/* the log's commit record, once logged */
 	char	   *cost;			/* numeric text once logged; NULL: no price */
 	int64		charged;		/* ledger units taken from the wallet */
 	int64		ledger_id;		/* ledger movement: its row */

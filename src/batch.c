@@ -253,6 +253,7 @@ aigw_batch_stream(const char *model, Jsonb *call_options, bool embed, int concur
 	PG_TRY();
 	{
 		run(&st);
+		aigw_pool_make_durable();
 	}
 	PG_CATCH();
 	{

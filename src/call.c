@@ -618,6 +618,7 @@ run_to_end(AigwCall *call)
 		PG_END_TRY();
 		aigw_call_take_outcome(call, oc);
 	}
+	aigw_pool_make_durable();
 	if (call->error)
 		aigw_call_raise(call->error);
 	return call->result;

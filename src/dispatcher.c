@@ -559,7 +559,10 @@ aigw_dispatcher_main(Datum arg)
 			aigw_call_take_outcome(&e->call, oc);
 			MemoryContextSwitchTo(dispatcher_cxt);
 			if (e->call.state == CALL_DONE)
+			{
+				aigw_pool_make_durable();
 				finish_entry(e);
+			}
 		}
 	}
 }

@@ -127,6 +127,8 @@ typedef struct AigwOutcomeMsg
 	int64		request_id;		/* aigw.requests.id; 0 if it could not be
 								 * recorded */
 	bool		recorded;
+	uint64		commit_lsn;		/* end of the log's commit record: durable
+								 * once WAL is flushed this far */
 	int64		call_id;		/* aigw.requests.call_id */
 	int32		should_retry;	/* x-should-retry: 1, 0, or -1 when absent */
 	double		latency_ms;

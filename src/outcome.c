@@ -166,6 +166,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->http_status = a->http_status;
 	msg->request_id = a->request_id;
 	msg->recorded = a->recorded;
+	msg->commit_lsn = a->commit_lsn;
 	msg->call_id = a->call_id;
 	msg->should_retry = a->should_retry;
 	msg->latency_ms = a->latency_ms;

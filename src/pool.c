@@ -13,6 +13,7 @@
 
 #include <signal.h>
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -718,6 +719,26 @@ aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 	return slotno;
 }
 
+/* The newest worker commit behind an outcome this backend took. */
+static XLogRecPtr outcomes_lsn = InvalidXLogRecPtr;
+
+/*
+ * Flush WAL up to the newest outcome taken.  Workers commit their turns
+ * without waiting for the flush (settle.c), so whoever hands an answer out
+ * calls this first: the log row and the charge behind it are then durable
+ * before anyone sees it (DESIGN.md, invariant 2).  Usually free: once one
+ * caller, the other worker of the pool or the WAL writer has flushed past
+ * it, there is nothing to do; otherwise concurrent flushes are grouped by
+ * PostgreSQL into one fsync.
+ */
+void
+aigw_pool_make_durable(void)
+{
+	if (outcomes_lsn != InvalidXLogRecPtr && outcomes_lsn > GetFlushRecPtr(NULL))
+		XLogFlush(outcomes_lsn);
+	outcomes_lsn = InvalidXLogRecPtr;
+}
+
 /* A DONE slot: copy its outcome out (into cxt) and free it. */
 static AigwOutcomeMsg *
 take_outcome(int slotno, MemoryContext cxt)
@@ -734,6 +755,8 @@ take_outcome(int slotno, MemoryContext cxt)
 
 		outcome = MemoryContextAlloc(cxt, shared->total_size);
 		memcpy(outcome, shared, shared->total_size);
+		if (outcome->commit_lsn > outcomes_lsn)
+			outcomes_lsn = outcome->commit_lsn;
 		dsa_free(area, slot->outcome);
 	}
 	slot_free(slotno);
@@ -807,6 +830,7 @@ aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 	{
 		ticket = aigw_pool_send(request, wallet, reserved);
 		(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &outcome);
+		aigw_pool_make_durable();
 	}
 	PG_CATCH();
 	{

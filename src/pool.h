@@ -119,6 +119,8 @@ extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 res
 extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
 						   MemoryContext const *contexts, AigwOutcomeMsg **outcome);
 extern void aigw_pool_abandon_all(void);
+/* Before an answer taken from the pool is handed out: see pool.c. */
+extern void aigw_pool_make_durable(void);
 extern void aigw_pool_stop(Oid dboid);
 extern bool aigw_start_background_worker(const char *function, const char *name, const char *type,
 										 Oid dboid, int extra);

@@ -17,10 +17,12 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "replication/syncrep.h"
 #include "pgstat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -664,12 +666,47 @@ update_balance(WalletDelta *d)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Commit without waiting for the WAL flush, and return the end of the
+ * commit record.  The log must be durable before a caller sees an answer
+ * (DESIGN.md, invariant 2); the caller sees it, so the caller makes sure
+ * of it (aigw_pool_make_durable) before it hands the answer out.  Waiting
+ * here would stop this worker's HTTP for the length of an fsync every turn
+ * and keep the turn's wallet rows locked meanwhile, so the pool's other
+ * workers queued on them.  Under synchronous replication the commit stays
+ * synchronous: waiting for a standby is part of what the worker's "on"
+ * promises there, and only a commit waits for one.
+ */
+static XLogRecPtr
+commit_without_flushing(void)
+{
+	int			saved = synchronous_commit;
+
+	if (SyncRepStandbyNames != NULL && SyncRepStandbyNames[0] != '\0')
+	{
+		CommitTransactionCommand();
+		return XactLastCommitEnd;
+	}
+	synchronous_commit = SYNCHRONOUS_COMMIT_OFF;
+	PG_TRY();
+	{
+		CommitTransactionCommand();
+	}
+	PG_FINALLY();
+	{
+		synchronous_commit = saved;
+	}
+	PG_END_TRY();
+	return XactLastCommitEnd;
+}
+
 void
 aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	WalletDelta *deltas = palloc(sizeof(WalletDelta) * n);
 	int			ndeltas = 0;
+	XLogRecPtr	lsn;
 
 	PG_TRY();
 	{
@@ -714,7 +751,7 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 
 		SPI_finish();
 		PopActiveSnapshot();
-		CommitTransactionCommand();
+		lsn = commit_without_flushing();
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
@@ -725,7 +762,10 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 			(void) aigw_wallet_observe(&key, deltas[i].balance, deltas[i].version);
 		}
 		for (int i = 0; i < n; i++)
+		{
 			attempts[i]->recorded = true;
+			attempts[i]->commit_lsn = lsn;
+		}
 	}
 	PG_CATCH();
 	{
