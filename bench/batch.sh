@@ -5,7 +5,7 @@
 # 0.05 s; targets: >= 90 % of it at 64, >= 75 % at 256 on a 2-core machine.
 # Also the CPU each call costs (the calling backend, the pool's workers and
 # the mock, from /proc), and the pool's resident memory across 100,000 calls
-# (it must not grow).  WORKERS sets aigw.workers (default 2).
+# (it must not grow).  WORKERS sets aigw.workers (default 1, the server default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
@@ -15,7 +15,7 @@ MEMORY_CALLS=${MEMORY_CALLS:-100000}
 AIGW_RUN=/tmp/aigw-bench-batch AIGW_PORT=54422
 source scripts/cluster.sh
 trap aigw_cleanup EXIT
-aigw_start_cluster "aigw.workers = ${WORKERS:-2}"
+aigw_start_cluster "aigw.workers = ${WORKERS:-1}"
 aigw_start_mock --latency-ms 50
 aigw_use_mock postgres >/dev/null
 psql_q >/dev/null <<'SQL'

@@ -14,7 +14,7 @@ ROUNDS=${ROUNDS:-2}
 AIGW_RUN=/tmp/aigw-bench-billing AIGW_PORT=54421
 source scripts/cluster.sh
 trap aigw_cleanup EXIT
-aigw_start_cluster "max_connections = 300" "aigw.workers = ${WORKERS:-2}"
+aigw_start_cluster "max_connections = 300" "aigw.workers = ${WORKERS:-1}"
 aigw_start_mock --latency-ms 0
 aigw_use_mock postgres >/dev/null
 psql_q >/dev/null <<'SQL'

@@ -11,7 +11,7 @@ SECONDS_RUN=${SECONDS_RUN:-20}
 AIGW_RUN=/tmp/aigw-bench AIGW_PORT=54419
 source scripts/cluster.sh
 trap aigw_cleanup EXIT
-aigw_start_cluster "max_connections = 300" "aigw.workers = ${WORKERS:-2}"
+aigw_start_cluster "max_connections = 300" "aigw.workers = ${WORKERS:-1}"
 aigw_start_mock --latency-ms "$LATENCY_MS"
 aigw_use_mock postgres >/dev/null
 

@@ -86,12 +86,14 @@ define_settings(void)
 {
 	DefineCustomIntVariable("aigw.workers",
 							"Worker processes in each database's pool.",
-							"Takes effect when a pool (re)starts; each uses one of max_worker_processes.",
-							&aigw_workers, 2, 1, AIGW_MAX_WORKERS_PER_POOL,
+							"Takes effect when a pool (re)starts; each uses one of max_worker_processes. "
+							"One worker carries a few thousand calls a second on one core; more only help "
+							"when it is CPU-bound and cores are free.",
+							&aigw_workers, 1, 1, AIGW_MAX_WORKERS_PER_POOL,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.max_inflight",
 							"Upstream requests one worker keeps in flight at once.",
-							NULL, &aigw_max_inflight, 256, 1, 65536,
+							NULL, &aigw_max_inflight, 1024, 1, 65536,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.request_slots",
 							"Requests that can be queued or in flight across the cluster.",
