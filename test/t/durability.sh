@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Invariant 2, second half: an answer's log row and charge are durable before
+# anyone sees the answer.  Workers commit their turns without waiting for the
+# WAL flush (settle.c); whoever hands an answer out flushes first
+# (aigw_pool_make_durable).  Here nothing else flushes: the database commits
+# asynchronously, the caller's own transaction writes nothing, and the WAL
+# writer is stopped (SIGSTOP).  Each case takes an answer, then crashes the
+# server (SIGKILL to the WAL writer: the postmaster kills everything and
+# recovers from WAL), and looks for the rows after recovery.
+source "$(dirname "$0")/lib.bash"
+fresh_db
+sql "SELECT aigw.create_wallet('d', 'USD')" >/dev/null
+sql "SELECT aigw.topup('d', 10, 'USD', 'test', 'durability-1')" >/dev/null
+sql "ALTER DATABASE $T_DB SET synchronous_commit = off"
+sql "ALTER ROLE CURRENT_USER IN DATABASE $T_DB SET aigw.wallet = 'd'"
+
+walwriter() { pgrep -P "$(head -1 "$AIGW_RUN/data/postmaster.pid")" -f 'walwriter'; }
+
+# crash_after SQL: run SQL with the WAL writer stopped, then crash and recover
+crash_after() {
+    local w
+    w=$(walwriter)
+    kill -STOP "$w"
+    sql "$1" >"$AIGW_RUN/durability.out" 2>&1
+    local rc=$?
+    kill -KILL "$w"
+    sleep 0.5
+    wait_for 30 '"$PGBIN/pg_isready" -q' && wait_for 10 'sql "SELECT 1" >/dev/null 2>&1'
+    return $rc
+}
+
+counts() { sql "SELECT (SELECT count(*) FROM aigw.requests WHERE status = 'ok') || ' ' || (SELECT count(*) FROM aigw.ledger WHERE kind = 'charge') || ' ' || aigw.balance('d')"; }
+
+[ -n "$(walwriter)" ]; ok $? "the cluster's WAL writer is found"
+
+# 1. one call
+crash_after "SELECT aigw.ask('openai/gpt-4o-mini', 'durable one')"; ok $? "aigw.ask answered before the crash"
+read -r req chg bal < <(counts)
+is "$req $chg" "1 1" "after recovery its log row and its charge are there"
+is "$(sql "SELECT aigw.balance('d') = 10 - (SELECT sum(cost) FROM aigw.requests)")" t \
+   "... and the wallet's balance has the charge ($bal)"
+
+# 2. a batch
+crash_after "SELECT 1 / (count(*) FILTER (WHERE error IS NULL) / 20) FROM aigw.chat_many('openai/gpt-4o-mini',
+               ARRAY(SELECT jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'many ' || g))
+                       FROM generate_series(1, 20) g))"; ok $? "chat_many answered all 20 before the crash"
+read -r req chg bal < <(counts)
+is "$req $chg" "21 21" "after recovery all 20 log rows and charges are there"
+
+# 3. a top-up (a ledger movement settled by a worker)
+crash_after "SELECT aigw.topup('d', 5, 'USD', 'test', 'durability-2')"; ok $? "the top-up returned before the crash"
+is "$(sql "SELECT count(*) FROM aigw.ledger WHERE external_ref = 'durability-2'")" 1 "after recovery the top-up is there"
+is "$(sql "SELECT aigw.balance('d') = 15 - (SELECT sum(cost) FROM aigw.requests)")" t \
+   "... and the balance is the ledger's"
+
+sql "ALTER DATABASE $T_DB RESET synchronous_commit"
+finish
