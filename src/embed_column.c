@@ -24,12 +24,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
-#include "utils/timestamp.h"
 
 #include "aigw.h"
 #include "batch.h"
 #include "call.h"
+#include "column_job.h"
 #include "embed.h"
 #include "embed_request.h"
 #include "json_util.h"
@@ -45,9 +44,7 @@ typedef struct Pack
 
 typedef struct Job
 {
-	MemoryContext cxt;			/* outlives the commits */
-	MemoryContext scratch;		/* one write's, reset after it */
-	int64		job;
+	AigwColumnJob cj;			/* first: the bookkeeping */
 	const char *source;			/* quoted, qualified */
 	const char *text_column;	/* quoted */
 	const char *target_column;	/* quoted */
@@ -57,9 +54,6 @@ typedef struct Job
 	bool		normalize;
 	SPIPlanPtr	read_plan;		/* kept across the commits */
 	SPIPlanPtr	write_plan;
-	int			chunk_size;
-	int			concurrency;
-	Numeric		budget;			/* NULL: none */
 	AigwTarget	target;
 	int			max_inputs;
 	/* rows read and not yet packed */
@@ -69,49 +63,7 @@ typedef struct Job
 	int			qhead;
 	int			qlen;
 	bool		exhausted;
-	int			inflight;		/* as the batch engine last said */
-	bool		stop;			/* the budget is reached: start no more */
-	/* since the last report */
-	int64		filled;
-	int64		failed;
-	Numeric		cost;			/* money is numeric here as in the ledger */
-	char	   *currency;
-	/* the whole run */
-	int64		done;
-	int64		failed_total;
-	Numeric		spent;
-	Numeric		max_pack_cost;
-	int64		packs_done;
-	int64		since_commit;
-	TimestampTz started;
 } Job;
-
-/* Sums kept in the job's context, which outlives the commits. */
-static Numeric
-money_zero(Job *j)
-{
-	MemoryContext old = MemoryContextSwitchTo(j->cxt);
-	Numeric		zero = int64_to_numeric(0);
-
-	MemoryContextSwitchTo(old);
-	return zero;
-}
-
-static Numeric
-money_add(Job *j, Numeric a, Numeric b)
-{
-	MemoryContext old = MemoryContextSwitchTo(j->cxt);
-	Numeric		sum = numeric_add_opt_error(a, b, NULL);
-
-	MemoryContextSwitchTo(old);
-	return sum;
-}
-
-static int
-money_cmp(Numeric a, Numeric b)
-{
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
-}
 
 /* ---------------------------------------------------------------------
  * Reading
@@ -124,8 +76,8 @@ fetch(Job *j)
 {
 	Oid			types[2] = {TIDOID, INT4OID};
 	Datum		args[2];
-	int			want = Max(j->max_inputs * j->concurrency, 1000);
-	MemoryContext old = MemoryContextSwitchTo(j->scratch);
+	int			want = Max(j->max_inputs * j->cj.concurrency, 1000);
+	MemoryContext old = MemoryContextSwitchTo(j->cj.scratch);
 
 	if (j->read_plan == NULL)
 	{
@@ -140,7 +92,7 @@ fetch(Job *j)
 	args[1] = Int32GetDatum(want);
 	if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rows to embed");
-	MemoryContextSwitchTo(j->cxt);
+	MemoryContextSwitchTo(j->cj.cxt);
 	if (j->qtids)
 	{
 		pfree(j->qtids);
@@ -161,7 +113,7 @@ fetch(Job *j)
 		j->qtexts[r] = isnull ? NULL : DatumGetTextPCopy(d);
 	}
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(j->scratch);
+	MemoryContextReset(j->cj.scratch);
 	if (j->qlen > 0)
 		j->last_tid = j->qtids[j->qlen - 1];
 	else
@@ -174,22 +126,11 @@ fetch(Job *j)
  * ---------------------------------------------------------------------
  */
 
-static void
-row_error(Job *j, ItemPointer tid, const char *error)
-{
-	Oid			types[3] = {INT8OID, TIDOID, TEXTOID};
-	Datum		args[3] = {Int64GetDatum(j->job), PointerGetDatum(tid), CStringGetTextDatum(error)};
-
-	if (SPI_execute_with_args("SELECT aigw.job_error($1, $2, $3)", 3, types, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not record a row's error");
-	j->failed++;
-}
-
 /* A finished request: its vectors into their rows, or its error into each row's. */
 static void
 write_pack(Job *j, Pack *p, AigwCall *call)
 {
-	MemoryContext old = MemoryContextSwitchTo(j->scratch);
+	MemoryContext old = MemoryContextSwitchTo(j->cj.scratch);
 	Jsonb	   *answer = call->result;
 	char	   *why = call->error ? aigw_call_error_text(call->error) : NULL;
 	JsonbValue *data = answer ? aigw_embed_answer_vectors(answer, p->n, &why) : NULL;
@@ -199,7 +140,6 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		Datum	   *tids = palloc(sizeof(Datum) * p->n);
 		Datum	   *vectors = palloc(sizeof(Datum) * p->n);
 		Datum		args[3];
-		JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
 
 		if (j->write_plan == NULL)
 		{
@@ -228,78 +168,13 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		args[2] = BoolGetDatum(j->normalize);
 		if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not write the vectors back");
-		j->filled += SPI_processed;
-		j->since_commit += SPI_processed;
-		if (cost != NULL && cost->type == jbvNumeric)
-		{
-			Numeric		was_cost = j->cost;
-			Numeric		was_spent = j->spent;
-
-			j->cost = money_add(j, was_cost, cost->val.numeric);
-			j->spent = money_add(j, was_spent, cost->val.numeric);
-			pfree(was_cost);
-			pfree(was_spent);
-			if (money_cmp(cost->val.numeric, j->max_pack_cost) > 0)
-			{
-				pfree(j->max_pack_cost);
-				j->max_pack_cost = (Numeric) MemoryContextAlloc(j->cxt, VARSIZE(cost->val.numeric));
-				memcpy(j->max_pack_cost, cost->val.numeric, VARSIZE(cost->val.numeric));
-			}
-			if (j->currency == NULL)
-			{
-				char	   *currency = aigw_jsonb_cstring(aigw_jsonb_path2(&answer->root, "aigw", "currency"));
-
-				j->currency = MemoryContextStrdup(j->cxt, currency ? currency : "");
-			}
-		}
+		aigw_column_job_filled(&j->cj, (int64) SPI_processed, answer);
 	}
 	else
 		for (int k = 0; k < p->n; k++)
-			row_error(j, &p->tids[k], why ? why : "no answer");
-	j->packs_done++;
+			aigw_column_job_row_error(&j->cj, &p->tids[k], why ? why : "no answer");
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(j->scratch);
-}
-
-static void
-report(Job *j, const char *state)
-{
-	Oid			types[7] = {INT8OID, INT8OID, INT8OID, INT4OID, NUMERICOID, TEXTOID, TEXTOID};
-	Datum		args[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-	args[0] = Int64GetDatum(j->job);
-	args[1] = Int64GetDatum(j->filled);
-	args[2] = Int64GetDatum(j->failed);
-	args[3] = Int32GetDatum(j->inflight);
-	args[4] = NumericGetDatum(j->cost);
-	args[5] = j->currency ? CStringGetTextDatum(j->currency) : (Datum) 0;
-	nulls[5] = j->currency ? ' ' : 'n';
-	args[6] = CStringGetTextDatum(state);
-	if (SPI_execute_with_args("SELECT aigw.job_report($1, $2, $3, $4, $5, $6, $7)", 7, types, args, nulls,
-							  false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not report the job's progress");
-	j->done += j->filled;
-	j->failed_total += j->failed;
-	j->filled = j->failed = 0;
-	pfree(j->cost);
-	j->cost = money_zero(j);
-}
-
-/* Report and commit; the requests in flight go on. */
-static void
-commit_progress(Job *j)
-{
-	double		secs = Max(TimestampDifferenceMilliseconds(j->started, GetCurrentTimestamp()) / 1000.0, 0.001);
-
-	report(j, "running");
-	SPI_commit();
-	j->since_commit = 0;
-	ereport(NOTICE,
-			(errmsg("embed job " INT64_FORMAT ": " INT64_FORMAT " rows embedded, " INT64_FORMAT " failed, %.0f rows/s, %d requests in flight, cost %s %s",
-					j->job, j->done, j->failed_total, (j->done + j->failed_total) / secs, j->inflight,
-					DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(j->spent))),
-					j->currency ? j->currency : "")));
+	MemoryContextReset(j->cj.scratch);
 }
 
 /* ---------------------------------------------------------------------
@@ -334,7 +209,7 @@ next_pack(Job *j)
 		t = j->qtexts[j->qhead];
 		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t, NULL)) != NULL)
 		{
-			row_error(j, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
+			aigw_column_job_row_error(&j->cj, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
 			j->qhead++;
 			continue;
 		}
@@ -371,35 +246,18 @@ stream_done(void *arg, void *data, AigwCall *call)
 	write_pack((Job *) arg, (Pack *) data, call);
 }
 
-/* Whether the budget leaves room for one more request in flight. */
 static bool
 stream_may_start(void *arg, int inflight)
 {
 	Job		   *j = arg;
-	Numeric		worst;
-	bool		room;
 
-	if (j->budget == NULL)
-		return true;
-	if (j->packs_done == 0)
-		return inflight == 0;	/* one request first, to learn what one costs */
-	worst = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(j->max_pack_cost),
-												NumericGetDatum(int64_to_numeric(inflight + 1))));
-	room = money_cmp(numeric_add_opt_error(j->spent, worst, NULL), j->budget) <= 0;
-	/* nothing in flight can free room: stop, unless nothing is left */
-	if (!room && inflight == 0 && (j->qhead < j->qlen || !j->exhausted))
-		j->stop = true;
-	return room;
+	return aigw_column_job_may_start(&j->cj, inflight, j->qhead < j->qlen || !j->exhausted);
 }
 
 static void
 stream_after(void *arg, int inflight)
 {
-	Job		   *j = arg;
-
-	j->inflight = inflight;
-	if (j->since_commit >= j->chunk_size)
-		commit_progress(j);
+	aigw_column_job_after(&((Job *) arg)->cj, inflight);
 }
 
 /*
@@ -414,8 +272,6 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 		!castNode(CallContext, fcinfo->context)->atomic;
 	Job			j;
 	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
-	MemoryContext cxt;
-	const char *state;
 
 	aigw_require_preload();
 	if (!nonatomic)
@@ -423,12 +279,9 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("aigw.embed_column commits as it goes and cannot run inside a transaction block"),
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
-	cxt = AllocSetContextCreate(TopMemoryContext, "aigw embed_column", ALLOCSET_DEFAULT_SIZES);
 	memset(&j, 0, sizeof(j));
-	j.cxt = cxt;
-	j.scratch = AllocSetContextCreate(cxt, "aigw embed_column write", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
-	j.job = PG_GETARG_INT64(0);
+	aigw_column_job_begin(&j.cj, "embed", "embedded", PG_GETARG_INT64(0), PG_GETARG_INT32(7),
+						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
 	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
 										  get_rel_name(PG_GETARG_OID(1)));
 	j.text_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2)));
@@ -436,24 +289,14 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	j.target_type = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	j.options = PG_GETARG_JSONB_P_COPY(6);
-	j.chunk_size = PG_GETARG_INT32(7);
-	j.concurrency = PG_GETARG_INT32(8);
-	j.budget = PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC_COPY(9);
-	j.cost = money_zero(&j);
-	j.spent = money_zero(&j);
-	j.max_pack_cost = money_zero(&j);
 	j.normalize = aigw_embed_options(j.options).normalize;
-
 	ItemPointerSet(&j.last_tid, 0, 0);
-	j.started = GetCurrentTimestamp();
 
-	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	PG_TRY();
 	{
 		aigw_embed_target(j.model, &j.target);
 		j.max_inputs = aigw_embed_max_inputs(&j.target);
-		aigw_batch_stream(j.model, j.options, true, j.concurrency, &src);
+		aigw_batch_stream(j.model, j.options, true, j.cj.concurrency, &src);
 	}
 	PG_CATCH();
 	{
@@ -462,20 +305,14 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 		if (j.write_plan)
 			SPI_freeplan(j.write_plan);
 		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextDelete(cxt);
+		MemoryContextDelete(j.cj.cxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	state = j.stop ? "budget_reached" : "done";
-	report(&j, "running");
-	report(&j, state);
-	SPI_commit();
 	if (j.read_plan)
 		SPI_freeplan(j.read_plan);
 	if (j.write_plan)
 		SPI_freeplan(j.write_plan);
-	SPI_finish();
-	MemoryContextSwitchTo(TopMemoryContext);
-	MemoryContextDelete(cxt);
+	aigw_column_job_end(&j.cj);
 	PG_RETURN_VOID();
 }
