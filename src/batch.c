@@ -205,6 +205,9 @@ run(Stream *st)
 			   (st->src->may_start == NULL || st->src->may_start(st->src->arg, st->inflight)))
 			if (!start_next(st))
 				break;
+		/* what the last wake-up brought is handled while the new calls are out */
+		if (st->src->after)
+			st->src->after(st->src->arg, st->inflight);
 		if (st->active == 0)
 			break;
 		wake = next_wakeup(st);
@@ -223,8 +226,6 @@ run(Stream *st)
 		/* what else finished meanwhile, without waiting */
 		while ((k = aigw_pool_wait(st->tickets, st->concurrency, 0, false, st->ticket_cxt, &oc)) >= 0)
 			take(st, k, oc);
-		if (st->src->after)
-			st->src->after(st->src->arg, st->inflight);
 	}
 }
 

@@ -23,7 +23,8 @@ extern bool aigw_batch_is_call_option(const JsonbValue *key);
  * as long as the call, and may set *data for done(); NULL when there are
  * no more.  done() gets every call once it is over (result or error set).
  * may_start() (optional) may hold back new calls, given how many are in
- * flight; after() (optional) runs after each wake-up.
+ * flight; after() (optional) runs after each wake-up, once the calls that
+ * could start have been sent.
  */
 typedef struct AigwBatchSource
 {

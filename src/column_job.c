@@ -82,12 +82,17 @@ aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error)
 }
 
 void
-aigw_column_job_filled(AigwColumnJob *j, int64 rows, Jsonb *answer)
+aigw_column_job_filled(AigwColumnJob *j, int64 rows)
 {
-	JsonbValue *cost = answer ? aigw_jsonb_path2(&answer->root, "aigw", "cost") : NULL;
-
 	j->filled += rows;
 	j->since_commit += rows;
+}
+
+void
+aigw_column_job_paid(AigwColumnJob *j, Jsonb *answer)
+{
+	JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
+
 	j->calls_done++;
 	if (cost == NULL || cost->type != jbvNumeric)
 		return;

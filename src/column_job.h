@@ -53,8 +53,11 @@ extern void aigw_column_job_begin(AigwColumnJob *j, const char *what, const char
 /* A row that could not be filled: into aigw.job_errors. */
 extern void aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error);
 
-/* A call's answer was written to n rows: count them and what it cost. */
-extern void aigw_column_job_filled(AigwColumnJob *j, int64 rows, Jsonb *answer);
+/* A call was answered: count what it cost (its answer's aigw.cost). */
+extern void aigw_column_job_paid(AigwColumnJob *j, Jsonb *answer);
+
+/* Answers were written to rows: count them toward the next commit. */
+extern void aigw_column_job_filled(AigwColumnJob *j, int64 rows);
 
 /*
  * Whether the budget leaves room for one more call in flight: the dearest

@@ -145,10 +145,14 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		{
 			Oid			types[3] = {TIDARRAYOID, TEXTARRAYOID, BOOLOID};
 
-			/* the worker's base64 float32 straight into real[]: no trip through decimal text */
+			/*
+			 * the worker's base64 float32 straight into real[]: no trip
+			 * through decimal text; ctid = ANY: a TID scan whatever the
+			 * planner guesses of unnest's rows
+			 */
 			j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = aigw.vector_from_base64(x.v, $3)::%s"
 												 "  FROM unnest($1, $2) x(id, v)"
-												 " WHERE t.ctid = x.id AND t.%s IS NULL",
+												 " WHERE t.ctid = ANY ($1) AND t.ctid = x.id AND t.%s IS NULL",
 												 j->source, j->target_column, j->target_type, j->target_column),
 										3, types);
 			if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
@@ -168,7 +172,8 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		args[2] = BoolGetDatum(j->normalize);
 		if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not write the vectors back");
-		aigw_column_job_filled(&j->cj, (int64) SPI_processed, answer);
+		aigw_column_job_paid(&j->cj, answer);
+		aigw_column_job_filled(&j->cj, (int64) SPI_processed);
 	}
 	else
 		for (int k = 0; k < p->n; k++)

@@ -1,0 +1,426 @@
+/*
+ * enrich.c
+ *	  The loop of aigw.enrich (the SQL procedure checks the arguments,
+ *	  renders the prompt template into an SQL expression, starts the job,
+ *	  then CALLs aigw.enrich_run): a stream of calls, not a sequence of
+ *	  chunks.  Rows are read a batch at a time (keyset on ctid) with their
+ *	  rendered messages, kept in flight up to `concurrency` calls, and the
+ *	  answers are written back after every wake-up while the other calls are
+ *	  still in flight; the work is committed every `chunk_size` rows.  So the
+ *	  pool never drains between chunks (a chunk's slowest call no longer
+ *	  holds up the next chunk's first).
+ *
+ * A call refused because the model's circuit is open (5G012) was not sent:
+ * its row is kept, no new call starts until the circuit's cooldown has
+ * passed, and the row is sent again then, up to ten times, rather than mark
+ * a whole table failed in a few seconds.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/itemptr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "aigw.h"
+#include "batch.h"
+#include "call.h"
+#include "column_job.h"
+#include "health.h"
+#include "json_util.h"
+#include "retry.h"
+
+PG_FUNCTION_INFO_V1(aigw_enrich_run);
+
+#define CIRCUIT_WAITS 10		/* times a row is sent again after an open circuit */
+
+/* A row in flight, or waiting for an open circuit's cooldown. */
+typedef struct Row
+{
+	ItemPointerData tid;
+	Jsonb	   *messages;		/* the call's; a copy while it waits */
+	int			circuit_waits;
+} Row;
+
+typedef struct Job
+{
+	AigwColumnJob cj;			/* first: the bookkeeping */
+	const char *source;			/* quoted, qualified */
+	const char *target_column;	/* quoted */
+	bool		json_target;
+	const char *message_sql;	/* the rendered conversation, over alias t */
+	const char *model;
+	Jsonb	   *options;
+	SPIPlanPtr	read_plan;		/* kept across the commits */
+	SPIPlanPtr	write_plan;
+	/* rows read and not yet sent */
+	ItemPointerData last_tid;
+	ItemPointerData *qtids;
+	Jsonb	  **qmessages;
+	int			qhead;
+	int			qlen;
+	bool		exhausted;
+	/* rows refused by an open circuit, sent again once it may have closed */
+	List	   *waiting;
+	TimestampTz resume_at;
+	int			circuit_rounds;
+	/* answers taken since the last write */
+	MemoryContext answers_cxt;
+	ItemPointerData *atids;
+	Datum	   *atexts;
+	int			nanswers;
+} Job;
+
+/* A copy of a (detoasted) jsonb in the current memory context. */
+static Jsonb *
+copy_jsonb(const Jsonb *j)
+{
+	Jsonb	   *copy = palloc(VARSIZE(j));
+
+	memcpy(copy, j, VARSIZE(j));
+	return copy;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading
+ * ---------------------------------------------------------------------
+ */
+
+/* The next rows whose target is NULL, after the last one read, with their conversations. */
+static void
+fetch(Job *j)
+{
+	Oid			types[2] = {TIDOID, INT4OID};
+	Datum		args[2];
+	int			want = Max(4 * j->cj.concurrency, 1000);
+	MemoryContext old = MemoryContextSwitchTo(j->cj.scratch);
+
+	if (j->read_plan == NULL)
+	{
+		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, %s FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
+											" ORDER BY t.ctid LIMIT $2",
+											j->message_sql, j->source, j->target_column),
+								   2, types);
+		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
+			elog(ERROR, "could not prepare the read of the rows to enrich");
+	}
+	args[0] = PointerGetDatum(&j->last_tid);
+	args[1] = Int32GetDatum(want);
+	if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rows to enrich");
+	MemoryContextSwitchTo(j->cj.cxt);
+	if (j->qtids)
+	{
+		for (int r = j->qhead; r < j->qlen; r++)
+			pfree(j->qmessages[r]);
+		pfree(j->qtids);
+		pfree(j->qmessages);
+	}
+	j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+	j->qmessages = palloc(sizeof(Jsonb *) * Max(SPI_processed, 1));
+	j->qhead = 0;
+	j->qlen = (int) SPI_processed;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		d;
+
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+		j->qmessages[r] = DatumGetJsonbPCopy(d);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(j->cj.scratch);
+	if (j->qlen > 0)
+		j->last_tid = j->qtids[j->qlen - 1];
+	else
+		j->exhausted = true;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+static bool
+rows_left(Job *j)
+{
+	return j->qhead < j->qlen || !j->exhausted || j->waiting != NIL;
+}
+
+/* ---------------------------------------------------------------------
+ * Writing
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The text of an answer, or why there is none (both in the current
+ * context).  A jsonb target takes JSON only.
+ */
+static char *
+answer_text(Job *j, Jsonb *answer, char **why)
+{
+	JsonbValue *choices = aigw_jsonb_key(&answer->root, "choices");
+	JsonbValue *choice = aigw_jsonb_is_array(choices)
+		? getIthJsonbValueFromContainer(choices->val.binary.data, 0) : NULL;
+	JsonbValue *message = aigw_jsonb_is_object(choice)
+		? aigw_jsonb_key(choice->val.binary.data, "message") : NULL;
+	char	   *text = aigw_jsonb_is_object(message)
+		? aigw_jsonb_cstring(aigw_jsonb_key(message->val.binary.data, "content")) : NULL;
+	char	   *parse_error = NULL;
+
+	if (text == NULL)
+	{
+		char	   *finish = aigw_jsonb_is_object(choice)
+			? aigw_jsonb_cstring(aigw_jsonb_key(choice->val.binary.data, "finish_reason")) : NULL;
+
+		*why = psprintf("the answer has no text (finish_reason %s)", finish ? finish : "none");
+		return NULL;
+	}
+	if (j->json_target && aigw_jsonb_parse(text, &parse_error) == NULL)
+	{
+		*why = psprintf("the answer is not JSON: %s",
+						pnstrdup(text, pg_mbcharcliplen(text, strlen(text), 200)));
+		return NULL;
+	}
+	return text;
+}
+
+/* The answers taken since the last write into their rows, in one statement. */
+static void
+write_answers(Job *j)
+{
+	MemoryContext old;
+	Datum		args[2];
+	Datum	   *tids;
+
+	if (j->nanswers == 0)
+		return;
+	old = MemoryContextSwitchTo(j->cj.scratch);
+	if (j->write_plan == NULL)
+	{
+		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
+
+		/* ctid = ANY: a TID scan whatever the planner guesses of unnest's rows */
+		j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a%s FROM unnest($1, $2) x(id, a)"
+											 " WHERE t.ctid = ANY ($1) AND t.ctid = x.id AND t.%s IS NULL",
+											 j->source, j->target_column, j->json_target ? "::jsonb" : "",
+											 j->target_column),
+									2, types);
+		if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
+			elog(ERROR, "could not prepare the write of the answers");
+	}
+	tids = palloc(sizeof(Datum) * j->nanswers);
+	for (int k = 0; k < j->nanswers; k++)
+		tids[k] = PointerGetDatum(&j->atids[k]);
+	args[0] = PointerGetDatum(construct_array(tids, j->nanswers, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
+	args[1] = PointerGetDatum(construct_array(j->atexts, j->nanswers, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not write the answers back");
+	aigw_column_job_filled(&j->cj, (int64) SPI_processed);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(j->cj.scratch);
+	MemoryContextReset(j->answers_cxt);
+	j->nanswers = 0;
+	j->atids = NULL;
+	j->atexts = NULL;
+}
+
+/* A call is over: its answer is kept for the next write, or its row fails or waits. */
+static void
+take(Job *j, Row *row, AigwCall *call)
+{
+	char	   *why = NULL;
+	char	   *text;
+
+	if (call->error && call->error->sqlstate == ERRCODE_AIGW_CIRCUIT_OPEN &&
+		row->circuit_waits < CIRCUIT_WAITS)
+	{
+		MemoryContext old = MemoryContextSwitchTo(j->cj.cxt);
+		Row		   *w = palloc(sizeof(Row));
+
+		w->tid = row->tid;
+		w->messages = copy_jsonb(row->messages);
+		w->circuit_waits = row->circuit_waits + 1;
+		j->waiting = lappend(j->waiting, w);
+		MemoryContextSwitchTo(old);
+		if (j->resume_at < GetCurrentTimestamp())
+			j->resume_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aigw_circuit_cooldown_ms);
+		return;
+	}
+	if (call->error)
+	{
+		aigw_column_job_row_error(&j->cj, &row->tid, aigw_call_error_text(call->error));
+		return;
+	}
+	aigw_column_job_paid(&j->cj, call->result);
+	text = answer_text(j, call->result, &why);
+	if (text == NULL)
+	{
+		aigw_column_job_row_error(&j->cj, &row->tid, why);
+		return;
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(j->answers_cxt);
+
+		if (j->atids == NULL)
+		{
+			j->atids = palloc(sizeof(ItemPointerData) * j->cj.concurrency);
+			j->atexts = palloc(sizeof(Datum) * j->cj.concurrency);
+		}
+		else if (j->nanswers % j->cj.concurrency == 0)
+		{
+			j->atids = repalloc(j->atids, sizeof(ItemPointerData) * (j->nanswers + j->cj.concurrency));
+			j->atexts = repalloc(j->atexts, sizeof(Datum) * (j->nanswers + j->cj.concurrency));
+		}
+		j->atids[j->nanswers] = row->tid;
+		j->atexts[j->nanswers] = CStringGetTextDatum(text);
+		j->nanswers++;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The stream of calls, run by the batch engine (batch.h)
+ * ---------------------------------------------------------------------
+ */
+
+static Jsonb *
+stream_next(void *arg, void **data)
+{
+	Job		   *j = arg;
+	Row		   *row = palloc(sizeof(Row));
+
+	if (j->waiting != NIL && GetCurrentTimestamp() >= j->resume_at)
+	{
+		Row		   *w = linitial(j->waiting);
+
+		j->waiting = list_delete_first(j->waiting);
+		*row = *w;
+		row->messages = copy_jsonb(w->messages);
+		pfree(w->messages);
+		pfree(w);
+	}
+	else
+	{
+		if (j->qhead == j->qlen && !j->exhausted)
+			fetch(j);
+		if (j->qhead == j->qlen)
+			return NULL;
+		row->tid = j->qtids[j->qhead];
+		row->messages = copy_jsonb(j->qmessages[j->qhead]);
+		row->circuit_waits = 0;
+		pfree(j->qmessages[j->qhead]);
+		j->qhead++;
+	}
+	*data = row;
+	return row->messages;
+}
+
+static void
+stream_done(void *arg, void *data, AigwCall *call)
+{
+	take((Job *) arg, (Row *) data, call);
+}
+
+/* No new call while a circuit the job found open cools down, nor past the budget. */
+static bool
+stream_may_start(void *arg, int inflight)
+{
+	Job		   *j = arg;
+
+	if (j->waiting != NIL && GetCurrentTimestamp() < j->resume_at)
+		return false;
+	return aigw_column_job_may_start(&j->cj, inflight, rows_left(j));
+}
+
+static void
+stream_after(void *arg, int inflight)
+{
+	Job		   *j = arg;
+
+	write_answers(j);
+	aigw_column_job_after(&j->cj, inflight);
+}
+
+/* Until every row is answered or failed, or the budget is reached. */
+static void
+run(Job *j, AigwBatchSource *src)
+{
+	for (;;)
+	{
+		int64		wait_ms;
+
+		aigw_batch_stream(j->model, j->options, false, j->cj.concurrency, src);
+		write_answers(j);
+		if (j->cj.stop || j->waiting == NIL)
+			return;
+		/* the stream ended because the circuit's cooldown holds every call back */
+		j->circuit_rounds++;
+		wait_ms = Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), j->resume_at), 0);
+		ereport(NOTICE,
+				(errmsg("enrich job " INT64_FORMAT ": %d calls found the circuit of %s open; waiting %d ms for its probe (round %d)",
+						j->cj.job, list_length(j->waiting), j->model, (int) wait_ms, j->circuit_rounds)));
+		aigw_retry_sleep(wait_ms);
+	}
+}
+
+/*
+ * CALL aigw.enrich_run(job, source, target_column, json_target,
+ *						message_sql, model, options, chunk_size,
+ *						concurrency, max_cost)
+ */
+Datum
+aigw_enrich_run(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	Job			j;
+	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
+
+	aigw_require_preload();
+	if (!nonatomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("aigw.enrich commits as it goes and cannot run inside a transaction block"),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
+	memset(&j, 0, sizeof(j));
+	aigw_column_job_begin(&j.cj, "enrich", "filled", PG_GETARG_INT64(0), PG_GETARG_INT32(7),
+						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
+	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
+										  get_rel_name(PG_GETARG_OID(1)));
+	j.target_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	j.json_target = PG_GETARG_BOOL(3);
+	j.message_sql = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	j.options = PG_GETARG_JSONB_P_COPY(6);
+	j.answers_cxt = AllocSetContextCreate(j.cj.cxt, "aigw enrich answers", ALLOCSET_DEFAULT_SIZES);
+	ItemPointerSet(&j.last_tid, 0, 0);
+
+	PG_TRY();
+	{
+		run(&j, &src);
+	}
+	PG_CATCH();
+	{
+		if (j.read_plan)
+			SPI_freeplan(j.read_plan);
+		if (j.write_plan)
+			SPI_freeplan(j.write_plan);
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextDelete(j.cj.cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (j.read_plan)
+		SPI_freeplan(j.read_plan);
+	if (j.write_plan)
+		SPI_freeplan(j.write_plan);
+	aigw_column_job_end(&j.cj);
+	PG_RETURN_VOID();
+}
