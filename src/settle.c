@@ -49,9 +49,10 @@ static char *database_name = NULL;
  * Each statement settles every call of the turn at once: per call,
  * executor start-up (the plan's expressions, the CHECK constraints and
  * indexes of the table written) would cost more than the rows themselves.
- * The rows come as one array per column; the charges are a statement of
- * their own, run only when the turn has any, so an unbilled call never
- * pays for the ledger's indexes and foreign key.
+ * The rows come as one array per column.  The charges are inserted by the
+ * same statement (one executor start-up a turn, not two); a turn with no
+ * call a wallet pays runs the statement without them, so an unbilled call
+ * never pays for opening the ledger, its indexes and foreign key.
  *
  * The cost is the exact cost at the rates the caller quoted (the price in
  * force when the call was made), converted at the quoted FX rate and
@@ -60,48 +61,67 @@ static char *database_name = NULL;
  */
 #define CALL_NCOLUMNS 36
 
-static SPIPlanPtr requests_plan = NULL;
+/* The charges of the calls a wallet pays: a CTE of the statements below. */
+#define CHARGES_INSERT \
+" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount," \
+"  original_currency, fx_rate, model, provider, role_name, tags, created_by, end_user)"
 
-static const char *const requests_sql =
-"WITH i AS ("
-" SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],"
-"   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[],"
-"   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[],"
-"   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[],"
-"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[],"
-"   $34::jsonb[], $35::text[], $36::int4[])"
-"  WITH ORDINALITY"
-"  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt,"
-"   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
-"   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id,"
-"   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx,"
-"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs, ord)"
-"), p AS ("
-" SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id,"
-"  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens,"
-"   reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric,"
-"   rate_cache_write::numeric, rate_reasoning::numeric) AS exact"
-"  FROM i"
-"), r AS ("
-" INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model,"
-"  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens,"
-"  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes,"
-"  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens,"
-"  call_id, route, end_user, inputs)"
-" OVERRIDING SYSTEM VALUE"
-" SELECT id, created_at, role_name, database_name, requested_model, served_model, provider,"
-"  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens,"
-"  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id,"
-"  tags::jsonb, error, wallet_id, currency, reserved::numeric,"
-"  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens,"
-"  coalesce(call_id, id), route, end_user, inputs"
-"  FROM p"
-" RETURNING id, cost, call_id"
+#define REQUESTS_ROWS \
+"WITH i AS (" \
+" SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]," \
+"   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[]," \
+"   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[]," \
+"   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[]," \
+"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[]," \
+"   $34::jsonb[], $35::text[], $36::int4[])" \
+"  WITH ORDINALITY" \
+"  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt," \
+"   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens," \
+"   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id," \
+"   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx," \
+"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs, ord)" \
+"), p AS (" \
+" SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id, tags::jsonb AS tags_json," \
+"  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens," \
+"   reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric," \
+"   rate_cache_write::numeric, rate_reasoning::numeric) AS exact" \
+"  FROM i" \
+"), r AS (" \
+" INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
+"  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens," \
+"  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes," \
+"  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens," \
+"  call_id, route, end_user, inputs)" \
+" OVERRIDING SYSTEM VALUE" \
+" SELECT id, created_at, role_name, database_name, requested_model, served_model, provider," \
+"  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens," \
+"  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id," \
+"  tags_json, error, wallet_id, currency, reserved::numeric," \
+"  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens," \
+"  coalesce(call_id, id), route, end_user, inputs" \
+"  FROM p" \
+" RETURNING id, cost, call_id" \
 ")"
-" SELECT p.ord, r.id, r.cost::text, p.exact::text,"
-"  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END,"
-"  r.call_id"
-"  FROM r JOIN p ON p.id = r.id";
+
+#define REQUESTS_CHARGES \
+", c AS (" \
+CHARGES_INSERT \
+" SELECT p.wallet_id, p.currency, 'charge', -r.cost, r.id, p.exact, p.original_currency," \
+"  p.fx::numeric, p.served_model, p.provider, p.role_name, p.tags_json, p.role_name, p.end_user" \
+"  FROM r JOIN p ON p.id = r.id" \
+" WHERE p.wallet_id IS NOT NULL AND r.cost > 0" \
+")"
+
+#define REQUESTS_RESULT \
+" SELECT p.ord, r.id, r.cost::text," \
+"  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END," \
+"  r.call_id" \
+"  FROM r JOIN p ON p.id = r.id"
+
+static SPIPlanPtr requests_plan = NULL;
+static SPIPlanPtr requests_charged_plan = NULL;
+static const char *const requests_sql = REQUESTS_ROWS REQUESTS_RESULT;
+static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES REQUESTS_RESULT;
 
 /*
  * The same for a turn that settles a single call (a lone caller, whose
@@ -109,26 +129,43 @@ static const char *const requests_sql =
  * millisecond faster than unnesting arrays of one element
  * (bench/overhead.sh).  Same parameters, as scalars; same result.
  */
-static SPIPlanPtr request_plan = NULL;
+#define REQUEST_ROW \
+"WITH r AS (" \
+"INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
+"  served_model, provider, attempt, status, http_status, prompt_tokens," \
+"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms," \
+"  request_bytes, response_bytes, upstream_id, tags, error," \
+"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs)" \
+" OVERRIDING SYSTEM VALUE" \
+" SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric," \
+"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
+"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31," \
+"  coalesce($33, id), $34, $35, $36" \
+"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n" \
+" RETURNING id, cost, call_id" \
+")"
 
-static const char *const request_sql =
-"INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model,"
-"  served_model, provider, attempt, status, http_status, prompt_tokens,"
-"  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms,"
-"  request_bytes, response_bytes, upstream_id, tags, error,"
-"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs)"
-" OVERRIDING SYSTEM VALUE"
-" SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric,"
-"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31,"
-"  coalesce($33, id), $34, $35, $36"
-"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n"
-" RETURNING 1::int8, id, cost::text,"
-"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric,"
-"                  $32::numeric, $28::numeric)::text,"
-"  CASE WHEN $21 IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ $26)::int8 ELSE 0 END,"
-"  call_id";
+#define REQUEST_CHARGE \
+", c AS (" \
+CHARGES_INSERT \
+" SELECT $21, $22, 'charge', -r.cost, r.id," \
+"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
+"                  $32::numeric, $28::numeric), $30, $29::numeric, $5, $6, $2, $19::jsonb, $2, $35" \
+"  FROM r" \
+" WHERE $21 IS NOT NULL AND r.cost > 0" \
+")"
+
+#define REQUEST_RESULT \
+" SELECT 1::int8, r.id, r.cost::text," \
+"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END," \
+"  r.call_id" \
+"  FROM r"
+
+static SPIPlanPtr request_plan = NULL;
+static SPIPlanPtr request_charged_plan = NULL;
+static const char *const request_sql = REQUEST_ROW REQUEST_RESULT;
+static const char *const request_charged_sql = REQUEST_ROW REQUEST_CHARGE REQUEST_RESULT;
 
 static const Oid call_types[CALL_NCOLUMNS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
@@ -138,25 +175,6 @@ static const Oid call_types[CALL_NCOLUMNS] = {
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID
-};
-
-#define CHARGE_NCOLUMNS 12
-
-static SPIPlanPtr charges_plan = NULL;
-
-static const char *const charges_sql =
-"INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount,"
-"  original_currency, fx_rate, model, provider, role_name, tags, created_by, end_user)"
-" SELECT wallet_id, currency, 'charge', -cost::numeric, request_id, exact::numeric,"
-"  original_currency, fx::numeric, model, provider, role_name, tags::jsonb, role_name, end_user"
-"  FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[],"
-"   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
-"  AS c(wallet_id, currency, cost, request_id, exact, original_currency, fx, model, provider,"
-"   role_name, tags, end_user)";
-
-static const Oid charge_types[CHARGE_NCOLUMNS] = {
-	INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID
 };
 
 static void
@@ -306,48 +324,6 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	nulls[35] = rq->inputs > 0 ? ' ' : 'n';
 }
 
-/* The charges of the calls a wallet pays, in one statement. */
-static void
-insert_charges(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls, int n,
-			   char **exact)
-{
-	Datum	   *rows = palloc(sizeof(Datum) * n * CHARGE_NCOLUMNS);
-	char	   *nulls = palloc(n * CHARGE_NCOLUMNS);
-	int			ncharges = 0;
-	int			rc;
-
-	for (int k = 0; k < n; k++)
-	{
-		AigwRequestMsg *rq = requests[calls[k]];
-		AigwAttempt *a = attempts[calls[k]];
-		Datum	   *values = rows + ncharges * CHARGE_NCOLUMNS;
-		char	   *isnull = nulls + ncharges * CHARGE_NCOLUMNS;
-
-		if (a->charged == 0)
-			continue;
-		values[0] = Int64GetDatum(rq->wallet_id);
-		isnull[0] = ' ';
-		set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
-		set_text(values, isnull, 2, a->cost);
-		values[3] = Int64GetDatum(a->request_id);
-		isnull[3] = ' ';
-		set_text(values, isnull, 4, exact[k]);
-		set_text(values, isnull, 5, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
-		set_text(values, isnull, 6, field_or_null(rq, RQ_FX));
-		set_text(values, isnull, 7, field_or_null(rq, RQ_SERVED_MODEL));
-		set_text(values, isnull, 8, field_or_null(rq, RQ_PROVIDER));
-		set_text(values, isnull, 9, AIGW_MSG_FIELD(rq, RQ_ROLE));
-		set_text(values, isnull, 10, tags_of(rq));
-		set_text(values, isnull, 11, field_or_null(rq, RQ_END_USER));
-		ncharges++;
-	}
-	if (ncharges == 0)
-		return;
-	rc = execute_rows(&charges_plan, charges_sql, CHARGE_NCOLUMNS, charge_types, rows, nulls, ncharges);
-	if (rc != SPI_OK_INSERT || SPI_processed != ncharges)
-		elog(ERROR, "could not charge %d calls: %s", ncharges, SPI_result_code_string(rc));
-}
-
 #define CACHE_NCOLUMNS 6
 
 static SPIPlanPtr cache_plan = NULL;
@@ -464,15 +440,22 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 	MemoryContext cxt = CurrentMemoryContext;
 	Datum	   *rows = palloc(sizeof(Datum) * n * CALL_NCOLUMNS);
 	char	   *nulls = palloc(n * CALL_NCOLUMNS);
-	char	  **exact = palloc0(sizeof(char *) * n);
 	int			rc;
 
+	bool		billed = false;
+
 	for (int k = 0; k < n; k++)
+	{
 		call_row(requests[calls[k]], attempts[calls[k]],
 				 rows + k * CALL_NCOLUMNS, nulls + k * CALL_NCOLUMNS);
+		billed |= requests[calls[k]]->wallet_id != 0;
+	}
 	if (n == 1)
-		rc = SPI_execute_plan(plan_for(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
+		rc = SPI_execute_plan(billed ? plan_for(&request_charged_plan, request_charged_sql, CALL_NCOLUMNS, call_types)
+							  : plan_for(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
 							  rows, nulls, false, 0);
+	else if (billed)
+		rc = execute_rows(&requests_charged_plan, requests_charged_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	else
 		rc = execute_rows(&requests_plan, requests_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
@@ -485,17 +468,13 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 		int64		k = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
 		AigwAttempt *a = attempts[calls[k]];
 		char	   *cost = SPI_getvalue(tup, desc, 3);
-		char	   *exact_text = SPI_getvalue(tup, desc, 4);
 
 		/* NULL cost: no price in force */
 		a->request_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
-		exact[k] = exact_text ? MemoryContextStrdup(cxt, exact_text) : NULL;
-		a->charged = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
-		a->call_id = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+		a->charged = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		a->call_id = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
 	}
-	MemoryContextSwitchTo(cxt);
-	insert_charges(requests, attempts, calls, n, exact);
 	MemoryContextSwitchTo(cxt);
 	insert_cache_entries(requests, attempts, calls, n);
 }
