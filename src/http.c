@@ -193,6 +193,34 @@ aigw_transfer_start(CURLM *multi, AigwTransfer *t)
 	return started;
 }
 
+/*
+ * Easy handles of finished transfers, reset and kept for the next ones: an
+ * easy handle is a few kilobytes that curl_easy_init sets up from scratch,
+ * and a busy worker starts thousands of transfers a second.  A reset handle
+ * keeps none of the transfer's options (URL, headers, key).
+ */
+#define IDLE_EASY_MAX 256
+static CURL *idle_easy[IDLE_EASY_MAX];
+static int	n_idle_easy = 0;
+
+static CURL *
+easy_get(void)
+{
+	return n_idle_easy > 0 ? idle_easy[--n_idle_easy] : curl_easy_init();
+}
+
+static void
+easy_put(CURL *easy)
+{
+	if (n_idle_easy == IDLE_EASY_MAX)
+	{
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_reset(easy);
+	idle_easy[n_idle_easy++] = easy;
+}
+
 static bool
 start_easy(CURLM *multi, AigwTransfer *t)
 {
@@ -207,11 +235,11 @@ start_easy(CURLM *multi, AigwTransfer *t)
 						  AIGW_MSG_FIELD(rq, RQ_API_STYLE));
 		return false;
 	}
-	easy = curl_easy_init();
+	easy = easy_get();
 	if (easy == NULL || !add_headers(t))
 	{
 		if (easy)
-			curl_easy_cleanup(easy);
+			easy_put(easy);
 		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR, "could not set up the HTTP transfer: out of memory");
 		return false;
 	}
@@ -453,7 +481,7 @@ void
 aigw_transfer_destroy(AigwTransfer *t)
 {
 	if (t->easy)
-		curl_easy_cleanup(t->easy);
+		easy_put(t->easy);		/* out of the multi handle already */
 	if (t->headers)
 	{
 		for (struct curl_slist *h = t->headers; h != NULL; h = h->next)
