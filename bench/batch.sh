@@ -28,7 +28,9 @@ SELECT array_agg(jsonb_build_array(jsonb_build_object('role', 'user', 'content',
 SQL
 
 cpu_ms() { awk '{s += $14 + $15} END {print s * 10}' "$@" 2>/dev/null; }
-worker_stats() { pgrep -f "aigw worker" | sed 's|.*|/proc/&/stat|'; }
+# this cluster's pool workers only (not those of another cluster on the machine)
+pool_pids() { pgrep -P "$(head -1 "$AIGW_RUN/data/postmaster.pid")" -f "aigw worker"; }
+worker_stats() { pool_pids | sed 's|.*|/proc/&/stat|'; }
 
 # one statement of N calls at concurrency C; prints calls/s, ratio, CPU per call.
 # The session times the statement itself (clock_timestamp before and after)
@@ -79,7 +81,7 @@ echo "== resident memory of the pool across $MEMORY_CALLS calls (concurrency 256
 # RssAnon is the workers' own memory (a leak would show there); RssShmem is
 # shared memory they have touched so far (the payload area fills up to its
 # working set, then stops).
-mem() { for p in $(pgrep -f "aigw worker"); do awk -v k="$1:" '$1 == k {print $2}' /proc/$p/status; done | paste -sd+ | bc; }
+mem() { for p in $(pool_pids); do awk -v k="$1:" '$1 == k {print $2}' /proc/$p/status; done | paste -sd+ | bc; }
 done_calls=0
 printf "%10s %16s %16s\n" calls "RssAnon (kB)" "RssShmem (kB)"
 while [ $done_calls -lt "$MEMORY_CALLS" ]; do
