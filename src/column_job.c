@@ -8,10 +8,13 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "storage/bufmgr.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "column_job.h"
 #include "json_util.h"
@@ -46,9 +49,10 @@ money_cmp(Numeric a, Numeric b)
 
 void
 aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_verb,
-					  int64 job, int chunk_size, int concurrency, Numeric budget)
+					  int64 job, Oid relid, int chunk_size, int concurrency, Numeric budget)
 {
 	memset(j, 0, sizeof(*j));
+	j->relid = relid;
 	j->cxt = AllocSetContextCreate(TopMemoryContext, "aigw column job", ALLOCSET_DEFAULT_SIZES);
 	j->scratch = AllocSetContextCreate(j->cxt, "aigw column job write", ALLOCSET_DEFAULT_SIZES);
 	j->what = what;
@@ -68,6 +72,25 @@ aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_ver
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(j->cxt);
+}
+
+bool
+aigw_column_job_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi)
+{
+	if (j->next_block >= j->nblocks)
+	{
+		/* the table may have grown since (rows added, or moved by updates) */
+		Relation	rel = table_open(j->relid, AccessShareLock);
+
+		j->nblocks = RelationGetNumberOfBlocks(rel);
+		table_close(rel, NoLock);
+		if (j->next_block >= j->nblocks)
+			return false;
+	}
+	ItemPointerSet(lo, j->next_block, 0);
+	j->next_block += Min(AIGW_WINDOW_BLOCKS, MaxBlockNumber - j->next_block);
+	ItemPointerSet(hi, j->next_block, 0);
+	return true;
 }
 
 void

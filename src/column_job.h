@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "storage/block.h"
 #include "storage/itemptr.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -40,6 +41,10 @@ typedef struct AigwColumnJob
 	int64		calls_done;
 	int64		since_commit;
 	TimestampTz started;
+	/* where the rows are read next (aigw_column_job_window) */
+	Oid			relid;
+	BlockNumber next_block;
+	BlockNumber nblocks;
 } AigwColumnJob;
 
 /*
@@ -48,7 +53,18 @@ typedef struct AigwColumnJob
  * an error the caller does), and connect SPI non-atomically.
  */
 extern void aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_verb,
-								  int64 job, int chunk_size, int concurrency, Numeric budget);
+								  int64 job, Oid relid, int chunk_size, int concurrency,
+								  Numeric budget);
+
+/*
+ * The next window of the table to read, as a TID range [lo, hi) of
+ * AIGW_WINDOW_BLOCKS blocks; false once past the end of the table.  Rows
+ * are read by physical position, a window at a time, with no ORDER BY or
+ * LIMIT: each block is scanned once over the whole job, where a keyset
+ * ORDER BY ctid LIMIT n would sort the rest of the table at every read.
+ */
+#define AIGW_WINDOW_BLOCKS 64
+extern bool aigw_column_job_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi);
 
 /* A row that could not be filled: into aigw.job_errors. */
 extern void aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error);

@@ -56,8 +56,7 @@ typedef struct Job
 	SPIPlanPtr	write_plan;
 	AigwTarget	target;
 	int			max_inputs;
-	/* rows read and not yet packed */
-	ItemPointerData last_tid;
+	/* rows read and not yet packed; their texts are freed once sent */
 	ItemPointerData *qtids;
 	text	  **qtexts;
 	int			qhead;
@@ -70,55 +69,58 @@ typedef struct Job
  * ---------------------------------------------------------------------
  */
 
-/* The next rows whose target is NULL, after the last one read. */
+/* The rows of the next windows of the table whose target is NULL, until some are found. */
 static void
 fetch(Job *j)
 {
-	Oid			types[2] = {TIDOID, INT4OID};
-	Datum		args[2];
-	int			want = Max(j->max_inputs * j->cj.concurrency, 1000);
-	MemoryContext old = MemoryContextSwitchTo(j->cj.scratch);
+	Oid			types[2] = {TIDOID, TIDOID};
+	ItemPointerData lo,
+				hi;
+	Datum		args[2] = {PointerGetDatum(&lo), PointerGetDatum(&hi)};
 
 	if (j->read_plan == NULL)
 	{
-		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, t.%s::text FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
-											" ORDER BY t.ctid LIMIT $2",
+		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, t.%s::text FROM %s t"
+											" WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%s IS NULL",
 											j->text_column, j->source, j->target_column),
 								   2, types);
 		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
 			elog(ERROR, "could not prepare the read of the rows to embed");
 	}
-	args[0] = PointerGetDatum(&j->last_tid);
-	args[1] = Int32GetDatum(want);
-	if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the rows to embed");
-	MemoryContextSwitchTo(j->cj.cxt);
-	if (j->qtids)
+	j->qhead = j->qlen = 0;
+	while (j->qlen == 0)
 	{
-		pfree(j->qtids);
-		pfree(j->qtexts);
-	}
-	j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
-	j->qtexts = palloc(sizeof(text *) * Max(SPI_processed, 1));
-	j->qhead = 0;
-	j->qlen = (int) SPI_processed;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		Datum		d;
+		MemoryContext old;
 
-		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
-		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-		j->qtexts[r] = isnull ? NULL : DatumGetTextPCopy(d);
+		if (!aigw_column_job_window(&j->cj, &lo, &hi))
+		{
+			j->exhausted = true;
+			return;
+		}
+		if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the rows to embed");
+		old = MemoryContextSwitchTo(j->cj.cxt);
+		if (j->qtids)
+		{
+			pfree(j->qtids);
+			pfree(j->qtexts);
+		}
+		j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+		j->qtexts = palloc(sizeof(text *) * Max(SPI_processed, 1));
+		j->qlen = (int) SPI_processed;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Datum		d;
+
+			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+			j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
+			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+			j->qtexts[r] = isnull ? NULL : DatumGetTextPCopy(d);
+		}
+		MemoryContextSwitchTo(old);
+		SPI_freetuptable(SPI_tuptable);
 	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(j->cj.scratch);
-	if (j->qlen > 0)
-		j->last_tid = j->qtids[j->qlen - 1];
-	else
-		j->exhausted = true;
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /* ---------------------------------------------------------------------
@@ -145,14 +147,10 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		{
 			Oid			types[3] = {TIDARRAYOID, TEXTARRAYOID, BOOLOID};
 
-			/*
-			 * the worker's base64 float32 straight into real[]: no trip
-			 * through decimal text; ctid = ANY: a TID scan whatever the
-			 * planner guesses of unnest's rows
-			 */
+			/* the worker's base64 float32 straight into real[]: no trip through decimal text */
 			j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = aigw.vector_from_base64(x.v, $3)::%s"
 												 "  FROM unnest($1, $2) x(id, v)"
-												 " WHERE t.ctid = ANY ($1) AND t.ctid = x.id AND t.%s IS NULL",
+												 " WHERE t.ctid = x.id AND t.%s IS NULL",
 												 j->source, j->target_column, j->target_type, j->target_column),
 										3, types);
 			if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
@@ -215,6 +213,8 @@ next_pack(Job *j)
 		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t, NULL)) != NULL)
 		{
 			aigw_column_job_row_error(&j->cj, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
+			if (t)
+				pfree(t);
 			j->qhead++;
 			continue;
 		}
@@ -240,9 +240,15 @@ stream_next(void *arg, void **data)
 {
 	Job		   *j = arg;
 	Pack	   *p = next_pack(j);
+	Jsonb	   *payload;
 
 	*data = p;
-	return p ? aigw_embed_texts_json(p->texts, NULL, p->n) : NULL;
+	if (p == NULL)
+		return NULL;
+	payload = aigw_embed_texts_json(p->texts, NULL, p->n);
+	for (int k = 0; k < p->n; k++)
+		pfree(p->texts[k]);
+	return payload;
 }
 
 static void
@@ -285,7 +291,7 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 				 errmsg("aigw.embed_column commits as it goes and cannot run inside a transaction block"),
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
 	memset(&j, 0, sizeof(j));
-	aigw_column_job_begin(&j.cj, "embed", "embedded", PG_GETARG_INT64(0), PG_GETARG_INT32(7),
+	aigw_column_job_begin(&j.cj, "embed", "embedded", PG_GETARG_INT64(0), PG_GETARG_OID(1), PG_GETARG_INT32(7),
 						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
 	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
 										  get_rel_name(PG_GETARG_OID(1)));
@@ -295,7 +301,6 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	j.options = PG_GETARG_JSONB_P_COPY(6);
 	j.normalize = aigw_embed_options(j.options).normalize;
-	ItemPointerSet(&j.last_tid, 0, 0);
 
 	PG_TRY();
 	{

@@ -62,7 +62,6 @@ typedef struct Job
 	SPIPlanPtr	read_plan;		/* kept across the commits */
 	SPIPlanPtr	write_plan;
 	/* rows read and not yet sent */
-	ItemPointerData last_tid;
 	ItemPointerData *qtids;
 	Jsonb	  **qmessages;
 	int			qhead;
@@ -94,57 +93,61 @@ copy_jsonb(const Jsonb *j)
  * ---------------------------------------------------------------------
  */
 
-/* The next rows whose target is NULL, after the last one read, with their conversations. */
+/*
+ * The rows of the next windows of the table whose target is NULL, with
+ * their conversations, until some are found.
+ */
 static void
 fetch(Job *j)
 {
-	Oid			types[2] = {TIDOID, INT4OID};
-	Datum		args[2];
-	int			want = Max(4 * j->cj.concurrency, 1000);
-	MemoryContext old = MemoryContextSwitchTo(j->cj.scratch);
+	Oid			types[2] = {TIDOID, TIDOID};
+	ItemPointerData lo,
+				hi;
+	Datum		args[2] = {PointerGetDatum(&lo), PointerGetDatum(&hi)};
 
 	if (j->read_plan == NULL)
 	{
-		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, %s FROM %s t WHERE t.%s IS NULL AND t.ctid > $1"
-											" ORDER BY t.ctid LIMIT $2",
+		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, %s FROM %s t"
+											" WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%s IS NULL",
 											j->message_sql, j->source, j->target_column),
 								   2, types);
 		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
 			elog(ERROR, "could not prepare the read of the rows to enrich");
 	}
-	args[0] = PointerGetDatum(&j->last_tid);
-	args[1] = Int32GetDatum(want);
-	if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the rows to enrich");
-	MemoryContextSwitchTo(j->cj.cxt);
-	if (j->qtids)
+	j->qhead = j->qlen = 0;
+	while (j->qlen == 0)
 	{
-		for (int r = j->qhead; r < j->qlen; r++)
-			pfree(j->qmessages[r]);
-		pfree(j->qtids);
-		pfree(j->qmessages);
-	}
-	j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
-	j->qmessages = palloc(sizeof(Jsonb *) * Max(SPI_processed, 1));
-	j->qhead = 0;
-	j->qlen = (int) SPI_processed;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		Datum		d;
+		MemoryContext old;
 
-		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
-		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-		j->qmessages[r] = DatumGetJsonbPCopy(d);
+		if (!aigw_column_job_window(&j->cj, &lo, &hi))
+		{
+			j->exhausted = true;
+			return;
+		}
+		if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the rows to enrich");
+		old = MemoryContextSwitchTo(j->cj.cxt);
+		if (j->qtids)
+		{
+			pfree(j->qtids);
+			pfree(j->qmessages);
+		}
+		j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
+		j->qmessages = palloc(sizeof(Jsonb *) * Max(SPI_processed, 1));
+		j->qlen = (int) SPI_processed;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Datum		d;
+
+			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+			j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
+			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+			j->qmessages[r] = DatumGetJsonbPCopy(d);
+		}
+		MemoryContextSwitchTo(old);
+		SPI_freetuptable(SPI_tuptable);
 	}
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(j->cj.scratch);
-	if (j->qlen > 0)
-		j->last_tid = j->qtids[j->qlen - 1];
-	else
-		j->exhausted = true;
-	SPI_freetuptable(SPI_tuptable);
 }
 
 static bool
@@ -206,9 +209,8 @@ write_answers(Job *j)
 	{
 		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
 
-		/* ctid = ANY: a TID scan whatever the planner guesses of unnest's rows */
 		j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a%s FROM unnest($1, $2) x(id, a)"
-											 " WHERE t.ctid = ANY ($1) AND t.ctid = x.id AND t.%s IS NULL",
+											 " WHERE t.ctid = x.id AND t.%s IS NULL",
 											 j->source, j->target_column, j->json_target ? "::jsonb" : "",
 											 j->target_column),
 									2, types);
@@ -390,7 +392,7 @@ aigw_enrich_run(PG_FUNCTION_ARGS)
 				 errmsg("aigw.enrich commits as it goes and cannot run inside a transaction block"),
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
 	memset(&j, 0, sizeof(j));
-	aigw_column_job_begin(&j.cj, "enrich", "filled", PG_GETARG_INT64(0), PG_GETARG_INT32(7),
+	aigw_column_job_begin(&j.cj, "enrich", "filled", PG_GETARG_INT64(0), PG_GETARG_OID(1), PG_GETARG_INT32(7),
 						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
 	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
 										  get_rel_name(PG_GETARG_OID(1)));
@@ -400,7 +402,6 @@ aigw_enrich_run(PG_FUNCTION_ARGS)
 	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
 	j.options = PG_GETARG_JSONB_P_COPY(6);
 	j.answers_cxt = AllocSetContextCreate(j.cj.cxt, "aigw enrich answers", ALLOCSET_DEFAULT_SIZES);
-	ItemPointerSet(&j.last_tid, 0, 0);
 
 	PG_TRY();
 	{

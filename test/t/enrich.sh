@@ -138,4 +138,21 @@ echo "# a jsonb target gets the answer as JSON"
 sql "CALL aigw.enrich('reviews', 'facts', 'Facts of {{title}}', '$MODEL')" >/dev/null 2>&1
 is "$(sql "SELECT facts->>'reply' FROM reviews WHERE id = 3")" "Mock reply to: Facts of T3" "JSON mode was asked for and the JSON stored"
 
+echo "# a table of many windows of blocks, its rows to fill scattered, some added while the job runs"
+sql "CREATE TABLE big (id int, body text, summary text)" >/dev/null
+sql "INSERT INTO big SELECT g, 'row ' || g || CASE WHEN g % 997 <> 0 THEN repeat(' padding', 10) ELSE ' [[mock:latency_ms=200]]' END,
+            CASE WHEN g % 997 <> 0 THEN 'done before' END
+       FROM generate_series(1, 40000) g" >/dev/null
+is "$(sql "SELECT pg_relation_size('big') / current_setting('block_size')::int > 4 * 64")" t "the table spans more than four windows of 64 blocks"
+mock_reset
+sql "CALL aigw.enrich('big', 'summary', 'Summarize {{body}}', '$MODEL', '{\"concurrency\": 8, \"chunk_size\": 10, \"cache\": false}')" >/dev/null 2>&1 &
+bg=$!
+sleep 0.3   # the job takes about a second: 40 calls of 200 ms, 8 at a time
+sql "INSERT INTO big SELECT g, 'late ' || g, NULL FROM generate_series(40001, 40003) g" >/dev/null
+wait $bg
+is "$(sql "SELECT count(*) FILTER (WHERE summary IS NULL) || ' ' || count(*) FILTER (WHERE summary LIKE 'Mock reply to: Summarize row %')
+             || ' ' || count(*) FILTER (WHERE summary LIKE 'Mock reply to: Summarize late %') FROM big")" "0 40 3" \
+   "the 40 scattered rows and the 3 added at the end are filled, nothing else"
+is "$(chat_requests)" "43" "... with one request each"
+
 finish
