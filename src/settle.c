@@ -582,15 +582,36 @@ typedef struct WalletDelta
 	int64		version;
 } WalletDelta;
 
+/*
+ * A wallet's balance row is updated every turn.  While any snapshot older
+ * than the batch is open (the batch's own statement, a report, pg_dump),
+ * none of its old versions can be pruned, and finding the row through its
+ * index walks all of them: each turn would cost more than the last.  So
+ * the worker remembers where it left the row (its ctid) and updates it
+ * there; the index is used only when the row has moved since (another
+ * worker, or a rewrite of the table), which the wallet id guards against.
+ */
 static SPIPlanPtr balance_plan = NULL;
+static SPIPlanPtr balance_at_plan = NULL;
 
-static const char *const balance_sql =
-"UPDATE aigw.wallet_balances"
+#define BALANCE_SET \
+"UPDATE aigw.wallet_balances" \
 "   SET balance = balance + $2::numeric, version = version + 1, updated_at = now()"
-" WHERE wallet_id = $1"
-" RETURNING (balance * 10::numeric ^ $3)::int8, version";
+#define BALANCE_RETURNING \
+" RETURNING (balance * 10::numeric ^ $3)::int8, version, ctid"
 
-static const Oid balance_types[3] = {INT8OID, TEXTOID, INT4OID};
+static const char *const balance_sql = BALANCE_SET " WHERE wallet_id = $1" BALANCE_RETURNING;
+static const char *const balance_at_sql = BALANCE_SET " WHERE ctid = $4 AND wallet_id = $1" BALANCE_RETURNING;
+
+static const Oid balance_types[4] = {INT8OID, TEXTOID, INT4OID, TIDOID};
+
+typedef struct BalanceRow
+{
+	int64		wallet_id;		/* hash key */
+	ItemPointerData tid;
+} BalanceRow;
+
+static HTAB *balance_rows = NULL;
 
 static void
 add_delta(WalletDelta *deltas, int *n, const AigwRequestMsg *rq, int64 delta)
@@ -625,19 +646,37 @@ delta_cmp(const void *a, const void *b)
 static void
 update_balance(WalletDelta *d)
 {
-	Datum		values[3];
+	Datum		values[4];
 	bool		isnull;
-	int			rc;
+	bool		found;
+	BalanceRow *row;
+	int			rc = 0;
 
+	if (balance_rows == NULL)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(int64), .entrysize = sizeof(BalanceRow)};
+
+		balance_rows = hash_create("aigw balance rows", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	row = hash_search(balance_rows, &d->wallet_id, HASH_ENTER, &found);
 	values[0] = Int64GetDatum(d->wallet_id);
 	values[1] = CStringGetTextDatum(aigw_units_text(d->delta, d->scale));
 	values[2] = Int32GetDatum(d->scale);
-	rc = SPI_execute_plan(plan_for(&balance_plan, balance_sql, 3, balance_types),
-						  values, NULL, false, 0);
+	values[3] = PointerGetDatum(&row->tid);
+	if (found)
+		rc = SPI_execute_plan(plan_for(&balance_at_plan, balance_at_sql, 4, balance_types),
+							  values, NULL, false, 0);
+	if (!found || (rc == SPI_OK_UPDATE_RETURNING && SPI_processed == 0))
+		rc = SPI_execute_plan(plan_for(&balance_plan, balance_sql, 3, balance_types),
+							  values, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+	{
+		hash_search(balance_rows, &d->wallet_id, HASH_REMOVE, NULL);
 		elog(ERROR, "wallet " INT64_FORMAT " has no row in aigw.wallet_balances", d->wallet_id);
+	}
 	d->balance = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	d->version = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	row->tid = *(ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 }
 
 /* ---------------------------------------------------------------------

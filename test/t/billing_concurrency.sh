@@ -40,4 +40,19 @@ grep -q 'DETAIL:  The call may cost up to 0.00100000 USD' "$AIGW_RUN"/session.*;
 # Once the wallet is topped up, calls go through again.
 sql "SELECT aigw.topup('shared', 1, 'USD', 'manual', 'refill')" >/dev/null
 is "$(sql "SELECT aigw.ask('openai/paid', 'after refill', '{\"wallet\": \"shared\", \"tags\": {\"k\": 1}}')")" "Mock reply to: after refill" "a topped-up wallet pays again"
+
+# A worker updates a balance row where it last left it.  Once the table is
+# rewritten the rows are elsewhere (and that place may be another wallet's):
+# each wallet still gets exactly its own charges.
+sql "SELECT aigw.create_wallet('left', 'USD'), aigw.create_wallet('right', 'USD')" >/dev/null
+sql "SELECT aigw.topup('left', 1, 'USD', 'manual', 'left-1'), aigw.topup('right', 1, 'USD', 'manual', 'right-1')" >/dev/null
+charge_both() { for w in left right right left; do sql "SELECT aigw.ask('openai/paid', 'moving $w', '{\"wallet\": \"$w\"}')" >/dev/null; done; }
+charge_both
+sql "VACUUM FULL aigw.wallet_balances"
+charge_both
+is "$(sql "SELECT string_agg(w.name || ' ' || (b.balance = 1 - (SELECT coalesce(sum(r.cost), 0) FROM aigw.requests r WHERE r.wallet_id = w.id))
+                                  || ' ' || (b.balance = (SELECT sum(l.amount) FROM aigw.ledger l WHERE l.wallet_id = w.id)), ', ' ORDER BY w.name)
+             FROM aigw.wallets w JOIN aigw.wallet_balances b ON b.wallet_id = w.id WHERE w.name IN ('left', 'right')")" \
+   "left true true, right true true" "after the balance table was rewritten, each wallet's balance is its own ledger's"
+is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" 0 "... and verify_ledger finds nothing wrong"
 finish
