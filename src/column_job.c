@@ -10,12 +10,18 @@
 
 #include "access/table.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "nodes/parsenodes.h"
+#include "fmgr.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "storage/bufmgr.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "aigw.h"
 #include "column_job.h"
 #include "json_util.h"
 
@@ -48,18 +54,29 @@ money_cmp(Numeric a, Numeric b)
 }
 
 void
-aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_verb,
-					  int64 job, Oid relid, int chunk_size, int concurrency, Numeric budget)
+aigw_column_job_begin(AigwColumnJob *j, FunctionCallInfo fcinfo, const char *what,
+					  const char *filled_verb)
 {
+	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	Numeric		budget = PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9);
+
+	aigw_require_preload();
+	if (!nonatomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("aigw.%s commits as it goes and cannot run inside a transaction block",
+						strcmp(what, "embed") == 0 ? "embed_column" : what),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
 	memset(j, 0, sizeof(*j));
-	j->relid = relid;
 	j->cxt = AllocSetContextCreate(TopMemoryContext, "aigw column job", ALLOCSET_DEFAULT_SIZES);
 	j->scratch = AllocSetContextCreate(j->cxt, "aigw column job write", ALLOCSET_DEFAULT_SIZES);
 	j->what = what;
 	j->filled_verb = filled_verb;
-	j->job = job;
-	j->chunk_size = chunk_size;
-	j->concurrency = concurrency;
+	j->job = PG_GETARG_INT64(0);
+	j->relid = PG_GETARG_OID(1);
+	j->chunk_size = PG_GETARG_INT32(7);
+	j->concurrency = PG_GETARG_INT32(8);
 	j->budget = budget ? (Numeric) MemoryContextAlloc(j->cxt, VARSIZE(budget)) : NULL;
 	if (budget)
 		memcpy(j->budget, budget, VARSIZE(budget));
@@ -69,13 +86,16 @@ aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_ver
 	j->started = GetCurrentTimestamp();
 	/* SPI_finish comes back to the job's context, deleted right after */
 	MemoryContextSwitchTo(j->cxt);
+	j->source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(j->relid)),
+										   get_rel_name(j->relid));
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(j->cxt);
 }
 
-bool
-aigw_column_job_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi)
+/* The next window, as a TID range [lo, hi); false once past the end of the table. */
+static bool
+next_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi)
 {
 	if (j->next_block >= j->nblocks)
 	{
@@ -91,6 +111,102 @@ aigw_column_job_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi)
 	j->next_block += Min(AIGW_WINDOW_BLOCKS, MaxBlockNumber - j->next_block);
 	ItemPointerSet(hi, j->next_block, 0);
 	return true;
+}
+
+/* Read the next windows until one has rows to fill, into the queue. */
+static void
+fetch(AigwColumnJob *j, const char *expr, const char *target_column)
+{
+	Oid			types[2] = {TIDOID, TIDOID};
+	ItemPointerData lo,
+				hi;
+	Datum		args[2] = {PointerGetDatum(&lo), PointerGetDatum(&hi)};
+	MemoryContext old;
+	int16		typlen;
+	bool		typbyval;
+
+	if (j->read_plan == NULL)
+	{
+		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, %s FROM %s t"
+											" WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%s IS NULL",
+											expr, j->source, target_column),
+								   2, types);
+		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
+			elog(ERROR, "could not prepare the read of the rows of %s job " INT64_FORMAT, j->what, j->job);
+	}
+	j->qhead = j->qlen = 0;
+	for (;;)
+	{
+		if (!next_window(j, &lo, &hi))
+		{
+			j->exhausted = true;
+			return;
+		}
+		if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the rows of %s job " INT64_FORMAT, j->what, j->job);
+		if (SPI_processed > 0)
+			break;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	old = MemoryContextSwitchTo(j->cxt);
+	if (j->qtids)
+	{
+		pfree(j->qtids);
+		pfree(j->qvalues);
+	}
+	j->qlen = (int) SPI_processed;
+	j->qtids = palloc(sizeof(ItemPointerData) * j->qlen);
+	j->qvalues = palloc(sizeof(Datum) * j->qlen);
+	get_typlenbyval(SPI_gettypeid(SPI_tuptable->tupdesc, 2), &typlen, &typbyval);
+	for (int r = 0; r < j->qlen; r++)
+	{
+		bool		isnull;
+		Datum		d;
+
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
+		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+		/* detoasted: the value outlives the commits that may follow */
+		j->qvalues[r] = isnull ? (Datum) 0
+			: datumCopy(typlen == -1 ? PointerGetDatum(PG_DETOAST_DATUM(d)) : d, typbyval, typlen);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+bool
+aigw_column_job_next_row(AigwColumnJob *j, const char *expr, const char *target_column,
+						 ItemPointer tid, Datum *value)
+{
+	if (j->qhead == j->qlen)
+	{
+		if (j->exhausted)
+			return false;
+		fetch(j, expr, target_column);
+		if (j->qlen == 0)
+			return false;
+	}
+	*tid = j->qtids[j->qhead];
+	*value = j->qvalues[j->qhead];
+	j->qhead++;
+	return true;
+}
+
+bool
+aigw_column_job_rows_left(AigwColumnJob *j)
+{
+	return j->qhead < j->qlen || !j->exhausted;
+}
+
+void
+aigw_column_job_discard(AigwColumnJob *j)
+{
+	if (j->read_plan)
+		SPI_freeplan(j->read_plan);
+	if (j->write_plan)
+		SPI_freeplan(j->write_plan);
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextDelete(j->cxt);
 }
 
 void
@@ -202,6 +318,10 @@ aigw_column_job_after(AigwColumnJob *j, int inflight)
 void
 aigw_column_job_end(AigwColumnJob *j)
 {
+	if (j->read_plan)
+		SPI_freeplan(j->read_plan);
+	if (j->write_plan)
+		SPI_freeplan(j->write_plan);
 	report(j, "running");
 	report(j, j->stop ? "budget_reached" : "done");
 	SPI_commit();

@@ -12,6 +12,8 @@
 
 #include "storage/block.h"
 #include "storage/itemptr.h"
+#include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -23,6 +25,7 @@ typedef struct AigwColumnJob
 	const char *what;			/* "enrich" or "embed", for the NOTICEs */
 	const char *filled_verb;	/* "filled", "embedded" */
 	int64		job;
+	const char *source;			/* the table, quoted and qualified */
 	int			chunk_size;
 	int			concurrency;
 	Numeric		budget;			/* NULL: none */
@@ -41,30 +44,51 @@ typedef struct AigwColumnJob
 	int64		calls_done;
 	int64		since_commit;
 	TimestampTz started;
-	/* where the rows are read next (aigw_column_job_window) */
+	/* the rows read and not yet taken (aigw_column_job_next_row) */
 	Oid			relid;
-	BlockNumber next_block;
+	SPIPlanPtr	read_plan;		/* kept across the commits */
+	SPIPlanPtr	write_plan;		/* the caller's; freed with the job */
+	BlockNumber next_block;		/* where the next window starts */
 	BlockNumber nblocks;
+	ItemPointerData *qtids;
+	Datum	   *qvalues;		/* copies in cxt; NULL for a NULL */
+	int			qhead;
+	int			qlen;
+	bool		exhausted;
 } AigwColumnJob;
 
 /*
- * Set up from the job procedures' common arguments, in a new memory context
- * under TopMemoryContext, left current (aigw_column_job_end deletes it; on
- * an error the caller does), and connect SPI non-atomically.
+ * Set up from the arguments the job procedures share (aigw.enrich_run,
+ * aigw.embed_column_run): 0 job, 1 source, 7 chunk_size, 8 concurrency,
+ * 9 max_cost.  Refuses a call in a transaction block (the job commits as
+ * it goes).  Everything lives in a new memory context under
+ * TopMemoryContext, left current (aigw_column_job_end deletes it; after an
+ * error, aigw_column_job_discard), and SPI is connected non-atomically.
  */
-extern void aigw_column_job_begin(AigwColumnJob *j, const char *what, const char *filled_verb,
-								  int64 job, Oid relid, int chunk_size, int concurrency,
-								  Numeric budget);
+extern void aigw_column_job_begin(AigwColumnJob *j, FunctionCallInfo fcinfo, const char *what,
+								  const char *filled_verb);
 
 /*
- * The next window of the table to read, as a TID range [lo, hi) of
- * AIGW_WINDOW_BLOCKS blocks; false once past the end of the table.  Rows
- * are read by physical position, a window at a time, with no ORDER BY or
- * LIMIT: each block is scanned once over the whole job, where a keyset
- * ORDER BY ctid LIMIT n would sort the rest of the table at every read.
+ * The next row whose target is NULL: its ctid and the value of expr (an SQL
+ * expression over alias t) for it, which the caller owns (pfree it when
+ * done; NULL for an SQL NULL).  False when the table has no more.
+ *
+ * Rows are read by physical position, a window of AIGW_WINDOW_BLOCKS
+ * blocks at a time (a TID range, no ORDER BY or LIMIT): each block is
+ * scanned once over the whole job, where a keyset ORDER BY ctid LIMIT n
+ * would sort the rest of the table at every read.  Rows added behind the
+ * read position are read when it gets there; it goes as far as the table
+ * has grown.
  */
 #define AIGW_WINDOW_BLOCKS 64
-extern bool aigw_column_job_window(AigwColumnJob *j, ItemPointer lo, ItemPointer hi);
+extern bool aigw_column_job_next_row(AigwColumnJob *j, const char *expr, const char *target_column,
+									 ItemPointer tid, Datum *value);
+
+/* Whether rows are left to take (read or not). */
+extern bool aigw_column_job_rows_left(AigwColumnJob *j);
+
+/* Free what the job holds after an error (aigw_column_job_end does it otherwise). */
+extern void aigw_column_job_discard(AigwColumnJob *j);
 
 /* A row that could not be filled: into aigw.job_errors. */
 extern void aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error);

@@ -2,7 +2,7 @@
  * embed_column.c
  *	  The loop of aigw.embed_column (the SQL procedure checks the arguments,
  *	  starts the job, then CALLs aigw.embed_column_run): a stream, not a
- *	  sequence of chunks.  Rows are read a batch at a time (keyset on ctid),
+ *	  sequence of chunks.  Rows are read a window at a time (column_job.h),
  *	  packed as the model allows, and kept in flight up to `concurrency`
  *	  requests; each finished request's vectors are written back at once,
  *	  while the others are still in flight, and the work is committed every
@@ -19,7 +19,6 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "nodes/parsenodes.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -45,83 +44,19 @@ typedef struct Pack
 typedef struct Job
 {
 	AigwColumnJob cj;			/* first: the bookkeeping */
-	const char *source;			/* quoted, qualified */
-	const char *text_column;	/* quoted */
+	const char *text_expr;		/* the text column as text, over alias t */
 	const char *target_column;	/* quoted */
 	const char *target_type;
 	const char *model;
 	Jsonb	   *options;
 	bool		normalize;
-	SPIPlanPtr	read_plan;		/* kept across the commits */
-	SPIPlanPtr	write_plan;
 	AigwTarget	target;
 	int			max_inputs;
-	/* rows read and not yet packed; their texts are freed once sent */
-	ItemPointerData *qtids;
-	text	  **qtexts;
-	int			qhead;
-	int			qlen;
-	bool		exhausted;
+	/* a row read but left for the next request (the last one was full) */
+	bool		held;
+	ItemPointerData held_tid;
+	text	   *held_text;
 } Job;
-
-/* ---------------------------------------------------------------------
- * Reading
- * ---------------------------------------------------------------------
- */
-
-/* The rows of the next windows of the table whose target is NULL, until some are found. */
-static void
-fetch(Job *j)
-{
-	Oid			types[2] = {TIDOID, TIDOID};
-	ItemPointerData lo,
-				hi;
-	Datum		args[2] = {PointerGetDatum(&lo), PointerGetDatum(&hi)};
-
-	if (j->read_plan == NULL)
-	{
-		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, t.%s::text FROM %s t"
-											" WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%s IS NULL",
-											j->text_column, j->source, j->target_column),
-								   2, types);
-		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
-			elog(ERROR, "could not prepare the read of the rows to embed");
-	}
-	j->qhead = j->qlen = 0;
-	while (j->qlen == 0)
-	{
-		MemoryContext old;
-
-		if (!aigw_column_job_window(&j->cj, &lo, &hi))
-		{
-			j->exhausted = true;
-			return;
-		}
-		if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the rows to embed");
-		old = MemoryContextSwitchTo(j->cj.cxt);
-		if (j->qtids)
-		{
-			pfree(j->qtids);
-			pfree(j->qtexts);
-		}
-		j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
-		j->qtexts = palloc(sizeof(text *) * Max(SPI_processed, 1));
-		j->qlen = (int) SPI_processed;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool		isnull;
-			Datum		d;
-
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-			j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-			j->qtexts[r] = isnull ? NULL : DatumGetTextPCopy(d);
-		}
-		MemoryContextSwitchTo(old);
-		SPI_freetuptable(SPI_tuptable);
-	}
-}
 
 /* ---------------------------------------------------------------------
  * Writing
@@ -143,17 +78,17 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		Datum	   *vectors = palloc(sizeof(Datum) * p->n);
 		Datum		args[3];
 
-		if (j->write_plan == NULL)
+		if (j->cj.write_plan == NULL)
 		{
 			Oid			types[3] = {TIDARRAYOID, TEXTARRAYOID, BOOLOID};
 
 			/* the worker's base64 float32 straight into real[]: no trip through decimal text */
-			j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = aigw.vector_from_base64(x.v, $3)::%s"
+			j->cj.write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = aigw.vector_from_base64(x.v, $3)::%s"
 												 "  FROM unnest($1, $2) x(id, v)"
 												 " WHERE t.ctid = x.id AND t.%s IS NULL",
-												 j->source, j->target_column, j->target_type, j->target_column),
+												 j->cj.source, j->target_column, j->target_type, j->target_column),
 										3, types);
-			if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
+			if (j->cj.write_plan == NULL || SPI_keepplan(j->cj.write_plan) != 0)
 				elog(ERROR, "could not prepare the write of the vectors");
 		}
 		for (int k = 0; k < p->n; k++)
@@ -168,7 +103,7 @@ write_pack(Job *j, Pack *p, AigwCall *call)
 		args[0] = PointerGetDatum(construct_array(tids, p->n, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
 		args[1] = PointerGetDatum(construct_array(vectors, p->n, TEXTOID, -1, false, TYPALIGN_INT));
 		args[2] = BoolGetDatum(j->normalize);
-		if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+		if (SPI_execute_plan(j->cj.write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not write the vectors back");
 		aigw_column_job_paid(&j->cj, answer);
 		aigw_column_job_filled(&j->cj, (int64) SPI_processed);
@@ -197,35 +132,44 @@ next_pack(Job *j)
 	p->texts = palloc(sizeof(text *) * j->max_inputs);
 	for (;;)
 	{
+		ItemPointerData tid;
 		text	   *t;
 		char	   *refused;
 		int64		need;
 
-		if (j->qhead == j->qlen)
+		if (j->held)
 		{
-			if (j->exhausted)
-				break;
-			fetch(j);
-			if (j->qlen == 0)
-				break;
+			tid = j->held_tid;
+			t = j->held_text;
+			j->held = false;
 		}
-		t = j->qtexts[j->qhead];
+		else
+		{
+			Datum		value;
+
+			if (!aigw_column_job_next_row(&j->cj, j->text_expr, j->target_column, &tid, &value))
+				break;
+			t = value ? (text *) DatumGetPointer(value) : NULL;
+		}
 		if (t == NULL || (refused = aigw_embed_refusal(j->model, &j->target, t, NULL)) != NULL)
 		{
-			aigw_column_job_row_error(&j->cj, &j->qtids[j->qhead], t == NULL ? "the text is NULL" : refused);
+			aigw_column_job_row_error(&j->cj, &tid, t == NULL ? "the text is NULL" : refused);
 			if (t)
 				pfree(t);
-			j->qhead++;
 			continue;
 		}
 		need = aigw_embed_token_estimate(VARSIZE_ANY_EXHDR(t));
 		if (!aigw_embed_fits(&j->target, p->n, tokens, need))
+		{
+			j->held = true;
+			j->held_tid = tid;
+			j->held_text = t;
 			break;
-		p->tids[p->n] = j->qtids[j->qhead];
+		}
+		p->tids[p->n] = tid;
 		p->texts[p->n] = t;
 		p->n++;
 		tokens += need;
-		j->qhead++;
 	}
 	return p->n > 0 ? p : NULL;
 }
@@ -262,7 +206,7 @@ stream_may_start(void *arg, int inflight)
 {
 	Job		   *j = arg;
 
-	return aigw_column_job_may_start(&j->cj, inflight, j->qhead < j->qlen || !j->exhausted);
+	return aigw_column_job_may_start(&j->cj, inflight, j->held || aigw_column_job_rows_left(&j->cj));
 }
 
 static void
@@ -279,23 +223,12 @@ stream_after(void *arg, int inflight)
 Datum
 aigw_embed_column_run(PG_FUNCTION_ARGS)
 {
-	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
-		!castNode(CallContext, fcinfo->context)->atomic;
 	Job			j;
 	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
 
-	aigw_require_preload();
-	if (!nonatomic)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("aigw.embed_column commits as it goes and cannot run inside a transaction block"),
-				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
 	memset(&j, 0, sizeof(j));
-	aigw_column_job_begin(&j.cj, "embed", "embedded", PG_GETARG_INT64(0), PG_GETARG_OID(1), PG_GETARG_INT32(7),
-						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
-	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
-										  get_rel_name(PG_GETARG_OID(1)));
-	j.text_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	aigw_column_job_begin(&j.cj, fcinfo, "embed", "embedded");
+	j.text_expr = psprintf("t.%s::text", quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2))));
 	j.target_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	j.target_type = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	j.model = text_to_cstring(PG_GETARG_TEXT_PP(5));
@@ -310,19 +243,10 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		if (j.read_plan)
-			SPI_freeplan(j.read_plan);
-		if (j.write_plan)
-			SPI_freeplan(j.write_plan);
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextDelete(j.cj.cxt);
+		aigw_column_job_discard(&j.cj);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (j.read_plan)
-		SPI_freeplan(j.read_plan);
-	if (j.write_plan)
-		SPI_freeplan(j.write_plan);
 	aigw_column_job_end(&j.cj);
 	PG_RETURN_VOID();
 }

@@ -3,7 +3,7 @@
  *	  The loop of aigw.enrich (the SQL procedure checks the arguments,
  *	  renders the prompt template into an SQL expression, starts the job,
  *	  then CALLs aigw.enrich_run): a stream of calls, not a sequence of
- *	  chunks.  Rows are read a batch at a time (keyset on ctid) with their
+ *	  chunks.  Rows are read a window at a time (column_job.h) with their
  *	  rendered messages, kept in flight up to `concurrency` calls, and the
  *	  answers are written back after every wake-up while the other calls are
  *	  still in flight; the work is committed every `chunk_size` rows.  So the
@@ -22,7 +22,6 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/parsenodes.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -53,20 +52,11 @@ typedef struct Row
 typedef struct Job
 {
 	AigwColumnJob cj;			/* first: the bookkeeping */
-	const char *source;			/* quoted, qualified */
 	const char *target_column;	/* quoted */
 	bool		json_target;
 	const char *message_sql;	/* the rendered conversation, over alias t */
 	const char *model;
 	Jsonb	   *options;
-	SPIPlanPtr	read_plan;		/* kept across the commits */
-	SPIPlanPtr	write_plan;
-	/* rows read and not yet sent */
-	ItemPointerData *qtids;
-	Jsonb	  **qmessages;
-	int			qhead;
-	int			qlen;
-	bool		exhausted;
 	/* rows refused by an open circuit, sent again once it may have closed */
 	List	   *waiting;
 	TimestampTz resume_at;
@@ -86,74 +76,6 @@ copy_jsonb(const Jsonb *j)
 
 	memcpy(copy, j, VARSIZE(j));
 	return copy;
-}
-
-/* ---------------------------------------------------------------------
- * Reading
- * ---------------------------------------------------------------------
- */
-
-/*
- * The rows of the next windows of the table whose target is NULL, with
- * their conversations, until some are found.
- */
-static void
-fetch(Job *j)
-{
-	Oid			types[2] = {TIDOID, TIDOID};
-	ItemPointerData lo,
-				hi;
-	Datum		args[2] = {PointerGetDatum(&lo), PointerGetDatum(&hi)};
-
-	if (j->read_plan == NULL)
-	{
-		j->read_plan = SPI_prepare(psprintf("SELECT t.ctid, %s FROM %s t"
-											" WHERE t.ctid >= $1 AND t.ctid < $2 AND t.%s IS NULL",
-											j->message_sql, j->source, j->target_column),
-								   2, types);
-		if (j->read_plan == NULL || SPI_keepplan(j->read_plan) != 0)
-			elog(ERROR, "could not prepare the read of the rows to enrich");
-	}
-	j->qhead = j->qlen = 0;
-	while (j->qlen == 0)
-	{
-		MemoryContext old;
-
-		if (!aigw_column_job_window(&j->cj, &lo, &hi))
-		{
-			j->exhausted = true;
-			return;
-		}
-		if (SPI_execute_plan(j->read_plan, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the rows to enrich");
-		old = MemoryContextSwitchTo(j->cj.cxt);
-		if (j->qtids)
-		{
-			pfree(j->qtids);
-			pfree(j->qmessages);
-		}
-		j->qtids = palloc(sizeof(ItemPointerData) * Max(SPI_processed, 1));
-		j->qmessages = palloc(sizeof(Jsonb *) * Max(SPI_processed, 1));
-		j->qlen = (int) SPI_processed;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			bool		isnull;
-			Datum		d;
-
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-			j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
-			d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-			j->qmessages[r] = DatumGetJsonbPCopy(d);
-		}
-		MemoryContextSwitchTo(old);
-		SPI_freetuptable(SPI_tuptable);
-	}
-}
-
-static bool
-rows_left(Job *j)
-{
-	return j->qhead < j->qlen || !j->exhausted || j->waiting != NIL;
 }
 
 /* ---------------------------------------------------------------------
@@ -205,16 +127,16 @@ write_answers(Job *j)
 	if (j->nanswers == 0)
 		return;
 	old = MemoryContextSwitchTo(j->cj.scratch);
-	if (j->write_plan == NULL)
+	if (j->cj.write_plan == NULL)
 	{
 		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
 
-		j->write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a%s FROM unnest($1, $2) x(id, a)"
+		j->cj.write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a%s FROM unnest($1, $2) x(id, a)"
 											 " WHERE t.ctid = x.id AND t.%s IS NULL",
-											 j->source, j->target_column, j->json_target ? "::jsonb" : "",
+											 j->cj.source, j->target_column, j->json_target ? "::jsonb" : "",
 											 j->target_column),
 									2, types);
-		if (j->write_plan == NULL || SPI_keepplan(j->write_plan) != 0)
+		if (j->cj.write_plan == NULL || SPI_keepplan(j->cj.write_plan) != 0)
 			elog(ERROR, "could not prepare the write of the answers");
 	}
 	tids = palloc(sizeof(Datum) * j->nanswers);
@@ -222,7 +144,7 @@ write_answers(Job *j)
 		tids[k] = PointerGetDatum(&j->atids[k]);
 	args[0] = PointerGetDatum(construct_array(tids, j->nanswers, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
 	args[1] = PointerGetDatum(construct_array(j->atexts, j->nanswers, TEXTOID, -1, false, TYPALIGN_INT));
-	if (SPI_execute_plan(j->write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+	if (SPI_execute_plan(j->cj.write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not write the answers back");
 	aigw_column_job_filled(&j->cj, (int64) SPI_processed);
 	MemoryContextSwitchTo(old);
@@ -310,15 +232,13 @@ stream_next(void *arg, void **data)
 	}
 	else
 	{
-		if (j->qhead == j->qlen && !j->exhausted)
-			fetch(j);
-		if (j->qhead == j->qlen)
+		Datum		messages;
+
+		if (!aigw_column_job_next_row(&j->cj, j->message_sql, j->target_column, &row->tid, &messages))
 			return NULL;
-		row->tid = j->qtids[j->qhead];
-		row->messages = copy_jsonb(j->qmessages[j->qhead]);
+		row->messages = copy_jsonb((Jsonb *) DatumGetPointer(messages));
 		row->circuit_waits = 0;
-		pfree(j->qmessages[j->qhead]);
-		j->qhead++;
+		pfree(DatumGetPointer(messages));
 	}
 	*data = row;
 	return row->messages;
@@ -338,7 +258,7 @@ stream_may_start(void *arg, int inflight)
 
 	if (j->waiting != NIL && GetCurrentTimestamp() < j->resume_at)
 		return false;
-	return aigw_column_job_may_start(&j->cj, inflight, rows_left(j));
+	return aigw_column_job_may_start(&j->cj, inflight, j->waiting != NIL || aigw_column_job_rows_left(&j->cj));
 }
 
 static void
@@ -380,22 +300,11 @@ run(Job *j, AigwBatchSource *src)
 Datum
 aigw_enrich_run(PG_FUNCTION_ARGS)
 {
-	bool		nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
-		!castNode(CallContext, fcinfo->context)->atomic;
 	Job			j;
 	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
 
-	aigw_require_preload();
-	if (!nonatomic)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("aigw.enrich commits as it goes and cannot run inside a transaction block"),
-				 errhint("CALL it on its own, outside BEGIN ... COMMIT.")));
 	memset(&j, 0, sizeof(j));
-	aigw_column_job_begin(&j.cj, "enrich", "filled", PG_GETARG_INT64(0), PG_GETARG_OID(1), PG_GETARG_INT32(7),
-						  PG_GETARG_INT32(8), PG_ARGISNULL(9) ? NULL : PG_GETARG_NUMERIC(9));
-	j.source = quote_qualified_identifier(get_namespace_name(get_rel_namespace(PG_GETARG_OID(1))),
-										  get_rel_name(PG_GETARG_OID(1)));
+	aigw_column_job_begin(&j.cj, fcinfo, "enrich", "filled");
 	j.target_column = quote_identifier(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	j.json_target = PG_GETARG_BOOL(3);
 	j.message_sql = text_to_cstring(PG_GETARG_TEXT_PP(4));
@@ -409,19 +318,10 @@ aigw_enrich_run(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		if (j.read_plan)
-			SPI_freeplan(j.read_plan);
-		if (j.write_plan)
-			SPI_freeplan(j.write_plan);
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextDelete(j.cj.cxt);
+		aigw_column_job_discard(&j.cj);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (j.read_plan)
-		SPI_freeplan(j.read_plan);
-	if (j.write_plan)
-		SPI_freeplan(j.write_plan);
 	aigw_column_job_end(&j.cj);
 	PG_RETURN_VOID();
 }
