@@ -11,7 +11,7 @@ const http = require('node:http');
 const fs = require('node:fs');
 
 const {
-  HttpError, DirectiveError, maskKey, retryHeaders, parseBody, readBody, sleep, sendRaw, sendJson, destroySocket, HTML_502,
+  HttpError, DirectiveError, maskKey, retryHeaders, parseBody, readBody, sleepUntil, sendRaw, sendJson, destroySocket, HTML_502,
 } = require('./lib/common');
 const openai = require('./protocols/openai');
 const azure = require('./protocols/azure');
@@ -110,6 +110,39 @@ class MockState {
 
 // ------------------------------------------------------------- recording ---
 
+// One request as GET /_mock/requests shows it. Most runs record every request
+// and read few of them, so what is kept is what arrived (the headers, the
+// request target, the body's text), and masking and parsing wait for a read.
+// A body's text is also lighter for the garbage collector than its parse.
+class Recording {
+  constructor(seq, at, req) {
+    this.seq = seq;
+    this.at = at;
+    this.method = req.method;
+    this.url = req.url;
+    this.headers = req.headers;
+    this.bodyText = '';
+    this.bodyIsJson = false;
+    this.aborted = false;
+    this.status = null;
+    this.answered_at = undefined;
+  }
+
+  // `parsed` is what parseBody made of the body.
+  keepBody(parsed) {
+    this.bodyText = parsed.text;
+    this.bodyIsJson = parsed.ok;
+  }
+
+  toJSON() {
+    return {
+      seq: this.seq, at: this.at, method: this.method, path: recordedUrl(this.url), headers: recordedHeaders(this.headers),
+      body: this.bodyIsJson ? JSON.parse(this.bodyText) : this.bodyText || null,
+      aborted: this.aborted, status: this.status, answered_at: this.answered_at,
+    };
+  }
+}
+
 // Request headers as recorded: lowercased (Node already does that) with secrets
 // masked. A SigV4 Authorization keeps its structure; only the key id is masked.
 function recordedHeaders(headers) {
@@ -174,7 +207,7 @@ function sendFault(ctx, protocol, d, base) {
 async function handleApi(state, ctx, pathname) {
   ctx.rawBody = await readBody(ctx.req);
   const parsed = parseBody(ctx.rawBody);
-  ctx.record.body = parsed.ok ? parsed.value : parsed.text || null;
+  ctx.record.keepBody(parsed);
   const matched = ctx.route;
   const protocol = ctx.protocol;
 
@@ -189,7 +222,7 @@ async function handleApi(state, ctx, pathname) {
   }
   ctx.retryHeaders = retryHeaders(directives);
   const latency = directives.latency_ms ?? state.defaultLatencyMs;
-  if (latency) await sleep(latency);
+  if (latency) await sleepUntil(ctx.arrived + latency);
   if (ctx.closed) return;
 
   if (!matched) return protocol.notFound(ctx, pathname);
@@ -202,19 +235,19 @@ async function handleApi(state, ctx, pathname) {
 }
 
 function onApiRequest(state, req, res, pathname, query) {
+  const arrived = performance.now(); // the latency's origin (monotonic; `start` is wall-clock time)
+  const start = Date.now();
   state.noteConnection(req.socket);
   state.requestsTotal++;
   state.requestsByPath[pathname] = (state.requestsByPath[pathname] ?? 0) + 1;
   const seq = ++state.seq;
-  const record = {
-    seq, at: Date.now(), method: req.method, path: recordedUrl(req.url), headers: recordedHeaders(req.headers), body: null, aborted: false, status: null,
-  };
+  const record = new Recording(seq, start, req);
   state.recordings.push(record);
   const matched = route(req.method, pathname, query);
   const protocol = matched ? matched.protocol : notFoundProtocol(pathname);
   const ctx = {
-    req, res, seq, record, start: Date.now(), epoch: state.epoch, closed: false, selfDestroyed: false, retryHeaders: {},
-    route: matched, protocol, baseHeaders: (c) => protocol.baseHeaders(c),
+    req, res, seq, record, start, arrived, epoch: state.epoch, closed: false, selfDestroyed: false, retryHeaders: {},
+    route: matched, protocol,
   };
 
   res.on('close', () => {

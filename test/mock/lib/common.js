@@ -124,9 +124,13 @@ function retryHeaders(d) {
 
 // ------------------------------------------------------------------ text ---
 
+const HIGH_SURROGATE = /[\ud800-\udbff]/;
+
 // Lengths are in Unicode code points (like PostgreSQL's char_length) so SQL
 // tests can compute the expected token counts themselves.
 function charCount(s) {
+  // Most texts have no surrogate pair; the regex says so much faster than the loop.
+  if (!HIGH_SURROGATE.test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
@@ -164,11 +168,12 @@ function cutAtStop(text, stop) {
 
 // The deterministic assistant text (see README): `finish` is 'stop',
 // 'stop_sequence' (cut by a stop string) or 'length' (cut by the token limit).
+// `echo()` gives what the echo directive shows; only that directive pays for the copy.
 function mockReply({ prompt, d, echo, json = false, stop, max }) {
   if (d.huge_bytes !== undefined) {
     return { text: HUGE_PLACEHOLDER, tokens: tokensFor(d.huge_bytes), finish: 'stop', matched: null };
   }
-  const echoed = d.echo ? JSON.stringify(echo) : undefined;
+  const echoed = d.echo ? JSON.stringify(echo()) : undefined;
   let text = d.content ?? echoed ?? `Mock reply to: ${firstChars(prompt, 80)}`;
   if (d.content === undefined && !d.echo && json) text = JSON.stringify({ reply: text });
   const cut = cutAtStop(text, stop);
@@ -234,7 +239,15 @@ function readBody(req) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Resolves at `deadline` (a performance.now() time), at once if it has
+// passed. The simulated latency runs from the request's arrival, so the time
+// spent reading and parsing it, or waiting for a busy event loop, is not added
+// on top. The wait is rounded to Node's timer unit, the millisecond, which
+// makes it on average as punctual as a timer started at the arrival.
+function sleepUntil(deadline) {
+  const ms = Math.round(deadline - performance.now());
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
+}
 
 // Detects the real format of base64 image bytes: 'png', 'jpeg', 'gif', 'webp' or null.
 function sniffImage(buf) {
@@ -255,11 +268,12 @@ function decodeBase64(s, { urlSafe = false } = {}) {
 
 // -------------------------------------------------------------- sending ---
 
-// ctx.baseHeaders(ctx) are the protocol's own response headers (request ids).
+// The protocol's own response headers (request ids) come first; baseHeaders
+// makes a new object on every call, so it is extended in place.
 function writeHead(ctx, status, headers) {
   ctx.record.status = status;
   ctx.record.answered_at = Date.now();
-  const all = { ...ctx.baseHeaders(ctx), ...headers };
+  const all = Object.assign(ctx.protocol.baseHeaders(ctx), headers);
   if (status >= 400) Object.assign(all, ctx.retryHeaders);
   ctx.res.writeHead(status, all);
 }
@@ -334,8 +348,13 @@ function sendStreamed(ctx, contentType, chunks, truncate, headers = {}) {
 // truncate. `headers` are extra answer headers (Bedrock's token count headers).
 function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json', headers = {}) {
   if (d.huge_bytes !== undefined) return sendHuge(ctx, value, d.huge_bytes, contentType);
-  if (faulty && d.truncate) return sendTruncated(ctx, contentType, JSON.stringify(value), true, headers);
-  return sendJson(ctx, 200, value, headers, contentType);
+  return sendJsonText(ctx, JSON.stringify(value), d, faulty, contentType, headers);
+}
+
+// An answer already serialised (JSON as a string or a Buffer), honouring truncate.
+function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', headers = {}) {
+  if (faulty && d.truncate) return sendTruncated(ctx, contentType, json, true, headers);
+  return sendRaw(ctx, 200, contentType, json, headers);
 }
 
 module.exports = {
@@ -343,6 +362,6 @@ module.exports = {
   HttpError, DirectiveError, maskKey,
   DIRECTIVES, splitModel, parseDirectives, retryHeaders,
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
-  isJsonContentType, parseBody, isObject, readBody, sleep, sniffImage, decodeBase64,
-  writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer,
+  isJsonContentType, parseBody, isObject, readBody, sleepUntil, sniffImage, decodeBase64,
+  writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,
 };

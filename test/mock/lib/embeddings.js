@@ -3,6 +3,7 @@
 // deterministic vector of a text, its quantized forms, and the `[[mock:...]]`
 // directive tags carried inside embedding inputs. Standard library only.
 
+const TAG_START = '[[mock:';
 const TAG = /\[\[mock:([^\]]*)\]\]/g;
 
 // The directive query of every `[[mock:...]]` tag found in `texts`, in input
@@ -11,7 +12,8 @@ const TAG = /\[\[mock:([^\]]*)\]\]/g;
 function tagDirectives(texts) {
   const queries = [];
   for (const text of texts) {
-    if (typeof text !== 'string') continue;
+    // A packed request has hundreds of inputs and almost never a tag.
+    if (typeof text !== 'string' || !text.includes(TAG_START)) continue;
     for (const m of text.matchAll(TAG)) if (m[1] !== '') queries.push(m[1]);
   }
   return queries.join('&');
@@ -46,6 +48,46 @@ function embeddingVector(text, { dimensions = 8, type = null, normalize = false 
   return norm === 0 ? v : v.map((x) => x / norm);
 }
 
+// The ASCII digits of every group 000..999, and how many of a group's digits
+// are left once its trailing zeros are cut.
+const DIGITS = Buffer.from(Array.from({ length: 1000 }, (_, g) => String(g).padStart(3, '0')).join(''), 'latin1');
+const KEPT = Uint8Array.from({ length: 1000 }, (_, g) => (g % 100 === 0 ? 1 : g % 10 === 0 ? 2 : 3));
+
+function writeDigits(buf, pos, group, count) {
+  for (let i = 0; i < count; i++) buf[pos++] = DIGITS[3 * group + i];
+  return pos;
+}
+
+// Writes the JSON text of `vector`, an embeddingVector without `normalize`,
+// into `buf` at `pos` (room for 2 + 10 bytes a value) and returns the end.
+// The bytes are those of JSON.stringify(vector), without its conversion of
+// each double to the shortest decimal that reads back as it, which is most of
+// the cost of a float embeddings answer: every value here is k / 1e6 for an
+// integer k, and that decimal is k's six digits after "0.", trailing zeros cut.
+function writeVectorJson(buf, pos, vector) {
+  buf[pos++] = 0x5b; // [
+  for (let i = 0; i < vector.length; i++) {
+    if (i > 0) buf[pos++] = 0x2c; // ,
+    let k = Math.round(vector[i] * 1e6); // exact: k / 1e6 is off by far less than half a millionth
+    if (k < 0) {
+      buf[pos++] = 0x2d; // -
+      k = -k;
+    }
+    if (k === 0 || k === 1e6) { // 0 (also -0, which JSON writes as 0), 1 and -1
+      buf[pos++] = k === 0 ? 0x30 : 0x31;
+      continue;
+    }
+    buf[pos++] = 0x30; // 0
+    buf[pos++] = 0x2e; // .
+    const high = Math.floor(k / 1000);
+    const low = k - high * 1000;
+    pos = writeDigits(buf, pos, high, low === 0 ? KEPT[high] : 3);
+    if (low !== 0) pos = writeDigits(buf, pos, low, KEPT[low]);
+  }
+  buf[pos++] = 0x5d; // ]
+  return pos;
+}
+
 // Quantized forms (Cohere's embedding_types, Titan's "binary"):
 //   int8:    round(x * 127), clamped to [-128, 127]
 //   uint8:   int8 + 128
@@ -73,4 +115,4 @@ function quantize(vector, kind) {
   }
 }
 
-module.exports = { tagDirectives, embeddingVector, quantize };
+module.exports = { tagDirectives, embeddingVector, writeVectorJson, quantize };

@@ -466,7 +466,7 @@ function inputUsage(body, d) {
 function buildMessage(body, base, d, seq, info) {
   const call = decideToolCall(info.names, info.mode, d);
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: { ...body, messages: undefined },
+    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }),
     stop: body.stop_sequences, max: body.max_tokens,
   }) : null;
   const refused = d.safety !== undefined && call === null && d.huge_bytes === undefined;

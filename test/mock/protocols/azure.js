@@ -3,7 +3,7 @@
 // (and .../embeddings). Same body and answer as OpenAI, with Azure's auth,
 // api-version routing, error bodies and content filter annotations.
 
-const { HttpError, sendJson, sendJsonAnswer, sendStreamed } = require('../lib/common');
+const { HttpError, sendJson, sendJsonText, sendStreamed } = require('../lib/common');
 const openai = require('./openai');
 
 const { ApiError } = openai;
@@ -134,7 +134,7 @@ const protocol = {
     // Azure takes the model from the deployment; a `model` in the body is optional.
     const body = openai.requireJsonObject(ctx.req, parsed, { requireModel: false });
     if (route.kind === 'embeddings') {
-      return sendJsonAnswer(ctx, openai.buildEmbeddings(body, base, d), { truncate: d.truncate }, faulty);
+      return sendJsonText(ctx, openai.buildEmbeddings(body, base, d), d, faulty);
     }
     openai.validateChat(body);
     if (d.safety === 'prompt') throw contentFilterError();

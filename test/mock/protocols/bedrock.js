@@ -319,7 +319,7 @@ function buildResponse(body, d, start, info) {
   const call = decideToolCall(info.names, info.mode, d);
   const cfg = body.inferenceConfig ?? {};
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: { ...body, messages: undefined }, stop: cfg.stopSequences, max: cfg.maxTokens,
+    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }), stop: cfg.stopSequences, max: cfg.maxTokens,
   }) : null;
   const filtered = d.safety !== undefined && call === null && d.huge_bytes === undefined;
   let content;

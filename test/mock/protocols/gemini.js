@@ -420,7 +420,7 @@ function buildResponse(req, base, d, seq, info) {
   const g = info.g;
   const call = decideToolCall(info.names, info.mode, d);
   const reply = call === null ? mockReply({
-    prompt: lastUserText(req.contents), d, echo: { ...req, contents: undefined },
+    prompt: lastUserText(req.contents), d, echo: () => ({ ...req, contents: undefined }),
     json: g.responseMimeType === 'application/json', stop: g.stopSequences, max: g.maxOutputTokens || undefined,
   }) : null;
   const n = d.huge_bytes !== undefined ? 1 : g.candidateCount ?? 1;

@@ -3,9 +3,9 @@
 
 const {
   HttpError, maskKey, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply,
-  decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer,
+  decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer, sendJsonText,
 } = require('../lib/common');
-const { tagDirectives, embeddingVector } = require('../lib/embeddings');
+const { tagDirectives, embeddingVector, writeVectorJson } = require('../lib/embeddings');
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'deepseek-reasoner', 'text-embedding-3-small'];
@@ -292,7 +292,7 @@ function buildCompletion(body, base, d, seq) {
   const n = huge ? 1 : (body.n ?? 1);
   const format = body.response_format?.type;
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: { ...body, messages: undefined },
+    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }),
     json: format === 'json_object' || format === 'json_schema', stop: body.stop,
     max: body.max_completion_tokens ?? body.max_tokens,
   }) : null;
@@ -364,9 +364,17 @@ function sseEvents(completion, includeUsage, decorate = (chunk) => chunk) {
   return events;
 }
 
-// One vector per input, in input order (data[i].index = i), each depending
-// only on its text and `dimensions` (see lib/embeddings.js). The
-// `prompt_tokens` directive overrides the reported usage.
+const EMBEDDINGS_HEAD = Buffer.from('{"object":"list","data":[');
+const EMBEDDING_ITEM_HEAD = Buffer.from('{"object":"embedding","index":');
+const EMBEDDING_ITEM_FIELD = Buffer.from(',"embedding":');
+
+// The answer, as the JSON bytes of
+//   { object: 'list', data: [{ object: 'embedding', index: i, embedding }, ...], model, usage }
+// with one vector per input, in input order, each depending only on its text
+// and `dimensions` (see lib/embeddings.js). The `prompt_tokens` directive
+// overrides the reported usage. The bytes are written directly rather than by
+// JSON.stringify, which is several times slower on float vectors (see
+// writeVectorJson).
 function buildEmbeddings(body, base, d = {}) {
   const inputs = embeddingInputs(body.input);
   const tokens = checkEmbeddingLimits(inputs);
@@ -375,13 +383,27 @@ function buildEmbeddings(body, base, d = {}) {
   if (format !== 'float' && format !== 'base64') {
     throw new ApiError(400, "Invalid 'encoding_format': expected 'float' or 'base64'.", 'encoding_format', 'invalid_value');
   }
-  const data = inputs.map(({ text }, index) => {
-    const vector = embeddingVector(text, { dimensions });
-    const embedding = format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
-    return { object: 'embedding', index, embedding };
-  });
   const reported = d.prompt_tokens ?? tokens;
-  return { object: 'list', data, model: base, usage: { prompt_tokens: reported, total_tokens: reported } };
+  const tail = Buffer.from(`],"model":${JSON.stringify(base)},"usage":${JSON.stringify({ prompt_tokens: reported, total_tokens: reported })}}`);
+  const vectorBytes = format === 'base64' ? 2 + 4 * Math.ceil((4 * dimensions) / 3) : 2 + 10 * dimensions;
+  const itemBytes = EMBEDDING_ITEM_HEAD.length + String(inputs.length).length + EMBEDDING_ITEM_FIELD.length + vectorBytes + 2;
+  const buf = Buffer.allocUnsafe(EMBEDDINGS_HEAD.length + inputs.length * itemBytes + tail.length);
+  let pos = EMBEDDINGS_HEAD.copy(buf, 0);
+  for (let index = 0; index < inputs.length; index++) {
+    if (index > 0) buf[pos++] = 0x2c; // ,
+    pos += EMBEDDING_ITEM_HEAD.copy(buf, pos);
+    pos += buf.latin1Write(String(index), pos);
+    pos += EMBEDDING_ITEM_FIELD.copy(buf, pos);
+    const vector = embeddingVector(inputs[index].text, { dimensions });
+    if (format === 'base64') {
+      pos += buf.latin1Write(`"${Buffer.from(new Float32Array(vector).buffer).toString('base64')}"`, pos);
+    } else {
+      pos = writeVectorJson(buf, pos, vector);
+    }
+    buf[pos++] = 0x7d; // }
+  }
+  pos += tail.copy(buf, pos);
+  return buf.subarray(0, pos);
 }
 
 function modelList() {
@@ -452,7 +474,7 @@ const protocol = {
       validateChat(body);
       return sendCompletion(ctx, body, buildCompletion(body, base, d, ctx.seq), d, faulty);
     }
-    return sendJsonAnswer(ctx, buildEmbeddings(body, base, d), { ...d, huge_bytes: undefined }, faulty);
+    return sendJsonText(ctx, buildEmbeddings(body, base, d), d, faulty);
   },
 
   notFound(ctx, pathname) {
