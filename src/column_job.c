@@ -166,9 +166,9 @@ fetch(AigwColumnJob *j, const char *expr, const char *target_column)
 		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
 		j->qtids[r] = *(ItemPointer) DatumGetPointer(d);
 		d = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
-		/* detoasted: the value outlives the commits that may follow */
+		/* a copy of its own, detoasted: it outlives the commits that may follow */
 		j->qvalues[r] = isnull ? (Datum) 0
-			: datumCopy(typlen == -1 ? PointerGetDatum(PG_DETOAST_DATUM(d)) : d, typbyval, typlen);
+			: typlen == -1 ? PointerGetDatum(PG_DETOAST_DATUM_COPY(d)) : datumCopy(d, typbyval, typlen);
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);

@@ -21,7 +21,6 @@
 #include "miscadmin.h"
 #include "storage/itemptr.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "aigw.h"

@@ -25,7 +25,6 @@
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -41,11 +40,15 @@ PG_FUNCTION_INFO_V1(aigw_enrich_run);
 
 #define CIRCUIT_WAITS 10		/* times a row is sent again after an open circuit */
 
-/* A row in flight, or waiting for an open circuit's cooldown. */
+/*
+ * A row in flight, or waiting for an open circuit's cooldown.  Its
+ * conversation, read into the job's context, is the call's payload as it
+ * is: freed once the call is over, or kept while the row waits.
+ */
 typedef struct Row
 {
 	ItemPointerData tid;
-	Jsonb	   *messages;		/* the call's; a copy while it waits */
+	Jsonb	   *messages;
 	int			circuit_waits;
 } Row;
 
@@ -61,22 +64,12 @@ typedef struct Job
 	List	   *waiting;
 	TimestampTz resume_at;
 	int			circuit_rounds;
-	/* answers taken since the last write */
+	/* answers taken since the last write: text, or jsonb for a jsonb target */
 	MemoryContext answers_cxt;
 	ItemPointerData *atids;
-	Datum	   *atexts;
+	Datum	   *avalues;
 	int			nanswers;
 } Job;
-
-/* A copy of a (detoasted) jsonb in the current memory context. */
-static Jsonb *
-copy_jsonb(const Jsonb *j)
-{
-	Jsonb	   *copy = palloc(VARSIZE(j));
-
-	memcpy(copy, j, VARSIZE(j));
-	return copy;
-}
 
 /* ---------------------------------------------------------------------
  * Writing
@@ -84,11 +77,11 @@ copy_jsonb(const Jsonb *j)
  */
 
 /*
- * The text of an answer, or why there is none (both in the current
- * context).  A jsonb target takes JSON only.
+ * The value an answer writes into its row (text, or for a jsonb target the
+ * parsed JSON), or 0 and why there is none (in the current context).
  */
-static char *
-answer_text(Job *j, Jsonb *answer, char **why)
+static Datum
+answer_value(Job *j, Jsonb *answer, char **why)
 {
 	JsonbValue *choices = aigw_jsonb_key(&answer->root, "choices");
 	JsonbValue *choice = aigw_jsonb_is_array(choices)
@@ -98,6 +91,7 @@ answer_text(Job *j, Jsonb *answer, char **why)
 	char	   *text = aigw_jsonb_is_object(message)
 		? aigw_jsonb_cstring(aigw_jsonb_key(message->val.binary.data, "content")) : NULL;
 	char	   *parse_error = NULL;
+	Jsonb	   *json;
 
 	if (text == NULL)
 	{
@@ -105,15 +99,17 @@ answer_text(Job *j, Jsonb *answer, char **why)
 			? aigw_jsonb_cstring(aigw_jsonb_key(choice->val.binary.data, "finish_reason")) : NULL;
 
 		*why = psprintf("the answer has no text (finish_reason %s)", finish ? finish : "none");
-		return NULL;
+		return (Datum) 0;
 	}
-	if (j->json_target && aigw_jsonb_parse(text, &parse_error) == NULL)
+	if (!j->json_target)
+		return CStringGetTextDatum(text);
+	if ((json = aigw_jsonb_parse(text, &parse_error)) == NULL)
 	{
 		*why = psprintf("the answer is not JSON: %s",
 						pnstrdup(text, pg_mbcharcliplen(text, strlen(text), 200)));
-		return NULL;
+		return (Datum) 0;
 	}
-	return text;
+	return JsonbPGetDatum(json);
 }
 
 /* The answers taken since the last write into their rows, in one statement. */
@@ -129,13 +125,12 @@ write_answers(Job *j)
 	old = MemoryContextSwitchTo(j->cj.scratch);
 	if (j->cj.write_plan == NULL)
 	{
-		Oid			types[2] = {TIDARRAYOID, TEXTARRAYOID};
+		Oid			types[2] = {TIDARRAYOID, j->json_target ? JSONBARRAYOID : TEXTARRAYOID};
 
-		j->cj.write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a%s FROM unnest($1, $2) x(id, a)"
-											 " WHERE t.ctid = x.id AND t.%s IS NULL",
-											 j->cj.source, j->target_column, j->json_target ? "::jsonb" : "",
-											 j->target_column),
-									2, types);
+		j->cj.write_plan = SPI_prepare(psprintf("UPDATE %s t SET %s = x.a FROM unnest($1, $2) x(id, a)"
+												" WHERE t.ctid = x.id AND t.%s IS NULL",
+												j->cj.source, j->target_column, j->target_column),
+									   2, types);
 		if (j->cj.write_plan == NULL || SPI_keepplan(j->cj.write_plan) != 0)
 			elog(ERROR, "could not prepare the write of the answers");
 	}
@@ -143,7 +138,8 @@ write_answers(Job *j)
 	for (int k = 0; k < j->nanswers; k++)
 		tids[k] = PointerGetDatum(&j->atids[k]);
 	args[0] = PointerGetDatum(construct_array(tids, j->nanswers, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT));
-	args[1] = PointerGetDatum(construct_array(j->atexts, j->nanswers, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(j->avalues, j->nanswers, j->json_target ? JSONBOID : TEXTOID,
+											  -1, false, TYPALIGN_INT));
 	if (SPI_execute_plan(j->cj.write_plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not write the answers back");
 	aigw_column_job_filled(&j->cj, (int64) SPI_processed);
@@ -152,7 +148,7 @@ write_answers(Job *j)
 	MemoryContextReset(j->answers_cxt);
 	j->nanswers = 0;
 	j->atids = NULL;
-	j->atexts = NULL;
+	j->avalues = NULL;
 }
 
 /* A call is over: its answer is kept for the next write, or its row fails or waits. */
@@ -160,16 +156,18 @@ static void
 take(Job *j, Row *row, AigwCall *call)
 {
 	char	   *why = NULL;
-	char	   *text;
+	Datum		value;
+	MemoryContext old;
 
 	if (call->error && call->error->sqlstate == ERRCODE_AIGW_CIRCUIT_OPEN &&
 		row->circuit_waits < CIRCUIT_WAITS)
 	{
-		MemoryContext old = MemoryContextSwitchTo(j->cj.cxt);
-		Row		   *w = palloc(sizeof(Row));
+		Row		   *w;
 
+		old = MemoryContextSwitchTo(j->cj.cxt);
+		w = palloc(sizeof(Row));
 		w->tid = row->tid;
-		w->messages = copy_jsonb(row->messages);
+		w->messages = row->messages;
 		w->circuit_waits = row->circuit_waits + 1;
 		j->waiting = lappend(j->waiting, w);
 		MemoryContextSwitchTo(old);
@@ -177,36 +175,36 @@ take(Job *j, Row *row, AigwCall *call)
 			j->resume_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aigw_circuit_cooldown_ms);
 		return;
 	}
+	pfree(row->messages);
 	if (call->error)
 	{
 		aigw_column_job_row_error(&j->cj, &row->tid, aigw_call_error_text(call->error));
 		return;
 	}
 	aigw_column_job_paid(&j->cj, call->result);
-	text = answer_text(j, call->result, &why);
-	if (text == NULL)
+	old = MemoryContextSwitchTo(j->answers_cxt);
+	value = answer_value(j, call->result, &why);
+	MemoryContextSwitchTo(old);
+	if (value == (Datum) 0)
 	{
 		aigw_column_job_row_error(&j->cj, &row->tid, why);
 		return;
 	}
+	old = MemoryContextSwitchTo(j->answers_cxt);
+	if (j->atids == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(j->answers_cxt);
-
-		if (j->atids == NULL)
-		{
-			j->atids = palloc(sizeof(ItemPointerData) * j->cj.concurrency);
-			j->atexts = palloc(sizeof(Datum) * j->cj.concurrency);
-		}
-		else if (j->nanswers % j->cj.concurrency == 0)
-		{
-			j->atids = repalloc(j->atids, sizeof(ItemPointerData) * (j->nanswers + j->cj.concurrency));
-			j->atexts = repalloc(j->atexts, sizeof(Datum) * (j->nanswers + j->cj.concurrency));
-		}
-		j->atids[j->nanswers] = row->tid;
-		j->atexts[j->nanswers] = CStringGetTextDatum(text);
-		j->nanswers++;
-		MemoryContextSwitchTo(old);
+		j->atids = palloc(sizeof(ItemPointerData) * j->cj.concurrency);
+		j->avalues = palloc(sizeof(Datum) * j->cj.concurrency);
 	}
+	else if (j->nanswers % j->cj.concurrency == 0)
+	{
+		j->atids = repalloc(j->atids, sizeof(ItemPointerData) * (j->nanswers + j->cj.concurrency));
+		j->avalues = repalloc(j->avalues, sizeof(Datum) * (j->nanswers + j->cj.concurrency));
+	}
+	j->atids[j->nanswers] = row->tid;
+	j->avalues[j->nanswers] = value;
+	j->nanswers++;
+	MemoryContextSwitchTo(old);
 }
 
 /* ---------------------------------------------------------------------
@@ -226,8 +224,6 @@ stream_next(void *arg, void **data)
 
 		j->waiting = list_delete_first(j->waiting);
 		*row = *w;
-		row->messages = copy_jsonb(w->messages);
-		pfree(w->messages);
 		pfree(w);
 	}
 	else
@@ -236,9 +232,8 @@ stream_next(void *arg, void **data)
 
 		if (!aigw_column_job_next_row(&j->cj, j->message_sql, j->target_column, &row->tid, &messages))
 			return NULL;
-		row->messages = copy_jsonb((Jsonb *) DatumGetPointer(messages));
+		row->messages = (Jsonb *) DatumGetPointer(messages);
 		row->circuit_waits = 0;
-		pfree(DatumGetPointer(messages));
 	}
 	*data = row;
 	return row->messages;
