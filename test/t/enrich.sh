@@ -137,6 +137,11 @@ is "$(sql "SELECT count(answer) FROM asks") $(sql "SELECT error FROM aigw.job_er
 echo "# a jsonb target gets the answer as JSON"
 sql "CALL aigw.enrich('reviews', 'facts', 'Facts of {{title}}', '$MODEL')" >/dev/null 2>&1
 is "$(sql "SELECT facts->>'reply' FROM reviews WHERE id = 3")" "Mock reply to: Facts of T3" "JSON mode was asked for and the JSON stored"
+sql "CREATE TABLE memos (id int PRIMARY KEY, body text, facts jsonb);
+     INSERT INTO memos VALUES (1, 'good'), (2, 'prose [[mock:content=just%20words]]')" >/dev/null
+sql "CALL aigw.enrich('memos', 'facts', '{{body}}', '$MODEL', '{\"cache\": false}')" >/dev/null 2>&1
+is "$(sql "SELECT string_agg(id || ' ' || coalesce(facts->>'reply', 'NULL'), ', ' ORDER BY id) FROM memos") | $(sql "SELECT error FROM aigw.job_errors WHERE job_id = (SELECT max(id) FROM aigw.jobs)")" \
+   "1 Mock reply to: good, 2 NULL | the answer is not JSON: just words" "an answer that is not JSON leaves its row NULL, with why; the others are stored"
 
 echo "# a table of many windows of blocks, its rows to fill scattered, some added while the job runs"
 sql "CREATE TABLE big (id int, body text, summary text)" >/dev/null
