@@ -40,4 +40,5 @@ aigw_attempt_fail(AigwAttempt *a, AigwAttemptStatus status, const char *fmt,...)
 	}
 	a->error = buf.data;
 	a->result = NULL;
+	a->answer_text = NULL;
 }

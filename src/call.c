@@ -21,6 +21,7 @@
 #include "chat_request.h"
 #include "embed_request.h"
 #include "health.h"
+#include "outcome.h"
 #include "usage_limits.h"
 #include "pool.h"
 #include "retry.h"
@@ -440,12 +441,8 @@ note_attempt(AigwCall *call, const AigwOutcomeMsg *oc)
 	const AigwTarget *target = &call->target;
 	const char *status = aigw_attempt_status_name((AigwAttemptStatus) oc->status);
 
-	/* the attempt as the worker described it (outcome.c) */
-	if (AIGW_MSG_HAS(oc, OC_ATTEMPT))
-	{
-		appendStringInfoString(&call->prior, call->prior.len > 1 ? "," : "");
-		appendStringInfoString(&call->prior, AIGW_MSG_FIELD(oc, OC_ATTEMPT));
-	}
+	appendStringInfoString(&call->prior, call->prior.len > 1 ? "," : "");
+	appendStringInfoString(&call->prior, aigw_outcome_attempt_json(oc));
 
 	appendStringInfo(&call->summary, "%s%s ", call->summary.len ? ", " : "", target->model_id);
 	if (oc->status == ATTEMPT_HTTP_ERROR)
@@ -481,8 +478,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 		call->call_id = oc->call_id;
 	if (aigw_attempt_answered(oc->status) && oc->recorded)
 	{
-		call->result = palloc(oc->len[OC_RESULT]);
-		memcpy(call->result, AIGW_MSG_FIELD(oc, OC_RESULT), oc->len[OC_RESULT]);
+		call->result = aigw_outcome_answer(oc);
 		pfree(oc);
 		finish(call, NULL);
 		return;

@@ -194,19 +194,50 @@ aigw_transfer_start(CURLM *multi, AigwTransfer *t)
 }
 
 /*
- * Easy handles of finished transfers, reset and kept for the next ones: an
- * easy handle is a few kilobytes that curl_easy_init sets up from scratch,
- * and a busy worker starts thousands of transfers a second.  A reset handle
- * keeps none of the transfer's options (URL, headers, key).
+ * Easy handles of finished transfers, kept for the next ones: an easy
+ * handle is a few kilobytes that curl_easy_init sets up from scratch, and a
+ * busy worker starts thousands of transfers a second.  What every transfer
+ * sets alike is set once, when the handle is made; what differs is set by
+ * each transfer, and what points into a transfer (its URL, which may carry
+ * a key, its headers, its body) is dropped when the handle is put back.
  */
 #define IDLE_EASY_MAX 256
 static CURL *idle_easy[IDLE_EASY_MAX];
 static int	n_idle_easy = 0;
 
 static CURL *
+easy_new(void)
+{
+	CURL	   *easy = curl_easy_init();
+
+	if (easy == NULL)
+		return NULL;
+	curl_easy_setopt(easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "aigw/" AIGW_VERSION);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+	/*
+	 * HTTP/2 where TLS negotiates it; several calls then share a connection.
+	 * (CURLOPT_PIPEWAIT, set per transfer, says whether to wait for it.)
+	 */
+	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+	/* A redirect would carry the key to another host: never follow one. */
+	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	return easy;
+}
+
+static CURL *
 easy_get(void)
 {
-	return n_idle_easy > 0 ? idle_easy[--n_idle_easy] : curl_easy_init();
+	return n_idle_easy > 0 ? idle_easy[--n_idle_easy] : easy_new();
 }
 
 static void
@@ -217,7 +248,13 @@ easy_put(CURL *easy)
 		curl_easy_cleanup(easy);
 		return;
 	}
-	curl_easy_reset(easy);
+	curl_easy_setopt(easy, CURLOPT_URL, NULL);	/* frees curl's copy */
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
 	idle_easy[n_idle_easy++] = easy;
 }
 
@@ -245,41 +282,27 @@ start_easy(CURLM *multi, AigwTransfer *t)
 	}
 	t->easy = easy;
 
+	/* every option a transfer sets, each time: a kept handle has the last one's */
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(easy, CURLOPT_URL, AIGW_MSG_FIELD(rq, RQ_URL));
-	curl_easy_setopt(easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, AIGW_MSG_FIELD(rq, RQ_BODY));
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->len[RQ_BODY]);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, "aigw/" AIGW_VERSION);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) rq->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) rq->connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) rq->max_response_bytes);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+
 	/*
-	 * HTTP/2 where TLS negotiates it; several calls then share a connection.
 	 * Waiting for a connection being set up to tell whether it multiplexes
 	 * only pays over TLS, where ALPN says so at the handshake: over plain
 	 * HTTP curl learns it from the first answer, so a burst of calls to a
 	 * new host would all wait for the first one to finish.
 	 */
-	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(easy, CURLOPT_PIPEWAIT,
 					 pg_strncasecmp(AIGW_MSG_FIELD(rq, RQ_URL), "https:", 6) == 0 ? 1L : 0L);
-	/* A redirect would carry the key to another host: never follow one. */
-	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 
 	if (curl_multi_add_handle(multi, easy) != CURLM_OK)
 	{

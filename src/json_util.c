@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
@@ -43,6 +44,33 @@ aigw_jsonb_parse(const char *text, char **error)
 	}
 	PG_END_TRY();
 	return result;
+}
+
+bool
+aigw_json_walk(const char *text, size_t len, JsonSemAction *sem)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	JsonLexContext *lex;
+	bool		ok;
+
+#if PG_VERSION_NUM >= 170000
+	lex = makeJsonLexContextCstringLen(NULL, (char *) text, (int) len, GetDatabaseEncoding(), true);
+#else
+	lex = makeJsonLexContextCstringLen((char *) text, (int) len, GetDatabaseEncoding(), true);
+#endif
+	/* the parser recurses: deep nesting ends in check_stack_depth's error */
+	PG_TRY();
+	{
+		ok = pg_parse_json(lex, sem) == JSON_SUCCESS;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
 }
 
 JsonbValue *

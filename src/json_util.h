@@ -6,7 +6,23 @@
 #define AIGW_JSON_UTIL_H
 
 #include "postgres.h"
+#include "common/jsonapi.h"
 #include "utils/jsonb.h"
+
+/* A JSON walk's callbacks return an error code from PostgreSQL 16 on. */
+#if PG_VERSION_NUM >= 160000
+#define JSON_ACTION JsonParseErrorType
+#define JSON_ACTION_DONE return JSON_SUCCESS
+#else
+#define JSON_ACTION void
+#define JSON_ACTION_DONE return
+#endif
+
+/*
+ * Walk text that came from outside with sem's callbacks, building nothing;
+ * false if it is not valid JSON (or is nested too deeply for the stack).
+ */
+extern bool aigw_json_walk(const char *text, size_t len, JsonSemAction *sem);
 
 /* Parse text that came from outside; NULL and *error set if it is not JSON. */
 extern Jsonb *aigw_jsonb_parse(const char *text, char **error);

@@ -108,14 +108,28 @@ aigw_attempt_answered(AigwAttemptStatus status)
 	return status == ATTEMPT_OK || status == ATTEMPT_CACHE_HIT;
 }
 
+/*
+ * The caller composes its answer from the outcome (outcome.c): the worker
+ * only copies what it learnt, so a busy worker spends its time on HTTP and
+ * the log, and the JSON work is spread over the callers' processes.
+ */
 typedef enum AigwOutcomeField
 {
-	OC_RESULT,					/* jsonb varlena bytes (ATTEMPT_OK only) */
+	OC_RESULT,					/* the answer in OpenAI shape (answered calls): jsonb
+								 * varlena bytes, or JSON text if result_is_text */
 	OC_ERROR,					/* the upstream's own message, or ours */
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
 	OC_RETRY_AFTER_MS,			/* retry-after-ms header as sent, if any */
-	OC_ATTEMPT,					/* a call not answered: the attempt as listed in aigw.attempts (JSON) */
+	/* copied from the request, for the answer's "aigw" object */
+	OC_PROVIDER,
+	OC_REQUESTED_MODEL,
+	OC_SERVED_MODEL,
+	OC_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
+	OC_ROUTE,					/* the routing decision, jsonb varlena bytes; empty: none */
+	OC_WALLET,
+	OC_CURRENCY,
+	OC_COST,					/* numeric text once logged; empty: no price */
 	OC_NFIELDS
 } AigwOutcomeField;
 
@@ -136,6 +150,18 @@ typedef struct AigwOutcomeMsg
 	int32		sqlstate;		/* ledger movement refused: why */
 	int64		cost_units;		/* the attempt's cost in the request's scale; 0: none */
 	int64		tokens;			/* prompt + completion tokens; 0: unknown */
+	bool		result_is_text; /* OC_RESULT is JSON text, for the caller to parse */
+	int32		attempt;		/* the request's attempt number */
+	bool		cached;			/* answered from the response cache */
+	double		ttfb_ms;
+	int64		prompt_tokens;	/* -1: unknown, as in AigwAttempt */
+	int64		completion_tokens;
+	int64		cached_tokens;
+	int64		cache_write_tokens;
+	int64		reasoning_tokens;
+	int64		wallet_id;		/* 0: no wallet pays */
+	int64		reserved;		/* ledger units held for the call */
+	int32		scale;			/* ledger scale of OC_CURRENCY */
 	uint32		off[OC_NFIELDS];
 	uint32		len[OC_NFIELDS];
 	char		data[FLEXIBLE_ARRAY_MEMBER];

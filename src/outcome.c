@@ -3,6 +3,10 @@
  *	  The answer a caller gets: the provider's answer in OpenAI shape with
  *	  usage normalized (every field present, whatever the provider sent) and
  *	  an "aigw" object saying which request, provider and model served it.
+ *
+ * The worker publishes what it learnt as it is (aigw_outcome_publish); the
+ * caller composes the answer (aigw_outcome_answer).  A pool worker serves
+ * every caller of its database, so JSON built there is built on one core.
  */
 #include "postgres.h"
 
@@ -13,53 +17,72 @@
 #include "outcome.h"
 
 static void
-push_usage(JsonbParseState **ps, const AigwAttempt *a)
+push_usage(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 {
 	aigw_push_key(ps, "usage");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int_or_null(ps, "prompt_tokens", a->prompt_tokens);
-	aigw_push_int_or_null(ps, "completion_tokens", a->completion_tokens);
+	aigw_push_int_or_null(ps, "prompt_tokens", oc->prompt_tokens);
+	aigw_push_int_or_null(ps, "completion_tokens", oc->completion_tokens);
 	aigw_push_int_or_null(ps, "total_tokens",
-						  (a->prompt_tokens >= 0 && a->completion_tokens >= 0)
-						  ? a->prompt_tokens + a->completion_tokens : -1);
+						  (oc->prompt_tokens >= 0 && oc->completion_tokens >= 0)
+						  ? oc->prompt_tokens + oc->completion_tokens : -1);
 	aigw_push_key(ps, "prompt_tokens_details");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int_or_null(ps, "cached_tokens", a->cached_tokens);
-	if (a->cache_write_tokens > 0)
-		aigw_push_int(ps, "cache_write_tokens", a->cache_write_tokens);
+	aigw_push_int_or_null(ps, "cached_tokens", oc->cached_tokens);
+	if (oc->cache_write_tokens > 0)
+		aigw_push_int(ps, "cache_write_tokens", oc->cache_write_tokens);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	aigw_push_key(ps, "completion_tokens_details");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int_or_null(ps, "reasoning_tokens", a->reasoning_tokens);
+	aigw_push_int_or_null(ps, "reasoning_tokens", oc->reasoning_tokens);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-/* What the caller is told of one attempt, in the answer's list and, for a failed one, in OC_ATTEMPT. */
+static const char *
+field_or_null(const AigwOutcomeMsg *oc, AigwOutcomeField f)
+{
+	return AIGW_MSG_HAS(oc, f) ? AIGW_MSG_FIELD(oc, f) : NULL;
+}
+
+/* A jsonb field, copied out of the message to an aligned chunk. */
+static Jsonb *
+jsonb_field(const AigwOutcomeMsg *oc, AigwOutcomeField f)
+{
+	Jsonb	   *j;
+
+	if (!AIGW_MSG_HAS(oc, f))
+		return NULL;
+	j = palloc(oc->len[f]);
+	memcpy(j, AIGW_MSG_FIELD(oc, f), oc->len[f]);
+	return j;
+}
+
+/* What the caller is told of one attempt, in the answer's list and in aigw.attempts. */
 static JsonbValue *
-push_this_attempt(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+push_this_attempt(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 {
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int(ps, "attempt", rq->attempt);
-	aigw_push_string(ps, "model", AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
-	aigw_push_string(ps, "provider", AIGW_MSG_FIELD(rq, RQ_PROVIDER));
-	aigw_push_string(ps, "status", aigw_attempt_status_name(a->status));
-	aigw_push_int_or_null(ps, "http_status", a->http_status > 0 ? a->http_status : -1);
-	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
-	aigw_push_int(ps, "request_id", a->request_id);
+	aigw_push_int(ps, "attempt", oc->attempt);
+	aigw_push_string(ps, "model", field_or_null(oc, OC_SERVED_MODEL));
+	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
+	aigw_push_string(ps, "status", aigw_attempt_status_name((AigwAttemptStatus) oc->status));
+	aigw_push_int_or_null(ps, "http_status", oc->http_status > 0 ? oc->http_status : -1);
+	aigw_push_float(ps, "latency_ms", round(oc->latency_ms * 1000.0) / 1000.0);
+	aigw_push_int(ps, "request_id", oc->request_id);
 	return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
 /* Every attempt of the call: the earlier ones as the caller listed them, then this one. */
 static void
-push_attempts(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 {
 	aigw_push_key(ps, "attempts");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	if (AIGW_MSG_HAS(rq, RQ_PRIOR_ATTEMPTS))
+	if (AIGW_MSG_HAS(oc, OC_PRIOR_ATTEMPTS))
 	{
 		char	   *error;
-		Jsonb	   *prior = aigw_jsonb_parse(AIGW_MSG_FIELD(rq, RQ_PRIOR_ATTEMPTS), &error);
+		Jsonb	   *prior = aigw_jsonb_parse(AIGW_MSG_FIELD(oc, OC_PRIOR_ATTEMPTS), &error);
 		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
@@ -70,39 +93,41 @@ push_attempts(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt 
 			if (tok == WJB_ELEM)
 				pushJsonbValue(ps, WJB_ELEM, &v);
 	}
-	push_this_attempt(ps, rq, a);
+	push_this_attempt(ps, oc);
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 }
 
 static void
-push_aigw(JsonbParseState **ps, const AigwRequestMsg *rq, const AigwAttempt *a)
+push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 {
+	Jsonb	   *route = jsonb_field(oc, OC_ROUTE);
+
 	aigw_push_key(ps, "aigw");
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_int(ps, "request_id", a->request_id);
-	aigw_push_int(ps, "call_id", a->call_id);
-	aigw_push_string(ps, "provider", AIGW_MSG_FIELD(rq, RQ_PROVIDER));
-	aigw_push_string(ps, "requested_model", AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
-	aigw_push_string(ps, "served_model", AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
-	aigw_push_float(ps, "latency_ms", round(a->latency_ms * 1000.0) / 1000.0);
-	aigw_push_float(ps, "ttfb_ms", round(a->ttfb_ms * 1000.0) / 1000.0);
-	push_attempts(ps, rq, a);
-	if (rq->cached)
+	aigw_push_int(ps, "request_id", oc->request_id);
+	aigw_push_int(ps, "call_id", oc->call_id);
+	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
+	aigw_push_string(ps, "requested_model", field_or_null(oc, OC_REQUESTED_MODEL));
+	aigw_push_string(ps, "served_model", field_or_null(oc, OC_SERVED_MODEL));
+	aigw_push_float(ps, "latency_ms", round(oc->latency_ms * 1000.0) / 1000.0);
+	aigw_push_float(ps, "ttfb_ms", round(oc->ttfb_ms * 1000.0) / 1000.0);
+	push_attempts(ps, oc);
+	if (oc->cached)
 		aigw_push_bool(ps, "cached", true);
-	if (a->route != NULL)
+	if (route != NULL)
 	{
 		aigw_push_key(ps, "route");
-		aigw_push_container(ps, WJB_VALUE, &a->route->root);
+		aigw_push_container(ps, WJB_VALUE, &route->root);
 	}
-	if (a->cost != NULL)
+	if (AIGW_MSG_HAS(oc, OC_COST))
 	{
-		aigw_push_numeric(ps, "cost", a->cost);
-		aigw_push_string(ps, "currency", AIGW_MSG_FIELD(rq, RQ_CURRENCY));
+		aigw_push_numeric(ps, "cost", AIGW_MSG_FIELD(oc, OC_COST));
+		aigw_push_string(ps, "currency", field_or_null(oc, OC_CURRENCY));
 	}
-	if (rq->wallet_id != 0)
+	if (oc->wallet_id != 0)
 	{
-		aigw_push_string(ps, "wallet", AIGW_MSG_FIELD(rq, RQ_WALLET));
-		aigw_push_numeric(ps, "reserved", aigw_units_text(rq->reserved, rq->scale));
+		aigw_push_string(ps, "wallet", field_or_null(oc, OC_WALLET));
+		aigw_push_numeric(ps, "reserved", aigw_units_text(oc->reserved, oc->scale));
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
@@ -114,18 +139,59 @@ is_passed_through(const JsonbValue *key)
 	return !aigw_jsonb_string_is(key, "usage") && !aigw_jsonb_string_is(key, "aigw");
 }
 
-static Jsonb *
-compose_result(const AigwRequestMsg *rq, const AigwAttempt *a)
+Jsonb *
+aigw_outcome_answer(const AigwOutcomeMsg *oc)
 {
+	Jsonb	   *answer;
 	JsonbParseState *ps = NULL;
 	JsonbValue *root;
 
+	if (oc->result_is_text)
+	{
+		char	   *error;
+
+		/* the worker walked it (providers/openai.c): jsonb takes it */
+		answer = aigw_jsonb_parse(AIGW_MSG_FIELD(oc, OC_RESULT), &error);
+		if (answer == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("the answer of request " INT64_FORMAT " could not be read as jsonb",
+							oc->request_id),
+					 errdetail("%s", error)));
+	}
+	else
+		answer = jsonb_field(oc, OC_RESULT);
+	Assert(answer != NULL);
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_members(&ps, &a->result->root, is_passed_through);
-	push_usage(&ps, a);
-	push_aigw(&ps, rq, a);
+	aigw_push_members(&ps, &answer->root, is_passed_through);
+	push_usage(&ps, oc);
+	push_aigw(&ps, oc);
 	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(root);
+	return JsonbValueToJsonb(root);	/* it points into answer until here */
+}
+
+char *
+aigw_outcome_attempt_json(const AigwOutcomeMsg *oc)
+{
+	JsonbParseState *ps = NULL;
+	Jsonb	   *j = JsonbValueToJsonb(push_this_attempt(&ps, oc));
+
+	return JsonbToCString(NULL, &j->root, VARSIZE(j));
+}
+
+static void
+put_jsonb(StringInfo buf, AigwOutcomeField f, const Jsonb *j)
+{
+	if (j)
+		AIGW_MSG_PUT(buf, AigwOutcomeMsg, f, (const char *) j, VARSIZE(j));
+	else
+		aigw_outcome_put(buf, f, NULL);
+}
+
+static const char *
+request_field(const AigwRequestMsg *rq, AigwRequestField f)
+{
+	return AIGW_MSG_HAS(rq, f) ? AIGW_MSG_FIELD(rq, f) : NULL;
 }
 
 dsa_pointer
@@ -133,32 +199,26 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 {
 	StringInfoData buf;
 	AigwOutcomeMsg *msg;
-	Jsonb	   *result = NULL;
+	bool		answered = rq->kind == RQ_KIND_CALL && aigw_attempt_answered(a->status) && a->recorded;
 	dsa_pointer dp;
 
-	char	   *attempt = NULL;
-
-	if (rq->kind == RQ_KIND_CALL && aigw_attempt_answered(a->status) && a->recorded)
-		result = compose_result(rq, a);
-	else if (rq->kind == RQ_KIND_CALL)
-	{
-		/* the caller lists it among the call's attempts */
-		JsonbParseState *ps = NULL;
-		Jsonb	   *j = JsonbValueToJsonb(push_this_attempt(&ps, rq, a));
-
-		attempt = JsonbToCString(NULL, &j->root, VARSIZE(j));
-	}
-
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
-	if (result)
-		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, (char *) result, VARSIZE(result));
+	if (answered && a->result == NULL && a->answer_text != NULL)
+		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, a->answer_text, a->answer_len);
 	else
-		aigw_outcome_put(&buf, OC_RESULT, NULL);
+		put_jsonb(&buf, OC_RESULT, answered ? a->result : NULL);
 	aigw_outcome_put(&buf, OC_ERROR, a->error);
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER_MS, a->retry_after_ms);
-	aigw_outcome_put(&buf, OC_ATTEMPT, attempt);
+	aigw_outcome_put(&buf, OC_PROVIDER, request_field(rq, RQ_PROVIDER));
+	aigw_outcome_put(&buf, OC_REQUESTED_MODEL, request_field(rq, RQ_REQUESTED_MODEL));
+	aigw_outcome_put(&buf, OC_SERVED_MODEL, request_field(rq, RQ_SERVED_MODEL));
+	aigw_outcome_put(&buf, OC_PRIOR_ATTEMPTS, answered ? request_field(rq, RQ_PRIOR_ATTEMPTS) : NULL);
+	put_jsonb(&buf, OC_ROUTE, answered ? a->route : NULL);
+	aigw_outcome_put(&buf, OC_WALLET, request_field(rq, RQ_WALLET));
+	aigw_outcome_put(&buf, OC_CURRENCY, request_field(rq, RQ_CURRENCY));
+	aigw_outcome_put(&buf, OC_COST, a->cost);
 
 	msg = (AigwOutcomeMsg *) buf.data;
 	msg->total_size = buf.len;
@@ -174,6 +234,18 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->sqlstate = a->sqlstate;
 	msg->cost_units = a->cost ? aigw_units_from_text(a->cost, rq->scale) : 0;
 	msg->tokens = Max(a->prompt_tokens, 0) + Max(a->completion_tokens, 0);
+	msg->result_is_text = answered && a->result == NULL && a->answer_text != NULL;
+	msg->attempt = rq->attempt;
+	msg->cached = rq->cached;
+	msg->ttfb_ms = a->ttfb_ms;
+	msg->prompt_tokens = a->prompt_tokens;
+	msg->completion_tokens = a->completion_tokens;
+	msg->cached_tokens = a->cached_tokens;
+	msg->cache_write_tokens = a->cache_write_tokens;
+	msg->reasoning_tokens = a->reasoning_tokens;
+	msg->wallet_id = rq->wallet_id;
+	msg->reserved = rq->reserved;
+	msg->scale = rq->scale;
 
 	dp = dsa_allocate_extended(area, buf.len, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 	if (DsaPointerIsValid(dp))

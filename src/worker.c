@@ -80,6 +80,14 @@ on_exit_detach(int code, Datum arg)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * curl keeps a pointer per socket for us (curl_multi_assign) and forgets it
+ * when it says CURL_POLL_REMOVE: a socket that has it is in the epoll set.
+ * A kept connection is removed when its transfer ends and added again when
+ * the next one takes it, so this saves a failing syscall per call.
+ */
+static char in_epoll_set;
+
 static int
 on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -96,8 +104,15 @@ on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 		ev.events |= EPOLLIN;
 	if (what & CURL_POLL_OUT)
 		ev.events |= EPOLLOUT;
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-		epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev);
+	if (socketp != NULL)
+		epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
+	else
+	{
+		/* a descriptor closed without a REMOVE may still be in the set */
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+			epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(multi, s, &in_epoll_set);
+	}
 	return 0;
 }
 
@@ -414,7 +429,13 @@ aigw_worker_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
+		/*
+		 * New requests go out before this turn's answers are logged: a
+		 * caller's next call would otherwise wait for the log's commit.
+		 */
 		take_new_requests();
+		drive_timer();
+		drive_sockets();
 		drive_timer();
 		drop_abandoned();
 		collect_finished();
@@ -451,14 +472,8 @@ aigw_worker_main(Datum arg)
 		 */
 		CHECK_FOR_INTERRUPTS();
 		for (int i = 0; i < nevents; i++)
-		{
 			if (events[i].events & WL_LATCH_SET)
 				ResetLatch(MyLatch);
-			if (events[i].events & WL_SOCKET_READABLE)
-				drive_sockets();
-		}
-		drive_timer();
-		collect_finished();
-		publish_done();
+		/* the sockets are read at the top of the loop, after the new requests are sent */
 	}
 }

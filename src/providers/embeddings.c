@@ -180,14 +180,6 @@ bedrock_embed_build(const AigwTarget *target, const AigwChatInput *input,
  * ---------------------------------------------------------------------
  */
 
-#if PG_VERSION_NUM >= 160000
-#define JSON_ACTION JsonParseErrorType
-#define JSON_ACTION_DONE return JSON_SUCCESS
-#else
-#define JSON_ACTION void
-#define JSON_ACTION_DONE return
-#endif
-
 #define MAX_DEPTH 64
 
 typedef struct Vector
@@ -427,8 +419,6 @@ static void
 embed_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
 	JsonSemAction sem;
-	JsonLexContext *lex;
-	JsonParseErrorType rc;
 	Walk		w;
 	JsonbParseState *ps = NULL;
 	int		   *order;
@@ -445,13 +435,7 @@ embed_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	sem.object_field_start = walk_field_start;
 	sem.array_element_start = walk_element_start;
 	sem.scalar = walk_scalar;
-#if PG_VERSION_NUM >= 170000
-	lex = makeJsonLexContextCstringLen(NULL, (char *) body, (int) len, PG_UTF8, true);
-#else
-	lex = makeJsonLexContextCstringLen((char *) body, (int) len, PG_UTF8, true);
-#endif
-	rc = pg_parse_json(lex, &sem);
-	if (rc != JSON_SUCCESS || w.overflow)
+	if (!aigw_json_walk(body, len, &sem) || w.overflow)
 	{
 		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer is not valid JSON%s",
 						  w.overflow ? " (nested too deeply)" : "");
