@@ -199,12 +199,14 @@ run(Stream *st)
 		AigwOutcomeMsg *oc;
 		int			k;
 
-		/* retries and fallbacks first, then new calls */
+		/* retries and fallbacks first, then new calls: one burst for the pool */
+		aigw_pool_defer_wakeups();
 		send_due(st);
 		while (!st->exhausted && st->inflight < st->concurrency &&
 			   (st->src->may_start == NULL || st->src->may_start(st->src->arg, st->inflight)))
 			if (!start_next(st))
 				break;
+		aigw_pool_flush_wakeups();
 		/* what the last wake-up brought is handled while the new calls are out */
 		if (st->src->after)
 			st->src->after(st->src->arg, st->inflight);

@@ -424,6 +424,48 @@ pool_pick_worker_locked(AigwPool *pool)
 
 static void held_mark_submitted(int slotno);
 
+/*
+ * A worker woken by the first send of a burst takes that one request and
+ * goes on with its turn (reading answers, logging them): the rest of the
+ * burst would wait for the turn to end.  So a burst defers the wake-ups,
+ * and the workers it queued work for are woken once, when it ends.
+ */
+static bool deferring_wakeups = false;
+static PGPROC *deferred_wakeups[AIGW_MAX_WORKERS_PER_POOL];
+static int	ndeferred_wakeups = 0;
+
+void
+aigw_pool_defer_wakeups(void)
+{
+	deferring_wakeups = true;
+}
+
+void
+aigw_pool_flush_wakeups(void)
+{
+	deferring_wakeups = false;
+	for (int i = 0; i < ndeferred_wakeups; i++)
+		SetLatch(&deferred_wakeups[i]->procLatch);
+	ndeferred_wakeups = 0;
+}
+
+static void
+wake_worker(PGPROC *proc)
+{
+	if (!deferring_wakeups)
+	{
+		SetLatch(&proc->procLatch);
+		return;
+	}
+	for (int i = 0; i < ndeferred_wakeups; i++)
+		if (deferred_wakeups[i] == proc)
+			return;
+	if (ndeferred_wakeups < lengthof(deferred_wakeups))
+		deferred_wakeups[ndeferred_wakeups++] = proc;
+	else
+		SetLatch(&proc->procLatch);
+}
+
 /* Put a slot on this database's pool queue; start workers it lacks. */
 static void
 pool_submit(int slotno)
@@ -463,7 +505,7 @@ pool_submit(int slotno)
 	/* queued: from here on, giving it back means abandoning it */
 	held_mark_submitted(slotno);
 	if (wake != NULL)
-		SetLatch(&wake->procLatch);
+		wake_worker(wake);
 	if (nstart > 0)
 		pool_start_workers(MyDatabaseId, poolno, to_start, nstart);
 }
@@ -643,6 +685,7 @@ release_held(int i)
 void
 aigw_pool_abandon_all(void)
 {
+	aigw_pool_flush_wakeups();
 	release_pending_reservation();
 	while (nheld > 0)
 		release_held(nheld - 1);
@@ -770,6 +813,7 @@ aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
 	TimestampTz deadline = timeout_ms >= 0
 		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
 
+	aigw_pool_flush_wakeups();	/* nothing waits on a request not yet woken for */
 	*outcome = NULL;
 	for (;;)
 	{

@@ -119,6 +119,14 @@ extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 res
 extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
 						   MemoryContext const *contexts, AigwOutcomeMsg **outcome);
 extern void aigw_pool_abandon_all(void);
+
+/*
+ * Around a burst of sends: the workers are woken once, when it ends (wait
+ * and abandon_all end it too), so the burst goes out in one turn.
+ */
+extern void aigw_pool_defer_wakeups(void);
+extern void aigw_pool_flush_wakeups(void);
+
 /* Before an answer taken from the pool is handed out: see pool.c. */
 extern void aigw_pool_make_durable(void);
 extern void aigw_pool_stop(Oid dboid);

@@ -439,6 +439,9 @@ aigw_worker_main(Datum arg)
 		drive_timer();
 		drop_abandoned();
 		collect_finished();
+		/* and what came meanwhile, before the log's turn */
+		take_new_requests();
+		drive_timer();
 		publish_done();
 		my_pool->workers[my_index].inflight = nactive;
 
