@@ -230,25 +230,6 @@ function parseBody(raw) {
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-// Resolves at `deadline` (a performance.now() time), at once if it has
-// passed. The simulated latency runs from the request's arrival, so the time
-// spent reading and parsing it, or waiting for a busy event loop, is not added
-// on top. The wait is rounded to Node's timer unit, the millisecond, which
-// makes it on average as punctual as a timer started at the arrival.
-function sleepUntil(deadline) {
-  const ms = Math.round(deadline - performance.now());
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
-}
-
 // Detects the real format of base64 image bytes: 'png', 'jpeg', 'gif', 'webp' or null.
 function sniffImage(buf) {
   if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
@@ -362,6 +343,6 @@ module.exports = {
   HttpError, DirectiveError, maskKey,
   DIRECTIVES, splitModel, parseDirectives, retryHeaders,
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
-  isJsonContentType, parseBody, isObject, readBody, sleepUntil, sniffImage, decodeBase64,
+  isJsonContentType, parseBody, isObject, sniffImage, decodeBase64,
   writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,
 };
