@@ -97,19 +97,29 @@ function splitModel(model) {
 // Reads directive queries in order; a later source wins on conflicts.
 function parseDirectives(sources) {
   const directives = {};
-  for (const [source, query] of sources) {
-    if (!query) continue;
-    for (const [name, raw] of new URLSearchParams(query)) {
-      const value = parseDirectiveValue(name, raw, source);
-      if (value === undefined) delete directives[name];
-      else directives[name] = value;
-    }
-  }
+  for (const [source, query] of sources) addDirectives(directives, query, source);
   return directives;
 }
 
+// Adds the directives of one query to `directives` (a later one wins). Most
+// requests carry none, so an empty query costs nothing.
+function addDirectives(directives, query, source) {
+  if (!query) return;
+  for (const [name, raw] of new URLSearchParams(query)) {
+    const value = parseDirectiveValue(name, raw, source);
+    if (value === undefined) delete directives[name];
+    else directives[name] = value;
+  }
+}
+
+// No retry hints: one shared, read-only object (most requests ask for none).
+const NO_RETRY_HEADERS = Object.freeze({});
+
 // Retry hints are attached to every error response of a request that asked for them.
 function retryHeaders(d) {
+  if (d.retry_after === undefined && !d.retry_after_date && d.retry_after_ms === undefined && d.should_retry === undefined) {
+    return NO_RETRY_HEADERS;
+  }
   const headers = {};
   if (d.retry_after !== undefined || d.retry_after_date) {
     const seconds = d.retry_after ?? 1;
@@ -143,6 +153,14 @@ function charCount(s) {
 }
 
 function firstChars(s, count) {
+  // A string no longer than `count` code units has at most `count` code points.
+  if (s.length <= count) return s;
+  // Without a high surrogate in the first `count` code units, they are the
+  // first `count` code points (a lone low surrogate counts as one either way).
+  if (Number.isInteger(count) && count >= 0) {
+    const head = s.slice(0, count);
+    if (!HIGH_SURROGATE.test(head)) return head;
+  }
   let i = 0;
   for (let k = 0; k < count && i < s.length; k++) i += s.codePointAt(i) > 0xffff ? 2 : 1;
   return s.slice(0, i);
@@ -155,6 +173,7 @@ const messageTokens = (text) => 4 + tokensFor(charCount(text));
 
 // Cuts text before the earliest stop string; `matched` is that string or null.
 function cutAtStop(text, stop) {
+  if (stop === undefined || stop === null) return { text, matched: null };
   const stops = typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop : [];
   let cut = text.length;
   let matched = null;
@@ -249,22 +268,37 @@ function decodeBase64(s, { urlSafe = false } = {}) {
 
 // -------------------------------------------------------------- sending ---
 
+// Extra headers of an answer that has none (shared, read-only).
+const NO_HEADERS = Object.freeze({});
+
 // The protocol's own response headers (request ids) come first; baseHeaders
 // makes a new object on every call, so it is extended in place.
 function writeHead(ctx, status, headers) {
+  writeHeadWith(ctx, status, ctx.protocol.baseHeaders(ctx), headers);
+}
+
+// writeHead with the protocol's headers already made (and possibly extended).
+function writeHeadWith(ctx, status, all, headers) {
   ctx.record.status = status;
   ctx.record.answered_at = Date.now();
-  const all = Object.assign(ctx.protocol.baseHeaders(ctx), headers);
+  Object.assign(all, headers);
   if (status >= 400) Object.assign(all, ctx.retryHeaders);
   ctx.res.writeHead(status, all);
 }
 
-function sendRaw(ctx, status, contentType, body, headers = {}) {
-  writeHead(ctx, status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+// The headers come in this order: the protocol's, content-type,
+// content-length, then `headers` (a name already there keeps its place and
+// takes the later value). They are set straight on the protocol's object, as
+// merging them through intermediate objects did.
+function sendRaw(ctx, status, contentType, body, headers = NO_HEADERS) {
+  const all = ctx.protocol.baseHeaders(ctx);
+  all['content-type'] = contentType;
+  all['content-length'] = Buffer.byteLength(body);
+  writeHeadWith(ctx, status, all, headers);
   ctx.res.end(body);
 }
 
-function sendJson(ctx, status, value, headers = {}, contentType = 'application/json') {
+function sendJson(ctx, status, value, headers = NO_HEADERS, contentType = 'application/json') {
   sendRaw(ctx, status, contentType, JSON.stringify(value), headers);
 }
 
@@ -310,14 +344,14 @@ function sendHuge(ctx, value, size, contentType = 'application/json') {
 }
 
 // Writes a stream as separate writes, so clients see it arrive in several network chunks.
-function sendChunks(ctx, contentType, chunks, headers = {}) {
+function sendChunks(ctx, contentType, chunks, headers = NO_HEADERS) {
   writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache', ...headers });
   for (const c of chunks) ctx.res.write(c);
   ctx.res.end();
 }
 
 // A streamed answer, or its truncated form (half the bytes, then the socket is cut).
-function sendStreamed(ctx, contentType, chunks, truncate, headers = {}) {
+function sendStreamed(ctx, contentType, chunks, truncate, headers = NO_HEADERS) {
   if (truncate) {
     const all = chunks.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c)));
     return sendTruncated(ctx, contentType, Buffer.concat(all), false);
@@ -327,13 +361,13 @@ function sendStreamed(ctx, contentType, chunks, truncate, headers = {}) {
 
 // A JSON answer, honouring huge_bytes (the value holds HUGE_PLACEHOLDER) and
 // truncate. `headers` are extra answer headers (Bedrock's token count headers).
-function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json', headers = {}) {
+function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json', headers = NO_HEADERS) {
   if (d.huge_bytes !== undefined) return sendHuge(ctx, value, d.huge_bytes, contentType);
   return sendJsonText(ctx, JSON.stringify(value), d, faulty, contentType, headers);
 }
 
 // An answer already serialised (JSON as a string or a Buffer), honouring truncate.
-function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', headers = {}) {
+function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', headers = NO_HEADERS) {
   if (faulty && d.truncate) return sendTruncated(ctx, contentType, json, true, headers);
   return sendRaw(ctx, 200, contentType, json, headers);
 }
@@ -341,7 +375,7 @@ function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', he
 module.exports = {
   HUGE_PLACEHOLDER, HTML_502,
   HttpError, DirectiveError, maskKey,
-  DIRECTIVES, splitModel, parseDirectives, retryHeaders,
+  DIRECTIVES, splitModel, parseDirectives, addDirectives, retryHeaders,
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
   isJsonContentType, parseBody, isObject, sniffImage, decodeBase64,
   writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,

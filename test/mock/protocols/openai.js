@@ -2,7 +2,7 @@
 // OpenAI wire protocol: chat completions (JSON and SSE), embeddings, models.
 
 const {
-  HttpError, maskKey, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply,
+  HttpError, maskKey, splitModel, addDirectives, charCount, tokensFor, messageTokens, mockReply,
   decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer, sendJsonText,
 } = require('../lib/common');
 const { tagDirectives, embeddingVector, writeVectorJson } = require('../lib/embeddings');
@@ -90,12 +90,14 @@ function presentedKey(req) {
 // Directives from the model name, metadata.mock and a `[[mock:...]]` tag in
 // the last user message (so that each request of a batch, which share their
 // options, can ask for its own); later sources win on conflicts.
+const MESSAGE_TAG = /\[\[mock:([^\]]*)\]\]/;
+
 function messageDirectives(body) {
   const messages = body && Array.isArray(body.messages) ? body.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (m && m.role === 'user') {
-      const tag = typeof m.content === 'string' ? /\[\[mock:([^\]]*)\]\]/.exec(m.content) : null;
+      const tag = typeof m.content === 'string' && m.content.includes('[[mock:') ? MESSAGE_TAG.exec(m.content) : null;
       return tag ? tag[1] : '';
     }
   }
@@ -106,17 +108,24 @@ function messageDirectives(body) {
 // request, so one packed request can be failed or slowed on its own.
 function inputDirectives(body) {
   const input = body ? body.input : undefined;
-  return tagDirectives(typeof input === 'string' ? [input] : Array.isArray(input) ? input : []);
+  if (typeof input === 'string') return tagDirectives([input]);
+  return Array.isArray(input) ? tagDirectives(input) : '';
 }
 
+// `failKey` is only read for `fail_first`, so only such requests build it.
 function readDirectives(body, modelSource = 'model', modelOverride = undefined) {
   const modelName = modelOverride !== undefined ? modelOverride : body && typeof body.model === 'string' ? body.model : null;
   const model = modelName !== null ? splitModel(modelName) : { base: null, query: '' };
   const meta = body && body.metadata && typeof body.metadata.mock === 'string' ? body.metadata.mock : '';
   const inText = messageDirectives(body);
   const inInputs = inputDirectives(body);
-  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta], ['message', inText], ['input', inInputs]]);
-  return { base: model.base, directives, failKey: `${model.base}?${model.query}|${meta}|${inText}|${inInputs}` };
+  const directives = {};
+  addDirectives(directives, model.query, modelSource);
+  addDirectives(directives, meta, 'metadata.mock');
+  addDirectives(directives, inText, 'message');
+  addDirectives(directives, inInputs, 'input');
+  const failKey = directives.fail_first === undefined ? null : `${model.base}?${model.query}|${meta}|${inText}|${inInputs}`;
+  return { base: model.base, directives, failKey };
 }
 
 // ------------------------------------------------------------ validation ---
@@ -161,7 +170,8 @@ function validateMessages(messages) {
     throw new ApiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
       'messages', 'empty_array');
   }
-  messages.forEach((m, i) => {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
     const role = m && typeof m === 'object' ? m.role : undefined;
     if (!ROLES.has(role)) {
       throw new ApiError(400, `Invalid value: ${JSON.stringify(role ?? null)}. Supported values are: ` +
@@ -171,7 +181,7 @@ function validateMessages(messages) {
       throw new ApiError(400, "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.",
         `messages[${i}].tool_call_id`, 'missing_required_parameter');
     }
-  });
+  }
 }
 
 function validateChat(body) {
@@ -189,12 +199,12 @@ function validateChat(body) {
   }
   if (body.tools !== undefined && body.tools !== null) {
     if (!Array.isArray(body.tools)) throw new ApiError(400, "Invalid type for 'tools': expected an array.", 'tools', 'invalid_type');
-    body.tools.forEach((tool, i) => {
-      if (typeof tool?.function?.name !== 'string') {
+    for (let i = 0; i < body.tools.length; i++) {
+      if (typeof body.tools[i]?.function?.name !== 'string') {
         throw new ApiError(400, `Missing required parameter: 'tools[${i}].function.name'.`,
           `tools[${i}].function.name`, 'missing_required_parameter');
       }
-    });
+    }
   }
 }
 
@@ -285,14 +295,16 @@ function toolMode(body) {
   return 'auto';
 }
 
+const NO_TOOLS = Object.freeze([]);
+
 function buildCompletion(body, base, d, seq) {
   const huge = d.huge_bytes !== undefined;
-  const names = Array.isArray(body.tools) ? body.tools.map((t) => t.function.name) : [];
+  const names = Array.isArray(body.tools) ? body.tools.map((t) => t.function.name) : NO_TOOLS;
   const call = decideToolCall(names, names.length ? toolMode(body) : 'auto', d);
   const n = huge ? 1 : (body.n ?? 1);
   const format = body.response_format?.type;
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }),
+    prompt: lastUserText(body.messages), d, echo: d.echo ? () => ({ ...body, messages: undefined }) : undefined,
     json: format === 'json_object' || format === 'json_schema', stop: body.stop,
     max: body.max_completion_tokens ?? body.max_tokens,
   }) : null;
