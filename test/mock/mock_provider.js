@@ -222,6 +222,7 @@ class RequestContext {
     this.protocol = protocol;
     this.rawBody = null;
     this.bodyChunks = null; // only when the body came in more than one chunk
+    this.bodySettled = false; // the body's end or error came: later ones are ignored
   }
 }
 
@@ -275,6 +276,8 @@ function onBodyData(chunk) {
 
 function onBodyEnd() {
   const ctx = this[CTX];
+  if (ctx.bodySettled) return;
+  ctx.bodySettled = true;
   if (ctx.bodyChunks !== null) ctx.rawBody = Buffer.concat(ctx.bodyChunks);
   else if (ctx.rawBody === null) ctx.rawBody = EMPTY_BODY;
   try {
@@ -285,7 +288,10 @@ function onBodyEnd() {
 }
 
 function onRequestError(err) {
-  failRequest(this[CTX], err);
+  const ctx = this[CTX];
+  if (ctx.bodySettled) return;
+  ctx.bodySettled = true;
+  failRequest(ctx, err);
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
