@@ -347,33 +347,6 @@ function buildCompletion(body, base, d, seq) {
   };
 }
 
-// JSON.stringify(completion) for a completion as buildCompletion makes it,
-// written as a template: the same bytes, about four times faster, which
-// shows in the mock's CPU per request under a benchmark's load. Strings go
-// through JSON.stringify (its escaping); numbers are finite integers, written
-// as JSON writes them. Answers with tool calls take JSON.stringify itself.
-function completionJson(c) {
-  const choices = c.choices;
-  for (const choice of choices) if (choice.message.tool_calls) return JSON.stringify(c);
-  let out = `{"id":${JSON.stringify(c.id)},"object":"chat.completion","created":${jsonNumber(c.created)},` +
-    `"model":${JSON.stringify(c.model)},"system_fingerprint":"fp_mock","choices":[`;
-  for (let i = 0; i < choices.length; i++) {
-    const { index, message, finish_reason: finish } = choices[i];
-    if (i > 0) out += ',';
-    out += `{"index":${jsonNumber(index)},"message":{"role":"assistant","content":${JSON.stringify(message.content)},` +
-      `"refusal":null},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}`;
-  }
-  const u = c.usage;
-  return `${out}],"usage":{"prompt_tokens":${jsonNumber(u.prompt_tokens)},"completion_tokens":${jsonNumber(u.completion_tokens)},` +
-    `"total_tokens":${jsonNumber(u.total_tokens)},"prompt_tokens_details":{"cached_tokens":` +
-    `${jsonNumber(u.prompt_tokens_details.cached_tokens)},"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":` +
-    `${jsonNumber(u.completion_tokens_details.reasoning_tokens)},"audio_tokens":0,"accepted_prediction_tokens":0,` +
-    '"rejected_prediction_tokens":0}}}';
-}
-
-// A number as JSON writes it (non-finite ones are null).
-const jsonNumber = (n) => (Number.isFinite(n) ? `${n}` : 'null');
-
 // Renders a completion as the SSE events OpenAI sends for `stream: true`.
 // `decorate(chunk, choice)` lets Azure add its content filter annotations.
 function sseEvents(completion, includeUsage, decorate = (chunk) => chunk) {
@@ -449,8 +422,7 @@ function modelList() {
   return { object: 'list', data: MODELS.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'mock' })) };
 }
 
-// Sends a chat completion (JSON, SSE, huge or truncated). Azure adds its
-// annotations to the completion and sends it with this too.
+// Sends a chat completion (JSON, SSE, huge or truncated).
 function sendCompletion(ctx, body, completion, d, faulty, decorate) {
   if (d.huge_bytes !== undefined) return sendJsonAnswer(ctx, completion, d, faulty);
   if (body.stream) {
@@ -459,13 +431,6 @@ function sendCompletion(ctx, body, completion, d, faulty, decorate) {
     return sendStreamed(ctx, 'text/event-stream; charset=utf-8', events, faulty && d.truncate);
   }
   return sendJsonAnswer(ctx, completion, d, faulty);
-}
-
-// Sends OpenAI's own completion, unchanged since buildCompletion: a plain JSON
-// answer is written by completionJson.
-function sendOpenAiCompletion(ctx, body, completion, d, faulty) {
-  if (body.stream || d.huge_bytes !== undefined) return sendCompletion(ctx, body, completion, d, faulty);
-  return sendJsonText(ctx, completionJson(completion), d, faulty);
 }
 
 // -------------------------------------------------------------- protocol ---
@@ -519,7 +484,7 @@ const protocol = {
     const body = requireJsonObject(ctx.req, parsed);
     if (route.kind === 'chat') {
       validateChat(body);
-      return sendOpenAiCompletion(ctx, body, buildCompletion(body, base, d, ctx.seq), d, faulty);
+      return sendCompletion(ctx, body, buildCompletion(body, base, d, ctx.seq), d, faulty);
     }
     return sendJsonText(ctx, buildEmbeddings(body, base, d), d, faulty);
   },
@@ -535,5 +500,5 @@ const protocol = {
 
 module.exports = {
   protocol, ApiError, openAiError, statusErrorBody, readDirectives, requireJsonObject, validateChat,
-  buildCompletion, completionJson, buildEmbeddings, sendCompletion, sseEvents, promptTokens, contentText, EMBEDDING_LIMITS,
+  buildCompletion, buildEmbeddings, sendCompletion, sseEvents, promptTokens, contentText, EMBEDDING_LIMITS,
 };
