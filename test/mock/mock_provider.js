@@ -195,6 +195,7 @@ function sendFault(ctx, protocol, d, base) {
   else if (d.malformed) sendRaw(ctx, 200, 'application/json', protocol.malformedBody);
   else if (d.empty) sendRaw(ctx, 200, 'application/json', '');
   else if (d.html) sendRaw(ctx, 502, 'text/html', HTML_502);
+  else if (d.error_body) sendJson(ctx, 200, protocol.statusError(500, base, d, ctx).body);
   else if (d.status >= 400) {
     const { body, headers } = protocol.statusError(d.status, base, d, ctx);
     sendJson(ctx, d.status, body, headers);

@@ -115,6 +115,20 @@ test('max_tokens truncates with finish_reason length', async () => {
   assert.equal(body.usage.completion_tokens, 3);
 });
 
+test('logprobs: one entry per word, written with an exponent; top_logprobs alternatives', async () => {
+  const res = await chat(hello({ logprobs: true, top_logprobs: 2 }));
+  const text = await res.text();
+  assert.match(text, /"logprob":-1\.5e-7,/);
+  const lp = JSON.parse(text).choices[0].logprobs;
+  assert.deepEqual(lp.content.map((e) => e.token), ['Mock', ' reply', ' to:', ' Hello', ' there']);
+  assert.equal(lp.content[1].logprob, -3e-7);
+  assert.deepEqual(lp.content[1].bytes, [...Buffer.from(' reply')]);
+  assert.deepEqual(lp.content[1].top_logprobs.map((e) => e.token), [' reply', ' reply~1']);
+  assert.equal(lp.refusal, null);
+  assert.equal((await (await chat(hello())).json()).choices[0].logprobs, null);
+  assert.equal((await chat(hello({ logprobs: true, top_logprobs: 21 }))).status, 400);
+});
+
 test('forced tool choice yields tool_calls', async () => {
   const tools = [{ type: 'function', function: { name: 'get_weather', parameters: {} } }];
   const body = await (await chat(hello({ tools, tool_choice: 'required' }))).json();
@@ -161,6 +175,14 @@ test('malformed body is not JSON', async () => {
   const res = await chat(hello({ model: 'gpt-4o-mini?malformed=1' }));
   assert.equal(res.status, 200);
   await assert.rejects(res.json(), SyntaxError);
+});
+
+test('error_body answers 200 with the error body of a 500', async () => {
+  const res = await chat(hello({ model: 'gpt-4o-mini?error_body=1' }));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.choices, undefined);
+  assert.equal(typeof body.error.message, 'string');
 });
 
 test('truncate closes the connection early', async () => {

@@ -68,6 +68,17 @@ SELECT r->'usage'->'prompt_tokens_details'->'cached_tokens' AS cached_tokens
   FROM aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "the same long prompt"}]',
                  '{"metadata": {"mock": "cached=5"}}') r;
 
+-- Numbers JSON writes with an exponent (OpenAI's logprobs often are) reach the
+-- caller as numbers, and the answer's usage is logged as any other's.
+CREATE TEMP TABLE logprobs AS
+SELECT aigw.chat('openai/gpt-4o-mini', '[{"role": "user", "content": "Hello there"}]', '{"logprobs": true}') AS r;
+SELECT r->'choices'->0->'logprobs'->'content'->1->>'token' AS token,
+       (r->'choices'->0->'logprobs'->'content'->1->>'logprob')::float8 AS logprob,
+       r->'usage'->'prompt_tokens' AS prompt_tokens, r->'usage'->'completion_tokens' AS completion_tokens,
+       q.status, q.prompt_tokens AS logged_prompt_tokens, q.completion_tokens AS logged_completion_tokens,
+       q.upstream_id = r->>'id' AS same_id
+  FROM logprobs JOIN aigw.requests q ON q.id = (r->'aigw'->>'request_id')::bigint;
+
 -- Large answers travel through shared memory like small ones (5 MB here;
 -- the limit is aigw.max_response_bytes).
 INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/verbose', 'openai', 'gpt-4o-mini?huge_bytes=5000000');

@@ -18,6 +18,7 @@ INSERT INTO aigw.models (id, provider, upstream_model) VALUES
     ('openai/overloaded',   'openai', 'gpt-4o-mini?status=529'),
     ('openai/proxy-error',  'openai', 'gpt-4o-mini?html=1'),
     ('openai/malformed',    'openai', 'gpt-4o-mini?malformed=1'),
+    ('openai/error-in-200', 'openai', 'gpt-4o-mini?error_body=1'),
     ('openai/truncated',    'openai', 'gpt-4o-mini?truncate=1'),
     ('openai/empty',        'openai', 'gpt-4o-mini?empty=1'),
     ('openai/dropped',      'openai', 'gpt-4o-mini?drop=1'),
@@ -33,6 +34,8 @@ SELECT aigw.ask('openai/unavailable', 'hi');
 SELECT aigw.ask('openai/overloaded', 'hi');
 SELECT aigw.ask('openai/proxy-error', 'hi');
 SELECT aigw.ask('openai/malformed', 'hi');
+-- some OpenAI-compatible servers answer an error with status 200
+SELECT aigw.ask('openai/error-in-200', 'hi');
 SELECT aigw.ask('openai/truncated', 'hi');
 SELECT aigw.ask('openai/empty', 'hi');
 SELECT aigw.ask('openai/dropped', 'hi');

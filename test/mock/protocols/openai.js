@@ -194,6 +194,7 @@ function validateChat(body) {
   checkOptionalInt(body, 'n', 1, 128);
   checkOptionalInt(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER);
   checkOptionalInt(body, 'max_completion_tokens', 1, Number.MAX_SAFE_INTEGER);
+  checkOptionalInt(body, 'top_logprobs', 0, 20);
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
     throw new ApiError(400, "Invalid type for 'stream': expected a boolean.", 'stream', 'invalid_type');
   }
@@ -326,7 +327,8 @@ function buildCompletion(body, base, d, seq) {
       const id = index === 0 ? `call_${seq}` : `call_${seq}_${index}`;
       message.tool_calls = [{ id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }];
     }
-    choices.push({ index, message, logprobs: null, finish_reason: finish });
+    const logprobs = body.logprobs === true ? replyLogprobs(message.content, body.top_logprobs ?? 0) : null;
+    choices.push({ index, message, logprobs, finish_reason: finish });
   }
   return {
     id: `chatcmpl-${seq}`,
@@ -345,6 +347,23 @@ function buildCompletion(body, base, d, seq) {
       },
     },
   };
+}
+
+// `logprobs: true` (with `top_logprobs: K`): one entry per word of the reply,
+// the word keeping the space before it as OpenAI's tokens do, and made-up
+// log probabilities small enough that JSON writes them with an exponent
+// (-1.5e-7), as OpenAI's answers often carry them. The top K alternatives
+// start with the token itself. Streamed chunks carry logprobs: null.
+function replyLogprobs(text, top) {
+  if (typeof text !== 'string') return null;
+  const entry = (token, logprob) => ({ token, logprob, bytes: [...Buffer.from(token, 'utf8')] });
+  const content = (text.match(/\s*\S+/g) ?? []).map((token, i) => {
+    const logprob = -(i + 1) * 1.5e-7;
+    const alternatives = [];
+    for (let k = 0; k < top; k++) alternatives.push(k === 0 ? entry(token, logprob) : entry(`${token}~${k}`, logprob - 2.5 * k));
+    return { ...entry(token, logprob), top_logprobs: alternatives };
+  });
+  return { content, refusal: null };
 }
 
 // Renders a completion as the SSE events OpenAI sends for `stream: true`.
