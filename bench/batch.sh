@@ -5,11 +5,13 @@
 # 0.05 s; targets: >= 90 % of it at 64, >= 75 % at 256 on a 2-core machine.
 # Also the CPU each call costs (the calling backend, the pool's workers and
 # the mock, from /proc), and the pool's resident memory across 100,000 calls
-# (it must not grow).  WORKERS sets aigw.workers (default 1, the server default).
+# (it must not grow).  WORKERS sets aigw.workers (default 1, the server default);
+# RUNS statements are run at each level and their median ratio printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
 LEVELS=${LEVELS:-"16 64 256"}
+RUNS=${RUNS:-3}     # statements per level: one run's ratio varies by +-3 points here
 MEMORY_CALLS=${MEMORY_CALLS:-100000}
 ./scripts/setup.sh >/dev/null
 AIGW_RUN=/tmp/aigw-bench-batch AIGW_PORT=54422
@@ -74,8 +76,16 @@ print(f"concurrency {c:4d}: {n} calls ({ok} ok, {err} failed) in {secs:6.2f} s =
 PY
 }
 
-echo "== chat_many, $N requests, mock at 50 ms, billing on (wallet 'bench')"
-for c in $LEVELS; do run_level "$c"; done
+echo "== chat_many, $N requests, mock at 50 ms, billing on (wallet 'bench'), $RUNS statements per level"
+for c in $LEVELS; do
+    for _ in $(seq "$RUNS"); do run_level "$c"; done | tee "$AIGW_RUN/level.out"
+    python3 - "$c" "$AIGW_RUN/level.out" <<'PY'
+import re, statistics, sys
+ratios = [float(m.group(1)) for m in re.finditer(r"ratio +([0-9.]+) %", open(sys.argv[2]).read())]
+print(f"concurrency {int(sys.argv[1]):4d}: median ratio {statistics.median(ratios):5.1f} % "
+      f"(min {min(ratios):.1f}, max {max(ratios):.1f}, {len(ratios)} runs)")
+PY
+done
 
 echo "== resident memory of the pool across $MEMORY_CALLS calls (concurrency 256, mock at 50 ms)"
 # RssAnon is the workers' own memory (a leak would show there); RssShmem is
