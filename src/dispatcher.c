@@ -494,7 +494,8 @@ aigw_dispatcher_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		/* calls ready for their next attempt */
+		/* calls ready for their next attempt, then new ones: one burst for the pool */
+		aigw_pool_defer_wakeups();
 		for (int i = 0; i < capacity; i++)
 		{
 			Entry	   *e = &entries[i];
@@ -533,6 +534,8 @@ aigw_dispatcher_main(Datum arg)
 				}
 			}
 		}
+
+		aigw_pool_flush_wakeups();
 
 		active = 0;
 		for (int i = 0; i < capacity; i++)
