@@ -185,6 +185,12 @@ test('error_body answers 200 with the error body of a 500', async () => {
   assert.equal(typeof body.error.message, 'string');
 });
 
+test('nested=N answers valid JSON nested N deep', async () => {
+  const res = await chat(hello({ model: 'gpt-4o-mini?nested=3' }));
+  assert.equal(res.status, 200);
+  assert.deepEqual(JSON.parse(await res.text()), { id: 'nested', choices: [], deep: [[[]]] });
+});
+
 test('truncate closes the connection early', async () => {
   const res = await chat(hello({ model: 'gpt-4o-mini?truncate=1' }));
   assert.equal(res.status, 200);

@@ -19,6 +19,7 @@ INSERT INTO aigw.models (id, provider, upstream_model) VALUES
     ('openai/proxy-error',  'openai', 'gpt-4o-mini?html=1'),
     ('openai/malformed',    'openai', 'gpt-4o-mini?malformed=1'),
     ('openai/error-in-200', 'openai', 'gpt-4o-mini?error_body=1'),
+    ('openai/deep',         'openai', 'gpt-4o-mini?nested=100000'),
     ('openai/truncated',    'openai', 'gpt-4o-mini?truncate=1'),
     ('openai/empty',        'openai', 'gpt-4o-mini?empty=1'),
     ('openai/dropped',      'openai', 'gpt-4o-mini?drop=1'),
@@ -36,6 +37,12 @@ SELECT aigw.ask('openai/proxy-error', 'hi');
 SELECT aigw.ask('openai/malformed', 'hi');
 -- some OpenAI-compatible servers answer an error with status 200
 SELECT aigw.ask('openai/error-in-200', 'hi');
+-- valid JSON nested 100,000 deep: parsers recurse, and it must fail the call, not the worker
+CREATE TEMP TABLE workers_before AS
+SELECT pid FROM pg_stat_activity WHERE backend_type = 'aigw worker' AND datname = current_database();
+SELECT aigw.ask('openai/deep', 'hi');
+SELECT count(*) > 0 AS had_workers, count(a.pid) = count(*) AS none_died
+  FROM workers_before b LEFT JOIN pg_stat_activity a USING (pid);
 SELECT aigw.ask('openai/truncated', 'hi');
 SELECT aigw.ask('openai/empty', 'hi');
 SELECT aigw.ask('openai/dropped', 'hi');

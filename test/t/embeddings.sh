@@ -62,6 +62,14 @@ out=$("$PGBIN/psql" -X -q -d "$T_DB" -c "\\set VERBOSITY verbose" -c "SELECT aig
 echo "$out" | grep -q 'ERROR:  54000: input of 30000 bytes (about 10001 tokens) is over the limit'; ok $? "... and aigw.embed of a text over the limit is 54000"
 is "$(sent)" "0" "... before anything is sent"
 
+echo "# an answer nested too deeply for a parser that recurses fails the call, not the worker"
+workers="SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'aigw worker' AND datname = current_database()"
+before=$(sql "$workers")
+out=$(sql "SELECT aigw.embed('$E', 'deep [[mock:nested=100000]]')" 2>&1)
+echo "$out" | grep -q 'the embeddings answer is not valid JSON'; ok $? "aigw.embed of an answer nested 100,000 deep is an unusable answer"
+is "$(sql "$workers")" "$before" "... and the pool's workers are the same processes"
+ok "$([ -n "$before" ]; echo $?)" "... (there were workers to check)"
+
 echo "# a failed request fails only its rows"
 mock_reset
 res=$(sql "SELECT string_agg(ord || ':' || coalesce(array_length(embedding, 1)::text, left(error, 45)), ' ' ORDER BY ord)
