@@ -105,7 +105,11 @@ on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	if (what & CURL_POLL_OUT)
 		ev.events |= EPOLLOUT;
 	if (socketp != NULL)
-		epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
+	{
+		/* should not fail; if the set lost it anyway, put it back */
+		if (epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+			epoll_ctl(epfd, EPOLL_CTL_ADD, s, &ev);
+	}
 	else
 	{
 		/* a descriptor closed without a REMOVE may still be in the set */
