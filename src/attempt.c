@@ -40,5 +40,4 @@ aigw_attempt_fail(AigwAttempt *a, AigwAttemptStatus status, const char *fmt,...)
 	}
 	a->error = buf.data;
 	a->result = NULL;
-	a->answer_text = NULL;
 }

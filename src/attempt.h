@@ -32,9 +32,6 @@ typedef struct AigwAttempt
 	char	   *retry_after_ms; /* retry-after-ms as sent, or NULL */
 	int			should_retry;	/* x-should-retry: 1 true, 0 false, -1 absent */
 	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
-	const char *answer_text;	/* or, instead, the answer as it came, already
-								 * OpenAI-shaped: the caller parses it */
-	size_t		answer_len;
 	Jsonb	   *route;			/* the request's routing decision, parsed once for the log and the answer */
 	int64		request_id;		/* aigw.requests.id once logged */
 	int64		call_id;		/* aigw.requests.call_id once logged */

@@ -115,8 +115,7 @@ aigw_attempt_answered(AigwAttemptStatus status)
  */
 typedef enum AigwOutcomeField
 {
-	OC_RESULT,					/* the answer in OpenAI shape (answered calls): jsonb
-								 * varlena bytes, or JSON text if result_is_text */
+	OC_RESULT,					/* the answer in OpenAI shape, jsonb varlena bytes (answered calls) */
 	OC_ERROR,					/* the upstream's own message, or ours */
 	OC_ERROR_TYPE,				/* upstream error type / code, if any */
 	OC_RETRY_AFTER,				/* Retry-After header as sent, if any */
@@ -150,7 +149,6 @@ typedef struct AigwOutcomeMsg
 	int32		sqlstate;		/* ledger movement refused: why */
 	int64		cost_units;		/* the attempt's cost in the request's scale; 0: none */
 	int64		tokens;			/* prompt + completion tokens; 0: unknown */
-	bool		result_is_text; /* OC_RESULT is JSON text, for the caller to parse */
 	int32		attempt;		/* the request's attempt number */
 	bool		cached;			/* answered from the response cache */
 	double		ttfb_ms;

@@ -142,25 +142,10 @@ is_passed_through(const JsonbValue *key)
 Jsonb *
 aigw_outcome_answer(const AigwOutcomeMsg *oc)
 {
-	Jsonb	   *answer;
+	Jsonb	   *answer = jsonb_field(oc, OC_RESULT);
 	JsonbParseState *ps = NULL;
 	JsonbValue *root;
 
-	if (oc->result_is_text)
-	{
-		char	   *error;
-
-		/* the worker walked it (providers/openai.c): jsonb takes it */
-		answer = aigw_jsonb_parse(AIGW_MSG_FIELD(oc, OC_RESULT), &error);
-		if (answer == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("the answer of request " INT64_FORMAT " could not be read as jsonb",
-							oc->request_id),
-					 errdetail("%s", error)));
-	}
-	else
-		answer = jsonb_field(oc, OC_RESULT);
 	Assert(answer != NULL);
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_members(&ps, &answer->root, is_passed_through);
@@ -203,10 +188,7 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	dsa_pointer dp;
 
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
-	if (answered && a->result == NULL && a->answer_text != NULL)
-		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, a->answer_text, a->answer_len);
-	else
-		put_jsonb(&buf, OC_RESULT, answered ? a->result : NULL);
+	put_jsonb(&buf, OC_RESULT, answered ? a->result : NULL);
 	aigw_outcome_put(&buf, OC_ERROR, a->error);
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
@@ -234,7 +216,6 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	msg->sqlstate = a->sqlstate;
 	msg->cost_units = a->cost ? aigw_units_from_text(a->cost, rq->scale) : 0;
 	msg->tokens = Max(a->prompt_tokens, 0) + Max(a->completion_tokens, 0);
-	msg->result_is_text = answered && a->result == NULL && a->answer_text != NULL;
 	msg->attempt = rq->attempt;
 	msg->cached = rq->cached;
 	msg->ttfb_ms = a->ttfb_ms;

@@ -389,16 +389,7 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 		char	   *keys;
 		int			nkeys = 1;
 
-		if (a->status != ATTEMPT_OK || !AIGW_MSG_HAS(rq, RQ_CACHE_KEY))
-			continue;
-		if (a->result == NULL && a->answer_text != NULL)
-		{
-			char	   *error;
-
-			/* walked, not parsed, by the provider module: jsonb takes it */
-			a->result = aigw_jsonb_parse(a->answer_text, &error);
-		}
-		if (a->result == NULL)
+		if (a->status != ATTEMPT_OK || a->result == NULL || !AIGW_MSG_HAS(rq, RQ_CACHE_KEY))
 			continue;
 		keys = pstrdup(AIGW_MSG_FIELD(rq, RQ_CACHE_KEY));
 		for (char *c = keys; *c; c++)
