@@ -27,7 +27,8 @@ sql "UPDATE aigw.models SET max_inputs_per_request = 3 WHERE id = '$E'" >/dev/nu
 mock_reset
 is "$(sql "SELECT count(embedding) FROM aigw.embed_many('$E', ARRAY['a1','a2','a3','a4','a5','a6','a7','a8'])")" "8" "8 inputs, 8 vectors"
 is "$(packed | sort | paste -sd'|')" "a1 a2 a3|a4 a5 a6|a7 a8" "sent as 3 requests of 3, 3 and 2 inputs (in flight together, in any order)"
-is "$(sql "SELECT string_agg(inputs::text, ',' ORDER BY id) FROM aigw.requests")" "3,3,2" "one log row per request, with its input count"
+# (the three were in flight together: their rows are in the order they were answered)
+is "$(sql "SELECT string_agg(inputs::text, ',' ORDER BY inputs DESC) FROM aigw.requests")" "3,3,2" "one log row per request, with its input count"
 is "$(sql "SELECT bool_and(cost = round(prompt_tokens * 0.02 / 1e6, 8)) AND bool_and(prompt_tokens > 0) FROM aigw.requests")" "t" \
    "each row has the request's tokens and their cost at 0.02 USD per million"
 
