@@ -315,7 +315,6 @@ send_attempt(AigwCall *call)
 	ctx.attempt = call->attempts + 1;
 	ctx.call_id = call->call_id;
 	ctx.route = aigw_route_decision(&call->plan);
-	ctx.prior = call->attempts > 0 ? psprintf("%s]", call->prior.data) : NULL;
 	ctx.timeout_ms = call->deadline != 0 ? Max(time_left_ms(call), 1) : 0;
 	ctx.cache_key = call->cacheable ? call->cache_key : call->embed_cache_keys;
 	ctx.cache_ttl_s = call->input.cache_ttl_s > 0 ? call->input.cache_ttl_s : aigw_cache_ttl_s;
@@ -478,7 +477,8 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 		call->call_id = oc->call_id;
 	if (aigw_attempt_answered(oc->status) && oc->recorded)
 	{
-		call->result = aigw_outcome_answer(oc);
+		/* the earlier attempts, for the answer's list */
+		call->result = aigw_outcome_answer(oc, call->prior.len > 1 ? psprintf("%s]", call->prior.data) : NULL);
 		pfree(oc);
 		finish(call, NULL);
 		return;

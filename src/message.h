@@ -55,7 +55,6 @@ typedef enum AigwRequestField
 	RQ_NOTE,
 	/* routing */
 	RQ_ROUTE,					/* the routing decision, jsonb as text; empty: none */
-	RQ_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
 	/* the response cache */
 	RQ_CACHE_KEY,				/* hex SHA-256: store the answer under it; empty: don't */
 	RQ_END_USER,				/* the JWT's "sub": aigw.requests.end_user */
@@ -124,7 +123,6 @@ typedef enum AigwOutcomeField
 	OC_PROVIDER,
 	OC_REQUESTED_MODEL,
 	OC_SERVED_MODEL,
-	OC_PRIOR_ATTEMPTS,			/* earlier attempts of the call, a JSON array as text */
 	OC_ROUTE,					/* the routing decision, jsonb varlena bytes; empty: none */
 	OC_WALLET,
 	OC_CURRENCY,

@@ -75,14 +75,14 @@ push_this_attempt(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 
 /* Every attempt of the call: the earlier ones as the caller listed them, then this one. */
 static void
-push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc)
+push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior_text)
 {
 	aigw_push_key(ps, "attempts");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	if (AIGW_MSG_HAS(oc, OC_PRIOR_ATTEMPTS))
+	if (prior_text != NULL)
 	{
 		char	   *error;
-		Jsonb	   *prior = aigw_jsonb_parse(AIGW_MSG_FIELD(oc, OC_PRIOR_ATTEMPTS), &error);
+		Jsonb	   *prior = aigw_jsonb_parse(prior_text, &error);
 		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
@@ -98,7 +98,7 @@ push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 }
 
 static void
-push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc)
+push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior)
 {
 	Jsonb	   *route = jsonb_field(oc, OC_ROUTE);
 
@@ -111,7 +111,7 @@ push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 	aigw_push_string(ps, "served_model", field_or_null(oc, OC_SERVED_MODEL));
 	aigw_push_float(ps, "latency_ms", round(oc->latency_ms * 1000.0) / 1000.0);
 	aigw_push_float(ps, "ttfb_ms", round(oc->ttfb_ms * 1000.0) / 1000.0);
-	push_attempts(ps, oc);
+	push_attempts(ps, oc, prior);
 	if (oc->cached)
 		aigw_push_bool(ps, "cached", true);
 	if (route != NULL)
@@ -140,7 +140,7 @@ is_passed_through(const JsonbValue *key)
 }
 
 Jsonb *
-aigw_outcome_answer(const AigwOutcomeMsg *oc)
+aigw_outcome_answer(const AigwOutcomeMsg *oc, const char *prior)
 {
 	Jsonb	   *answer = jsonb_field(oc, OC_RESULT);
 	JsonbParseState *ps = NULL;
@@ -150,7 +150,7 @@ aigw_outcome_answer(const AigwOutcomeMsg *oc)
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_members(&ps, &answer->root, is_passed_through);
 	push_usage(&ps, oc);
-	push_aigw(&ps, oc);
+	push_aigw(&ps, oc, prior);
 	root = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(root);	/* it points into answer until here */
 }
@@ -196,7 +196,6 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	aigw_outcome_put(&buf, OC_PROVIDER, request_field(rq, RQ_PROVIDER));
 	aigw_outcome_put(&buf, OC_REQUESTED_MODEL, request_field(rq, RQ_REQUESTED_MODEL));
 	aigw_outcome_put(&buf, OC_SERVED_MODEL, request_field(rq, RQ_SERVED_MODEL));
-	aigw_outcome_put(&buf, OC_PRIOR_ATTEMPTS, answered ? request_field(rq, RQ_PRIOR_ATTEMPTS) : NULL);
 	put_jsonb(&buf, OC_ROUTE, answered ? a->route : NULL);
 	aigw_outcome_put(&buf, OC_WALLET, request_field(rq, RQ_WALLET));
 	aigw_outcome_put(&buf, OC_CURRENCY, request_field(rq, RQ_CURRENCY));

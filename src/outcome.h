@@ -16,8 +16,12 @@
 extern dsa_pointer aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *request,
 										AigwAttempt *a);
 
-/* The caller's side: its answer (answered calls), and one attempt as aigw.attempts lists it. */
-extern Jsonb *aigw_outcome_answer(const AigwOutcomeMsg *oc);
+/*
+ * The caller's side: its answer (answered calls), given the call's earlier
+ * attempts (a JSON array as text, or NULL), and one attempt as the answer's
+ * list shows it.
+ */
+extern Jsonb *aigw_outcome_answer(const AigwOutcomeMsg *oc, const char *prior);
 extern char *aigw_outcome_attempt_json(const AigwOutcomeMsg *oc);
 
 #endif							/* AIGW_OUTCOME_H */

@@ -221,7 +221,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
 					  (end_user ? strlen(end_user) : 0) +
 					  aigw_billing_size(bill) +
-					  (ctx->route ? strlen(ctx->route) : 0) + (ctx->prior ? strlen(ctx->prior) : 0) +
+					  (ctx->route ? strlen(ctx->route) : 0) +
 					  (ctx->cache_key ? strlen(ctx->cache_key) : 0));
 	aigw_request_put(&msg, RQ_URL, url.data);
 	aigw_request_put(&msg, RQ_HEADERS, headers.data);
@@ -235,7 +235,6 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_request_put(&msg, RQ_END_USER, end_user);
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
-	aigw_request_put(&msg, RQ_PRIOR_ATTEMPTS, ctx->prior);
 	aigw_request_put(&msg, RQ_CACHE_KEY, ctx->cache_key);
 
 	/* the credential is in these two; don't leave copies lying around */

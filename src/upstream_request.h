@@ -16,15 +16,13 @@
 
 /*
  * The request of one attempt.  `ctx` carries what the worker logs with
- * it: the call it belongs to, the routing decision and the earlier
- * attempts (for the result's list).
+ * it: the call it belongs to and the routing decision.
  */
 typedef struct AttemptContext
 {
 	int			attempt;		/* 1 for the call's first */
 	int64		call_id;		/* 0 until the first attempt is logged */
 	const char *route;			/* routing decision (JSON), or NULL */
-	const char *prior;			/* earlier attempts (JSON array), or NULL */
 	int			timeout_ms;		/* what is left of the call's; 0: no limit of its own */
 	const char *cache_key;		/* store the answer under it (hex), or NULL */
 	int			cache_ttl_s;
