@@ -130,7 +130,11 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
  * (bench/overhead.sh).  Same parameters, as scalars; same result.
  */
 #define REQUEST_ROW \
-"WITH r AS (" \
+"WITH n AS (" \
+" SELECT nextval('aigw.requests_id_seq'::regclass) AS id," \
+"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
+"                  $32::numeric, $28::numeric) AS exact" \
+"), r AS (" \
 "INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
 "  served_model, provider, attempt, status, http_status, prompt_tokens," \
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms," \
@@ -139,20 +143,16 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
 " OVERRIDING SYSTEM VALUE" \
 " SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric," \
-"  round(aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
-"                        $32::numeric, $28::numeric) * coalesce($29::numeric, 1), $26), $31," \
-"  coalesce($33, id), $34, $35, $36" \
-"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id) AS n" \
+"  round(exact * coalesce($29::numeric, 1), $26), $31, coalesce($33, id), $34, $35, $36" \
+"  FROM n" \
 " RETURNING id, cost, call_id" \
 ")"
 
 #define REQUEST_CHARGE \
 ", c AS (" \
 CHARGES_INSERT \
-" SELECT $21, $22, 'charge', -r.cost, r.id," \
-"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
-"                  $32::numeric, $28::numeric), $30, $29::numeric, $5, $6, $2, $19::jsonb, $2, $35" \
-"  FROM r" \
+" SELECT $21, $22, 'charge', -r.cost, r.id, n.exact, $30, $29::numeric, $5, $6, $2, $19::jsonb, $2, $35" \
+"  FROM r, n" \
 " WHERE $21 IS NOT NULL AND r.cost > 0" \
 ")"
 
