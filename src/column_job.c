@@ -199,17 +199,6 @@ aigw_column_job_rows_left(AigwColumnJob *j)
 }
 
 void
-aigw_column_job_discard(AigwColumnJob *j)
-{
-	if (j->read_plan)
-		SPI_freeplan(j->read_plan);
-	if (j->write_plan)
-		SPI_freeplan(j->write_plan);
-	MemoryContextSwitchTo(TopMemoryContext);
-	MemoryContextDelete(j->cxt);
-}
-
-void
 aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error)
 {
 	Oid			types[3] = {INT8OID, TIDOID, TEXTOID};
@@ -315,17 +304,34 @@ aigw_column_job_after(AigwColumnJob *j, int inflight)
 					j->currency ? j->currency : "")));
 }
 
-void
-aigw_column_job_end(AigwColumnJob *j)
+/* The job's plans, kept across its commits, and its memory. */
+static void
+release(AigwColumnJob *j)
 {
 	if (j->read_plan)
 		SPI_freeplan(j->read_plan);
 	if (j->write_plan)
 		SPI_freeplan(j->write_plan);
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextDelete(j->cxt);
+}
+
+void
+aigw_column_job_run(AigwColumnJob *j, void (*body) (void *arg), void *arg)
+{
+	PG_TRY();
+	{
+		body(arg);
+	}
+	PG_CATCH();
+	{
+		release(j);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	report(j, "running");
 	report(j, j->stop ? "budget_reached" : "done");
 	SPI_commit();
 	SPI_finish();
-	MemoryContextSwitchTo(TopMemoryContext);
-	MemoryContextDelete(j->cxt);
+	release(j);
 }

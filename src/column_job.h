@@ -62,8 +62,8 @@ typedef struct AigwColumnJob
  * aigw.embed_column_run): 0 job, 1 source, 7 chunk_size, 8 concurrency,
  * 9 max_cost.  Refuses a call in a transaction block (the job commits as
  * it goes).  Everything lives in a new memory context under
- * TopMemoryContext, left current (aigw_column_job_end deletes it; after an
- * error, aigw_column_job_discard), and SPI is connected non-atomically.
+ * TopMemoryContext, left current (aigw_column_job_run deletes it, however
+ * the job ends), and SPI is connected non-atomically.
  */
 extern void aigw_column_job_begin(AigwColumnJob *j, FunctionCallInfo fcinfo, const char *what,
 								  const char *filled_verb);
@@ -87,9 +87,6 @@ extern bool aigw_column_job_next_row(AigwColumnJob *j, const char *expr, const c
 /* Whether rows are left to take (read or not). */
 extern bool aigw_column_job_rows_left(AigwColumnJob *j);
 
-/* Free what the job holds after an error (aigw_column_job_end does it otherwise). */
-extern void aigw_column_job_discard(AigwColumnJob *j);
-
 /* A row that could not be filled: into aigw.job_errors. */
 extern void aigw_column_job_row_error(AigwColumnJob *j, ItemPointer tid, const char *error);
 
@@ -111,7 +108,11 @@ extern bool aigw_column_job_may_start(AigwColumnJob *j, int inflight, bool more_
 /* After a wake-up of the batch engine: report and commit every chunk_size rows. */
 extern void aigw_column_job_after(AigwColumnJob *j, int inflight);
 
-/* Report the last rows and the final state, commit, and free the job. */
-extern void aigw_column_job_end(AigwColumnJob *j);
+/*
+ * Run the job's loop, body(arg), then report the last rows and the final
+ * state, commit and free the job; after an error in body, free what the job
+ * holds and let the error go on.
+ */
+extern void aigw_column_job_run(AigwColumnJob *j, void (*body) (void *arg), void *arg);
 
 #endif							/* AIGW_COLUMN_JOB_H */

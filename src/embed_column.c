@@ -214,6 +214,17 @@ stream_after(void *arg, int inflight)
 	aigw_column_job_after(&((Job *) arg)->cj, inflight);
 }
 
+static void
+run(void *arg)
+{
+	Job		   *j = arg;
+	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, j};
+
+	aigw_embed_target(j->model, &j->target);
+	j->max_inputs = aigw_embed_max_inputs(&j->target);
+	aigw_batch_stream(j->model, j->options, true, j->cj.concurrency, &src);
+}
+
 /*
  * CALL aigw.embed_column_run(job, source, text_column, target_column,
  *							  target_type, model, options, chunk_size,
@@ -223,7 +234,6 @@ Datum
 aigw_embed_column_run(PG_FUNCTION_ARGS)
 {
 	Job			j;
-	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
 
 	memset(&j, 0, sizeof(j));
 	aigw_column_job_begin(&j.cj, fcinfo, "embed", "embedded");
@@ -234,18 +244,6 @@ aigw_embed_column_run(PG_FUNCTION_ARGS)
 	j.options = PG_GETARG_JSONB_P_COPY(6);
 	j.normalize = aigw_embed_options(j.options).normalize;
 
-	PG_TRY();
-	{
-		aigw_embed_target(j.model, &j.target);
-		j.max_inputs = aigw_embed_max_inputs(&j.target);
-		aigw_batch_stream(j.model, j.options, true, j.cj.concurrency, &src);
-	}
-	PG_CATCH();
-	{
-		aigw_column_job_discard(&j.cj);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	aigw_column_job_end(&j.cj);
+	aigw_column_job_run(&j.cj, run, &j);
 	PG_RETURN_VOID();
 }

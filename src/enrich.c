@@ -267,13 +267,16 @@ stream_after(void *arg, int inflight)
 
 /* Until every row is answered or failed, or the budget is reached. */
 static void
-run(Job *j, AigwBatchSource *src)
+run(void *arg)
 {
+	Job		   *j = arg;
+	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, j};
+
 	for (;;)
 	{
 		int64		wait_ms;
 
-		aigw_batch_stream(j->model, j->options, false, j->cj.concurrency, src);
+		aigw_batch_stream(j->model, j->options, false, j->cj.concurrency, &src);
 		write_answers(j);
 		if (j->cj.stop || j->waiting == NIL)
 			return;
@@ -296,7 +299,6 @@ Datum
 aigw_enrich_run(PG_FUNCTION_ARGS)
 {
 	Job			j;
-	AigwBatchSource src = {stream_next, stream_done, stream_may_start, stream_after, &j};
 
 	memset(&j, 0, sizeof(j));
 	aigw_column_job_begin(&j.cj, fcinfo, "enrich", "filled");
@@ -307,16 +309,6 @@ aigw_enrich_run(PG_FUNCTION_ARGS)
 	j.options = PG_GETARG_JSONB_P_COPY(6);
 	j.answers_cxt = AllocSetContextCreate(j.cj.cxt, "aigw enrich answers", ALLOCSET_DEFAULT_SIZES);
 
-	PG_TRY();
-	{
-		run(&j, &src);
-	}
-	PG_CATCH();
-	{
-		aigw_column_job_discard(&j.cj);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	aigw_column_job_end(&j.cj);
+	aigw_column_job_run(&j.cj, run, &j);
 	PG_RETURN_VOID();
 }
