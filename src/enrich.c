@@ -41,9 +41,9 @@ PG_FUNCTION_INFO_V1(aigw_enrich_run);
 #define CIRCUIT_WAITS 10		/* times a row is sent again after an open circuit */
 
 /*
- * A row in flight, or waiting for an open circuit's cooldown.  Its
- * conversation, read into the job's context, is the call's payload as it
- * is: freed once the call is over, or kept while the row waits.
+ * A row in flight, or waiting for an open circuit's cooldown, in the job's
+ * context: freed with its conversation (the call's payload as it was read)
+ * once the call is over, or kept as it is while the row waits.
  */
 typedef struct Row
 {
@@ -158,27 +158,25 @@ take(Job *j, Row *row, AigwCall *call)
 	char	   *why = NULL;
 	Datum		value;
 	MemoryContext old;
+	ItemPointerData tid;
 
 	if (call->error && call->error->sqlstate == ERRCODE_AIGW_CIRCUIT_OPEN &&
 		row->circuit_waits < CIRCUIT_WAITS)
 	{
-		Row		   *w;
-
+		row->circuit_waits++;
 		old = MemoryContextSwitchTo(j->cj.cxt);
-		w = palloc(sizeof(Row));
-		w->tid = row->tid;
-		w->messages = row->messages;
-		w->circuit_waits = row->circuit_waits + 1;
-		j->waiting = lappend(j->waiting, w);
+		j->waiting = lappend(j->waiting, row);
 		MemoryContextSwitchTo(old);
 		if (j->resume_at < GetCurrentTimestamp())
 			j->resume_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), aigw_circuit_cooldown_ms);
 		return;
 	}
+	tid = row->tid;
 	pfree(row->messages);
+	pfree(row);
 	if (call->error)
 	{
-		aigw_column_job_row_error(&j->cj, &row->tid, aigw_call_error_text(call->error));
+		aigw_column_job_row_error(&j->cj, &tid, aigw_call_error_text(call->error));
 		return;
 	}
 	aigw_column_job_paid(&j->cj, call->result);
@@ -187,7 +185,7 @@ take(Job *j, Row *row, AigwCall *call)
 	MemoryContextSwitchTo(old);
 	if (value == (Datum) 0)
 	{
-		aigw_column_job_row_error(&j->cj, &row->tid, why);
+		aigw_column_job_row_error(&j->cj, &tid, why);
 		return;
 	}
 	old = MemoryContextSwitchTo(j->answers_cxt);
@@ -201,7 +199,7 @@ take(Job *j, Row *row, AigwCall *call)
 		j->atids = repalloc(j->atids, sizeof(ItemPointerData) * (j->nanswers + j->cj.concurrency));
 		j->avalues = repalloc(j->avalues, sizeof(Datum) * (j->nanswers + j->cj.concurrency));
 	}
-	j->atids[j->nanswers] = row->tid;
+	j->atids[j->nanswers] = tid;
 	j->avalues[j->nanswers] = value;
 	j->nanswers++;
 	MemoryContextSwitchTo(old);
@@ -216,22 +214,22 @@ static Jsonb *
 stream_next(void *arg, void **data)
 {
 	Job		   *j = arg;
-	Row		   *row = palloc(sizeof(Row));
+	Row		   *row;
 
 	if (j->waiting != NIL && GetCurrentTimestamp() >= j->resume_at)
 	{
-		Row		   *w = linitial(j->waiting);
-
+		row = linitial(j->waiting);
 		j->waiting = list_delete_first(j->waiting);
-		*row = *w;
-		pfree(w);
 	}
 	else
 	{
+		ItemPointerData tid;
 		Datum		messages;
 
-		if (!aigw_column_job_next_row(&j->cj, j->message_sql, j->target_column, &row->tid, &messages))
+		if (!aigw_column_job_next_row(&j->cj, j->message_sql, j->target_column, &tid, &messages))
 			return NULL;
+		row = MemoryContextAlloc(j->cj.cxt, sizeof(Row));
+		row->tid = tid;
 		row->messages = (Jsonb *) DatumGetPointer(messages);
 		row->circuit_waits = 0;
 	}
