@@ -375,7 +375,7 @@ function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', he
 module.exports = {
   HUGE_PLACEHOLDER, HTML_502,
   HttpError, DirectiveError, maskKey,
-  DIRECTIVES, splitModel, parseDirectives, addDirectives, retryHeaders,
+  DIRECTIVES, splitModel, parseDirectives, retryHeaders,
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
   isJsonContentType, parseBody, isObject, sniffImage, decodeBase64,
   writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,

@@ -2,7 +2,7 @@
 // OpenAI wire protocol: chat completions (JSON and SSE), embeddings, models.
 
 const {
-  HttpError, maskKey, splitModel, addDirectives, charCount, tokensFor, messageTokens, mockReply,
+  HttpError, maskKey, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply,
   decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer, sendJsonText,
 } = require('../lib/common');
 const { tagDirectives, embeddingVector, writeVectorJson } = require('../lib/embeddings');
@@ -119,11 +119,7 @@ function readDirectives(body, modelSource = 'model', modelOverride = undefined) 
   const meta = body && body.metadata && typeof body.metadata.mock === 'string' ? body.metadata.mock : '';
   const inText = messageDirectives(body);
   const inInputs = inputDirectives(body);
-  const directives = {};
-  addDirectives(directives, model.query, modelSource);
-  addDirectives(directives, meta, 'metadata.mock');
-  addDirectives(directives, inText, 'message');
-  addDirectives(directives, inInputs, 'input');
+  const directives = parseDirectives([[modelSource, model.query], ['metadata.mock', meta], ['message', inText], ['input', inInputs]]);
   const failKey = directives.fail_first === undefined ? null : `${model.base}?${model.query}|${meta}|${inText}|${inInputs}`;
   return { base: model.base, directives, failKey };
 }
