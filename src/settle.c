@@ -57,7 +57,10 @@ static char *database_name = NULL;
  * The cost is the exact cost at the rates the caller quoted (the price in
  * force when the call was made), converted at the quoted FX rate and
  * rounded to the ledger scale: the one rounding rule of the ledger.  A row
- * is matched back to its call by its ordinality.
+ * is matched back to its call by its ordinality.  The ids are drawn and
+ * the costs computed before the insert (p, materialized once), so the
+ * charges and the result read p: joining the insert's RETURNING back to p
+ * cost two hash joins a turn.
  */
 #define CALL_NCOLUMNS 36
 
@@ -81,11 +84,12 @@ static char *database_name = NULL;
 "   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx," \
 "   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs, ord)" \
 "), p AS (" \
-" SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id, tags::jsonb AS tags_json," \
-"  aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens," \
-"   reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric," \
-"   rate_cache_write::numeric, rate_reasoning::numeric) AS exact" \
-"  FROM i" \
+" SELECT q.*, round(exact * coalesce(fx::numeric, 1), scale) AS cost" \
+"  FROM (SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id, tags::jsonb AS tags_json," \
+"   aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens," \
+"    reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric," \
+"    rate_cache_write::numeric, rate_reasoning::numeric) AS exact" \
+"   FROM i OFFSET 0) q" \
 "), r AS (" \
 " INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
 "  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens," \
@@ -96,27 +100,25 @@ static char *database_name = NULL;
 " SELECT id, created_at, role_name, database_name, requested_model, served_model, provider," \
 "  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens," \
 "  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id," \
-"  tags_json, error, wallet_id, currency, reserved::numeric," \
-"  round(exact * coalesce(fx::numeric, 1), scale), cache_write_tokens," \
+"  tags_json, error, wallet_id, currency, reserved::numeric, cost, cache_write_tokens," \
 "  coalesce(call_id, id), route, end_user, inputs" \
 "  FROM p" \
-" RETURNING id, cost, call_id" \
 ")"
 
 #define REQUESTS_CHARGES \
 ", c AS (" \
 CHARGES_INSERT \
-" SELECT p.wallet_id, p.currency, 'charge', -r.cost, r.id, p.exact, p.original_currency," \
-"  p.fx::numeric, p.served_model, p.provider, p.role_name, p.tags_json, p.role_name, p.end_user" \
-"  FROM r JOIN p ON p.id = r.id" \
-" WHERE p.wallet_id IS NOT NULL AND r.cost > 0" \
+" SELECT wallet_id, currency, 'charge', -cost, id, exact, original_currency, fx::numeric," \
+"  served_model, provider, role_name, tags_json, role_name, end_user" \
+"  FROM p" \
+" WHERE wallet_id IS NOT NULL AND cost > 0" \
 ")"
 
 #define REQUESTS_RESULT \
-" SELECT p.ord, r.id, r.cost::text," \
-"  CASE WHEN p.wallet_id IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ p.scale)::int8 ELSE 0 END," \
-"  r.call_id" \
-"  FROM r JOIN p ON p.id = r.id"
+" SELECT ord, id, cost::text," \
+"  CASE WHEN wallet_id IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ scale)::int8 ELSE 0 END," \
+"  coalesce(call_id, id)" \
+"  FROM p"
 
 static SPIPlanPtr requests_plan = NULL;
 static SPIPlanPtr requests_charged_plan = NULL;
@@ -131,9 +133,10 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
  */
 #define REQUEST_ROW \
 "WITH n AS (" \
-" SELECT nextval('aigw.requests_id_seq'::regclass) AS id," \
-"  aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
-"                  $32::numeric, $28::numeric) AS exact" \
+" SELECT id, exact, round(exact * coalesce($29::numeric, 1), $26) AS cost" \
+"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id," \
+"   aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
+"                   $32::numeric, $28::numeric) AS exact OFFSET 0) q" \
 "), r AS (" \
 "INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
 "  served_model, provider, attempt, status, http_status, prompt_tokens," \
@@ -142,25 +145,24 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
 "  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs)" \
 " OVERRIDING SYSTEM VALUE" \
 " SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
-"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric," \
-"  round(exact * coalesce($29::numeric, 1), $26), $31, coalesce($33, id), $34, $35, $36" \
+"  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric, cost, $31, coalesce($33, id)," \
+"  $34, $35, $36" \
 "  FROM n" \
-" RETURNING id, cost, call_id" \
 ")"
 
 #define REQUEST_CHARGE \
 ", c AS (" \
 CHARGES_INSERT \
-" SELECT $21, $22, 'charge', -r.cost, r.id, n.exact, $30, $29::numeric, $5, $6, $2, $19::jsonb, $2, $35" \
-"  FROM r, n" \
-" WHERE $21 IS NOT NULL AND r.cost > 0" \
+" SELECT $21, $22, 'charge', -cost, id, exact, $30, $29::numeric, $5, $6, $2, $19::jsonb, $2, $35" \
+"  FROM n" \
+" WHERE $21 IS NOT NULL AND cost > 0" \
 ")"
 
 #define REQUEST_RESULT \
-" SELECT 1::int8, r.id, r.cost::text," \
-"  CASE WHEN $21 IS NOT NULL AND r.cost > 0 THEN (r.cost * 10::numeric ^ $26)::int8 ELSE 0 END," \
-"  r.call_id" \
-"  FROM r"
+" SELECT 1::int8, id, cost::text," \
+"  CASE WHEN $21 IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ $26)::int8 ELSE 0 END," \
+"  coalesce($33, id)" \
+"  FROM n"
 
 static SPIPlanPtr request_plan = NULL;
 static SPIPlanPtr request_charged_plan = NULL;
