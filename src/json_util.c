@@ -285,14 +285,25 @@ aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value)
 	aigw_push_value(ps, key, &v);
 }
 
+/*
+ * A duration in milliseconds, to the microsecond, with no trailing zeros
+ * (51.8, not 51.800).  Made from an integer: printing the double and
+ * reading the text back cost more than the rest of its answer's "aigw".
+ */
 void
-aigw_push_float(JsonbParseState **ps, const char *key, double value)
+aigw_push_millis(JsonbParseState **ps, const char *key, double ms)
 {
+	int64		us = (int64) llround(ms * 1000.0);
+	int			scale = 3;
 	JsonbValue	v;
 
+	while (scale > 0 && us % 10 == 0)
+	{
+		us /= 10;
+		scale--;
+	}
 	v.type = jbvNumeric;
-	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-														Float8GetDatum(value)));
+	v.val.numeric = int64_div_fast_to_numeric(us, scale);
 	aigw_push_value(ps, key, &v);
 }
 

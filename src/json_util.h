@@ -52,7 +52,7 @@ extern void aigw_push_string(JsonbParseState **ps, const char *key, const char *
 extern void aigw_push_int(JsonbParseState **ps, const char *key, int64 value);
 extern void aigw_push_bool(JsonbParseState **ps, const char *key, bool value);
 extern void aigw_push_int_or_null(JsonbParseState **ps, const char *key, int64 value);
-extern void aigw_push_float(JsonbParseState **ps, const char *key, double value);
+extern void aigw_push_millis(JsonbParseState **ps, const char *key, double ms);
 extern void aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value);
 extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);	/* NULL: null */
 

@@ -10,8 +10,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "billing.h"
 #include "json_util.h"
 #include "outcome.h"
@@ -68,7 +66,7 @@ push_this_attempt(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
 	aigw_push_string(ps, "status", aigw_attempt_status_name((AigwAttemptStatus) oc->status));
 	aigw_push_int_or_null(ps, "http_status", oc->http_status > 0 ? oc->http_status : -1);
-	aigw_push_float(ps, "latency_ms", round(oc->latency_ms * 1000.0) / 1000.0);
+	aigw_push_millis(ps, "latency_ms", oc->latency_ms);
 	aigw_push_int(ps, "request_id", oc->request_id);
 	return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
@@ -109,8 +107,8 @@ push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior)
 	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
 	aigw_push_string(ps, "requested_model", field_or_null(oc, OC_REQUESTED_MODEL));
 	aigw_push_string(ps, "served_model", field_or_null(oc, OC_SERVED_MODEL));
-	aigw_push_float(ps, "latency_ms", round(oc->latency_ms * 1000.0) / 1000.0);
-	aigw_push_float(ps, "ttfb_ms", round(oc->ttfb_ms * 1000.0) / 1000.0);
+	aigw_push_millis(ps, "latency_ms", oc->latency_ms);
+	aigw_push_millis(ps, "ttfb_ms", oc->ttfb_ms);
 	push_attempts(ps, oc, prior);
 	if (oc->cached)
 		aigw_push_bool(ps, "cached", true);

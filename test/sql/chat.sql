@@ -25,6 +25,12 @@ SELECT r->'aigw'->'provider' AS provider,
 -- the call is in the request log, committed before aigw.chat returned
 SELECT q.status, q.http_status, q.prompt_tokens, q.completion_tokens, q.upstream_id = a.r->>'id' AS same_id
   FROM answer a JOIN aigw.requests q ON q.id = (a.r->'aigw'->>'request_id')::bigint;
+-- its timings are the logged ones to the microsecond, written without trailing zeros
+SELECT (a.r->'aigw'->>'latency_ms')::numeric = round(q.latency_ms::numeric, 3) AS same_latency,
+       (a.r->'aigw'->>'ttfb_ms')::numeric = round(q.ttfb_ms::numeric, 3) AS same_ttfb,
+       (a.r->'aigw'->'attempts'->0->'latency_ms') = (a.r->'aigw'->'latency_ms') AS attempt_latency,
+       a.r->'aigw'->>'latency_ms' !~ '\.\d*0$' AS no_trailing_zero
+  FROM answer a JOIN aigw.requests q ON q.id = (a.r->'aigw'->>'request_id')::bigint;
 
 -- OpenAI request fields pass through; aigw's own options (timeout_ms, tags)
 -- do not; extra_body carries fields aigw does not know.  The mock's echo
