@@ -99,6 +99,7 @@ aigw_shmem_init(void)
 			aigw_shared->pools[i].dboid = InvalidOid;
 			aigw_shared->pools[i].queue_head = -1;
 			aigw_shared->pools[i].queue_tail = -1;
+			pg_atomic_init_u32(&aigw_shared->pools[i].abandons, 0);
 		}
 		for (int i = 0; i < aigw_request_slots; i++)
 		{
@@ -521,6 +522,7 @@ slot_abandon(int slotno)
 	AigwSlot   *slot = &aigw_shared->slots[slotno];
 	uint32		expected;
 	PGPROC	   *worker_proc = NULL;
+	AigwPool   *running_pool = NULL;
 
 	LWLockAcquire(aigw_shared->lock, LW_EXCLUSIVE);
 	if (pg_atomic_read_u32(&slot->state) == SLOT_QUEUED)
@@ -540,13 +542,17 @@ slot_abandon(int slotno)
 	 * RUNNING: the worker owns it and may free it the moment it sees
 	 * ABANDONED, so whom to wake is read before the swap.
 	 */
-	if (slot->pool >= 0 && slot->worker >= 0)
-		worker_proc = aigw_shared->pools[slot->pool].workers[slot->worker].proc;
+	if (slot->pool >= 0)
+		running_pool = &aigw_shared->pools[slot->pool];
+	if (running_pool != NULL && slot->worker >= 0)
+		worker_proc = running_pool->workers[slot->worker].proc;
 	LWLockRelease(aigw_shared->lock);
 
 	expected = SLOT_RUNNING;
 	if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_ABANDONED))
 	{
+		if (running_pool != NULL)
+			pg_atomic_fetch_add_u32(&running_pool->abandons, 1);
 		if (worker_proc != NULL)
 			SetLatch(&worker_proc->procLatch);
 		return;

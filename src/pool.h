@@ -76,6 +76,7 @@ typedef struct AigwPool
 	int			queue_head;		/* slots waiting for a worker, FIFO */
 	int			queue_tail;
 	int			next_wakeup;	/* round-robin worker to wake */
+	pg_atomic_uint32 abandons;	/* bumped when a caller abandons a RUNNING slot */
 	AigwWorkerInfo workers[AIGW_MAX_WORKERS_PER_POOL];
 } AigwPool;
 

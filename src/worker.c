@@ -235,12 +235,21 @@ take_new_requests(void)
 	pfree(slots);
 }
 
-/* Callers that gave up: abort their transfers (the mock sees the close). */
+/*
+ * Callers that gave up: abort their transfers (the mock sees the close).
+ * The pool counts abandons, so a turn with none new skips the walk over
+ * every transfer in flight.
+ */
 static void
 drop_abandoned(void)
 {
+	static uint32 abandons_seen = 0;
+	uint32		abandons = pg_atomic_read_u32(&my_pool->abandons);
 	dlist_mutable_iter iter;
 
+	if (abandons == abandons_seen)
+		return;
+	abandons_seen = abandons;
 	dlist_foreach_modify(iter, &active)
 	{
 		AigwTransfer *t = dlist_container(AigwTransfer, node, iter.cur);
