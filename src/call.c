@@ -160,8 +160,8 @@ static AigwCallError *
 outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall *call)
 {
 	const char *error = AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : "no detail";
-	const char *type = AIGW_MSG_HAS(oc, OC_ERROR_TYPE) ? AIGW_MSG_FIELD(oc, OC_ERROR_TYPE) : NULL;
-	const char *retry = AIGW_MSG_HAS(oc, OC_RETRY_AFTER) ? AIGW_MSG_FIELD(oc, OC_RETRY_AFTER) : NULL;
+	const char *type = AIGW_MSG_FIELD_OR_NULL(oc, OC_ERROR_TYPE);
+	const char *retry = AIGW_MSG_FIELD_OR_NULL(oc, OC_RETRY_AFTER);
 	const char *provider = target->provider;
 	const char *model = target->model_id;
 
@@ -472,7 +472,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 	if (oc->status != ATTEMPT_CACHE_HIT)
 		aigw_health_observe(MyDatabaseId, call->target.provider, call->target.model_id,
 							(AigwAttemptStatus) oc->status, oc->http_status, oc->latency_ms,
-							AIGW_MSG_HAS(oc, OC_ERROR) ? AIGW_MSG_FIELD(oc, OC_ERROR) : NULL);
+							AIGW_MSG_FIELD_OR_NULL(oc, OC_ERROR));
 	if (call->call_id == 0 && oc->recorded)
 		call->call_id = oc->call_id;
 	if (aigw_attempt_answered(oc->status) && oc->recorded)

@@ -188,5 +188,6 @@ extern void aigw_request_free(dsa_area *area, dsa_pointer dp);
 
 #define AIGW_MSG_FIELD(msg, f) ((msg)->data + (msg)->off[f])
 #define AIGW_MSG_HAS(msg, f) ((msg)->len[f] > 0)
+#define AIGW_MSG_FIELD_OR_NULL(msg, f) (AIGW_MSG_HAS(msg, f) ? AIGW_MSG_FIELD(msg, f) : NULL)
 
 #endif							/* AIGW_MESSAGE_H */

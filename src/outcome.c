@@ -37,12 +37,6 @@ push_usage(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 }
 
-static const char *
-field_or_null(const AigwOutcomeMsg *oc, AigwOutcomeField f)
-{
-	return AIGW_MSG_HAS(oc, f) ? AIGW_MSG_FIELD(oc, f) : NULL;
-}
-
 /* A jsonb field, copied out of the message to an aligned chunk. */
 static Jsonb *
 jsonb_field(const AigwOutcomeMsg *oc, AigwOutcomeField f)
@@ -62,8 +56,8 @@ push_this_attempt(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 {
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int(ps, "attempt", oc->attempt);
-	aigw_push_string(ps, "model", field_or_null(oc, OC_SERVED_MODEL));
-	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
+	aigw_push_string(ps, "model", AIGW_MSG_FIELD_OR_NULL(oc, OC_SERVED_MODEL));
+	aigw_push_string(ps, "provider", AIGW_MSG_FIELD_OR_NULL(oc, OC_PROVIDER));
 	aigw_push_string(ps, "status", aigw_attempt_status_name((AigwAttemptStatus) oc->status));
 	aigw_push_int_or_null(ps, "http_status", oc->http_status > 0 ? oc->http_status : -1);
 	aigw_push_millis(ps, "latency_ms", oc->latency_ms);
@@ -104,9 +98,9 @@ push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior)
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int(ps, "request_id", oc->request_id);
 	aigw_push_int(ps, "call_id", oc->call_id);
-	aigw_push_string(ps, "provider", field_or_null(oc, OC_PROVIDER));
-	aigw_push_string(ps, "requested_model", field_or_null(oc, OC_REQUESTED_MODEL));
-	aigw_push_string(ps, "served_model", field_or_null(oc, OC_SERVED_MODEL));
+	aigw_push_string(ps, "provider", AIGW_MSG_FIELD_OR_NULL(oc, OC_PROVIDER));
+	aigw_push_string(ps, "requested_model", AIGW_MSG_FIELD_OR_NULL(oc, OC_REQUESTED_MODEL));
+	aigw_push_string(ps, "served_model", AIGW_MSG_FIELD_OR_NULL(oc, OC_SERVED_MODEL));
 	aigw_push_millis(ps, "latency_ms", oc->latency_ms);
 	aigw_push_millis(ps, "ttfb_ms", oc->ttfb_ms);
 	push_attempts(ps, oc, prior);
@@ -120,11 +114,11 @@ push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior)
 	if (AIGW_MSG_HAS(oc, OC_COST))
 	{
 		aigw_push_numeric(ps, "cost", AIGW_MSG_FIELD(oc, OC_COST));
-		aigw_push_string(ps, "currency", field_or_null(oc, OC_CURRENCY));
+		aigw_push_string(ps, "currency", AIGW_MSG_FIELD_OR_NULL(oc, OC_CURRENCY));
 	}
 	if (oc->wallet_id != 0)
 	{
-		aigw_push_string(ps, "wallet", field_or_null(oc, OC_WALLET));
+		aigw_push_string(ps, "wallet", AIGW_MSG_FIELD_OR_NULL(oc, OC_WALLET));
 		aigw_push_numeric(ps, "reserved", aigw_units_text(oc->reserved, oc->scale));
 	}
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
@@ -171,12 +165,6 @@ put_jsonb(StringInfo buf, AigwOutcomeField f, const Jsonb *j)
 		aigw_outcome_put(buf, f, NULL);
 }
 
-static const char *
-request_field(const AigwRequestMsg *rq, AigwRequestField f)
-{
-	return AIGW_MSG_HAS(rq, f) ? AIGW_MSG_FIELD(rq, f) : NULL;
-}
-
 dsa_pointer
 aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 {
@@ -191,12 +179,12 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER_MS, a->retry_after_ms);
-	aigw_outcome_put(&buf, OC_PROVIDER, request_field(rq, RQ_PROVIDER));
-	aigw_outcome_put(&buf, OC_REQUESTED_MODEL, request_field(rq, RQ_REQUESTED_MODEL));
-	aigw_outcome_put(&buf, OC_SERVED_MODEL, request_field(rq, RQ_SERVED_MODEL));
+	aigw_outcome_put(&buf, OC_PROVIDER, AIGW_MSG_FIELD_OR_NULL(rq, RQ_PROVIDER));
+	aigw_outcome_put(&buf, OC_REQUESTED_MODEL, AIGW_MSG_FIELD_OR_NULL(rq, RQ_REQUESTED_MODEL));
+	aigw_outcome_put(&buf, OC_SERVED_MODEL, AIGW_MSG_FIELD_OR_NULL(rq, RQ_SERVED_MODEL));
 	put_jsonb(&buf, OC_ROUTE, answered ? a->route : NULL);
-	aigw_outcome_put(&buf, OC_WALLET, request_field(rq, RQ_WALLET));
-	aigw_outcome_put(&buf, OC_CURRENCY, request_field(rq, RQ_CURRENCY));
+	aigw_outcome_put(&buf, OC_WALLET, AIGW_MSG_FIELD_OR_NULL(rq, RQ_WALLET));
+	aigw_outcome_put(&buf, OC_CURRENCY, AIGW_MSG_FIELD_OR_NULL(rq, RQ_CURRENCY));
 	aigw_outcome_put(&buf, OC_COST, a->cost);
 
 	msg = (AigwOutcomeMsg *) buf.data;

@@ -195,12 +195,6 @@ set_int(Datum *values, char *nulls, int i, int64 v, bool null_if_negative)
 	nulls[i] = isnull ? 'n' : ' ';
 }
 
-static const char *
-field_or_null(AigwRequestMsg *rq, AigwRequestField f)
-{
-	return AIGW_MSG_HAS(rq, f) ? AIGW_MSG_FIELD(rq, f) : NULL;
-}
-
 /* A call's tags, a jsonb object as text. */
 static const char *
 tags_of(AigwRequestMsg *rq)
@@ -284,8 +278,8 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	set_text(values, nulls, 1, AIGW_MSG_FIELD(rq, RQ_ROLE));
 	set_text(values, nulls, 2, database_name);
 	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
-	set_text(values, nulls, 4, field_or_null(rq, RQ_SERVED_MODEL));
-	set_text(values, nulls, 5, field_or_null(rq, RQ_PROVIDER));
+	set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_SERVED_MODEL));
+	set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_PROVIDER));
 	set_int(values, nulls, 6, rq->attempt, false);
 	set_text(values, nulls, 7, aigw_attempt_status_name(a->status));
 	set_int(values, nulls, 8, a->http_status > 0 ? a->http_status : -1, true);
@@ -305,23 +299,23 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 			 : (a->error ? a->error : "unknown error"));
 	values[20] = Int64GetDatum(rq->wallet_id);
 	nulls[20] = billed ? ' ' : 'n';
-	set_text(values, nulls, 21, field_or_null(rq, RQ_CURRENCY));
+	set_text(values, nulls, 21, AIGW_MSG_FIELD_OR_NULL(rq, RQ_CURRENCY));
 	set_text(values, nulls, 22, billed ? aigw_units_text(rq->reserved, rq->scale) : NULL);
-	set_text(values, nulls, 23, field_or_null(rq, RQ_RATE_INPUT));
-	set_text(values, nulls, 24, field_or_null(rq, RQ_RATE_OUTPUT));
+	set_text(values, nulls, 23, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_INPUT));
+	set_text(values, nulls, 24, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_OUTPUT));
 	values[25] = Int32GetDatum(rq->scale);
 	nulls[25] = ' ';
-	set_text(values, nulls, 26, field_or_null(rq, RQ_RATE_CACHED));
-	set_text(values, nulls, 27, field_or_null(rq, RQ_RATE_REASONING));
-	set_text(values, nulls, 28, field_or_null(rq, RQ_FX));
-	set_text(values, nulls, 29, field_or_null(rq, RQ_ORIGINAL_CURRENCY));
+	set_text(values, nulls, 26, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHED));
+	set_text(values, nulls, 27, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_REASONING));
+	set_text(values, nulls, 28, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
+	set_text(values, nulls, 29, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY));
 	set_int(values, nulls, 30, a->cache_write_tokens, true);
-	set_text(values, nulls, 31, field_or_null(rq, RQ_RATE_CACHE_WRITE));
+	set_text(values, nulls, 31, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHE_WRITE));
 	values[32] = Int64GetDatum(rq->call_id);
 	nulls[32] = rq->call_id != 0 ? ' ' : 'n';
 	values[33] = a->route ? JsonbPGetDatum(a->route) : (Datum) 0;
 	nulls[33] = a->route ? ' ' : 'n';
-	set_text(values, nulls, 34, field_or_null(rq, RQ_END_USER));
+	set_text(values, nulls, 34, AIGW_MSG_FIELD_OR_NULL(rq, RQ_END_USER));
 	values[35] = Int32GetDatum(rq->inputs);
 	nulls[35] = rq->inputs > 0 ? ' ' : 'n';
 }
@@ -513,14 +507,14 @@ append_ledger(AigwRequestMsg *rq, AigwAttempt *a)
 	nulls[1] = ' ';
 	set_text(values, nulls, 2, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
 	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_AMOUNT));
-	set_text(values, nulls, 4, field_or_null(rq, RQ_RAIL));
-	set_text(values, nulls, 5, field_or_null(rq, RQ_EXTERNAL_REF));
+	set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RAIL));
+	set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_EXTERNAL_REF));
 	values[6] = Int64GetDatum(rq->refund_of);
 	nulls[6] = rq->refund_of != 0 ? ' ' : 'n';
-	set_text(values, nulls, 7, field_or_null(rq, RQ_ORIGINAL_AMOUNT));
-	set_text(values, nulls, 8, field_or_null(rq, RQ_ORIGINAL_AMOUNT) ? field_or_null(rq, RQ_ORIGINAL_CURRENCY) : NULL);
-	set_text(values, nulls, 9, field_or_null(rq, RQ_FX));
-	set_text(values, nulls, 10, field_or_null(rq, RQ_NOTE));
+	set_text(values, nulls, 7, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_AMOUNT));
+	set_text(values, nulls, 8, AIGW_MSG_HAS(rq, RQ_ORIGINAL_AMOUNT) ? AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY) : NULL);
+	set_text(values, nulls, 9, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
+	set_text(values, nulls, 10, AIGW_MSG_FIELD_OR_NULL(rq, RQ_NOTE));
 	set_text(values, nulls, 11, AIGW_MSG_FIELD(rq, RQ_ROLE));
 	values[12] = Int32GetDatum(rq->scale);
 	nulls[12] = ' ';
