@@ -260,8 +260,7 @@ static void
 begin(AigwCall *call)
 {
 	call->cacheable = aigw_cache_key(call->model, &call->input, call->cache_key);
-	initStringInfo(&call->prior);
-	appendStringInfoChar(&call->prior, '[');
+	call->prior = NIL;
 	initStringInfo(&call->summary);
 	call->deadline = call->plan.timeout_ms > 0
 		? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), call->plan.timeout_ms) : 0;
@@ -440,8 +439,7 @@ note_attempt(AigwCall *call, const AigwOutcomeMsg *oc)
 	const AigwTarget *target = &call->target;
 	const char *status = aigw_attempt_status_name((AigwAttemptStatus) oc->status);
 
-	appendStringInfoString(&call->prior, call->prior.len > 1 ? "," : "");
-	appendStringInfoString(&call->prior, aigw_outcome_attempt_json(oc));
+	call->prior = lappend(call->prior, aigw_outcome_attempt(oc));
 
 	appendStringInfo(&call->summary, "%s%s ", call->summary.len ? ", " : "", target->model_id);
 	if (oc->status == ATTEMPT_HTTP_ERROR)
@@ -477,8 +475,7 @@ aigw_call_take_outcome(AigwCall *call, AigwOutcomeMsg *oc)
 		call->call_id = oc->call_id;
 	if (aigw_attempt_answered(oc->status) && oc->recorded)
 	{
-		/* the earlier attempts, for the answer's list */
-		call->result = aigw_outcome_answer(oc, call->prior.len > 1 ? psprintf("%s]", call->prior.data) : NULL);
+		call->result = aigw_outcome_answer(oc, call->prior);
 		pfree(oc);
 		finish(call, NULL);
 		return;

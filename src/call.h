@@ -55,7 +55,7 @@ typedef struct AigwCall
 	int			retry;			/* retries made on that candidate */
 	int			attempts;		/* sent so far */
 	int64		call_id;		/* aigw.requests.call_id, once an attempt is logged */
-	StringInfoData prior;		/* the attempts so far, as a JSON array */
+	List	   *prior;			/* the attempts so far, as the answer lists them (Jsonb) */
 	StringInfoData summary;		/* the same, in words, for an error's detail */
 	const char *note;			/* why the call stopped short of a retry, or NULL */
 	const char *circuit_why;	/* the last circuit that kept a candidate out */

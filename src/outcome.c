@@ -67,30 +67,20 @@ push_this_attempt(JsonbParseState **ps, const AigwOutcomeMsg *oc)
 
 /* Every attempt of the call: the earlier ones as the caller listed them, then this one. */
 static void
-push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior_text)
+push_attempts(JsonbParseState **ps, const AigwOutcomeMsg *oc, const List *prior)
 {
+	ListCell   *lc;
+
 	aigw_push_key(ps, "attempts");
 	pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-	if (prior_text != NULL)
-	{
-		char	   *error;
-		Jsonb	   *prior = aigw_jsonb_parse(prior_text, &error);
-		JsonbIterator *it;
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-
-		/* written by aigw's own call.c: always an array */
-		it = prior ? JsonbIteratorInit(&prior->root) : NULL;
-		while (it && (tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-			if (tok == WJB_ELEM)
-				pushJsonbValue(ps, WJB_ELEM, &v);
-	}
+	foreach(lc, prior)
+		aigw_push_container(ps, WJB_ELEM, &((Jsonb *) lfirst(lc))->root);
 	push_this_attempt(ps, oc);
 	pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 }
 
 static void
-push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const char *prior)
+push_aigw(JsonbParseState **ps, const AigwOutcomeMsg *oc, const List *prior)
 {
 	Jsonb	   *route = jsonb_field(oc, OC_ROUTE);
 
@@ -132,7 +122,7 @@ is_passed_through(const JsonbValue *key)
 }
 
 Jsonb *
-aigw_outcome_answer(const AigwOutcomeMsg *oc, const char *prior)
+aigw_outcome_answer(const AigwOutcomeMsg *oc, const List *prior)
 {
 	Jsonb	   *answer = jsonb_field(oc, OC_RESULT);
 	JsonbParseState *ps = NULL;
@@ -147,13 +137,12 @@ aigw_outcome_answer(const AigwOutcomeMsg *oc, const char *prior)
 	return JsonbValueToJsonb(root);	/* it points into answer until here */
 }
 
-char *
-aigw_outcome_attempt_json(const AigwOutcomeMsg *oc)
+Jsonb *
+aigw_outcome_attempt(const AigwOutcomeMsg *oc)
 {
 	JsonbParseState *ps = NULL;
-	Jsonb	   *j = JsonbValueToJsonb(push_this_attempt(&ps, oc));
 
-	return JsonbToCString(NULL, &j->root, VARSIZE(j));
+	return JsonbValueToJsonb(push_this_attempt(&ps, oc));
 }
 
 static void

@@ -10,6 +10,7 @@
 
 #include "attempt.h"
 #include "message.h"
+#include "nodes/pg_list.h"
 #include "utils/dsa.h"
 
 /* Build the outcome in the DSA area; InvalidDsaPointer if it is full. */
@@ -17,11 +18,11 @@ extern dsa_pointer aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *re
 										AigwAttempt *a);
 
 /*
- * The caller's side: its answer (answered calls), given the call's earlier
- * attempts (a JSON array as text, or NULL), and one attempt as the answer's
- * list shows it.
+ * The caller's side: one attempt as the answer's list shows it, and the
+ * answer (answered calls) given the call's earlier attempts (a List of
+ * what aigw_outcome_attempt made of them).
  */
-extern Jsonb *aigw_outcome_answer(const AigwOutcomeMsg *oc, const char *prior);
-extern char *aigw_outcome_attempt_json(const AigwOutcomeMsg *oc);
+extern Jsonb *aigw_outcome_attempt(const AigwOutcomeMsg *oc);
+extern Jsonb *aigw_outcome_answer(const AigwOutcomeMsg *oc, const List *prior);
 
 #endif							/* AIGW_OUTCOME_H */

@@ -45,8 +45,9 @@ set_upstream openai/route-a 'route-a?status=500'
 is "$(served "'openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}'")" "deepseek/route-b|2" \
    "the result names B, after two attempts"
 is "$(mock_count route-a) $(mock_count route-b)" "1 1" "the mock got one request for A (no same-model retry: there was a fallback) and one for B"
-is "$(sql "SELECT string_agg(a->>'attempt' || ':' || (a->>'model') || ':' || (a->>'status') || ':' || coalesce(a->>'http_status', ''), ' ' ORDER BY (a->>'attempt')::int)
-             FROM aigw.chat('openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}') r, jsonb_array_elements(r->'aigw'->'attempts') a")" \
+is "$(sql "SELECT string_agg(a->>'attempt' || ':' || (a->>'model') || ':' || (a->>'status') || ':' || coalesce(a->>'http_status', ''), ' ' ORDER BY n)
+             FROM aigw.chat('openai/route-a', '$MSG', '{\"fallbacks\": [\"deepseek/route-b\"]}') r,
+                  jsonb_array_elements(r->'aigw'->'attempts') WITH ORDINALITY AS l(a, n)")" \
    "1:openai/route-a:http_error:500 2:deepseek/route-b:ok:200" "the answer lists both attempts, the failed one first"
 is "$(sql "SELECT string_agg(attempt || ':' || served_model || ':' || status || ':' || coalesce(http_status::text, ''), ' ' ORDER BY attempt)
              FROM aigw.requests WHERE call_id = (SELECT max(call_id) FROM aigw.requests)")" \
