@@ -60,7 +60,8 @@ static char *database_name = NULL;
  * is matched back to its call by its ordinality.  The ids are drawn and
  * the costs computed before the insert (p, materialized once), so the
  * charges and the result read p: joining the insert's RETURNING back to p
- * cost two hash joins a turn.
+ * cost two hash joins a turn.  The result is each row's id and cost; the
+ * units charged and the call's id follow from them and the request.
  */
 #define CALL_NCOLUMNS 36
 
@@ -115,10 +116,7 @@ CHARGES_INSERT \
 ")"
 
 #define REQUESTS_RESULT \
-" SELECT ord, id, cost::text," \
-"  CASE WHEN wallet_id IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ scale)::int8 ELSE 0 END," \
-"  coalesce(call_id, id)" \
-"  FROM p"
+" SELECT ord, id, cost::text FROM p"
 
 static SPIPlanPtr requests_plan = NULL;
 static SPIPlanPtr requests_charged_plan = NULL;
@@ -159,10 +157,7 @@ CHARGES_INSERT \
 ")"
 
 #define REQUEST_RESULT \
-" SELECT 1::int8, id, cost::text," \
-"  CASE WHEN $21 IS NOT NULL AND cost > 0 THEN (cost * 10::numeric ^ $26)::int8 ELSE 0 END," \
-"  coalesce($33, id)" \
-"  FROM n"
+" SELECT 1::int8, id, cost::text FROM n"
 
 static SPIPlanPtr request_plan = NULL;
 static SPIPlanPtr request_charged_plan = NULL;
@@ -454,7 +449,7 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 		rc = execute_rows(&requests_charged_plan, requests_charged_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	else
 		rc = execute_rows(&requests_plan, requests_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
-	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
+	if (rc != SPI_OK_SELECT || SPI_processed != n)
 		elog(ERROR, "could not log %d requests: %s", n, SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
@@ -462,14 +457,17 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 		int64		k = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
+		AigwRequestMsg *rq = requests[calls[k]];
 		AigwAttempt *a = attempts[calls[k]];
 		char	   *cost = SPI_getvalue(tup, desc, 3);
+		int64		units = cost ? aigw_units_from_text(cost, rq->scale) : 0;
 
 		/* NULL cost: no price in force */
 		a->request_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
 		a->cost = cost ? MemoryContextStrdup(cxt, cost) : NULL;
-		a->charged = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-		a->call_id = DatumGetInt64(SPI_getbinval(tup, desc, 5, &isnull));
+		/* what the statement charged: a wallet pays and the cost is above 0 */
+		a->charged = rq->wallet_id != 0 && units > 0 ? units : 0;
+		a->call_id = rq->call_id != 0 ? rq->call_id : a->request_id;
 	}
 	MemoryContextSwitchTo(cxt);
 	insert_cache_entries(requests, attempts, calls, n);
