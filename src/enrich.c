@@ -88,12 +88,13 @@ answer_value(Job *j, Jsonb *answer, char **why)
 		? getIthJsonbValueFromContainer(choices->val.binary.data, 0) : NULL;
 	JsonbValue *message = aigw_jsonb_is_object(choice)
 		? aigw_jsonb_key(choice->val.binary.data, "message") : NULL;
-	char	   *text = aigw_jsonb_is_object(message)
-		? aigw_jsonb_cstring(aigw_jsonb_key(message->val.binary.data, "content")) : NULL;
+	JsonbValue *content = aigw_jsonb_is_object(message)
+		? aigw_jsonb_key(message->val.binary.data, "content") : NULL;
+	char	   *text;
 	char	   *parse_error = NULL;
 	Jsonb	   *json;
 
-	if (text == NULL)
+	if (content == NULL || content->type != jbvString)
 	{
 		char	   *finish = aigw_jsonb_is_object(choice)
 			? aigw_jsonb_cstring(aigw_jsonb_key(choice->val.binary.data, "finish_reason")) : NULL;
@@ -102,7 +103,8 @@ answer_value(Job *j, Jsonb *answer, char **why)
 		return (Datum) 0;
 	}
 	if (!j->json_target)
-		return CStringGetTextDatum(text);
+		return PointerGetDatum(cstring_to_text_with_len(content->val.string.val, content->val.string.len));
+	text = pnstrdup(content->val.string.val, content->val.string.len);
 	if ((json = aigw_jsonb_parse(text, &parse_error)) == NULL)
 	{
 		*why = psprintf("the answer is not JSON: %s",
@@ -182,13 +184,12 @@ take(Job *j, Row *row, AigwCall *call)
 	aigw_column_job_paid(&j->cj, call->result);
 	old = MemoryContextSwitchTo(j->answers_cxt);
 	value = answer_value(j, call->result, &why);
-	MemoryContextSwitchTo(old);
 	if (value == (Datum) 0)
 	{
+		MemoryContextSwitchTo(old);
 		aigw_column_job_row_error(&j->cj, &tid, why);
 		return;
 	}
-	old = MemoryContextSwitchTo(j->answers_cxt);
 	if (j->atids == NULL)
 	{
 		j->atids = palloc(sizeof(ItemPointerData) * j->cj.concurrency);
