@@ -97,19 +97,15 @@ function splitModel(model) {
 // Reads directive queries in order; a later source wins on conflicts.
 function parseDirectives(sources) {
   const directives = {};
-  for (const [source, query] of sources) addDirectives(directives, query, source);
-  return directives;
-}
-
-// Adds the directives of one query to `directives` (a later one wins). Most
-// requests carry none, so an empty query costs nothing.
-function addDirectives(directives, query, source) {
-  if (!query) return;
-  for (const [name, raw] of new URLSearchParams(query)) {
-    const value = parseDirectiveValue(name, raw, source);
-    if (value === undefined) delete directives[name];
-    else directives[name] = value;
+  for (const [source, query] of sources) {
+    if (!query) continue;
+    for (const [name, raw] of new URLSearchParams(query)) {
+      const value = parseDirectiveValue(name, raw, source);
+      if (value === undefined) delete directives[name];
+      else directives[name] = value;
+    }
   }
+  return directives;
 }
 
 // No retry hints: one shared, read-only object (most requests ask for none).
