@@ -16,17 +16,42 @@ sql "ALTER ROLE CURRENT_USER IN DATABASE $T_DB SET aigw.wallet = 'd'"
 
 walwriter() { pgrep -P "$(head -1 "$AIGW_RUN/data/postmaster.pid")" -f 'walwriter'; }
 
-# crash_after SQL: run SQL with the WAL writer stopped, then crash and recover
+# stop_walwriter PID: SIGSTOP the WAL writer while it sleeps.  Stopped in the
+# middle of a flush it would hold WALWriteLock, and every XLogFlush (the very
+# one under test) would wait for it forever.  Its wait event is WalWriterMain
+# only inside its idle wait, where it holds no lock; a stopped process's wait
+# event cannot change, so one read after the stop settles it.
+stop_walwriter() {
+    local try
+    for try in $(seq 200); do
+        kill -STOP "$1"
+        [ "$(sql "SELECT wait_event FROM pg_stat_activity WHERE pid = $1")" = WalWriterMain ] && return 0
+        kill -CONT "$1"
+        sleep 0.05
+    done
+    return 1
+}
+
+# crash_after SQL: run SQL with the WAL writer stopped, then crash and recover.
+# A watchdog lets the WAL writer go on after 60 s, so a flush that waits for it
+# fails the case instead of hanging the run.
 crash_after() {
-    local w
+    local w pid rc late=0
     w=$(walwriter)
-    kill -STOP "$w"
-    sql "$1" >"$AIGW_RUN/durability.out" 2>&1
-    local rc=$?
+    stop_walwriter "$w" || { echo "# the WAL writer never sat in its idle wait"; return 1; }
+    sql "$1" >"$AIGW_RUN/durability.out" 2>&1 &
+    pid=$!
+    if ! wait_for 60 '! kill -0 $pid 2>/dev/null'; then
+        echo "# still waiting after 60 s with the WAL writer stopped"
+        kill -CONT "$w"
+        late=1
+    fi
+    wait $pid
+    rc=$?
     kill -KILL "$w"
     sleep 0.5
     wait_for 30 '"$PGBIN/pg_isready" -q' && wait_for 10 'sql "SELECT 1" >/dev/null 2>&1'
-    return $rc
+    [ $late -eq 0 ] && return $rc
 }
 
 counts() { sql "SELECT (SELECT count(*) FROM aigw.requests WHERE status = 'ok') || ' ' || (SELECT count(*) FROM aigw.ledger WHERE kind = 'charge') || ' ' || aigw.balance('d')"; }
