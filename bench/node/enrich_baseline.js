@@ -13,10 +13,13 @@ async function main() {
   const { rows } = await pool.query(`SELECT id, body FROM ${table} WHERE ${column} IS NULL ORDER BY id`);
   let next = 0;
   let failed = 0;
+  let httpMs = 0;   // time of the requests alone: fetch to the parsed answer
+  let timed = 0;
   async function worker() {
     while (next < rows.length) {
       const row = rows[next++];
       try {
+        const t0 = performance.now();
         const res = await fetch(`${baseUrl}/chat/completions`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
@@ -24,6 +27,8 @@ async function main() {
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const answer = await res.json();
+        httpMs += performance.now() - t0;
+        timed++;
         await pool.query(`UPDATE ${table} SET ${column} = $1 WHERE id = $2`,
           [answer.choices[0].message.content, row.id]);
       } catch (e) {
@@ -33,7 +38,7 @@ async function main() {
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   await pool.end();
-  console.log(JSON.stringify({ rows: rows.length, failed }));
+  console.log(JSON.stringify({ rows: rows.length, failed, mean_http_ms: timed ? httpMs / timed : null }));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
