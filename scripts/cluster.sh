@@ -3,7 +3,8 @@
 # refuses root), and the mock provider on 127.0.0.1.  Everything lives
 # under $AIGW_RUN and is removed by aigw_cleanup, also on a second run.
 
-PGBIN=/usr/lib/postgresql/15/bin
+# AIGW_PGBIN: another server's bin directory (a relocated copy, another major)
+PGBIN=${AIGW_PGBIN:-/usr/lib/postgresql/15/bin}
 AIGW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AIGW_RUN=${AIGW_RUN:-/tmp/aigw-run}
 AIGW_OS_USER=${AIGW_OS_USER:-postgres}

@@ -23,7 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-export PATH="/usr/lib/postgresql/15/bin:$PATH"
+# AIGW_PGBIN builds against another server (see scripts/cluster.sh)
+pgbin=${AIGW_PGBIN:-/usr/lib/postgresql/15/bin}
+export PATH="$pgbin:$PATH"
 echo "== building aigw"
-make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
-make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config install >/dev/null
+make -s PG_CONFIG="$pgbin/pg_config" >/dev/null
+make -s PG_CONFIG="$pgbin/pg_config" install >/dev/null
