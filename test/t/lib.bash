@@ -14,8 +14,18 @@ ok() {						# ok CONDITION-EXIT-CODE DESCRIPTION
 is() {						# is GOT EXPECTED DESCRIPTION
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; fi
 }
+tap_plan=
+plan() {					# plan N: this file makes N assertions (TAP "1..N" first)
+    tap_plan=$1
+    echo "1..$1"
+}
 finish() {
-    echo "1..$tap_n"
+    if [ -z "$tap_plan" ]; then
+        echo "1..$tap_n"
+    elif [ "$tap_n" -ne "$tap_plan" ]; then
+        echo "# planned $tap_plan assertions, made $tap_n"
+        exit 1
+    fi
     [ "$tap_failed" -eq 0 ]
     exit $?
 }
