@@ -7,7 +7,7 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.8.0"
+#define AIGW_VERSION "0.9.0"
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
