@@ -34,6 +34,7 @@
 
 #include "aigw.h"
 #include "http.h"
+#include "intent.h"
 #include "outcome.h"
 #include "pool.h"
 #include "settle.h"
@@ -201,12 +202,15 @@ take_new_requests(void)
 {
 	int			room = aigw_max_inflight - nactive;
 	int		   *slots;
+	AigwTransfer **to_send;
+	int			nsend = 0;
 	int			n;
 	dsa_area   *area = aigw_dsa();
 
 	if (room <= 0)
 		return;
 	slots = palloc(sizeof(int) * room);
+	to_send = palloc(sizeof(AigwTransfer *) * room);
 	n = aigw_pool_take(my_pool, my_index, slots, room);
 	for (int i = 0; i < n; i++)
 	{
@@ -224,7 +228,29 @@ take_new_requests(void)
 			aigw_transfer_answer_from_cache(t);
 			mark_done(t);
 		}
-		else if (aigw_transfer_start(multi, t))
+		else
+			to_send[nsend++] = t;
+	}
+
+	/* nothing leaves before its row is durable (intent.c) */
+	if (!aigw_intents_record(to_send, nsend))
+	{
+		for (int i = 0; i < nsend; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(to_send[i]->cxt);
+
+			aigw_attempt_fail(&to_send[i]->attempt, ATTEMPT_ABORTED,
+							  "aigw could not record the call before sending it (see the server log); it was not sent");
+			MemoryContextSwitchTo(old);
+			mark_done(to_send[i]);
+		}
+		nsend = 0;
+	}
+	for (int i = 0; i < nsend; i++)
+	{
+		AigwTransfer *t = to_send[i];
+
+		if (aigw_transfer_start(multi, t))
 		{
 			dlist_push_tail(&active, &t->node);
 			nactive++;
@@ -232,6 +258,7 @@ take_new_requests(void)
 		else
 			mark_done(t);
 	}
+	pfree(to_send);
 	pfree(slots);
 }
 
@@ -413,6 +440,9 @@ aigw_worker_main(Datum arg)
 		proc_exit(0);
 	}
 	(void) aigw_dsa();
+
+	/* what a worker that died left in flight, before this one sends anything */
+	aigw_intents_resolve();
 
 	transfers_cxt = AllocSetContextCreate(TopMemoryContext, "aigw transfers",
 										  ALLOCSET_DEFAULT_SIZES);

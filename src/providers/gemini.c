@@ -326,11 +326,15 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	if (aigw_jsonb_is_object(usage))
 	{
 		JsonbContainer *u = usage->val.binary.data;
-		int64		thoughts = aigw_usage_count(u, "thoughtsTokenCount");
+		/* only models that think report thoughts, only cache hits a cache */
+		int64		thoughts = Max(aigw_usage_count(u, "thoughtsTokenCount"), 0);
 
+		a->usage = usage;
 		a->prompt_tokens = aigw_usage_count(u, "promptTokenCount");
-		a->cached_tokens = aigw_usage_count(u, "cachedContentTokenCount");
-		a->completion_tokens = aigw_usage_count(u, "candidatesTokenCount") + thoughts;
+		a->cached_tokens = Max(aigw_usage_count(u, "cachedContentTokenCount"), 0);
+		a->completion_tokens = aigw_usage_count(u, "candidatesTokenCount");
+		if (a->completion_tokens >= 0)
+			a->completion_tokens += thoughts;
 		a->reasoning_tokens = thoughts;
 	}
 	candidates = aigw_jsonb_key(&j->root, "candidates");

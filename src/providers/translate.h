@@ -75,7 +75,7 @@ extern void aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char 
 								  const char *output, const char *cache_read,
 								  const char *cache_write);
 
-/* A non-negative count, 0 when absent. */
+/* A count: a whole number >= 0, else -1 (absent, negative, not a number). */
 extern int64 aigw_usage_count(JsonbContainer *usage, const char *key);
 
 /* Push {key: text} as an object. */
