@@ -108,6 +108,14 @@ aigw_usage_count(JsonbContainer *usage, const char *key)
 	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : -1;
 }
 
+int64
+aigw_usage_optional(JsonbContainer *usage, const char *key)
+{
+	JsonbValue *v = aigw_jsonb_key(usage, key);
+
+	return v == NULL ? 0 : aigw_usage_count(usage, key);
+}
+
 void
 aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char *input, const char *output,
 					  const char *cache_read, const char *cache_write)

@@ -78,6 +78,9 @@ extern void aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char 
 /* A count: a whole number >= 0, else -1 (absent, negative, not a number). */
 extern int64 aigw_usage_count(JsonbContainer *usage, const char *key);
 
+/* A count an upstream leaves out when it is 0: 0 when absent, else as above. */
+extern int64 aigw_usage_optional(JsonbContainer *usage, const char *key);
+
 /* Push {key: text} as an object. */
 extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);
 
