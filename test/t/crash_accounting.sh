@@ -24,8 +24,9 @@ server_up() { wait_for 60 '"$PGBIN/pg_isready" -q' && wait_for 20 'sql "SELECT 1
 
 # start_batch CASE: 600 calls of 300 ms, 64 in flight, in the background
 start_batch() {
-    sql "SELECT count(*) FROM aigw.chat_many('$MODEL?latency_ms=300',
-           array(SELECT '[{\"role\": \"user\", \"content\": \"call ' || i || '\"}]'::jsonb FROM generate_series(1, 600) i),
+    sql "SELECT count(*) FROM aigw.chat_many('$MODEL',
+           array(SELECT ('[{\"role\": \"user\", \"content\": \"call ' || i || ' [[mock:latency_ms=300]]\"}]')::jsonb
+                   FROM generate_series(1, 600) i),
            '{\"wallet\": \"c\", \"max_tokens\": 5, \"concurrency\": 64, \"tags\": {\"case\": \"$1\"}}')" \
         >"$AIGW_RUN/crash.$1.out" 2>&1 &
     batch_pid=$!
@@ -69,7 +70,7 @@ echo "# 2. SIGKILL of the postmaster during an enrich job"
 sql "CREATE TABLE docs (id int PRIMARY KEY, body text, summary text)"
 sql "INSERT INTO docs SELECT i, 'doc ' || i, NULL FROM generate_series(1, 3000) i"
 mock_reset
-sql "CALL aigw.enrich('docs', 'summary', 'Summarize: {{body}}', '$MODEL?latency_ms=200',
+sql "CALL aigw.enrich('docs', 'summary', 'Summarize: {{body}} [[mock:latency_ms=200]]', '$MODEL',
        '{\"wallet\": \"c\", \"max_tokens\": 5, \"concurrency\": 64, \"tags\": {\"case\": \"postmaster\"}}')" \
     >"$AIGW_RUN/crash.postmaster.out" 2>&1 &
 batch_pid=$!
