@@ -113,62 +113,31 @@ intent_row(AigwTransfer *t, Datum *values, char *nulls)
 	nulls[16] = ' ';
 }
 
-bool
-aigw_intents_record(AigwTransfer **transfers, int n)
+/*
+ * Run step(arg) in a transaction of its own, with SPI connected and a
+ * snapshot set, and commit (flushed: the worker runs with synchronous_commit
+ * on).  An error is logged and rolled back: false.
+ */
+static bool
+in_transaction(void (*step) (void *), void *arg, const char *activity)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool recorded = false;
+	volatile bool committed = false;
 
-	if (n == 0)
-		return true;
 	PG_TRY();
 	{
-		Datum	   *rows;
-		char	   *nulls;
-		int			rc;
-
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
-		/* in the transaction's memory: gone with its commit */
-		rows = palloc(sizeof(Datum) * n * INTENT_NCOLUMNS);
-		nulls = palloc(n * INTENT_NCOLUMNS);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "aigw: recording requests before sending them");
-		if (database_name == NULL)
-			database_name = MemoryContextStrdup(TopMemoryContext, get_database_name(MyDatabaseId));
-
-		for (int k = 0; k < n; k++)
-			intent_row(transfers[k], rows + k * INTENT_NCOLUMNS, nulls + k * INTENT_NCOLUMNS);
-		if (n == 1)
-			rc = SPI_execute_plan(aigw_spi_plan(&intent_plan, intent_sql, INTENT_NCOLUMNS, intent_types),
-								  rows, nulls, false, 0);
-		else
-			rc = aigw_spi_execute_rows(&intents_plan, intents_sql, INTENT_NCOLUMNS, intent_types,
-									   rows, nulls, n);
-		if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
-			elog(ERROR, "could not record %d requests: %s", n, SPI_result_code_string(rc));
-		for (uint64 row = 0; row < SPI_processed; row++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[row];
-			bool		isnull;
-			int64		k = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
-
-			transfers[k]->attempt.intent_id =
-				DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-		}
+		pgstat_report_activity(STATE_RUNNING, activity);
+		step(arg);
 		SPI_finish();
 		PopActiveSnapshot();
-
-		/*
-		 * The worker runs with synchronous_commit on: this commit is flushed
-		 * (and, under synchronous replication, on the standby) before any of
-		 * these requests leaves.
-		 */
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
-		recorded = true;
+		committed = true;
 	}
 	PG_CATCH();
 	{
@@ -177,94 +146,133 @@ aigw_intents_record(AigwTransfer **transfers, int n)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		pgstat_report_activity(STATE_IDLE, NULL);
-		for (int k = 0; k < n; k++)
-			transfers[k]->attempt.intent_id = 0;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
-	return recorded;
+	return committed;
+}
+
+typedef struct Intents
+{
+	AigwTransfer **transfers;
+	int			n;
+} Intents;
+
+static void
+record_step(void *arg)
+{
+	Intents    *in = arg;
+	AigwTransfer **transfers = in->transfers;
+	int			n = in->n;
+	/* in SPI's memory: gone with the transaction */
+	Datum	   *rows = palloc(sizeof(Datum) * n * INTENT_NCOLUMNS);
+	char	   *nulls = palloc(n * INTENT_NCOLUMNS);
+	int			rc;
+
+	if (database_name == NULL)
+		database_name = MemoryContextStrdup(TopMemoryContext, get_database_name(MyDatabaseId));
+	for (int k = 0; k < n; k++)
+		intent_row(transfers[k], rows + k * INTENT_NCOLUMNS, nulls + k * INTENT_NCOLUMNS);
+	if (n == 1)
+		rc = SPI_execute_plan(aigw_spi_plan(&intent_plan, intent_sql, INTENT_NCOLUMNS, intent_types),
+							  rows, nulls, false, 0);
+	else
+		rc = aigw_spi_execute_rows(&intents_plan, intents_sql, INTENT_NCOLUMNS, intent_types,
+								   rows, nulls, n);
+	if ((rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != n)
+		elog(ERROR, "could not record %d requests: %s", n, SPI_result_code_string(rc));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		bool		isnull;
+		int64		k = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
+
+		transfers[k]->attempt.intent_id =
+			DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+}
+
+bool
+aigw_intents_record(AigwTransfer **transfers, int n)
+{
+	Intents		in = {transfers, n};
+
+	if (n == 0)
+		return true;
+	/* flushed, and under synchronous replication on the standby, before any leaves */
+	if (in_transaction(record_step, &in, "aigw: recording requests before sending them"))
+		return true;
+	for (int k = 0; k < n; k++)
+		transfers[k]->attempt.intent_id = 0;
+	return false;
+}
+
+/* What resolving found: the balances of the wallets it charged. */
+typedef struct Resolved
+{
+	int			nwallets;
+	int64	   *wallet;
+	int64	   *balance;
+	int64	   *version;
+	int64		attempts;
+	Oid			relid;
+	MemoryContext cxt;
+} Resolved;
+
+static void
+resolve_step(void *arg)
+{
+	Resolved   *r = arg;
+	MemoryContext spi;
+
+	r->relid = aigw_table_oid("wallet_balances");
+	if (SPI_execute("SELECT wallet_id, balance_units, balance_version, attempts"
+					"  FROM aigw.resolve_intents()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not resolve the calls left in flight");
+	spi = MemoryContextSwitchTo(r->cxt);
+	r->wallet = palloc(sizeof(int64) * (SPI_processed + 1));
+	r->balance = palloc(sizeof(int64) * (SPI_processed + 1));
+	r->version = palloc(sizeof(int64) * (SPI_processed + 1));
+	MemoryContextSwitchTo(spi);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		id;
+
+		r->attempts += DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		id = SPI_getbinval(tup, desc, 1, &isnull);
+		if (isnull)
+			continue;			/* the attempts no wallet pays */
+		r->wallet[r->nwallets] = DatumGetInt64(id);
+		r->balance[r->nwallets] = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		r->version[r->nwallets] = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		r->nwallets++;
+	}
 }
 
 /* One try; false if it failed (the error is logged). */
 static bool
 resolve_once(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool done = false;
+	Resolved	r = {0};
 
-	PG_TRY();
+	r.cxt = CurrentMemoryContext;
+	if (!in_transaction(resolve_step, &r, "aigw: resolving calls left in flight"))
+		return false;
+	/* the shared-memory balances follow the table, as after a settle */
+	for (int i = 0; i < r.nwallets; i++)
 	{
-		int			nwallets = 0;
-		int64	   *wallet = NULL;
-		int64	   *balance = NULL;
-		int64	   *version = NULL;
-		int64		attempts = 0;
-		Oid			relid;
+		AigwWalletKey key = aigw_wallet_key(r.relid, r.wallet[i]);
 
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "aigw: resolving calls left in flight");
-		relid = aigw_table_oid("wallet_balances");
-		if (SPI_execute("SELECT wallet_id, balance_units, balance_version, attempts"
-						"  FROM aigw.resolve_intents()", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not resolve the calls left in flight");
-		if (SPI_processed > 0)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(cxt);
-
-			wallet = palloc(sizeof(int64) * SPI_processed);
-			balance = palloc(sizeof(int64) * SPI_processed);
-			version = palloc(sizeof(int64) * SPI_processed);
-			MemoryContextSwitchTo(spi);
-		}
-		for (uint64 row = 0; row < SPI_processed; row++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[row];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		id;
-
-			attempts += DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-			id = SPI_getbinval(tup, desc, 1, &isnull);
-			if (isnull)
-				continue;		/* the attempts no wallet pays */
-			wallet[nwallets] = DatumGetInt64(id);
-			balance[nwallets] = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			version[nwallets] = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-			nwallets++;
-		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_activity(STATE_IDLE, NULL);
-
-		/* the shared-memory balances follow the table, as after a settle */
-		for (int i = 0; i < nwallets; i++)
-		{
-			AigwWalletKey key = aigw_wallet_key(relid, wallet[i]);
-
-			(void) aigw_wallet_observe(&key, balance[i], version[i]);
-		}
-		if (attempts > 0)
-			ereport(LOG,
-					(errmsg("aigw: " INT64_FORMAT " calls left in flight by a stopped worker were logged as unknown and charged their reservation",
-							attempts)));
-		done = true;
+		(void) aigw_wallet_observe(&key, r.balance[i], r.version[i]);
 	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		EmitErrorReport();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	return done;
+	if (r.attempts > 0)
+		ereport(LOG,
+				(errmsg("aigw: " INT64_FORMAT " calls left in flight by a stopped worker were logged as unknown and charged their reservation",
+						r.attempts)));
+	return true;
 }
 
 void
