@@ -17,8 +17,8 @@ sql "SELECT aigw.set_price('$MODEL', 1, 2)" >/dev/null
 postmaster() { head -1 "$AIGW_RUN/data/postmaster.pid"; }
 busy_worker() { sql "SELECT pid FROM aigw.pool_status() WHERE database_name = '$T_DB' AND inflight > 0 LIMIT 1"; }
 received() { mock_stat requests_total; }
-# the attempts of a case that were sent: every one has worker_pid
-rows_sent() { sql "SELECT count(*) FROM aigw.requests WHERE tags->>'case' = '$1' AND worker_pid IS NOT NULL"; }
+# the rows that account for a case's attempts, whatever their status
+rows_sent() { sql "SELECT count(*) FROM aigw.requests WHERE tags->>'case' = '$1'"; }
 pending() { sql "SELECT count(*) FROM aigw.requests WHERE status = 'pending'"; }
 server_up() { wait_for 60 '"$PGBIN/pg_isready" -q' && wait_for 20 'sql "SELECT 1" >/dev/null 2>&1'; }
 
