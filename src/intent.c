@@ -152,16 +152,10 @@ in_transaction(void (*step) (void *), void *arg, const char *activity)
 	return committed;
 }
 
-typedef struct Intents
+void
+aigw_intents_insert(void *arg)
 {
-	AigwTransfer **transfers;
-	int			n;
-} Intents;
-
-static void
-record_step(void *arg)
-{
-	Intents    *in = arg;
+	AigwIntents *in = arg;
 	AigwTransfer **transfers = in->transfers;
 	int			n = in->n;
 	/* in SPI's memory: gone with the transaction */
@@ -195,12 +189,12 @@ record_step(void *arg)
 bool
 aigw_intents_record(AigwTransfer **transfers, int n)
 {
-	Intents		in = {transfers, n};
+	AigwIntents in = {transfers, n};
 
 	if (n == 0)
 		return true;
 	/* flushed, and under synchronous replication on the standby, before any leaves */
-	if (in_transaction(record_step, &in, "aigw: recording requests before sending them"))
+	if (in_transaction(aigw_intents_insert, &in, "aigw: recording requests before sending them"))
 		return true;
 	for (int k = 0; k < n; k++)
 		transfers[k]->attempt.intent_id = 0;

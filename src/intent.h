@@ -8,9 +8,22 @@
 
 #include "http.h"
 
+typedef struct AigwIntents
+{
+	AigwTransfer **transfers;
+	int			n;
+} AigwIntents;
+
 /*
- * Insert a pending row for each transfer and flush the commit; each
- * transfer's attempt.intent_id gets its row.  False if nothing could be
+ * Insert a pending row for each transfer of an AigwIntents; each one's
+ * attempt.intent_id gets its row.  Runs in the caller's transaction, with
+ * SPI connected: the turn's settle (aigw_settle's durable work), whose
+ * commit is flushed before any of them is sent.
+ */
+extern void aigw_intents_insert(void *intents);
+
+/*
+ * The same in a transaction of its own, flushed.  False if nothing could be
  * recorded: then none of them may be sent.
  */
 extern bool aigw_intents_record(AigwTransfer **transfers, int n);

@@ -681,13 +681,15 @@ commit_without_flushing(void)
 	return XactLastCommitEnd;
 }
 
-void
-aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
+bool
+aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n,
+			void (*durable) (void *arg), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	WalletDelta *deltas = palloc(sizeof(WalletDelta) * n);
+	WalletDelta *deltas = palloc(sizeof(WalletDelta) * Max(n, 1));
 	int			ndeltas = 0;
 	XLogRecPtr	lsn;
+	volatile bool durable_done = false;
 
 	PG_TRY();
 	{
@@ -730,9 +732,30 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		for (int i = 0; i < ndeltas; i++)
 			update_balance(&deltas[i]);
 
+		if (durable != NULL)
+		{
+			ErrorData  *edata = aigw_run_guarded(durable, arg);
+
+			if (edata != NULL)
+			{
+				ereport(WARNING, (errmsg("%s", edata->message),
+								  edata->detail ? errdetail("%s", edata->detail) : 0));
+				FreeErrorData(edata);
+			}
+			else
+				durable_done = true;
+		}
+
 		SPI_finish();
 		PopActiveSnapshot();
-		lsn = commit_without_flushing();
+		if (durable_done)
+		{
+			/* the worker runs with synchronous_commit on: flushed */
+			CommitTransactionCommand();
+			lsn = XactLastCommitEnd;
+		}
+		else
+			lsn = commit_without_flushing();
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
@@ -762,6 +785,7 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		pgstat_report_activity(STATE_IDLE, NULL);
+		durable_done = false;
 		for (int i = 0; i < n; i++)
 		{
 			attempts[i]->request_id = 0;
@@ -775,4 +799,5 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	pfree(deltas);
+	return durable_done;
 }
