@@ -203,6 +203,9 @@ ALTER TABLE aigw.credentials ADD CONSTRAINT credentials_sealed
     CHECK (octet_length(ciphertext) > 37 AND get_byte(ciphertext, 0) = 1);
 COMMENT ON TABLE aigw.credentials IS
     'Provider API keys, encrypted. No grant to any role: read only by aigw''s own C code, and decrypted only by its pool workers. Set with aigw.set_credential(); see aigw.credential_status for what is configured.';
+-- Dumped like the rest of the configuration: ciphertext, restorable on a
+-- server with the same master key.
+SELECT pg_catalog.pg_extension_config_dump('aigw.credentials', '');
 COMMENT ON COLUMN aigw.credentials.ciphertext IS
     'AES-256-GCM: version byte 1 | master key id (8 bytes: the start of SHA-256 of the master key) | nonce (12) | ciphertext | tag (16); the provider''s name is authenticated with it, so a ciphertext copied to another row does not decrypt.';
 
