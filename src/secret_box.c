@@ -262,7 +262,7 @@ load_one(MasterKey *k, const char *which, const char *file_setting, const char *
 	else
 		ereport(WARNING,
 				(errmsg("aigw: the %s master key could not be read", which),
-				 errdetail("%s", k->problem),
+				 errdetail("%s.", k->problem),
 				 errhint("Calls that need a credential sealed under it fail until the server is restarted with a readable key.")));
 }
 
@@ -300,7 +300,7 @@ aigw_require_master_key(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the master key could not be read when the server started"),
-				 errdetail("%s", CURRENT->problem),
+				 errdetail("%s.", CURRENT->problem),
 				 errhint("Fix the setting or the key, and restart the server.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -418,8 +418,8 @@ aigw_secret_open(const char *provider, const char *sealed, size_t len, const cha
 	if (k == NULL)
 	{
 		*error = aigw_secret_sealed_by(sealed, len) == SEALED_MALFORMED
-			? "the stored credential is not in a format this aigw version reads"
-			: "the credential was sealed under a master key this server does not have";
+			? "it is not in a format this aigw version reads"
+			: "it was encrypted under a master key this server does not have";
 		return NULL;
 	}
 	ctlen = len - AIGW_SEALED_OVERHEAD;
@@ -441,7 +441,7 @@ aigw_secret_open(const char *provider, const char *sealed, size_t len, const cha
 	{
 		explicit_bzero(plain, ctlen + 1);
 		pfree(plain);
-		*error = "the credential does not decrypt: it was altered, or copied from another provider's row";
+		*error = "it does not decrypt: it was altered, or copied from another provider's row";
 		return NULL;
 	}
 	plain[ctlen] = '\0';
@@ -497,7 +497,7 @@ aigw_secret_check(const char *provider, const char *sealed, size_t len)
 				(errcode(ERRCODE_AIGW_NO_CREDENTIAL),
 				 errmsg("the credential of provider \"%s\" cannot be decrypted: the master key could not be read when the server started",
 						provider),
-				 errdetail("%s", CURRENT->problem),
+				 errdetail("%s.", CURRENT->problem),
 				 errhint("Fix aigw.master_key_file (or aigw.master_key_command) and restart the server.")));
 
 	initStringInfo(&have);

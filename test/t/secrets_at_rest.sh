@@ -171,7 +171,7 @@ is "$(ask acme2/m 'renamed')" "Mock reply to: renamed" "the credential followed 
 sql "UPDATE aigw.credentials SET ciphertext = (SELECT ciphertext FROM aigw.credentials WHERE provider = 'openai') WHERE provider = 'acme2'"
 e=$(err "SELECT aigw.ask('acme2/m', 'moved')")
 echo "$e" | head -1 | sed 's/^/#   /'
-echo "$e" | grep -q '^ERROR:  5G011: nothing was sent to provider "acme2" for model "acme2/m": the credential of provider "acme2" could not be used: the credential does not decrypt'
+echo "$e" | grep -q '^ERROR:  5G011: nothing was sent to provider "acme2" for model "acme2/m": the credential of provider "acme2" could not be used: it does not decrypt'
 ok $? "another provider's ciphertext copied into a row does not decrypt: nothing is sent, 5G011"
 
 echo "# pg_dump carries the ciphertext; a restore on a server with the same master key works"
