@@ -2,6 +2,8 @@
 # cluster with aigw preloaded, run by an unprivileged OS user (PostgreSQL
 # refuses root), and the mock provider on 127.0.0.1.  Everything lives
 # under $AIGW_RUN and is removed by aigw_cleanup, also on a second run.
+# Provider keys are encrypted at rest under a master key made for the
+# cluster ($AIGW_MASTER_KEY_FILE, beside the data directory, not in it).
 
 # AIGW_PGBIN: another server's bin directory (a relocated copy, another major)
 PGBIN=${AIGW_PGBIN:-/usr/lib/postgresql/15/bin}
@@ -18,6 +20,14 @@ export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT PGUSER=postgres PGDATABASE=postgres
 
 as_pg() { runuser -u "$AIGW_OS_USER" -- "$@"; }
 psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# aigw_make_master_key FILE: a new random master key (64 hex digits), readable
+# by the server's OS user only, as aigw.master_key_file wants it.
+aigw_make_master_key() {
+    (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$1"; echo >>"$1")
+    chown "$AIGW_OS_USER" "$1"
+    chmod 600 "$1"
+}
 
 # Stop whatever an earlier run left behind in $AIGW_RUN.
 aigw_cleanup() {
@@ -39,6 +49,8 @@ aigw_start_cluster() {
     mkdir -p "$AIGW_RUN"
     chown "$AIGW_OS_USER" "$AIGW_RUN"
     as_pg "$PGBIN/initdb" -D "$AIGW_RUN/data" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
+    AIGW_MASTER_KEY_FILE=$AIGW_RUN/master.key
+    aigw_make_master_key "$AIGW_MASTER_KEY_FILE"
     {
         echo "listen_addresses = ''"
         echo "unix_socket_directories = '$AIGW_RUN'"
@@ -48,6 +60,7 @@ aigw_start_cluster() {
         echo "max_worker_processes = 32"
         echo "logging_collector = off"
         echo "log_min_messages = warning"
+        echo "aigw.master_key_file = '$AIGW_MASTER_KEY_FILE'"
         for line in "$@"; do echo "$line"; done
     } >> "$AIGW_RUN/data/postgresql.conf"
     as_pg "$PGBIN/pg_ctl" -D "$AIGW_RUN/data" -l "$AIGW_RUN/server.log" -w -t 60 start >/dev/null

@@ -178,3 +178,67 @@ $$;
 REVOKE ALL ON FUNCTION aigw.resolve_intents() FROM PUBLIC;
 COMMENT ON FUNCTION aigw.resolve_intents() IS
     'Internal, run by a pool worker as it starts: attempts left pending by workers that died become unknown and are charged their reservation; jobs whose session is gone become interrupted.';
+
+--------------------------------------------------------------------------
+-- Keys encrypted at rest (issue 18, defect 4).  aigw.credentials keeps
+-- ciphertext only: AES-256-GCM under a master key read by the server from
+-- aigw.master_key_file / aigw.master_key_command at start, never stored in
+-- the database.  The keys 0.8.0 stored in clear are encrypted here, by a
+-- rewrite of the table (its old file, which held them, is removed when this
+-- update commits); without a master key this update fails and changes
+-- nothing, unless there is no key to encrypt.
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw._seal_clear_credential(provider text, secret text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'aigw_seal_clear_credential'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION aigw._seal_clear_credential(text, text) FROM PUBLIC;
+
+ALTER TABLE aigw.credentials
+    ALTER COLUMN secret TYPE bytea USING aigw._seal_clear_credential(provider, secret);
+ALTER TABLE aigw.credentials RENAME COLUMN secret TO ciphertext;
+DROP FUNCTION aigw._seal_clear_credential(text, text);
+
+ALTER TABLE aigw.credentials ADD CONSTRAINT credentials_sealed
+    CHECK (octet_length(ciphertext) > 37 AND get_byte(ciphertext, 0) = 1);
+COMMENT ON TABLE aigw.credentials IS
+    'Provider API keys, encrypted. No grant to any role: read only by aigw''s own C code, and decrypted only by its pool workers. Set with aigw.set_credential(); see aigw.credential_status for what is configured.';
+-- Dumped like the rest of the configuration: ciphertext, restorable on a
+-- server with the same master key.
+SELECT pg_catalog.pg_extension_config_dump('aigw.credentials', '');
+COMMENT ON COLUMN aigw.credentials.ciphertext IS
+    'AES-256-GCM: version byte 1 | master key id (8 bytes: the start of SHA-256 of the master key) | nonce (12) | ciphertext | tag (16); the provider''s name is authenticated with it, so a ciphertext copied to another row does not decrypt.';
+
+-- Which master key each credential is under: what a rotation still has to do.
+CREATE OR REPLACE VIEW aigw.credential_status AS
+    SELECT p.name AS provider, p.auth_scheme,
+           (c.provider IS NOT NULL) AS is_set,
+           c.updated_at, c.updated_by,
+           encode(substring(c.ciphertext FROM 2 FOR 8), 'hex') AS master_key_id
+      FROM aigw.providers p LEFT JOIN aigw.credentials c ON c.provider = p.name;
+COMMENT ON VIEW aigw.credential_status IS
+    'Which providers have a credential, when it was set, by whom, and the id of the master key it is encrypted under; never the secret.';
+
+CREATE FUNCTION aigw.rotate_credentials()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'aigw_rotate_credentials'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION aigw.rotate_credentials() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aigw.rotate_credentials() TO aigw_admin;
+COMMENT ON FUNCTION aigw.rotate_credentials() IS
+    'Re-encrypt under aigw.master_key_file every credential encrypted under aigw.previous_master_key_file; returns how many. All or nothing: a credential neither key decrypts fails the whole rotation.';
+
+-- The provider's name is part of what a credential is sealed with: a rename
+-- (which cascades to aigw.credentials) re-seals it under the new name.
+CREATE FUNCTION aigw.credentials_reseal()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'aigw_credentials_reseal'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION aigw.credentials_reseal() FROM PUBLIC;
+CREATE TRIGGER reseal_on_rename BEFORE UPDATE OF provider ON aigw.credentials
+    FOR EACH ROW EXECUTE FUNCTION aigw.credentials_reseal();
+ALTER TABLE aigw.credentials ENABLE ALWAYS TRIGGER reseal_on_rename;
+
+COMMENT ON FUNCTION aigw.set_credential(text, text) IS
+    'Store (or, with a NULL secret, remove) the API key of a provider, encrypted under the master key (aigw.master_key_file). The key is never shown again.';

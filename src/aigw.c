@@ -17,6 +17,7 @@
 #include "db_guard.h"
 #include "health.h"
 #include "pool.h"
+#include "secret_box.h"
 #include "usage_limits.h"
 
 PG_MODULE_MAGIC;
@@ -35,6 +36,10 @@ int			aigw_max_wallets = 10000;
 char	   *aigw_wallet = NULL;
 int			aigw_billing = AIGW_BILLING_AUTO;
 int			aigw_max_retries = 2;
+char	   *aigw_master_key_file = NULL;
+char	   *aigw_master_key_command = NULL;
+char	   *aigw_previous_master_key_file = NULL;
+char	   *aigw_previous_master_key_command = NULL;
 
 static const struct config_enum_entry billing_options[] = {
 	{"auto", AIGW_BILLING_AUTO, false},
@@ -199,6 +204,30 @@ define_settings(void)
 							"Across all databases; a call under a limit beyond it fails until the server restarts with more.",
 							&aigw_max_limits, 1024, 16, 1000000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	/*
+	 * The master key: read by the postmaster at start (so PGC_POSTMASTER),
+	 * and where it lives is for superusers only to see.
+	 */
+	DefineCustomStringVariable("aigw.master_key_file",
+							   "File holding the master key that encrypts provider keys (64 hex digits).",
+							   "Read once when the server starts; must be readable by its owner only. Keep it outside the data directory and its backups.",
+							   &aigw_master_key_file, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.master_key_command",
+							   "Shell command that prints the master key (64 hex digits), instead of aigw.master_key_file.",
+							   "Run once when the server starts, as the server's OS user; it must exit with status 0.",
+							   &aigw_master_key_command, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.previous_master_key_file",
+							   "File holding the master key before a rotation: still decrypts, never encrypts.",
+							   "aigw.rotate_credentials() re-encrypts what it decrypts under aigw.master_key_file.",
+							   &aigw_previous_master_key_file, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.previous_master_key_command",
+							   "Shell command that prints the previous master key, instead of aigw.previous_master_key_file.",
+							   NULL, &aigw_previous_master_key_command, "",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("aigw");
 }
 
@@ -214,6 +243,7 @@ _PG_init(void)
 
 	define_settings();
 	aigw_preloaded = true;
+	aigw_master_keys_load();
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = aigw_shmem_request;

@@ -46,7 +46,8 @@ typedef struct AigwAttempt
 	int64		charged;		/* ledger units taken from the wallet */
 	int64		ledger_id;		/* ledger movement: its row */
 	int64		credited;		/* ledger movement: units added to the balance */
-	int			sqlstate;		/* ledger movement refused: the error's code */
+	int			sqlstate;		/* ledger movement refused, or a call's credential
+								 * unusable (nothing sent): the error's code */
 } AigwAttempt;
 
 extern void aigw_attempt_init(AigwAttempt *a);

@@ -207,8 +207,18 @@ outcome_error(const AigwTarget *target, const AigwOutcomeMsg *oc, const AigwCall
 							  attempts_detail(NULL, call),
 							  pstrdup("Raise aigw.max_response_bytes, or ask for less output with max_tokens."),
 							  logged_context(oc, call));
-		case ATTEMPT_CANCELLED:
 		case ATTEMPT_ABORTED:
+			/* the worker could not apply the credential: nothing was sent */
+			if (oc->sqlstate == ERRCODE_AIGW_NO_CREDENTIAL)
+				return call_error(oc->sqlstate,
+								  psprintf("nothing was sent to provider \"%s\" for model \"%s\": %s",
+										   provider, model, error),
+								  attempts_detail(NULL, call),
+								  psprintf("An administrator can set the credential again with SELECT aigw.set_credential('%s', ...).",
+										   provider),
+								  logged_context(oc, call));
+			/* FALLTHROUGH */
+		case ATTEMPT_CANCELLED:
 			return call_error(ERRCODE_AIGW_WORKER_FAILURE,
 							  psprintf("call to provider \"%s\" for model \"%s\" was aborted: %s",
 									   provider, model, error),
@@ -318,8 +328,6 @@ send_attempt(AigwCall *call)
 	ctx.cache_key = call->cacheable ? call->cache_key : call->embed_cache_keys;
 	ctx.cache_ttl_s = call->input.cache_ttl_s > 0 ? call->input.cache_ttl_s : aigw_cache_ttl_s;
 	rq = aigw_build_request(call->model, &call->target, &call->input, &ctx, &bill);
-	if (call->target.secret)
-		explicit_bzero(call->target.secret, strlen(call->target.secret));
 
 	PG_TRY();
 	{
@@ -329,13 +337,11 @@ send_attempt(AigwCall *call)
 	}
 	PG_CATCH();
 	{
-		explicit_bzero(rq, rq->total_size);
 		aigw_limits_release(call->limit_hold, NULL, false);
 		call->limit_hold = 0;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	explicit_bzero(rq, rq->total_size);
 	call->attempts++;
 	call->state = CALL_SENT;
 	return ticket;
@@ -412,12 +418,9 @@ aigw_call_send(AigwCall *call)
 									pstrdup("Raise options.timeout_ms."), NULL));
 			return -1;
 		}
-		/* read for each attempt: the key is wiped as soon as the request is built */
 		aigw_resolve_model(candidate, &call->target);
 		if (call->target.embedding != call->input.embedding)
 		{
-			if (call->target.secret)
-				explicit_bzero(call->target.secret, strlen(call->target.secret));
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("model \"%s\" is %s model", candidate,

@@ -3,9 +3,9 @@
  *	  Resolving a model name to a provider, an endpoint and a credential.
  *
  * The lookup runs as the owner of aigw.credentials, the way a SECURITY
- * DEFINER function would, because the secret must be readable by aigw but
- * by no calling role.  The secret never leaves this backend except in the
- * request handed to the pool, and is never put in an error message.
+ * DEFINER function would, because the credential must be readable by aigw
+ * but by no calling role.  It is read sealed (secret_box.h) and handed to
+ * the pool sealed: a calling backend never decrypts a provider key.
  */
 #include "postgres.h"
 
@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "owner_query.h"
 #include "quote_cache.h"
+#include "secret_box.h"
 
 static SPIPlanPtr resolve_plan = NULL;
 
@@ -39,7 +40,7 @@ static const char *const resolve_sql =
 "SELECT p.name, p.api_style, p.base_url, p.auth_scheme, p.enabled,"
 "       p.request_timeout_ms, p.connect_timeout_ms, p.extra_headers,"
 "       m.id, m.upstream_model, m.enabled,"
-"       c.secret, p.api_version, m.max_output_tokens,"
+"       c.ciphertext, p.api_version, m.max_output_tokens,"
 "       m.kind OPERATOR(pg_catalog.=) 'embedding', m.dimensions, m.dimensions_settable,"
 "       m.max_inputs_per_request, m.max_tokens_per_request, m.context_window"
 "  FROM (SELECT 1) AS one"
@@ -52,7 +53,7 @@ enum
 {
 	COL_PROVIDER = 1, COL_API_STYLE, COL_BASE_URL, COL_AUTH_SCHEME, COL_PROVIDER_ENABLED,
 	COL_REQUEST_TIMEOUT, COL_CONNECT_TIMEOUT, COL_EXTRA_HEADERS,
-	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_SECRET, COL_API_VERSION,
+	COL_MODEL_ID, COL_UPSTREAM_MODEL, COL_MODEL_ENABLED, COL_CREDENTIAL, COL_API_VERSION,
 	COL_MAX_OUTPUT, COL_EMBEDDING, COL_DIMENSIONS, COL_DIMENSIONS_SETTABLE,
 	COL_MAX_INPUTS, COL_MAX_TOKENS_PER_REQUEST, COL_CONTEXT_WINDOW
 };
@@ -167,7 +168,9 @@ read_target(const char *model, AigwTarget *out)
 	out->api_style = aigw_col_text(COL_API_STYLE);
 	out->base_url = aigw_col_text(COL_BASE_URL);
 	out->auth_scheme = aigw_col_text(COL_AUTH_SCHEME);
-	out->secret = aigw_col_text(COL_SECRET);
+	out->credential = aigw_col_isnull(COL_CREDENTIAL) ? NULL
+		: DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   COL_CREDENTIAL, &isnull));
 	out->request_timeout_ms = (int) aigw_col_int64(COL_REQUEST_TIMEOUT, 0);
 	out->connect_timeout_ms = (int) aigw_col_int64(COL_CONNECT_TIMEOUT, 0);
 	out->extra_headers = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -182,13 +185,18 @@ read_target(const char *model, AigwTarget *out)
 	out->context_window = (int) aigw_col_int64(COL_CONTEXT_WINDOW, 0);
 	SPI_finish();
 
-	if (out->secret == NULL && strcmp(out->auth_scheme, "none") != 0)
+	if (strcmp(out->auth_scheme, "none") == 0)
+		out->credential = NULL;
+	else if (out->credential == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_AIGW_NO_CREDENTIAL),
 				 errmsg("no credential is set for provider \"%s\"", provider),
 				 errdetail("Model \"%s\" needs the API key of provider \"%s\".", model, provider),
 				 errhint("An administrator can set it with SELECT aigw.set_credential('%s', '<api key>').",
 						 provider)));
+	else
+		aigw_secret_check(provider, VARDATA_ANY(out->credential),
+						  VARSIZE_ANY_EXHDR(out->credential));
 }
 
 /* ---------------------------------------------------------------------
@@ -199,8 +207,7 @@ read_target(const char *model, AigwTarget *out)
  * most of its caller's CPU (perf: 58 % of a chat_many backend).  So the
  * targets read in a transaction are kept until it ends, or until a change
  * to aigw.models, aigw.providers or aigw.credentials commits (the shared
- * change counter of quote_cache.c).  The copy holds the key: it is wiped
- * when the transaction ends, and callers get their own copy to wipe.
+ * change counter of quote_cache.c).  Callers get their own copy.
  */
 typedef struct ResolvedTarget
 {
@@ -229,7 +236,9 @@ copy_target(const AigwTarget *src, AigwTarget *dst)
 	dst->api_style = copy_string(src->api_style);
 	dst->base_url = copy_string(src->base_url);
 	dst->auth_scheme = copy_string(src->auth_scheme);
-	dst->secret = copy_string(src->secret);
+	dst->credential = src->credential ? (bytea *) palloc(VARSIZE_ANY(src->credential)) : NULL;
+	if (dst->credential)
+		memcpy(dst->credential, src->credential, VARSIZE_ANY(src->credential));
 	dst->api_version = copy_string(src->api_version);
 	dst->extra_headers = src->extra_headers ? palloc(VARSIZE(src->extra_headers)) : NULL;
 	if (dst->extra_headers)
@@ -239,15 +248,6 @@ copy_target(const AigwTarget *src, AigwTarget *dst)
 static void
 forget_resolved(void)
 {
-	ListCell   *lc;
-
-	foreach(lc, resolved)
-	{
-		ResolvedTarget *r = lfirst(lc);
-
-		if (r->target.secret)
-			explicit_bzero(r->target.secret, strlen(r->target.secret));
-	}
 	resolved = NIL;
 	resolved_generation = 0;
 	if (resolved_cxt)

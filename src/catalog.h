@@ -17,7 +17,7 @@ typedef struct AigwTarget
 	char	   *api_style;
 	char	   *base_url;
 	char	   *auth_scheme;
-	char	   *secret;			/* NULL when the scheme is 'none' */
+	bytea	   *credential;		/* sealed (secret_box.h); NULL when the scheme is 'none' */
 	Jsonb	   *extra_headers;
 	int			request_timeout_ms; /* 0: use aigw.request_timeout_ms */
 	int			connect_timeout_ms; /* 0: use aigw.connect_timeout_ms */
@@ -34,9 +34,10 @@ typedef struct AigwTarget
 /*
  * Look a model up in aigw.models / aigw.providers / aigw.credentials.
  * Raises an error for an unknown model or provider, a disabled one, or a
- * missing credential, so nothing is sent for them.  Read once per
- * transaction (again after a change to those tables commits); *out is the
- * caller's own copy, key included, for it to wipe.
+ * missing credential or one this server cannot decrypt (no master key, or
+ * another one), so nothing is sent for them.  Read once per transaction
+ * (again after a change to those tables commits); *out is the caller's own
+ * copy.  The credential stays sealed: only the pool's workers open it.
  */
 extern void aigw_resolve_model(const char *model, AigwTarget *out);
 

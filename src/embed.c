@@ -168,10 +168,8 @@ void
 aigw_embed_target(const char *model, AigwTarget *target)
 {
 	aigw_embed_check_model(model);
-	/* the model's limits, read once (its key is not needed here: wipe it) */
+	/* the model's limits, read once */
 	aigw_resolve_model(model, target);
-	if (target->secret)
-		explicit_bzero(target->secret, strlen(target->secret));
 	if (!target->embedding)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

@@ -151,10 +151,10 @@ aigw_transfer_create(int slotno, const AigwRequestMsg *request, MemoryContext pa
 	return t;
 }
 
+/* "Name: value" lines joined by '\n', onto the transfer's header list. */
 static bool
-add_headers(AigwTransfer *t)
+add_header_lines(AigwTransfer *t, char *lines)
 {
-	char	   *lines = AIGW_MSG_FIELD(t->request, RQ_HEADERS);
 	char	   *line = lines;
 
 	while (line && *line)
@@ -172,6 +172,16 @@ add_headers(AigwTransfer *t)
 		t->headers = list;
 		line = nl ? nl + 1 : NULL;
 	}
+	return true;
+}
+
+/* The request's headers, then the credential's (curl copies them). */
+static bool
+add_headers(AigwTransfer *t)
+{
+	if (!add_header_lines(t, AIGW_MSG_FIELD(t->request, RQ_HEADERS)) ||
+		!add_header_lines(t, t->auth.headers.data))
+		return false;
 
 	/*
 	 * curl sends "Expect: 100-continue" for larger POST bodies and then
@@ -263,6 +273,7 @@ start_easy(CURLM *multi, AigwTransfer *t)
 {
 	AigwRequestMsg *rq = t->request;
 	CURL	   *easy;
+	char	   *error;
 
 	t->started_at = GetCurrentTimestamp();
 	if (t->provider == NULL)
@@ -272,11 +283,20 @@ start_easy(CURLM *multi, AigwTransfer *t)
 						  AIGW_MSG_FIELD(rq, RQ_API_STYLE));
 		return false;
 	}
+
+	/* the key is opened here, as late as it can be, and applied */
+	if (!aigw_auth_apply(rq, &t->auth, &error))
+	{
+		aigw_attempt_fail(&t->attempt, ATTEMPT_ABORTED, "%s", error);
+		t->attempt.sqlstate = ERRCODE_AIGW_NO_CREDENTIAL;
+		return false;
+	}
 	easy = easy_get();
 	if (easy == NULL || !add_headers(t))
 	{
 		if (easy)
 			easy_put(easy);
+		aigw_auth_wipe(&t->auth);
 		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR, "could not set up the HTTP transfer: out of memory");
 		return false;
 	}
@@ -284,7 +304,7 @@ start_easy(CURLM *multi, AigwTransfer *t)
 
 	/* every option a transfer sets, each time: a kept handle has the last one's */
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
-	curl_easy_setopt(easy, CURLOPT_URL, AIGW_MSG_FIELD(rq, RQ_URL));
+	curl_easy_setopt(easy, CURLOPT_URL, t->auth.url);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, AIGW_MSG_FIELD(rq, RQ_BODY));
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->len[RQ_BODY]);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
@@ -304,8 +324,11 @@ start_easy(CURLM *multi, AigwTransfer *t)
 	curl_easy_setopt(easy, CURLOPT_PIPEWAIT,
 					 pg_strncasecmp(AIGW_MSG_FIELD(rq, RQ_URL), "https:", 6) == 0 ? 1L : 0L);
 
+	/* curl has its own copies of the URL and the header lines now */
+	aigw_auth_wipe_sent(&t->auth);
 	if (curl_multi_add_handle(multi, easy) != CURLM_OK)
 	{
+		aigw_auth_wipe(&t->auth);
 		aigw_attempt_fail(&t->attempt, ATTEMPT_CONNECT_ERROR, "could not start the HTTP transfer");
 		return false;
 	}
@@ -412,6 +435,43 @@ classify_http(AigwTransfer *t)
 }
 
 /*
+ * What the upstream sent is scrubbed of the credential before anything
+ * reads it: a proxy or provider that quotes the key it was given ("Incorrect
+ * API key provided: sk-...") must not put it in an error, a row or the log.
+ * The whole body, before the error excerpt cuts it (a key cut in half would
+ * no longer be found), and the answer too.
+ */
+static void
+scrub_body(AigwTransfer *t)
+{
+	size_t		len;
+	char	   *scrubbed;
+
+	if (t->body.len == 0 || t->auth.nforms == 0)
+		return;
+	scrubbed = aigw_auth_scrub(&t->auth, t->body.data, t->body.len, &len);
+	if (scrubbed == NULL)
+		return;
+	explicit_bzero(t->body.data, t->body.len);
+	pfree(t->body.data);
+	t->body.data = scrubbed;
+	t->body.len = len;
+	t->body.cap = len + 1;
+}
+
+/*
+ * The attempt's texts (the parsed error, curl's message, headers kept) are
+ * scrubbed too, in case the key arrived escaped in a way the body did not
+ * show; then the credential is wiped: the transfer is over.
+ */
+static void
+forget_credential(AigwTransfer *t)
+{
+	aigw_auth_scrub_attempt(&t->auth, &t->attempt);
+	aigw_auth_wipe(&t->auth);
+}
+
+/*
  * curl's own message, without the elapsed time it embeds ("... after 12 ms:
  * ..."), which says nothing useful and makes equal failures read differently.
  */
@@ -442,6 +502,7 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 	const char *detail = curl_detail(t, result);
 
 	record_timing(t);
+	scrub_body(t);
 	switch (result)
 	{
 		case CURLE_OK:
@@ -479,6 +540,7 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 	}
 	if (t->easy)
 		curl_multi_remove_handle(multi, t->easy);
+	forget_credential(t);
 	MemoryContextSwitchTo(old);
 }
 
@@ -497,6 +559,7 @@ aigw_transfer_stop(CURLM *multi, AigwTransfer *t, AigwAttemptStatus status,
 	aigw_attempt_fail(&t->attempt, status, "%s", reason);
 	if (t->easy)
 		curl_multi_remove_handle(multi, t->easy);
+	forget_credential(t);
 	MemoryContextSwitchTo(old);
 }
 
@@ -505,15 +568,14 @@ aigw_transfer_destroy(AigwTransfer *t)
 {
 	if (t->easy)
 		easy_put(t->easy);		/* out of the multi handle already */
+	/* curl's copies of the header lines carry the credential */
 	if (t->headers)
 	{
 		for (struct curl_slist *h = t->headers; h != NULL; h = h->next)
 			explicit_bzero(h->data, strlen(h->data));
 		curl_slist_free_all(t->headers);
 	}
-	/* The URL and headers may carry the credential. */
-	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_HEADERS), t->request->len[RQ_HEADERS]);
-	explicit_bzero(AIGW_MSG_FIELD(t->request, RQ_URL), t->request->len[RQ_URL]);
+	aigw_auth_wipe(&t->auth);
 	MemoryContextDelete(t->cxt);
 }
 

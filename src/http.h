@@ -14,6 +14,7 @@
 #include "lib/ilist.h"
 #include "message.h"
 #include "providers/provider.h"
+#include "upstream_auth.h"
 
 /* A growable byte buffer that reports running out of memory instead of
  * raising an error: it is filled from inside libcurl's callbacks, where a
@@ -45,6 +46,7 @@ typedef struct AigwTransfer
 	char		retry_after_ms[32];
 	char		should_retry[8];
 	AigwAttempt attempt;
+	AigwUpstreamAuth auth;		/* the credential, in clear while in flight */
 } AigwTransfer;
 
 extern AigwTransfer *aigw_transfer_create(int slotno, const AigwRequestMsg *request,

@@ -63,15 +63,11 @@ aigw_outcome_put(StringInfo buf, AigwOutcomeField f, const char *s)
 }
 
 /*
- * The URL and the headers may carry a provider key; the chunk goes back to
- * an allocator that hands it to the next request, so wipe them first.
+ * A request carries its credential sealed (RQ_CREDENTIAL) and nothing in
+ * clear, so its chunk goes back to the allocator as it is.
  */
 void
 aigw_request_free(dsa_area *area, dsa_pointer dp)
 {
-	AigwRequestMsg *rq = dsa_get_address(area, dp);
-
-	explicit_bzero(AIGW_MSG_FIELD(rq, RQ_URL), rq->len[RQ_URL]);
-	explicit_bzero(AIGW_MSG_FIELD(rq, RQ_HEADERS), rq->len[RQ_HEADERS]);
 	dsa_free(area, dp);
 }

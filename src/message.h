@@ -27,8 +27,8 @@ typedef enum AigwRequestKind
 
 typedef enum AigwRequestField
 {
-	RQ_URL,						/* full URL; may carry a query-key secret */
-	RQ_HEADERS,					/* "Name: value" lines joined by '\n' */
+	RQ_URL,						/* full URL, without the credential */
+	RQ_HEADERS,					/* "Name: value" lines joined by '\n', without the credential */
 	RQ_BODY,
 	RQ_API_STYLE,
 	RQ_PROVIDER,
@@ -58,6 +58,9 @@ typedef enum AigwRequestField
 	/* the response cache */
 	RQ_CACHE_KEY,				/* hex SHA-256: store the answer under it; empty: don't */
 	RQ_END_USER,				/* the JWT's "sub": aigw.requests.end_user */
+	/* the credential, sealed: only the worker opens it (upstream_auth.c) */
+	RQ_AUTH_SCHEME,				/* aigw.providers.auth_scheme; "none": no credential */
+	RQ_CREDENTIAL,				/* bytes of aigw.credentials.ciphertext (secret_box.h) */
 	RQ_NFIELDS
 } AigwRequestField;
 
@@ -146,7 +149,8 @@ typedef struct AigwOutcomeMsg
 	int32		should_retry;	/* x-should-retry: 1, 0, or -1 when absent */
 	double		latency_ms;
 	int64		ledger_id;		/* ledger movement: its aigw.ledger id */
-	int32		sqlstate;		/* ledger movement refused: why */
+	int32		sqlstate;		/* ledger movement refused, or credential
+								 * unusable: why */
 	int64		cost_units;		/* the attempt's cost in the request's scale; 0: none */
 	int64		tokens;			/* prompt + completion tokens; 0: unknown */
 	int32		attempt;		/* the request's attempt number */
@@ -185,7 +189,7 @@ extern void aigw_msg_put(StringInfo buf, Size data_start, Size off_pos,
 extern void aigw_request_put(StringInfo buf, AigwRequestField f, const char *s);
 extern void aigw_outcome_put(StringInfo buf, AigwOutcomeField f, const char *s);
 
-/* Free a request in the DSA area, wiping the fields that carry the key. */
+/* Free a request in the DSA area. */
 extern void aigw_request_free(dsa_area *area, dsa_pointer dp);
 
 #define AIGW_MSG_FIELD(msg, f) ((msg)->data + (msg)->off[f])

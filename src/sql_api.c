@@ -23,7 +23,6 @@
 
 PG_FUNCTION_INFO_V1(aigw_chat);
 PG_FUNCTION_INFO_V1(aigw_ask);
-PG_FUNCTION_INFO_V1(aigw_set_credential);
 PG_FUNCTION_INFO_V1(aigw_pool_status);
 PG_FUNCTION_INFO_V1(aigw_wallet_reservations);
 
@@ -81,129 +80,6 @@ aigw_ask(PG_FUNCTION_ARGS)
 	if (result == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(result);
-}
-
-pg_attribute_noreturn()
-static void
-credential_error(int sqlstate, const char *msg, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("%s", msg),
-			 hint ? errhint("%s", hint) : 0));
-}
-
-/* A JSON credential (AWS): an object with the two keys signing needs. */
-static void
-check_json_credential(char *text)
-{
-	char	   *error;
-	Jsonb	   *j = aigw_jsonb_parse(text, &error);
-	bool		ok = j != NULL && JB_ROOT_IS_OBJECT(j) && !JB_ROOT_IS_SCALAR(j) &&
-		aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "access_key_id")) != NULL &&
-		aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "secret_access_key")) != NULL;
-
-	explicit_bzero(text, strlen(text));
-	if (j != NULL)
-		explicit_bzero(VARDATA(j), VARSIZE(j) - VARHDRSZ);
-	if (!ok)
-		credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
-						 "a JSON credential must be an object with string access_key_id and secret_access_key",
-						 "For AWS: '{\"access_key_id\": \"...\", \"secret_access_key\": \"...\", \"session_token\": \"...\", \"region\": \"us-east-1\"}'.");
-}
-
-static void
-check_secret(text *secret)
-{
-	const char *s = VARDATA_ANY(secret);
-	int			len = VARSIZE_ANY_EXHDR(secret);
-
-	if (len == 0)
-		credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is empty",
-						 "Pass NULL to remove a credential.");
-	if (len > 8192)
-		credential_error(ERRCODE_INVALID_PARAMETER_VALUE, "the secret is longer than 8192 bytes", NULL);
-	if (s[0] == '{')
-		check_json_credential(pnstrdup(s, len));
-	else
-		for (int i = 0; i < len; i++)
-			if ((unsigned char) s[i] <= ' ' || s[i] == 0x7f)
-				credential_error(ERRCODE_INVALID_PARAMETER_VALUE,
-								 "the secret contains whitespace or a control character",
-								 "API keys have none; check for a trailing newline or space.");
-}
-
-static void
-store_credential(const char *provider, text *secret)
-{
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		args[3];
-	int			rc;
-
-	SPI_connect();
-	args[0] = CStringGetTextDatum(provider);
-	rc = SPI_execute_with_args("SELECT 1 FROM aigw.providers WHERE name OPERATOR(pg_catalog.=) $1",
-							   1, types, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "provider lookup failed");
-	if (SPI_processed == 0)
-		credential_error(ERRCODE_UNDEFINED_OBJECT,
-						 psprintf("unknown provider \"%s\"", provider),
-						 "SELECT name FROM aigw.providers lists the providers.");
-
-	if (secret == NULL)
-		rc = SPI_execute_with_args("DELETE FROM aigw.credentials WHERE provider OPERATOR(pg_catalog.=) $1",
-								   1, types, args, NULL, false, 0);
-	else
-	{
-		args[1] = PointerGetDatum(secret);
-		args[2] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
-		rc = SPI_execute_with_args("INSERT INTO aigw.credentials AS c (provider, secret, updated_by)"
-								   " VALUES ($1, $2, $3)"
-								   " ON CONFLICT (provider) DO UPDATE"
-								   " SET secret = excluded.secret, updated_at = pg_catalog.now(),"
-								   "     updated_by = excluded.updated_by",
-								   3, types, args, NULL, false, 0);
-	}
-	if (rc < 0)
-		elog(ERROR, "could not store the credential");
-	SPI_finish();
-}
-
-/*
- * The statement that called this function carries the secret as a literal,
- * so every error raised under it (a refused secret, an unknown provider, a
- * lock timeout, a concurrent DROP of the provider) leaves the server log
- * without the statement and its context.
- */
-Datum
-aigw_set_credential(PG_FUNCTION_ARGS)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-
-	PG_TRY();
-	{
-		text	   *secret = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-
-		if (PG_ARGISNULL(0))
-			credential_error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "provider must not be NULL", NULL);
-		if (secret != NULL)
-			check_secret(secret);
-		store_credential(text_to_cstring(PG_GETARG_TEXT_PP(0)), secret);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		edata->hide_stmt = true;
-		edata->hide_ctx = true;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
-	PG_RETURN_VOID();
 }
 
 Datum

@@ -67,9 +67,7 @@ aigw_submit(PG_FUNCTION_ARGS)
 	{
 		AigwTarget	target;
 
-		aigw_resolve_model(plan.candidates[i], &target);	/* unknown, disabled, no key */
-		if (target.secret)
-			explicit_bzero(target.secret, strlen(target.secret));
+		aigw_resolve_model(plan.candidates[i], &target);	/* unknown, disabled, no usable key */
 	}
 
 	/* the wallet the session would pay with (claim, setting, default) travels with the call */

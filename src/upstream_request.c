@@ -11,10 +11,8 @@
 #include "aigw.h"
 #include "json_util.h"
 #include "providers/provider.h"
-#include "sigv4.h"
 #include "tenant.h"
 #include "upstream_request.h"
-#include "uri_encode.h"
 
 /* Append "Name: value\n", refusing what would split a header. */
 static void
@@ -52,115 +50,28 @@ build_headers(const AigwTarget *target, const AigwProvider *provider, StringInfo
 	}
 	if (provider->add_headers)
 		provider->add_headers(target, headers);
-
-	/* The key goes last, so the buffer holding it is not reallocated after. */
-	if (strcmp(target->auth_scheme, "bearer") == 0)
-		appendStringInfo(headers, "Authorization: Bearer %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "x-api-key") == 0)
-		appendStringInfo(headers, "x-api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "api-key") == 0)
-		appendStringInfo(headers, "api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "x-goog-api-key") == 0)
-		appendStringInfo(headers, "x-goog-api-key: %s\n", target->secret);
-	else if (strcmp(target->auth_scheme, "sigv4") == 0 &&
-			 strcmp(target->api_style, "bedrock") == 0)
-		;						/* signed once the body is final: sign_sigv4 */
-	else if (strcmp(target->auth_scheme, "none") != 0 &&
-			 strcmp(target->auth_scheme, "query-key") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
-						target->auth_scheme, target->provider, target->api_style)));
-}
-
-pg_attribute_noreturn()
-static void
-sigv4_credential_error(const AigwTarget *target, const char *problem)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_AIGW_NO_CREDENTIAL),
-			 errmsg("the credential of provider \"%s\" %s", target->provider, problem),
-			 errhint("A sigv4 provider's credential is a JSON object: SELECT aigw.set_credential('%s', '{\"access_key_id\": \"...\", \"secret_access_key\": \"...\", \"session_token\": \"...\", \"region\": \"us-east-1\"}').",
-					 target->provider)));
 }
 
 /*
- * AWS Signature Version 4 over the final URL, headers and body, with the
- * signing name "bedrock" (the host says bedrock-runtime).  The region is
- * the credential's, else the host's (bedrock-runtime.<region>.amazonaws.com).
+ * The credential itself is applied by the worker that sends the request
+ * (upstream_auth.c); the caller only checks that the provider's protocol
+ * can carry it the way aigw.providers.auth_scheme says.
  */
 static void
-sign_sigv4(const AigwTarget *target, const char *url, StringInfo headers, StringInfo body)
+check_auth_scheme(const AigwTarget *target)
 {
-	char	   *error;
-	Jsonb	   *cred = aigw_jsonb_parse(target->secret, &error);
-	const char *authority;
-	const char *path;
-	const char *query;
-	char	   *host;
-	char	   *region;
-	AigwSigV4Key key;
-	AigwSigV4Input in;
-	AigwSigV4Output out;
-	AigwSigV4Header signed_headers[2];
-	char		amz_date[17];
+	const char *scheme = target->auth_scheme;
 
-	if (cred == NULL || !JB_ROOT_IS_OBJECT(cred) || JB_ROOT_IS_SCALAR(cred))
-		sigv4_credential_error(target, "is not a JSON object");
-	key.access_key_id = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "access_key_id"));
-	key.secret_access_key = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "secret_access_key"));
-	key.session_token = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "session_token"));
-	if (key.access_key_id == NULL || key.secret_access_key == NULL)
-		sigv4_credential_error(target, "lacks access_key_id or secret_access_key");
-
-	authority = strstr(url, "://") + 3;
-	path = strchr(authority, '/');
-	host = path ? pnstrdup(authority, path - authority) : pstrdup(authority);
-	query = path ? strchr(path, '?') : NULL;
-	region = aigw_jsonb_cstring(aigw_jsonb_key(&cred->root, "region"));
-	if (region == NULL && strncmp(host, "bedrock-runtime.", 16) == 0 && strchr(host + 16, '.'))
-		region = pnstrdup(host + 16, strchr(host + 16, '.') - (host + 16));
-	if (region == NULL)
-		sigv4_credential_error(target, "names no region, and the provider's host does not either");
-	key.region = region;
-	key.service = "bedrock";
-
-	signed_headers[0].name = "host";
-	signed_headers[0].value = host;
-	signed_headers[1].name = "content-type";
-	signed_headers[1].value = "application/json";
-	memset(&in, 0, sizeof(in));
-	in.method = "POST";
-	in.path = path ? (query ? pnstrdup(path, query - path) : path) : "/";
-	in.query = query ? query + 1 : "";
-	in.headers = signed_headers;
-	in.nheaders = 2;
-	in.body = body->data;
-	in.body_len = body->len;
-	aigw_sigv4_amz_date(time(NULL), amz_date);
-	in.amz_date = amz_date;
-	in.double_encode_path = true;
-	in.normalize_path = true;
-	aigw_sigv4_sign(&key, &in, &out);
-	for (int i = 0; i < out.nheaders; i++)
-		appendStringInfo(headers, "%s: %s\n", out.headers[i].name, out.headers[i].value);
-
-	explicit_bzero(out.canonical_request, strlen(out.canonical_request));
-	explicit_bzero(VARDATA(cred), VARSIZE(cred) - VARHDRSZ);
-	explicit_bzero((char *) key.secret_access_key, strlen(key.secret_access_key));
-	if (key.session_token)
-		explicit_bzero((char *) key.session_token, strlen(key.session_token));
+	if (strcmp(scheme, "bearer") == 0 || strcmp(scheme, "x-api-key") == 0 ||
+		strcmp(scheme, "api-key") == 0 || strcmp(scheme, "x-goog-api-key") == 0 ||
+		strcmp(scheme, "query-key") == 0 || strcmp(scheme, "none") == 0 ||
+		(strcmp(scheme, "sigv4") == 0 && strcmp(target->api_style, "bedrock") == 0))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("auth_scheme \"%s\" of provider \"%s\" is not supported by api_style \"%s\"",
+					scheme, target->provider, target->api_style)));
 }
-
-/* ?key=<secret> (Gemini accepts it this way); the URL is wiped after use. */
-static void
-append_query_key(StringInfo url, const char *secret)
-{
-	appendStringInfoString(url, strchr(url->data, '?') ? "&key=" : "?key=");
-	aigw_uri_encode(url, secret, strlen(secret), false);
-}
-
-
 
 AigwRequestMsg *
 aigw_build_request(const char *requested_model, const AigwTarget *target,
@@ -199,10 +110,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	appendBinaryStringInfo(&url, target->base_url, len);
 	provider->build(target, input, &url, &body);
 	build_headers(target, provider, &headers);
-	if (strcmp(target->auth_scheme, "query-key") == 0)
-		append_query_key(&url, target->secret);
-	else if (strcmp(target->auth_scheme, "sigv4") == 0)
-		sign_sigv4(target, url.data, &headers, &body);
+	check_auth_scheme(target);
 
 	if (body.len > aigw_max_request_bytes)
 		ereport(ERROR,
@@ -216,8 +124,9 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_billing_quote(target, input, body.len, now, bill);
 
 	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
-	/* sized once: growing it would leave a copy of the key behind */
+	/* sized once: the body may be large, and growing would copy it again */
 	enlargeStringInfo(&msg, url.len + headers.len + body.len + 4096 +
+					  (target->credential ? VARSIZE_ANY_EXHDR(target->credential) : 0) +
 					  strlen(requested_model) + strlen(input->tags) + 2 * NAMEDATALEN +
 					  (end_user ? strlen(end_user) : 0) +
 					  aigw_billing_size(bill) +
@@ -236,10 +145,12 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
 	aigw_request_put(&msg, RQ_CACHE_KEY, ctx->cache_key);
-
-	/* the credential is in these two; don't leave copies lying around */
-	explicit_bzero(headers.data, headers.len);
-	explicit_bzero(url.data, url.len);
+	aigw_request_put(&msg, RQ_AUTH_SCHEME, target->credential ? target->auth_scheme : "none");
+	if (target->credential)
+		AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_CREDENTIAL, VARDATA_ANY(target->credential),
+					 VARSIZE_ANY_EXHDR(target->credential));
+	else
+		aigw_request_put(&msg, RQ_CREDENTIAL, NULL);
 
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;

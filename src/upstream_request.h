@@ -1,8 +1,8 @@
 /*
  * upstream_request.h
  *	  The request of one attempt, as the pool's worker will send it: URL,
- *	  headers with the credential (or a SigV4 signature), body, and what the
- *	  worker logs with it.
+ *	  headers, body, the credential still sealed (the worker opens and
+ *	  applies it: upstream_auth.h), and what the worker logs with it.
  */
 #ifndef AIGW_UPSTREAM_REQUEST_H
 #define AIGW_UPSTREAM_REQUEST_H
@@ -30,9 +30,8 @@ typedef struct AttemptContext
 
 /*
  * Build it, quote its price and fill *bill.  Raises a clear error for what
- * cannot be sent (a bad header, an unusable credential, a body over
- * aigw.max_request_bytes).  The message holds the credential: wipe it
- * (explicit_bzero) once handed over.
+ * cannot be sent (a bad header, an auth scheme the protocol cannot carry,
+ * a body over aigw.max_request_bytes).
  */
 extern AigwRequestMsg *aigw_build_request(const char *requested_model, const AigwTarget *target,
 										  const AigwChatInput *input, const AttemptContext *ctx,

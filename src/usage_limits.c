@@ -844,8 +844,6 @@ aigw_limit_check_cost(PG_FUNCTION_ARGS)
 	input.max_output_tokens = 16;
 	input.tags = "{}";
 	aigw_resolve_model(model, &target);
-	if (target.secret)
-		explicit_bzero(target.secret, strlen(target.secret));
 	aigw_billing_quote(&target, &input, 64, GetCurrentTimestamp(), &bill);
 
 	INSTR_TIME_SET_CURRENT(start);

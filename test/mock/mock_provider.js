@@ -170,6 +170,32 @@ function recordedUrl(url) {
   });
 }
 
+// What a request carried to authenticate itself, quoted back in full the way
+// a careless proxy or provider does ("Incorrect API key provided: ..."): the
+// one place the mock repeats a credential, so that clients can be tested to
+// scrub it. A SigV4 request carries no secret; the mock quotes the one it
+// verifies with, as a proxy that dumps its configuration would.
+function receivedCredentials(ctx) {
+  const parts = [];
+  for (const name of SECRET_HEADERS) {
+    if (typeof ctx.req.headers[name] === 'string') parts.push(`${name}: ${ctx.req.headers[name]}`);
+  }
+  const key = /[?&]key=([^&]*)/.exec(ctx.req.url);
+  if (key) parts.push(`key=${key[1]}`);
+  if (ctx.protocol === bedrock.protocol && ctx.state.aws.secretAccessKey) {
+    parts.push(`secret access key: ${ctx.state.aws.secretAccessKey}`);
+  }
+  return `Incorrect API key provided: ${parts.join('; ')}.`;
+}
+
+// echo_auth: a 401 quoting the credential, as an OpenAI-shaped error (which a
+// proxy in front of any provider sends) or as plain text.
+function sendEchoAuth(ctx, form) {
+  const message = receivedCredentials(ctx);
+  if (form === 'text') return sendRaw(ctx, 401, 'text/plain', message);
+  return sendJson(ctx, 401, { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+}
+
 // --------------------------------------------------------------- routing ---
 
 function route(method, pathname, query) {
@@ -196,6 +222,7 @@ function sendFault(ctx, protocol, d, base) {
   else if (d.empty) sendRaw(ctx, 200, 'application/json', '');
   else if (d.html) sendRaw(ctx, 502, 'text/html', HTML_502);
   else if (d.error_body) sendJson(ctx, 200, protocol.statusError(500, base, d, ctx).body);
+  else if (d.echo_auth !== undefined) sendEchoAuth(ctx, d.echo_auth);
   else if (d.nested > 0) sendRaw(ctx, 200, 'application/json', `{"id":"nested","choices":[],"deep":${'['.repeat(d.nested)}${']'.repeat(d.nested)}}`);
   else if (d.status >= 400) {
     const { body, headers } = protocol.statusError(d.status, base, d, ctx);

@@ -185,6 +185,23 @@ test('error_body answers 200 with the error body of a 500', async () => {
   assert.equal(typeof body.error.message, 'string');
 });
 
+test('echo_auth quotes the credential it received, as JSON or as text', async () => {
+  let res = await chat(hello({ model: 'gpt-4o-mini?echo_auth=1' }));
+  assert.equal(res.status, 401);
+  const { error } = await res.json();
+  assert.equal(error.code, 'invalid_api_key');
+  assert.equal(error.message, `Incorrect API key provided: authorization: Bearer ${KEY}.`);
+
+  res = await chat(hello({ metadata: { mock: 'echo_auth=text' } }));
+  assert.equal(res.status, 401);
+  assert.match(res.headers.get('content-type'), /^text\/plain/);
+  assert.equal(await res.text(), `Incorrect API key provided: authorization: Bearer ${KEY}.`);
+
+  res = await chat(hello({ model: 'gpt-4o-mini?echo_auth=yes' }));
+  assert.equal(res.status, 400);
+  await res.body.cancel();
+});
+
 test('nested=N answers valid JSON nested N deep', async () => {
   const res = await chat(hello({ model: 'gpt-4o-mini?nested=3' }));
   assert.equal(res.status, 200);

@@ -51,7 +51,7 @@ const DIRECTIVES = {
   huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
-  usage: 'usage',
+  usage: 'usage', echo_auth: 'echo_auth',
 };
 
 // What `usage=MODE` does to every count of an answer's usage object (usage,
@@ -83,6 +83,10 @@ function parseDirectiveValue(name, raw, source) {
         throw new DirectiveError(`Mock directive 'usage' must be one of ${Object.keys(USAGE_MODES).join(', ')}.`, source);
       }
       return raw;
+    case 'echo_auth':
+      if (raw === 'json' || raw === 'text') return raw;
+      if (raw === '1' || raw === 'true') return 'json';
+      throw new DirectiveError("Mock directive 'echo_auth' must be 1, json or text.", source);
     case 'safety':
       if (raw === '0' || raw === 'false') return undefined;
       if (raw === '1' || raw === 'true' || raw === 'answer') return 'answer';
