@@ -1044,6 +1044,12 @@ BEGIN
         END IF;
         RETURN NEW;
     END IF;
+    -- Only a deletion loaded here (pg_restore's COPY) is applied: one that
+    -- aigw.shipped_rows records, from inside a trigger, is already done, or
+    -- is a rename whose row must not be deleted under it.
+    IF pg_trigger_depth() > 1 THEN
+        RETURN NULL;
+    END IF;
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO key_columns
       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
      WHERE i.indrelid = tbl::regclass AND i.indisprimary;

@@ -6,10 +6,11 @@
 # sent where the original sends it and costs what it costs there.
 source "$(dirname "$0")/lib.bash"
 fresh_db                        # providers pointed at the mock: every shipped provider changed
-plan 15
+plan 19
 R_DB=${T_DB}_restored
 DUMP=$AIGW_RUN/$T_DB.dump
-rsql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$R_DB" -c "$1"; }
+dbsql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+rsql() { dbsql "$R_DB" "$1"; }
 HELLO='[{"role": "user", "content": "a call made before and after the restore"}]'
 
 echo "# an administrator configures the gateway"
@@ -58,21 +59,21 @@ ok $rc "pg_restore into a new database reports no error"
 
 # Every table and sequence of the schema (a table added later is compared
 # without changing this file): the same rows, whatever their order.
-digest() {   # digest PSQL-FUNCTION RELATION KIND
-    if [ "$3" = S ]; then "$1" "SELECT last_value || ' ' || is_called FROM aigw.$2"
-    else "$1" "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '-') FROM aigw.$2 t"; fi
+digest() {   # digest DB RELATION RELKIND
+    if [ "$3" = S ]; then dbsql "$1" "SELECT last_value || ' ' || is_called FROM aigw.$2"
+    else dbsql "$1" "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '-') FROM aigw.$2 t"; fi
 }
-differ() {   # differ KIND: the relations of that kind whose contents differ
-    local rel out=
-    for rel in $(sql "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                       WHERE n.nspname = 'aigw' AND c.relkind IN ($1) ORDER BY 1"); do
-        a=$(digest sql "$rel" "$2" 2>&1); b=$(digest rsql "$rel" "$2" 2>&1)
+differ() {   # differ DB COPY RELKINDS: the relations of those kinds whose contents differ
+    local rel kind out=
+    while IFS='|' read -r rel kind; do
+        a=$(digest "$1" "$rel" "$kind" 2>&1); b=$(digest "$2" "$rel" "$kind" 2>&1)
         [ "$a" = "$b" ] || { out="$out $rel"; echo "#   $rel: $a | restored: $b" >&2; }
-    done
+    done < <(dbsql "$1" "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE n.nspname = 'aigw' AND c.relkind IN ($3) ORDER BY 1")
     echo "${out# }"
 }
-is "$(differ "'r', 'p'" r)" "" "every aigw table has the same rows in the restored database"
-is "$(differ "'S'" S)" "" "every aigw sequence is where it was"
+is "$(differ "$T_DB" "$R_DB" "'r', 'p'")" "" "every aigw table has the same rows in the restored database"
+is "$(differ "$T_DB" "$R_DB" "'S'")" "" "every aigw sequence is where it was"
 is "$(rsql "SELECT base_url LIKE 'http://127.0.0.1:%' AND request_timeout_ms = 45000 AND connect_timeout_ms = 4000
               FROM aigw.providers WHERE name = 'openai'")" "t" "a shipped provider keeps its changed base_url and timeouts"
 is "$(rsql "SELECT count(*) FROM aigw.providers WHERE name = 'azure'") $(rsql "SELECT count(*) FROM aigw.currencies WHERE code = 'BRL'")" \
@@ -103,5 +104,43 @@ is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "verify_ledger: the 
 is "$(rsql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "verify_ledger: the restored database's books balance"
 
 [ -n "$KEEP" ] || "$PGBIN/dropdb" --if-exists -f "$R_DB" 2>/dev/null
+
+echo "# a database updated from aigw 0.2.0: its administrator had a provider, a model and a price"
+echo "# before aigw shipped them (the shipped price was never inserted), and disabled a model"
+U_DB=${T_DB}_updated
+"$PGBIN/dropdb" --if-exists -f "$U_DB" 2>/dev/null
+"$PGBIN/createdb" "$U_DB"
+dbsql "$U_DB" "CREATE EXTENSION aigw VERSION '0.2.0'"
+dbsql "$U_DB" "INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme)
+               VALUES ('anthropic', 'anthropic', 'https://llm-proxy.example.com/anthropic', 'x-api-key');
+               INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('anthropic/claude-opus-4-1', 'anthropic', 'claude-opus-4-1');
+               UPDATE aigw.models SET enabled = false WHERE id = 'openai/gpt-4o'" >/dev/null
+dbsql "$U_DB" "SELECT aigw.set_price('anthropic/claude-opus-4-1', 12, 60, source => 'negotiated')" >/dev/null
+dbsql "$U_DB" "ALTER EXTENSION aigw UPDATE"
+is "$(dbsql "$U_DB" "SELECT (SELECT origin FROM aigw.providers WHERE name = 'anthropic') || ' ' ||
+                            (SELECT origin FROM aigw.providers WHERE name = 'openai') || ' ' ||
+                            (SELECT origin FROM aigw.models WHERE id = 'openai/gpt-4o') || ' ' ||
+                            (SELECT origin FROM aigw.models WHERE id = 'openai/gpt-4o-mini') || ' ' ||
+                            (SELECT string_agg(origin, ',' ORDER BY valid_from) FROM aigw.prices WHERE model = 'anthropic/claude-opus-4-1')")" \
+   "changed shipped changed shipped added" "the update tells the rows still as shipped from the administrator's"
+is "$(dbsql "$U_DB" "SELECT table_name || ' ' || (key->>'model') FROM aigw.deleted_rows")" "prices anthropic/claude-opus-4-1" \
+   "and records the shipped price the database does not have"
+"$PGBIN/pg_dump" -Fc -f "$DUMP" "$U_DB"
+# Loaded in another order than pg_dump's (aigw.deleted_rows last), the
+# administrator's price meets the shipped period CREATE EXTENSION made.
+"$PGBIN/pg_restore" -l "$DUMP" | grep -v "TABLE DATA aigw deleted_rows" >"$AIGW_RUN/toc.list"
+"$PGBIN/pg_restore" -l "$DUMP" | grep "TABLE DATA aigw deleted_rows" >>"$AIGW_RUN/toc.list"
+for order in default reordered; do
+    "$PGBIN/dropdb" --if-exists -f "$R_DB" 2>/dev/null
+    "$PGBIN/createdb" "$R_DB"
+    if [ $order = default ]; then "$PGBIN/pg_restore" -d "$R_DB" "$DUMP" >"$AIGW_RUN/pg_restore.err" 2>&1
+    else "$PGBIN/pg_restore" -d "$R_DB" -L "$AIGW_RUN/toc.list" "$DUMP" >"$AIGW_RUN/pg_restore.err" 2>&1; fi
+    rc=$?
+    [ $rc -eq 0 ] || sed 's/^/#   /' "$AIGW_RUN/pg_restore.err" | head -20
+    is "$rc $(differ "$U_DB" "$R_DB" "'r', 'p', 'S'")" "0 " "restored in the $order order: no error, every table and sequence the same"
+done
+
+[ -n "$KEEP" ] || "$PGBIN/dropdb" --if-exists -f "$R_DB" 2>/dev/null
+[ -n "$KEEP" ] || "$PGBIN/dropdb" --if-exists -f "$U_DB" 2>/dev/null
 rm -f "$DUMP"
 finish
