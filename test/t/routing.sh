@@ -67,6 +67,18 @@ for fault in 'status=404' 'malformed=1' 'truncate=1'; do
 done
 set_upstream openai/route-a 'route-a'
 
+echo "# an answer whose headers are over libcurl's limit is unusable, not a connection error: never sent again"
+mock_reset
+set_upstream openai/route-a 'route-a?huge_header=200000'
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG')" 2>&1)
+echo "$err" | grep -q "provider \"openai\" sent an unusable answer for model \"openai/route-a\": the answer's headers are over libcurl's size limit (100 KB for one header) (HTTP 200)"
+ok $? "the error says the answer's headers are too large"
+is "$(sql "SELECT count(*) || ' ' || string_agg(status || ' ' || error, ',') FROM aigw.requests WHERE call_id = (SELECT max(call_id) FROM aigw.requests)")" \
+   "1 malformed the answer's headers are over libcurl's size limit (100 KB for one header) (HTTP 200)" "the attempt is logged once, as malformed"
+is "$(mock_count route-a)" "1" "... and the mock got one request, with retries on (aigw.max_retries = 2)"
+set_upstream openai/route-a 'route-a'
+sql "SELECT aigw.reset_circuit('openai/route-a'), aigw.reset_circuit('openai')" >/dev/null
+
 echo "# the call's timeout_ms covers its fallbacks"
 mock_reset
 set_upstream openai/route-a 'route-a?latency_ms=2000'
