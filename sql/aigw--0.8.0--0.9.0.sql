@@ -1074,3 +1074,68 @@ SELECT pg_catalog.pg_extension_config_dump('aigw.currencies', 'WHERE origin <> '
 SELECT pg_catalog.pg_extension_config_dump('aigw.catalogue_providers', 'WHERE origin <> ''shipped''');
 SELECT pg_catalog.pg_extension_config_dump('aigw.credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('aigw.deleted_rows', '');
+
+--------------------------------------------------------------------------
+-- Tenants (issue 18, defect 5): aigw.wallet_spenders and
+-- aigw.default_wallet, helpers that row-level security evaluates as the
+-- querying role, were SECURITY DEFINER and answered any aigw_user about any
+-- wallet and any role.  They are now C functions run with the caller's
+-- rights (src/wallet_visibility.c): the lookup runs as the tables' owner,
+-- which passes them the caller, and they answer only about a wallet that
+-- caller may read, by the rule of the policy on aigw.wallets
+-- (aigw.wallet_visible_to); a default wallet also only for a role whose
+-- privileges the caller has, as the policy on aigw.role_wallets.  Called as
+-- the owner (aigw's own code, SECURITY DEFINER functions) they see all.
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw.spenders_of(wallet bigint) RETURNS oid[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN ARRAY(SELECT w.owner::oid FROM aigw.wallets w WHERE w.id = wallet
+             UNION ALL
+             SELECT g.grantee::oid FROM aigw.wallet_grants g WHERE g.wallet_id = wallet);
+REVOKE ALL ON FUNCTION aigw.spenders_of(bigint) FROM PUBLIC;
+
+CREATE FUNCTION aigw.default_wallet_of(role oid) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT w.name FROM aigw.role_wallets d JOIN aigw.wallets w ON w.id = d.wallet_id
+         WHERE d.role = default_wallet_of.role);
+REVOKE ALL ON FUNCTION aigw.default_wallet_of(oid) FROM PUBLIC;
+
+-- The policy tenant_reads on aigw.wallets, for a given role: aigw_admin and
+-- aigw_reader read every wallet; any other role the wallets it may spend
+-- from, and under a JWT with an end user only the wallet the call would
+-- spend from.
+CREATE FUNCTION aigw.wallet_visible_to(wallet bigint, viewer oid) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN coalesce((
+    SELECT pg_has_role(viewer, 'aigw_admin', 'USAGE') OR pg_has_role(viewer, 'aigw_reader', 'USAGE')
+           OR (EXISTS (SELECT 1 FROM unnest(aigw.spenders_of(w.id)) s(role) WHERE pg_has_role(viewer, s.role, 'USAGE'))
+               AND (aigw.end_user() IS NULL
+                    OR w.name = coalesce(aigw.jwt_claim('wallet'), nullif(current_setting('aigw.wallet', true), ''),
+                                         aigw.default_wallet_of(viewer))))
+      FROM aigw.wallets w WHERE w.id = wallet), false);
+REVOKE ALL ON FUNCTION aigw.wallet_visible_to(bigint, oid) FROM PUBLIC;
+
+CREATE FUNCTION aigw.default_wallet_visible_to(role oid, viewer oid) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT w.name FROM aigw.role_wallets d JOIN aigw.wallets w ON w.id = d.wallet_id
+         WHERE d.role = default_wallet_visible_to.role
+           AND (pg_has_role(viewer, 'aigw_admin', 'USAGE') OR pg_has_role(viewer, 'aigw_reader', 'USAGE')
+                OR pg_has_role(viewer, d.role::oid, 'USAGE'))
+           AND aigw.wallet_visible_to(w.id, viewer));
+REVOKE ALL ON FUNCTION aigw.default_wallet_visible_to(oid, oid) FROM PUBLIC;
+
+-- Same names and privileges, so the policies and grants that use them stay.
+CREATE OR REPLACE FUNCTION aigw.wallet_spenders(wallet bigint) RETURNS oid[]
+AS 'MODULE_PATHNAME', 'aigw_wallet_spenders'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED SECURITY INVOKER;
+COMMENT ON FUNCTION aigw.wallet_spenders(bigint) IS
+    'The roles that may spend from a wallet, its owner first, if you may read the wallet; else an empty array.';
+CREATE OR REPLACE FUNCTION aigw.default_wallet(role oid) RETURNS text
+AS 'MODULE_PATHNAME', 'aigw_default_wallet'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED SECURITY INVOKER;
+COMMENT ON FUNCTION aigw.default_wallet(oid) IS
+    'The default wallet of a role (aigw.set_default_wallet), or NULL: only of a role whose privileges you have, and only a wallet you may read.';
