@@ -1139,3 +1139,276 @@ AS 'MODULE_PATHNAME', 'aigw_default_wallet'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED SECURITY INVOKER;
 COMMENT ON FUNCTION aigw.default_wallet(oid) IS
     'The default wallet of a role (aigw.set_default_wallet), or NULL: only of a role whose privileges you have, and only a wallet you may read.';
+
+--------------------------------------------------------------------------
+-- Amounts out of range (issue 18, defect 5).  A balance is counted in
+-- shared memory as a 64-bit integer of ledger units (the rounding rule of
+-- 0.2.0: a millionth of the minor unit), and a reservation is checked
+-- against balance + credit limit: a top-up of 1e30 failed with a bare
+-- "bigint out of range", and a credit limit or a balance near the edge
+-- made every later call of the wallet fail.  Each amount is now checked
+-- before anything is written: a top-up, an adjustment or a refund may not
+-- take the balance plus the credit limit past the largest amount, nor the
+-- balance below its negative; a credit limit may not either.  (Rates of
+-- aigw.set_price and aigw.set_fx had bounds already.)
+--------------------------------------------------------------------------
+-- The largest amount a balance in a currency can be, in whole minor units:
+-- 92233720368.54 USD, 9223372036854 IDR.
+CREATE FUNCTION aigw.max_balance(currency text) RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT trunc(9223372036854775807 / 10::numeric ^ (c.minor_units + 6), c.minor_units)
+          FROM aigw.currencies c WHERE c.code = currency);
+COMMENT ON FUNCTION aigw.max_balance(text) IS
+    'The largest balance (plus credit limit) a wallet in a currency may reach, and the most it may owe: aigw counts balances in 64-bit integers of a millionth of the minor unit.';
+GRANT EXECUTE ON FUNCTION aigw.max_balance(text) TO aigw_user, aigw_reader;
+
+-- Refuse a movement of `credit` (in the wallet's currency, signed) that
+-- would take the wallet out of range.  `amount` and `amount_currency` are
+-- what the caller asked for (a top-up may be paid in another currency, at
+-- `fx` to the wallet's); `what` names the movement, `hint` says what to do.
+CREATE FUNCTION aigw.check_wallet_range(what text, amount numeric, amount_currency text, w aigw.wallets,
+                                        credit numeric, fx numeric, hint text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    most constant numeric := aigw.max_balance(w.currency);
+    minor constant smallint := (SELECT c.minor_units FROM aigw.currencies c WHERE c.code = w.currency);
+    balance constant numeric := coalesce((SELECT b.balance FROM aigw.wallet_balances b WHERE b.wallet_id = w.id), 0);
+    room numeric;
+    largest text;
+BEGIN
+    room := CASE WHEN credit >= 0 THEN most - balance - w.credit_limit ELSE most + balance END;
+    IF abs(credit) <= room THEN
+        RETURN;
+    END IF;
+    -- signed as the movement: a debit's limit is negative
+    largest := format('%s %s', sign(credit) * trunc(greatest(room, 0), minor), w.currency);
+    IF fx IS NOT NULL AND fx > 0 THEN
+        largest := largest || format(' (%s %s at the rate in force)',
+                                     trunc(greatest(room, 0) / fx, (SELECT c.minor_units FROM aigw.currencies c
+                                                                     WHERE c.code = amount_currency)),
+                                     amount_currency);
+    END IF;
+    RAISE EXCEPTION '% of % % is out of range', what, amount, amount_currency
+        USING ERRCODE = 'numeric_value_out_of_range',
+              DETAIL = format('The largest %s wallet "%s" accepts now is %s: a balance in %s is counted to %s decimal places in a 64-bit integer, so with its credit limit it stays within %s %s either way (the balance is %s %s, the credit limit %s %s).',
+                              what, w.name, largest, w.currency, minor + 6, most, w.currency,
+                              balance, w.currency, w.credit_limit, w.currency),
+              HINT = hint;
+END
+$$;
+REVOKE ALL ON FUNCTION aigw.check_wallet_range(text, numeric, text, aigw.wallets, numeric, numeric, text) FROM PUBLIC;
+
+-- A credit limit, alone or with the balance, within the same range.
+CREATE FUNCTION aigw.check_credit_limit_range(credit_limit numeric, currency text, balance numeric)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    most constant numeric := aigw.max_balance(currency);
+    minor constant smallint := (SELECT c.minor_units FROM aigw.currencies c WHERE c.code = currency);
+    largest constant numeric := least(most - greatest(balance, 0), trunc(999999999999.999999, minor));
+BEGIN
+    IF credit_limit > largest THEN
+        RAISE EXCEPTION 'credit limit % % is out of range', credit_limit, currency
+            USING ERRCODE = 'numeric_value_out_of_range',
+                  DETAIL = format('The largest credit limit accepted is %s %s: a balance in %s is counted to %s decimal places in a 64-bit integer, and the balance (%s %s) plus the credit limit stays within %s %s.',
+                                  trunc(greatest(largest, 0), minor), currency, currency, minor + 6, balance, currency, most, currency),
+                  HINT = 'Set a smaller credit limit.';
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION aigw.check_credit_limit_range(numeric, text, numeric) FROM PUBLIC;
+
+-- The functions that take an amount, checking it (bodies as in 0.2.0 otherwise).
+CREATE OR REPLACE FUNCTION aigw.create_wallet(name text, currency text, credit_limit numeric DEFAULT 0,
+                                   owner regrole DEFAULT current_user::regrole)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    minor smallint;
+    new_id bigint;
+BEGIN
+    SELECT c.minor_units INTO minor FROM aigw.currencies c WHERE c.code = create_wallet.currency;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown currency "%"', currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Currencies are ISO 4217 codes such as USD, CNY or IDR; SELECT code FROM aigw.currencies lists them.';
+    END IF;
+    IF name IS NULL OR name !~ '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid wallet name "%"', name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Up to 63 letters, digits and _ . : @ -, starting with a letter or digit.';
+    END IF;
+    PERFORM aigw.check_money(credit_limit, 'credit_limit');
+    PERFORM aigw.check_credit_limit_range(credit_limit, currency, 0);
+    IF credit_limit < 0 OR credit_limit <> round(credit_limit, minor) OR credit_limit >= 1000000000000 THEN
+        RAISE EXCEPTION 'invalid credit limit % %', credit_limit, currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('A credit limit is zero or more, in whole units of %s (%s decimal places).', currency, minor);
+    END IF;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'a wallet needs an owner role' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF EXISTS (SELECT 1 FROM aigw.wallets w WHERE w.name = create_wallet.name) THEN
+        RAISE EXCEPTION 'wallet "%" already exists', name USING ERRCODE = 'duplicate_object';
+    END IF;
+    INSERT INTO aigw.wallets (name, currency, credit_limit, owner, created_by)
+    VALUES (name, currency, credit_limit, owner, session_user)
+    RETURNING id INTO new_id;
+    INSERT INTO aigw.wallet_balances (wallet_id) VALUES (new_id);
+    RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.set_credit_limit(wallet text, credit_limit numeric) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w aigw.wallets;
+BEGIN
+    PERFORM aigw.check_money(credit_limit, 'credit_limit');
+    IF credit_limit < 0 THEN
+        RAISE EXCEPTION 'a credit limit cannot be negative' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO w FROM aigw.wallets x WHERE x.name = wallet;
+    IF FOUND THEN
+        PERFORM aigw.check_credit_limit_range(credit_limit, w.currency,
+                                              coalesce((SELECT b.balance FROM aigw.wallet_balances b WHERE b.wallet_id = w.id), 0));
+    END IF;
+    UPDATE aigw.wallets w SET credit_limit = set_credit_limit.credit_limit WHERE w.name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.topup_quote(wallet text, amount numeric, currency text, rail text, external_ref text)
+RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
+               credit text, fx_rate text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w aigw.wallets;
+    minor smallint;
+    fx numeric;
+BEGIN
+    PERFORM aigw.check_money(amount, 'a top-up amount');
+    IF amount <= 0 THEN
+        RAISE EXCEPTION 'a top-up amount must be positive, not %', amount
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Take money out with aigw.adjust() and a note saying why.';
+    END IF;
+    SELECT c.minor_units INTO minor FROM aigw.currencies c WHERE c.code = topup_quote.currency;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown currency "%"', currency
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'SELECT code FROM aigw.currencies lists them.';
+    END IF;
+    IF amount <> round(amount, minor) THEN
+        RAISE EXCEPTION 'top-up amount % has more decimal places than % has', amount, currency
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('%s is paid in whole units of %s decimal places.', currency, minor);
+    END IF;
+    IF rail IS NULL OR btrim(rail) = '' OR external_ref IS NULL OR btrim(external_ref) = '' THEN
+        RAISE EXCEPTION 'a top-up needs its payment rail and the rail''s transaction reference'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'external_ref is what makes a top-up idempotent: the same (rail, external_ref) is credited once.';
+    END IF;
+    SELECT * INTO w FROM aigw.wallets WHERE name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+    END IF;
+    fx := aigw.fx_rate(currency, w.currency, now());
+    IF fx IS NULL THEN
+        RAISE EXCEPTION 'no exchange rate from % to % is in force', currency, w.currency
+            USING ERRCODE = '5G023',
+                  DETAIL = format('Wallet "%s" holds %s.', wallet, w.currency),
+                  HINT = format('Set one with aigw.set_fx(%L, %L, rate), or top up in %s.', currency, w.currency, w.currency);
+    END IF;
+    wallet_id := w.id;
+    wallet_xmin := w.xmin;
+    wallet_currency := w.currency;
+    scale := aigw.ledger_scale(w.currency);
+    credit := round(amount * fx, scale);
+    fx_rate := CASE WHEN currency <> w.currency THEN fx END;
+    PERFORM aigw.check_wallet_range('top-up', amount, currency, w, credit::numeric, fx_rate::numeric,
+                                    'Top up a smaller amount, or split the payment over several wallets.');
+    RETURN NEXT;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.refund_quote(request_id bigint, amount numeric)
+RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
+               credit text, fx_rate text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c aigw.ledger;
+BEGIN
+    SELECT * INTO c FROM aigw.ledger l WHERE l.request_id = refund_quote.request_id AND l.kind = 'charge';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'request % was not charged', request_id
+            USING ERRCODE = 'undefined_object', HINT = 'Only a charged request can be refunded: see aigw.ledger.';
+    END IF;
+    IF amount IS NOT NULL THEN
+        PERFORM aigw.check_money(amount, 'a refund amount');
+        IF amount <= 0 OR amount > -c.amount THEN
+            RAISE EXCEPTION 'refund amount % is not between 0 and the charge of % %', amount, -c.amount, c.currency
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    wallet_id := c.wallet_id;
+    wallet_currency := c.currency;
+    scale := aigw.ledger_scale(c.currency);
+    credit := round(coalesce(amount, -c.amount), scale);
+    PERFORM aigw.check_wallet_range('refund', coalesce(amount, -c.amount), c.currency,
+                                    (SELECT w FROM aigw.wallets w WHERE w.id = c.wallet_id), credit::numeric, NULL,
+                                    'Refund less, or take money out of the wallet first with aigw.adjust().');
+    RETURN NEXT;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.adjust_quote(wallet text, amount numeric, note text)
+RETURNS TABLE (wallet_id bigint, wallet_xmin xid, wallet_currency text, scale integer,
+               credit text, fx_rate text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w aigw.wallets;
+BEGIN
+    PERFORM aigw.check_money(amount, 'an adjustment');
+    IF amount = 0 THEN
+        RAISE EXCEPTION 'an adjustment cannot be zero' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF note IS NULL OR btrim(note) = '' THEN
+        RAISE EXCEPTION 'an adjustment needs a note saying why'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO w FROM aigw.wallets WHERE name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+    END IF;
+    scale := aigw.ledger_scale(w.currency);
+    IF amount <> round(amount, scale) THEN
+        RAISE EXCEPTION 'adjustment % has more than % decimal places', amount, scale
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    wallet_id := w.id;
+    wallet_xmin := w.xmin;
+    wallet_currency := w.currency;
+    credit := round(amount, scale);
+    PERFORM aigw.check_wallet_range('adjustment', amount, w.currency, w, credit::numeric, NULL,
+                                    'Adjust by a smaller amount.');
+    RETURN NEXT;
+END
+$$;
