@@ -1141,6 +1141,21 @@ COMMENT ON FUNCTION aigw.default_wallet(oid) IS
     'The default wallet of a role (aigw.set_default_wallet), or NULL: only of a role whose privileges you have, and only a wallet you may read.';
 
 --------------------------------------------------------------------------
+-- Names in errors (issue 18, defect 5): an unknown model, route, wallet
+-- or provider is the caller's input, and a 200 KB one was echoed whole into
+-- the error (and the server log).  Errors quote such a name with
+-- aigw.quote_name: whole up to 100 characters, else its first 100 and its
+-- length (the C side: src/quote_name.c, the same rule).
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw.quote_name(name text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN length(name) <= 100 THEN '"' || name || '"'
+            ELSE format('"%s..." (%s characters)', left(name, 100), length(name)) END;
+COMMENT ON FUNCTION aigw.quote_name(text) IS
+    'A name as an error quotes it: "name", or its first 100 characters and its length when longer.';
+GRANT EXECUTE ON FUNCTION aigw.quote_name(text) TO aigw_user, aigw_reader;
+
+--------------------------------------------------------------------------
 -- Amounts out of range (issue 18, defect 5).  A balance is counted in
 -- shared memory as a 64-bit integer of ledger units (the rounding rule of
 -- 0.2.0: a millionth of the minor unit), and a reservation is checked
@@ -1242,7 +1257,7 @@ BEGIN
                   HINT = 'Currencies are ISO 4217 codes such as USD, CNY or IDR; SELECT code FROM aigw.currencies lists them.';
     END IF;
     IF name IS NULL OR name !~ '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid wallet name "%"', name
+        RAISE EXCEPTION 'invalid wallet name %', aigw.quote_name(name)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Up to 63 letters, digits and _ . : @ -, starting with a letter or digit.';
     END IF;
@@ -1285,7 +1300,7 @@ BEGIN
     END IF;
     UPDATE aigw.wallets w SET credit_limit = set_credit_limit.credit_limit WHERE w.name = wallet;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'wallet % does not exist', aigw.quote_name(wallet) USING ERRCODE = 'undefined_object';
     END IF;
 END
 $$;
@@ -1324,7 +1339,7 @@ BEGIN
     END IF;
     SELECT * INTO w FROM aigw.wallets WHERE name = wallet;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'wallet % does not exist', aigw.quote_name(wallet) USING ERRCODE = 'undefined_object';
     END IF;
     fx := aigw.fx_rate(currency, w.currency, now());
     IF fx IS NULL THEN
@@ -1396,7 +1411,7 @@ BEGIN
     END IF;
     SELECT * INTO w FROM aigw.wallets WHERE name = wallet;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'wallet "%" does not exist', wallet USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'wallet % does not exist', aigw.quote_name(wallet) USING ERRCODE = 'undefined_object';
     END IF;
     scale := aigw.ledger_scale(w.currency);
     IF amount <> round(amount, scale) THEN
@@ -1410,5 +1425,166 @@ BEGIN
     PERFORM aigw.check_wallet_range('adjustment', amount, w.currency, w, credit::numeric, NULL,
                                     'Adjust by a smaller amount.');
     RETURN NEXT;
+END
+$$;
+
+-- The functions that echo a name (see "Names in errors" above; bodies as before otherwise).
+CREATE OR REPLACE FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric,
+                               currency text DEFAULT 'USD', cached_input_per_mtok numeric DEFAULT NULL,
+                               valid_from timestamptz DEFAULT now(),
+                               cache_write_per_mtok numeric DEFAULT NULL,
+                               reasoning_per_mtok numeric DEFAULT NULL,
+                               source text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    next_from timestamptz;
+    rate numeric;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM aigw.models m WHERE m.id = set_price.model FOR NO KEY UPDATE) THEN
+        RAISE EXCEPTION 'unknown model %', aigw.quote_name(model)
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT id FROM aigw.models lists the catalogue.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM aigw.currencies c WHERE c.code = set_price.currency) THEN
+        RAISE EXCEPTION 'unknown currency "%"', currency
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'SELECT code FROM aigw.currencies lists them.';
+    END IF;
+    FOREACH rate IN ARRAY ARRAY[input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok] LOOP
+        IF rate IS NOT NULL AND (rate < 0 OR rate = 'NaN' OR rate >= 1000000) THEN
+            RAISE EXCEPTION 'price % per million tokens is out of range', rate
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Rates are per million tokens, from 0 to less than 1000000.';
+        END IF;
+    END LOOP;
+    IF input_per_mtok IS NULL OR output_per_mtok IS NULL THEN
+        RAISE EXCEPTION 'input_per_mtok and output_per_mtok are required' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF valid_from IS NULL OR valid_from < now() THEN
+        RAISE EXCEPTION 'a price cannot take effect in the past'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'valid_from is earlier than the start of this transaction.',
+                  HINT = 'Charges already made keep the price they were made at; set the new price from now on.';
+    END IF;
+
+    SELECT min(p.valid_from) INTO next_from FROM aigw.prices p
+     WHERE p.model = set_price.model AND p.currency = set_price.currency AND p.valid_from > set_price.valid_from;
+    DELETE FROM aigw.prices p
+     WHERE p.model = set_price.model AND p.currency = set_price.currency AND p.valid_from = set_price.valid_from;
+    UPDATE aigw.prices p SET valid_to = set_price.valid_from
+     WHERE p.model = set_price.model AND p.currency = set_price.currency
+       AND p.valid_from < set_price.valid_from AND (p.valid_to IS NULL OR p.valid_to > set_price.valid_from);
+    INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok,
+                             cache_write_per_mtok, reasoning_per_mtok, valid_from, valid_to, source, created_by)
+    VALUES (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok,
+            cache_write_per_mtok, reasoning_per_mtok, valid_from, next_from, source, session_user);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.balance(wallet text) RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result numeric;
+BEGIN
+    SELECT b.balance INTO result
+      FROM aigw.wallets w JOIN aigw.wallet_balances b ON b.wallet_id = w.id
+     WHERE w.name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet % does not exist or role "%" may not read it', aigw.quote_name(wallet), current_user
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'A wallet is readable by roles with the privileges of its owner.';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.statement(wallet text, period_from timestamptz, period_to timestamptz)
+RETURNS TABLE (line text, model text, provider text, items bigint, amount numeric, currency text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    w aigw.wallets;
+BEGIN
+    SELECT * INTO w FROM aigw.wallets x WHERE x.name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet % does not exist or role "%" may not read it', aigw.quote_name(wallet), current_user
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    IF period_from IS NULL OR period_to IS NULL OR period_to < period_from THEN
+        RAISE EXCEPTION 'invalid statement period [%, %)', period_from, period_to
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the closing balance is the opening one plus the period's movements:
+    -- the ledger before period_from is summed once, not twice
+    RETURN QUERY
+    WITH opening AS (
+        SELECT coalesce(sum(l.amount), 0) AS a FROM aigw.ledger l
+         WHERE l.wallet_id = w.id AND l.created_at < period_from
+    ), lines AS (
+        SELECT l.kind AS line, l.model AS m, l.provider AS p, count(*) AS n, sum(l.amount) AS a,
+               CASE l.kind WHEN 'topup' THEN 1 WHEN 'refund' THEN 2 WHEN 'adjustment' THEN 3 ELSE 4 END AS ord
+          FROM aigw.ledger l
+         WHERE l.wallet_id = w.id AND l.created_at >= period_from AND l.created_at < period_to
+         GROUP BY l.kind, l.model, l.provider
+    )
+    SELECT 'opening balance', NULL::text, NULL::text, NULL::bigint,
+           round(o.a, aigw.ledger_scale(w.currency)), w.currency
+      FROM opening o
+    UNION ALL
+    (SELECT x.line, x.m, x.p, x.n, x.a, w.currency FROM lines x ORDER BY x.ord, x.a, x.m)
+    UNION ALL
+    SELECT 'closing balance', NULL, NULL, NULL,
+           round(o.a + coalesce((SELECT sum(x.a) FROM lines x), 0), aigw.ledger_scale(w.currency)),
+           w.currency
+      FROM opening o;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.wallet_id_of(wallet text) RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result bigint;
+BEGIN
+    SELECT w.id INTO result FROM aigw.wallets w WHERE w.name = wallet;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'wallet % does not exist', aigw.quote_name(wallet)
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM aigw.wallets lists the wallets.';
+    END IF;
+    RETURN result;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.routes_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    missing text;
+    unknown text;
+BEGIN
+    SELECT string_agg(aigw.quote_name(c), ', ') INTO missing
+      FROM unnest(NEW.candidates) AS c
+     WHERE NOT EXISTS (SELECT 1 FROM aigw.models m WHERE m.id = c);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'route % names models that are not in the catalogue: %', aigw.quote_name(NEW.name), missing
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'SELECT id FROM aigw.models lists the models.';
+    END IF;
+    SELECT string_agg(k, ', ') INTO unknown
+      FROM jsonb_object_keys(NEW.constraints) AS k
+     WHERE k NOT IN ('min_quality', 'capabilities', 'max_price_per_mtok', 'providers',
+                     'exclude_providers', 'expected_output_tokens');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'route % has unknown constraints: %', aigw.quote_name(NEW.name), unknown
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A route''s constraints may set min_quality, capabilities, max_price_per_mtok, providers, exclude_providers and expected_output_tokens.';
+    END IF;
+    RETURN NEW;
 END
 $$;

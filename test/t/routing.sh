@@ -306,7 +306,7 @@ refused "INSERT INTO aigw.routes (name, strategy, constraints) VALUES ('odd', 'b
 sql "INSERT INTO aigw.routes (name, candidates, enabled) VALUES ('off', '{openai/route-a}', false)"
 refused "SELECT aigw.chat('route/off', '$MSG')" 'route "off" is disabled' "a disabled route is refused"
 refused "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" \
-    'not in the catalogue: openai/route-z' "a route naming a model not in the catalogue is refused"
+    'not in the catalogue: "openai/route-z"' "a route naming a model not in the catalogue is refused"
 is "$(mock_count route-a)$(mock_count route-b)$(mock_count route-c)" "000" "none of these sent anything"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '5 seconds' AND requested_model IN ('auto/smartest', 'route/nope')")" "0" \
    "... nor logged anything"
