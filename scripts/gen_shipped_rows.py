@@ -2,7 +2,8 @@
 """Generate the SQL that marks the rows aigw 0.8.0 shipped, for the 0.9.0 upgrade.
 
 What: install aigw 0.8.0 in a scratch database of a running server (the
-one scripts/cluster.sh points PGHOST/PGPORT at), compute the key and the
+one PGHOST/PGPORT name, e.g. after `source scripts/cluster.sh` with a cluster
+started; aigw must be installed there: scripts/setup.sh), compute the key and the
 fingerprint (aigw.shipped_fingerprint, taken from the upgrade script
 itself) of every row it ships in providers, models, prices, currencies and
 catalogue_providers, and emit, per table, one statement that marks the rows
@@ -16,8 +17,7 @@ changed; comparing with what was shipped is the only way to know, and it is
 what lets pg_dump leave out exactly the rows CREATE EXTENSION makes again.
 The output is committed between `-- BEGIN GENERATED SHIPPED ROWS` and
 `-- END GENERATED SHIPPED ROWS` of sql/aigw--0.8.0--0.9.0.sql
-(`--write FILE`; without it the SQL is printed).  The extension must be
-installed in the server (scripts/setup.sh).
+(`--write FILE`; without it the SQL is printed).
 
 Standard library only (Python 3.11).
 """
@@ -130,7 +130,7 @@ def main():
         if not rows[table]:
             fail(f'aigw 0.8.0 ships no row in aigw.{table}?')
         block.append(statement(table, key, rows[table]))
-    text = '\n'.join(block) + END + '\n'
+    text = '\n'.join(block) + END
     if args.write:
         write_block(args.write, text, BEGIN, END, PROG)
     else:

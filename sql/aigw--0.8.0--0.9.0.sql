@@ -908,8 +908,6 @@ SELECT 'catalogue_providers', aigw.row_key(r)
  WHERE NOT EXISTS (SELECT 1 FROM marked t WHERE t.litellm_provider = s.litellm_provider);
 -- END GENERATED SHIPPED ROWS
 
-
-
 --------------------------------------------------------------------------
 -- Keeping origin and aigw.deleted_rows, for every write to the five
 -- tables.  SECURITY DEFINER: an administrator who may change providers
