@@ -50,6 +50,13 @@
 --     the origin it finds.
 --   * Delete a shipped row only WHERE origin = 'shipped' (no tombstone is
 --     written for what a release removes).
+-- A database updated from 0.8.0 or earlier has no record of what was
+-- changed: its rows are compared with what 0.8.0 shipped (the generated
+-- fingerprints below).  So a section of this file that changes rows of the
+-- five tables goes after this one (or the fingerprints are generated
+-- again).  pg_dump orders the tables' data by their foreign keys
+-- (providers, then models, then prices); pg_restore -j does not keep that
+-- order (README, "Backup and restore").
 --------------------------------------------------------------------------
 CREATE FUNCTION aigw.installing() RETURNS boolean
 AS 'MODULE_PATHNAME', 'aigw_installing'
