@@ -36,6 +36,12 @@ typedef enum AigwBillingMode
 	AIGW_BILLING_OFF
 } AigwBillingMode;
 
+/*
+ * A name the caller gave (model, route, wallet, provider) as an error quotes
+ * it: "name", or its first 100 characters and its length when longer.
+ */
+extern char *aigw_quote_name(const char *name);
+
 /* True when loaded through shared_preload_libraries (see aigw_require_preload). */
 extern bool aigw_preloaded;
 extern void aigw_require_preload(void);

@@ -143,7 +143,7 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 	if (q->wallet_id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("wallet \"%s\" does not exist", wallet),
+				 errmsg("wallet %s does not exist", aigw_quote_name(wallet)),
 				 errdetail("It was named by %s.", aigw_tenant_wallet_source()),
 				 errhint("SELECT wallet FROM aigw.wallet_status lists the wallets you can use.")));
 	aigw_tenant_check_spend(wallet, q);

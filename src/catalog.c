@@ -124,7 +124,7 @@ read_target(const char *model, AigwTarget *out)
 	if (slash == NULL || slash == model || slash[1] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model \"%s\" is not of the form provider/model", model),
+				 errmsg("model %s is not of the form provider/model", aigw_quote_name(model)),
 				 errhint("Write e.g. 'openai/gpt-4o-mini'; SELECT id FROM aigw.models lists the catalogue.")));
 	provider = pnstrdup(model, slash - model);
 	aigw_require_committed_extension();
@@ -138,14 +138,14 @@ read_target(const char *model, AigwTarget *out)
 	if (aigw_col_isnull(COL_PROVIDER))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown provider \"%s\" in model \"%s\"", provider, model),
+				 errmsg("unknown provider %s in model %s", aigw_quote_name(provider), aigw_quote_name(model)),
 				 errhint("SELECT name FROM aigw.providers lists the providers.")));
 	if (aigw_col_isnull(COL_MODEL_ID))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown model \"%s\"", model),
-				 errdetail("Provider \"%s\" exists but aigw.models has no model \"%s\".",
-						   provider, model),
+				 errmsg("unknown model %s", aigw_quote_name(model)),
+				 errdetail("Provider \"%s\" exists but aigw.models has no model %s.",
+						   provider, aigw_quote_name(model)),
 				 errhint("SELECT id FROM aigw.models WHERE provider = '%s' lists its models; an administrator can add one with INSERT INTO aigw.models (id, provider, upstream_model).",
 						 provider)));
 	if (!aigw_col_int64(COL_PROVIDER_ENABLED, 0))

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "embed_request.h"
+#include "aigw.h"
 #include "json_util.h"
 
 pg_attribute_noreturn()
@@ -25,7 +26,7 @@ aigw_embed_check_model(const char *model)
 	if (strncmp(model, "auto/", 5) == 0 || strncmp(model, "route/", 6) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("embeddings take a plain model, not \"%s\"", model),
+				 errmsg("embeddings take a plain model, not %s", aigw_quote_name(model)),
 				 errdetail("Vectors of different models cannot be compared, so aigw does not route or fall back between them."),
 				 errhint("SELECT id FROM aigw.models WHERE kind = 'embedding' lists the embedding models.")));
 }

@@ -526,6 +526,27 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 		case CURLE_BAD_CONTENT_ENCODING:
 			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer could not be decoded (%s)", detail);
 			break;
+		case CURLE_OUT_OF_MEMORY:
+			{
+				long		code = 0;
+
+				/*
+				 * What libcurl answers when a header of the answer is over its
+				 * limit (CURL_MAX_HTTP_HEADER, 100 KB), with no message of its
+				 * own: once a status line has come, an unusable answer.  Not
+				 * a network failure, and sending the request again would get
+				 * the same answer (and maybe another bill).
+				 */
+				if (t->easy)
+					curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+				if (code > 0)
+					aigw_attempt_fail(a, ATTEMPT_MALFORMED,
+									  "the answer's headers are over libcurl's size limit (100 KB for one header) (HTTP %ld)",
+									  code);
+				else
+					aigw_attempt_fail(a, ATTEMPT_ABORTED, "out of memory in libcurl while reading the answer");
+			}
+			break;
 		default:
 			/* refused, reset, DNS, TLS, nothing received ... */
 			aigw_attempt_fail(a, ATTEMPT_CONNECT_ERROR, "%s", detail);

@@ -220,8 +220,8 @@ check_names(List *names, const char *key, bool models)
 		if (!known)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("%s \"%s\" in option \"%s\" is not in the catalogue",
-							models ? "model" : "provider", name, key),
+					 errmsg("%s %s in option \"%s\" is not in the catalogue",
+							models ? "model" : "provider", aigw_quote_name(name), key),
 					 errhint("%s", models ? "SELECT id FROM aigw.models lists the models."
 							 : "SELECT DISTINCT provider FROM aigw.models lists the providers that have models.")));
 	}
@@ -631,8 +631,8 @@ refuse_routing_options(const char *model, const RouteOptions *o)
 		if (aigw_route_option_given(o, routing_only[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" needs a meta-model or a route, not model \"%s\"",
-							routing_only[i], model),
+					 errmsg("option \"%s\" needs a meta-model or a route, not model %s",
+							routing_only[i], aigw_quote_name(model)),
 					 errhint("Call e.g. aigw.chat('auto/cheapest', ...), or list other models in option \"fallbacks\".")));
 }
 
@@ -703,7 +703,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		if (strategy < 0 || strategy == STRATEGY_ORDERED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown meta-model \"%s\"", model),
+					 errmsg("unknown meta-model %s", aigw_quote_name(model)),
 					 errhint("The meta-models are auto/cheapest, auto/fastest and auto/best; named routes are written route/<name>.")));
 	}
 	else if (strncmp(model, "route/", 6) == 0)

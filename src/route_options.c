@@ -10,6 +10,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
+#include "aigw.h"
 #include "json_util.h"
 #include "owner_query.h"
 #include "route_options.h"
@@ -208,7 +209,7 @@ aigw_read_route(const char *name, NamedRoute *r)
 	if (aigw_col_isnull(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown route \"%s\"", name),
+				 errmsg("unknown route %s", aigw_quote_name(name)),
 				 errhint("SELECT name FROM aigw.routes lists the routes; an administrator adds one with INSERT INTO aigw.routes.")));
 	if (!aigw_col_int64(8, 0))
 		ereport(ERROR,

@@ -32,7 +32,7 @@ aigw_auto(PG_FUNCTION_ARGS)
 		strcmp(strategy, "best") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown routing strategy \"%s\"", strategy),
+				 errmsg("unknown routing strategy %s", aigw_quote_name(strategy)),
 				 errhint("The strategies are cheapest, fastest and best.")));
 	PG_RETURN_JSONB_P(aigw_call_chat(psprintf("auto/%s", strategy),
 									 PG_GETARG_JSONB_P(1), PG_GETARG_JSONB_P(2)));

@@ -135,7 +135,7 @@ read_default(Oid role, char *out, Size outlen)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	aigw_query_as_owner(&default_plan, "SELECT aigw.default_wallet($1)", 1, types, values, NULL);
+	aigw_query_as_owner(&default_plan, "SELECT aigw.default_wallet_of($1)", 1, types, values, NULL);
 	wallet = aigw_col_text(1);
 	strlcpy(out, wallet ? wallet : "", outlen);
 	SPI_finish();

@@ -224,6 +224,7 @@ function sendFault(ctx, protocol, d, base) {
   else if (d.error_body) sendJson(ctx, 200, protocol.statusError(500, base, d, ctx).body);
   else if (d.echo_auth !== undefined) sendEchoAuth(ctx, d.echo_auth);
   else if (d.nested > 0) sendRaw(ctx, 200, 'application/json', `{"id":"nested","choices":[],"deep":${'['.repeat(d.nested)}${']'.repeat(d.nested)}}`);
+  else if (d.huge_header > 0) sendRaw(ctx, 200, 'application/json', '{}', { 'x-mock-padding': 'x'.repeat(d.huge_header) });
   else if (d.status >= 400) {
     const { body, headers } = protocol.statusError(d.status, base, d, ctx);
     sendJson(ctx, d.status, body, headers);

@@ -208,6 +208,21 @@ test('nested=N answers valid JSON nested N deep', async () => {
   assert.deepEqual(JSON.parse(await res.text()), { id: 'nested', choices: [], deep: [[[]]] });
 });
 
+test('huge_header=N sends a header of N bytes', async () => {
+  // fetch refuses headers that large; node:http reads them when told to
+  const res = await new Promise((resolve, reject) => {
+    const req = http.request(`${baseUrl}/v1/chat/completions`, {
+      method: 'POST', maxHeaderSize: 1 << 20,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    }, resolve);
+    req.on('error', reject);
+    req.end(JSON.stringify(hello({ model: 'gpt-4o-mini?huge_header=200000' })));
+  });
+  res.resume();
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['x-mock-padding'].length, 200000);
+});
+
 test('truncate closes the connection early', async () => {
   const res = await chat(hello({ model: 'gpt-4o-mini?truncate=1' }));
   assert.equal(res.status, 200);

@@ -84,6 +84,10 @@ SELECT aigw.create_wallet('bad', 'USD', -1);
 SELECT aigw.create_wallet('bad', 'USD', 0.001);
 SELECT aigw.create_wallet('bad', 'IDR', 0.5);
 SELECT aigw.create_wallet('bad', 'USD', 'Infinity');
+-- balances are counted in 64-bit integers of a millionth of the minor unit:
+-- a balance plus its credit limit stays within aigw.max_balance
+SELECT aigw.max_balance('USD') AS max_usd, aigw.max_balance('IDR') AS max_idr;
+SELECT aigw.create_wallet('bad', 'USD', 1e30);
 SELECT aigw.create_wallet('team-usd', 'USD');
 SELECT name, currency, credit_limit, owner FROM aigw.wallets ORDER BY id;
 UPDATE aigw.wallets SET currency = 'EUR' WHERE name = 'team-usd';
@@ -112,6 +116,13 @@ SELECT aigw.topup('team-usd', 10, 'USD', 'card', NULL);
 SELECT aigw.topup('team-usd', 10, 'USD', '', 'ch_0');
 SELECT aigw.topup('nope', 10, 'USD', 'card', 'ch_0');
 SELECT aigw.topup('team-idr', 50000.5, 'IDR', 'qris', 'QR-000');
+SELECT aigw.topup('team-usd', 1e30, 'USD', 'card', 'ch_0');
+SELECT aigw.topup('team-idr', 9223372036855, 'IDR', 'qris', 'QR-000');
+DO $$ BEGIN
+    PERFORM aigw.topup('team-usd', 92233720368.55, 'USD', 'card', 'ch_0');
+EXCEPTION WHEN numeric_value_out_of_range THEN
+    RAISE NOTICE 'numeric_value_out_of_range';
+END $$;
 SELECT count(*) AS ledger_rows FROM aigw.ledger;
 
 SELECT aigw.topup('team-usd', 10, 'USD', 'card', 'ch_1') AS first_id \gset
@@ -191,6 +202,10 @@ SELECT aigw.refund(:charged, 1);
 SELECT aigw.refund(-1);
 SELECT aigw.adjust('team-usd', -1, NULL);
 SELECT aigw.adjust('team-usd', -1.5, 'goodwill credit reversed') > 0 AS adjusted;
+SELECT aigw.adjust('team-usd', 1e30, 'too much');
+SELECT aigw.adjust('team-usd', -1e30, 'too much');
+SELECT aigw.set_credit_limit('team-usd', 1e30);
+SELECT aigw.refund(:charged, 1e30);
 SELECT aigw.balance('team-usd');
 SELECT * FROM aigw.verify_ledger();
 -- ... which finds a balance that is not the sum of its ledger

@@ -16,6 +16,17 @@ SELECT extversion FROM pg_extension WHERE extname = 'aigw';
 -- what the administrator had is kept
 SELECT base_url, api_version FROM aigw.providers WHERE name = 'anthropic';
 SELECT input_per_mtok, output_per_mtok, source FROM aigw.prices WHERE model = 'anthropic/claude-opus-4-1';
+-- and told from what aigw ships (pg_dump keeps the rows that are not
+-- 'shipped'): the administrator's provider and model have the keys of
+-- shipped rows, the price is their own, and the shipped price of that
+-- model, never inserted here, is recorded as missing
+SELECT t AS "table", origin, count(*)
+  FROM (SELECT 'providers' AS t, origin FROM aigw.providers UNION ALL SELECT 'models', origin FROM aigw.models
+        UNION ALL SELECT 'prices', origin FROM aigw.prices UNION ALL SELECT 'currencies', origin FROM aigw.currencies
+        UNION ALL SELECT 'catalogue_providers', origin FROM aigw.catalogue_providers) o
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT name, origin FROM aigw.providers WHERE origin <> 'shipped';
+SELECT table_name, key FROM aigw.deleted_rows;
 
 --------------------------------------------------------------------------
 -- Providers, at their real endpoints
@@ -130,6 +141,36 @@ SELECT count(*) >= 200 AS models_readable FROM aigw.models;
 SELECT count(*) AS mappings_readable FROM aigw.catalogue_providers;
 RESET ROLE;
 DROP ROLE aigw_catalogue_reader;
+
+--------------------------------------------------------------------------
+-- Rows an administrator changes, adds and deletes.  Only aigw's own
+-- scripts write 'shipped'; naming it does not make a row shipped.
+SELECT origin, count(*) FROM aigw.prices WHERE model = 'anthropic/claude-sonnet-4-5' GROUP BY origin ORDER BY origin;
+BEGIN;
+UPDATE aigw.providers SET request_timeout_ms = 30000 WHERE name = 'openai';
+UPDATE aigw.providers SET origin = 'shipped' WHERE name = 'deepseek';
+INSERT INTO aigw.currencies (code, minor_units, name, origin) VALUES ('NZD', 2, 'New Zealand dollar', 'shipped');
+SELECT name, origin FROM aigw.providers WHERE name IN ('openai', 'deepseek', 'qwen') ORDER BY name;
+SELECT code, origin FROM aigw.currencies WHERE code = 'NZD';
+-- a shipped row deleted or renamed is remembered; added again, it is the administrator's
+DELETE FROM aigw.catalogue_providers WHERE litellm_provider = 'zai';
+UPDATE aigw.providers SET name = 'my-azure' WHERE name = 'azure';
+SELECT table_name, key FROM aigw.deleted_rows ORDER BY 1, 2;
+INSERT INTO aigw.catalogue_providers (litellm_provider, provider, key_prefix) VALUES ('zai', 'zai', 'zai/');
+SELECT litellm_provider, origin FROM aigw.catalogue_providers WHERE litellm_provider = 'zai';
+SELECT name, origin FROM aigw.providers WHERE name LIKE '%azure';
+SELECT table_name, key FROM aigw.deleted_rows ORDER BY 1, 2;
+-- an added row deleted leaves nothing behind
+DELETE FROM aigw.currencies WHERE code = 'NZD';
+SELECT count(*) AS deleted_currencies FROM aigw.deleted_rows WHERE table_name = 'currencies';
+-- inserting the key of an untouched shipped row changes that row (this is
+-- how pg_restore brings back a changed row after CREATE EXTENSION)
+INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme) VALUES ('groq', 'openai', 'https://proxy.example.com/groq', 'bearer');
+SELECT name, base_url, origin FROM aigw.providers WHERE name = 'groq';
+SELECT count(*) AS providers FROM aigw.providers;
+-- the key of a row already changed is a duplicate, as ever
+INSERT INTO aigw.providers (name, api_style, base_url, auth_scheme) VALUES ('openai', 'openai', 'https://proxy.example.com/v1', 'bearer');
+ROLLBACK;
 
 \c :regress_db
 DROP DATABASE aigw_catalogue;

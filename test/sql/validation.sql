@@ -46,5 +46,24 @@ SET aigw.max_request_bytes = 1024;
 SELECT aigw.ask('openai/gpt-4o-mini', repeat('x', 2000));
 RESET aigw.max_request_bytes;
 
+-- a name the caller gave is quoted whole up to 100 characters; a longer one
+-- is cut there, with its length (a 200 KB model name, say)
+SELECT aigw.ask('openai/' || repeat('y', 93), 'hi');
+SELECT aigw.ask('openai/' || repeat('x', 200000), 'hi');
+SELECT aigw.ask(repeat('p', 200000) || '/gpt-4o-mini', 'hi');
+SELECT aigw.ask(repeat('m', 200000), 'hi');
+SELECT aigw.ask('route/' || repeat('r', 200000), 'hi');
+SELECT aigw.ask('auto/' || repeat('a', 200000), 'hi');
+SELECT aigw.auto(repeat('s', 200000), '[{"role": "user", "content": "hi"}]');
+SELECT aigw.embed('auto/' || repeat('e', 200000), 'hi');
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi', jsonb_build_object('fallbacks', jsonb_build_array('openai/' || repeat('f', 200000))));
+SET aigw.billing = on;
+SELECT aigw.ask('openai/gpt-4o-mini', 'hi', jsonb_build_object('wallet', repeat('w', 200000)));
+RESET aigw.billing;
+SELECT aigw.balance(repeat('w', 200000));
+SELECT aigw.adjust(repeat('w', 200000), 1, 'a note');
+SELECT aigw.set_price('openai/' || repeat('x', 200000), 1, 1);
+INSERT INTO aigw.routes (name, candidates) VALUES ('long', ARRAY['openai/' || repeat('c', 200000)]);
+
 -- none of the above reached the provider or the log
 SELECT count(*) - :logged_before AS logged_since FROM aigw.requests;

@@ -67,6 +67,18 @@ for fault in 'status=404' 'malformed=1' 'truncate=1'; do
 done
 set_upstream openai/route-a 'route-a'
 
+echo "# an answer whose headers are over libcurl's limit is unusable, not a connection error: never sent again"
+mock_reset
+set_upstream openai/route-a 'route-a?huge_header=200000'
+err=$(sql "SELECT aigw.chat('openai/route-a', '$MSG')" 2>&1)
+echo "$err" | grep -q "provider \"openai\" sent an unusable answer for model \"openai/route-a\": the answer's headers are over libcurl's size limit (100 KB for one header) (HTTP 200)"
+ok $? "the error says the answer's headers are too large"
+is "$(sql "SELECT count(*) || ' ' || string_agg(status || ' ' || error, ',') FROM aigw.requests WHERE call_id = (SELECT max(call_id) FROM aigw.requests)")" \
+   "1 malformed the answer's headers are over libcurl's size limit (100 KB for one header) (HTTP 200)" "the attempt is logged once, as malformed"
+is "$(mock_count route-a)" "1" "... and the mock got one request, with retries on (aigw.max_retries = 2)"
+set_upstream openai/route-a 'route-a'
+sql "SELECT aigw.reset_circuit('openai/route-a'), aigw.reset_circuit('openai')" >/dev/null
+
 echo "# the call's timeout_ms covers its fallbacks"
 mock_reset
 set_upstream openai/route-a 'route-a?latency_ms=2000'
@@ -294,7 +306,7 @@ refused "INSERT INTO aigw.routes (name, strategy, constraints) VALUES ('odd', 'b
 sql "INSERT INTO aigw.routes (name, candidates, enabled) VALUES ('off', '{openai/route-a}', false)"
 refused "SELECT aigw.chat('route/off', '$MSG')" 'route "off" is disabled' "a disabled route is refused"
 refused "INSERT INTO aigw.routes (name, candidates) VALUES ('typo', '{openai/route-z}')" \
-    'not in the catalogue: openai/route-z' "a route naming a model not in the catalogue is refused"
+    'not in the catalogue: "openai/route-z"' "a route naming a model not in the catalogue is refused"
 is "$(mock_count route-a)$(mock_count route-b)$(mock_count route-c)" "000" "none of these sent anything"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '5 seconds' AND requested_model IN ('auto/smartest', 'route/nope')")" "0" \
    "... nor logged anything"

@@ -99,7 +99,7 @@ sql "CREATE FUNCTION role_view(r text) RETURNS text LANGUAGE plpgsql AS \$\$
          END LOOP;
          RETURN result;
      END \$\$" >/dev/null
-catalogue="catalogue_providers=$(sql "SELECT count(*) FROM aigw.catalogue_providers") credential_status=$(sql "SELECT count(*) FROM aigw.providers") credentials=x currencies=$(sql "SELECT count(*) FROM aigw.currencies") fx_rates=$(sql "SELECT count(*) FROM aigw.fx_rates")"
+catalogue="catalogue_providers=$(sql "SELECT count(*) FROM aigw.catalogue_providers") credential_status=$(sql "SELECT count(*) FROM aigw.providers") credentials=x currencies=$(sql "SELECT count(*) FROM aigw.currencies") deleted_rows=$(sql "SELECT count(*) FROM aigw.deleted_rows") fx_rates=$(sql "SELECT count(*) FROM aigw.fx_rates")"
 shared="models=$(sql "SELECT count(*) FROM aigw.models") prices=$(sql "SELECT count(*) FROM aigw.prices") provider_health=2 providers=$(sql "SELECT count(*) FROM aigw.providers")"
 is "$(sql "SELECT role_view('ten_nobody')")" "$(sql "SELECT string_agg(relname || '=x', ' ' ORDER BY relname) || ' ' FROM pg_class WHERE relnamespace = 'aigw'::regnamespace AND relkind IN ('r', 'v')")" \
    "nobody: every table and view denied"
@@ -129,6 +129,19 @@ as ten_admin "SELECT aigw.set_default_wallet('ten_bob', 'w_bob')" >/dev/null
 is "$(as ten_bob "SELECT aigw.chat('$M', '$HI')->'aigw'->>'wallet'")" "w_bob" "with a default wallet, bob needs no SET aigw.wallet"
 as ten_admin "SELECT aigw.set_default_wallet('ten_bob', 'w_alice')" 2>&1 | grep -qF 'role "ten_bob" may not spend from wallet "w_alice"'
 ok $? "a default wallet must be one the role may use"
+
+echo "# the helpers row-level security uses tell a role only about wallets it may read"
+w_id() { sql "SELECT id FROM aigw.wallets WHERE name = '$1'"; }
+is "$(as ten_alice "SELECT aigw.wallet_spenders($(w_id w_bob))")" "{}" "alice: nothing of who may spend from bob's wallet"
+is "$(as ten_alice "SELECT aigw.wallet_spenders($(w_id w_team)) = ARRAY['ten_admin'::regrole, 'ten_alice'::regrole]::oid[]")" "t" \
+   "... the spenders of a wallet she shares"
+is "$(as ten_bob "SELECT aigw.wallet_spenders($(w_id w_team))::text || ' ' || aigw.wallet_spenders($(w_id w_alice))::text")" "{} {}" \
+   "bob: nothing of the team wallet he was taken off, nor of alice's"
+is "$(as ten_alice "SELECT coalesce(aigw.default_wallet('ten_bob'::regrole), 'none')")" "none" "alice: not bob's default wallet"
+is "$(as ten_bob "SELECT aigw.default_wallet('ten_bob'::regrole) || ' ' || aigw.current_wallet()")" "w_bob w_bob" \
+   "bob: his own default wallet, the one his calls use"
+is "$(as ten_reader "SELECT aigw.default_wallet('ten_bob'::regrole) || ' ' || cardinality(aigw.wallet_spenders($(w_id w_bob)))")" "w_bob 1" \
+   "a reader reads every wallet: the same helpers tell it everything"
 
 echo "# PostgREST: end users of one app role, each with a wallet of their own"
 REST_AUTH=ten_auth

@@ -48,7 +48,7 @@ const DIRECTIVES = {
   latency_ms: 'int', status: 'int', retry_after: 'int', retry_after_ms: 'int',
   retry_after_date: 'flag', should_retry: 'string', fail_first: 'int',
   malformed: 'flag', truncate: 'flag', empty: 'flag', html: 'flag', error_body: 'flag', nested: 'int',
-  huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
+  huge_bytes: 'int', huge_header: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
   usage: 'usage', echo_auth: 'echo_auth',
