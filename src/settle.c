@@ -5,7 +5,11 @@
  * The worker's transaction is independent of every caller's, which is what
  * makes a logged and charged call stay logged and charged when its caller
  * rolls back (DESIGN.md, invariant 2), and it commits before any caller is
- * told the outcome, so the log is durable before aigw.chat returns.
+ * told the outcome.  A call that was sent already has its row, pending and
+ * durable since before it left (intent.c): the statement completes it, and
+ * the charge never exceeds the reservation (usage_bounds.c).  The same
+ * transaction inserts the rows of the requests the turn is about to send;
+ * then, and only then, the commit is flushed before it returns.
  *
  * Wallet balances are only ever updated here, once per wallet per turn and
  * in wallet id order (two workers never wait for each other in a cycle),
@@ -649,12 +653,12 @@ update_balance(WalletDelta *d)
 
 /*
  * Commit without waiting for the WAL flush, and return the end of the
- * commit record.  The log must be durable before a caller sees an answer
- * (DESIGN.md, invariant 2); the caller sees it, so the caller makes sure
- * of it (aigw_pool_make_durable) before it hands the answer out.  Waiting
- * here would stop this worker's HTTP for the length of an fsync every turn
- * and keep the turn's wallet rows locked meanwhile, so the pool's other
- * workers queued on them.  Under synchronous replication the commit stays
+ * commit record: for a turn that sends nothing.  What a caller is about to
+ * see must be durable (DESIGN.md, invariants 2 and 8): a call that was sent
+ * is, by its intent row; a top-up or a call that never left is made durable
+ * by whoever hands it out (aigw_pool_make_durable).  Waiting here would stop
+ * this worker's HTTP for the length of an fsync and keep the turn's wallet
+ * rows locked meanwhile, so the pool's other workers queued on them.  Under synchronous replication the commit stays
  * synchronous: waiting for a standby is part of what the worker's "on"
  * promises there, and only a commit waits for one.
  */
