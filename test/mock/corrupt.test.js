@@ -305,7 +305,7 @@ test('every kind, on every endpoint, does what it says to the valid answer', asy
     const contentType = clean.headers['content-type'];
     for (const kind of corrupt.KINDS) {
       for (const seed of [1, 2, 3, 4]) {
-        const d = `corrupt=${kind}&corrupt_seed=${seed}`;
+        const d = `corrupt=${kind}&corrupt_replay=${seed}`;
         const got = await corrupted(mock.base, endpoint, d);
         const where = `${endpoint}, ${kind}, seed ${seed}`;
         assert.equal(got.res.status, 200, where);
@@ -325,16 +325,25 @@ test('every kind, on every endpoint, does what it says to the valid answer', asy
 });
 
 test('the same seed gives the same corruption, answer for answer', async () => {
+  const plan = (x) => ({ ...x.c, original: undefined });
   for (const endpoint of Object.keys(ENDPOINTS)) {
+    const seeds = new Set();
     for (const kind of corrupt.KINDS) {
+      // a run's seed: the same request is corrupted the same way again
       const d = `corrupt=${kind}&corrupt_seed=987654321`;
       const a = await corrupted(mock.base, endpoint, d);
       const b = await corrupted(mock.base, endpoint, d);
-      const plan = (x) => ({ ...x.c, original: undefined });
       assert.deepEqual(plan(b), plan(a), `${endpoint}, ${kind}: the same corruption`);
       // the valid answers carry the clock (created, latencyMs): when they agree, so do the bytes
       if (a.original.equals(b.original)) assert.deepEqual(b.res.buf, a.res.buf, `${endpoint}, ${kind}: the same bytes`);
+      assert.equal(a.res.headers['x-mock-corrupt'], `${kind}; seed=${a.c.seed}`);
+      seeds.add(a.c.seed);
+      // ... and the answer's own seed replays it, in another request too
+      const c = await corrupted(mock.base, endpoint, `corrupt=${kind}&corrupt_rate=100&corrupt_replay=${a.c.seed}`);
+      assert.equal(c.c.seed, a.c.seed);
+      if (c.original.length === a.original.length) assert.deepEqual(plan(c), plan(a), `${endpoint}, ${kind}: replayed from seed ${a.c.seed}`);
     }
+    assert.equal(seeds.size, corrupt.KINDS.length, `${endpoint}: each request its own seed`);
   }
 });
 
@@ -386,7 +395,7 @@ test('a server started corrupting: every answer by default, replayable from its 
     assert.equal(lone.headers['x-mock-corrupt'], first[22]);
     // replayed alone, from the seed the answer named
     const seed = Number(/seed=(\d+)/.exec(first[0])[1]);
-    const replay = await call(mock.base, 'openai chat', `corrupt=all&corrupt_seed=${seed}`);
+    const replay = await call(mock.base, 'openai chat', `corrupt=all&corrupt_replay=${seed}`);
     assert.equal(replay.headers['x-mock-corrupt'], first[0], 'the named seed replays it on any mock');
     // a request can turn it off
     const off = await call(a.base, 'openai chat', 'corrupt=0');
@@ -425,6 +434,7 @@ test('corrupt directives are checked like the others', async () => {
     ['corrupt=truncate,flop', /unknown: flop/],
     ['corrupt=all&corrupt_rate=101', /Mock directive 'corrupt_rate' must be an integer from 0 to 100\./],
     ['corrupt=all&corrupt_seed=-1', /Mock directive 'corrupt_seed' must be a non-negative integer\./],
+    ['corrupt=all&corrupt_replay=x', /Mock directive 'corrupt_replay' must be a non-negative integer\./],
   ]) {
     const res = await call(mock.base, 'openai chat', d);
     assert.equal(res.status, 400, d);
@@ -439,6 +449,20 @@ test('corrupt directives are checked like the others', async () => {
   assert.equal(fault.res.status, 429);
   assert.equal(fault.c, undefined);
   assert.equal(JSON.parse(fault.res.buf).error.code, 'rate_limit_exceeded');
+});
+
+test('body=TEXT answers 200 with exactly that body, a hostile answer written by hand', async () => {
+  const body = '{"choices":[{"message":"not an object"}],"usage":{"prompt_tokens":1e15}}';
+  for (const endpoint of ['openai chat', 'gemini generateContent', 'bedrock titan embeddings']) {
+    const res = await call(mock.base, endpoint, `body=${encodeURIComponent(body)}`);
+    assert.equal(res.status, 200, endpoint);
+    assert.equal(res.buf.toString(), body, endpoint);
+    assert.equal(res.headers['content-type'], 'application/json');
+  }
+  // a fault like the others: fail_first lets later requests through
+  await admin(mock.base, '/_mock/reset', 'POST');
+  assert.equal((await call(mock.base, 'openai chat', 'body=x&fail_first=1')).buf.toString(), 'x');
+  assert.equal(JSON.parse((await call(mock.base, 'openai chat', 'body=x&fail_first=1')).buf).object, 'chat.completion');
 });
 
 test('the command line: --corrupt, --corrupt-rate, --corrupt-seed', async () => {

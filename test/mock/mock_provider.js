@@ -209,6 +209,7 @@ function sendFault(ctx, protocol, d, base) {
   if (d.drop) destroySocket(ctx);
   else if (d.hang) return true; // the socket stays open until the client gives up
   else if (d.malformed) sendRaw(ctx, 200, 'application/json', protocol.malformedBody);
+  else if (d.body !== undefined) sendRaw(ctx, 200, 'application/json', d.body);
   else if (d.empty) sendRaw(ctx, 200, 'application/json', '');
   else if (d.html) sendRaw(ctx, 502, 'text/html', HTML_502);
   else if (d.error_body) sendJson(ctx, 200, protocol.statusError(500, base, d, ctx).body);

@@ -53,7 +53,7 @@ const DIRECTIVES = {
   huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
-  corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int',
+  corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
 };
 
 function parseDirectiveValue(name, raw, source) {

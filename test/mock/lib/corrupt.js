@@ -4,9 +4,9 @@
 // 200 (a proxy that cuts bodies, a provider that reports nonsense usage, a
 // buggy OpenAI-compatible server); this module makes those bytes.
 //
-// Every decision is drawn from a small seeded PRNG, so a request answered
-// with seed S is answered the same way again with `corrupt_seed=S` (given the
-// same valid answer). See README.md, "Corrupted answers". Standard library only.
+// Every decision is drawn from a small seeded PRNG, so an answer corrupted
+// with seed S is corrupted the same way again with `corrupt_replay=S` (given
+// the same valid answer). See README.md, "Corrupted answers". Standard library only.
 
 // The kinds, in the order the README lists them. Byte-level kinds work on
 // any answer; the structural ones parse the JSON (for a stream: one event's
@@ -56,14 +56,19 @@ function parseKinds(raw) {
 }
 
 // The corruption of one request, or null. `server` is the start-up default
-// ({kinds, rate, seed}); the request's directives win over it. The first
-// draw decides whether this answer is corrupted at all (corrupt_rate %).
+// ({kinds, rate, seed}); the request's directives win over it. The seed of
+// a run (corrupt_seed, --corrupt-seed) is mixed with what the request asked
+// (`requestKey`), so that the same request is corrupted the same way in
+// every run of that seed whatever arrived before it, and two requests
+// differently; corrupt_replay=N is one answer's own seed, as its
+// x-mock-corrupt header names it. The first draw decides whether the answer
+// is corrupted at all (corrupt_rate %).
 function planFor(server, d, requestKey) {
   const kinds = d.corrupt ?? server.kinds;
   if (!kinds || kinds.length === 0) return null;
   const rate = d.corrupt_rate ?? server.rate ?? 100;
-  const seed = d.corrupt_seed !== undefined ? d.corrupt_seed % 4294967296
-    : hashSeed(`${server.seed ?? 0}|${requestKey}`);
+  const seed = d.corrupt_replay !== undefined ? d.corrupt_replay % 4294967296
+    : hashSeed(`${d.corrupt_seed ?? server.seed ?? 0}|${requestKey}`);
   const rng = prng(seed);
   if (rng.next() * 100 >= rate) return null;
   return { seed, rng, kinds };
