@@ -80,8 +80,10 @@ is_string(JsonbValue *v)
  * caller as it came, so what aigw documents of it (and what aigw.ask,
  * enrich and the native Anthropic surface read) is checked here: a message
  * object whose content is text or null, tool calls that are a list of
- * function calls, a finish reason that is text.  An OpenAI-compatible
- * server that answers otherwise has sent an unusable answer.
+ * function calls with a name and their arguments as text (or of another
+ * type's calls, as custom tools make), a finish reason that is text.  An
+ * OpenAI-compatible server that answers otherwise has sent an unusable
+ * answer.  (Arguments that are not JSON pass: models write them.)
  */
 static const char *
 choice_problem(JsonbValue *choice)
@@ -113,18 +115,24 @@ choice_problem(JsonbValue *choice)
 		while ((tok = JsonbIteratorNext(&it, &call, true)) != WJB_DONE)
 		{
 			JsonbValue *function;
+			JsonbValue *type;
 
 			if (tok != WJB_ELEM)
 				continue;
 			if (!aigw_jsonb_is_object(&call))
 				return "a tool call is not an object";
-			/* (a custom tool's call has no "function") */
-			function = aigw_jsonb_key(call.val.binary.data, "function");
-			if (function == NULL)
+			/* a custom tool's call ("type": "custom") has no "function" */
+			type = aigw_jsonb_key(call.val.binary.data, "type");
+			if (type != NULL && !aigw_jsonb_string_is(type, "function"))
+			{
+				if (type->type != jbvString)
+					return "a tool call's \"type\" is not text";
 				continue;
+			}
+			function = aigw_jsonb_key(call.val.binary.data, "function");
 			if (!aigw_jsonb_is_object(function) ||
 				!is_string(aigw_jsonb_key(function->val.binary.data, "name")) ||
-				!is_string_or_null(aigw_jsonb_key(function->val.binary.data, "arguments")))
+				!is_string(aigw_jsonb_key(function->val.binary.data, "arguments")))
 				return "a function call has no name, or arguments that are not text";
 		}
 	}

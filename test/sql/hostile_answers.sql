@@ -1,8 +1,10 @@
 -- Answers a hostile upstream sends with status 200 that the soak test
 -- (test/t/soak.sh) found aigw taking for good ones.  Each is written by hand
 -- (the mock's body= directive answers exactly that text) and must be an
--- unusable answer (5G008, logged as malformed, charged nothing), or read
--- for what it says.  In a database of its own: its providers are re-pointed.
+-- unusable answer (5G008, logged as malformed; charged only for the usage
+-- it reports, where the protocol's reader takes it before the content), or
+-- be read for what it says.  In a database of its own: its providers are
+-- re-pointed.
 SELECT current_database() AS regress_db \gset
 CREATE DATABASE aigw_hostile;
 \c aigw_hostile
@@ -10,7 +12,9 @@ CREATE EXTENSION aigw;
 \getenv mock_port MOCK_PORT
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'openai';
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/openai', enabled = true WHERE name = 'azure';
-SELECT count(*) AS keys_set FROM (SELECT aigw.set_credential(name, 'test-key-openai') FROM aigw.providers WHERE name IN ('openai', 'azure')) s;
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1beta' WHERE name = 'gemini';
+UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'anthropic';
+SELECT count(*) AS keys_set FROM (SELECT aigw.set_credential(name, 'test-key-openai') FROM aigw.providers WHERE name IN ('openai', 'azure', 'gemini', 'anthropic')) s;
 \set SHOW_CONTEXT never
 -- a model whose upstream answers 200 with exactly this body
 CREATE FUNCTION pg_temp.answering(id text, upstream text, body text) RETURNS void LANGUAGE sql AS $$
@@ -34,6 +38,8 @@ SELECT pg_temp.answering('openai/content-object', 'gpt-4o-mini', '{"choices": [{
 SELECT pg_temp.answering('openai/finish-number', 'gpt-4o-mini', '{"choices": [{"message": {"content": "hi"}, "finish_reason": 1}]}');
 SELECT pg_temp.answering('openai/calls-object', 'gpt-4o-mini', '{"choices": [{"message": {"content": null, "tool_calls": {"id": "c"}}}]}');
 SELECT pg_temp.answering('openai/call-nameless', 'gpt-4o-mini', '{"choices": [{"message": {"content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"arguments": "{}"}}]}}]}');
+SELECT pg_temp.answering('openai/call-no-arguments', 'gpt-4o-mini', '{"choices": [{"message": {"content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": null}}]}}]}');
+SELECT pg_temp.answering('openai/call-no-function', 'gpt-4o-mini', '{"choices": [{"message": {"content": null, "tool_calls": [{"id": "c", "type": "function", "eunction": {"name": "f", "arguments": "{}"}}]}}]}');
 SELECT pg_temp.answering('azure/choice-array', 'my-deployment', '{"choices": [["stop"]]}');
 SELECT aigw.ask('openai/no-choices', 'hi');
 SELECT aigw.ask('openai/message-text', 'hi');
@@ -43,7 +49,20 @@ SELECT aigw.ask('openai/content-object', 'hi');
 SELECT aigw.ask('openai/finish-number', 'hi');
 SELECT aigw.ask('openai/calls-object', 'hi');
 SELECT aigw.ask('openai/call-nameless', 'hi');
+SELECT aigw.ask('openai/call-no-arguments', 'hi');
+SELECT aigw.ask('openai/call-no-function', 'hi');
 SELECT aigw.ask('azure/choice-array', 'hi');
+-- the protocols aigw translates have their answers rebuilt: one with
+-- candidates of which none is an object had no choice (was: ok, "choices": [])
+SELECT pg_temp.answering('gemini/no-candidate', 'gemini-2.5-flash', '{"candidates": ["x", 1], "usageMetadata": {"promptTokenCount": 3}}');
+SELECT aigw.ask('gemini/no-candidate', 'hi');
+-- a tool call without a name, or with an input that is no object (was: "name": 42, "arguments": "[1]")
+SELECT pg_temp.answering('anthropic/tool-name-number', 'claude-sonnet-4-5', '{"content": [{"type": "tool_use", "id": "t", "name": 42, "input": {}}], "stop_reason": "tool_use"}');
+SELECT pg_temp.answering('anthropic/tool-input-array', 'claude-sonnet-4-5', '{"content": [{"type": "tool_use", "id": "t", "name": "f", "input": [1]}], "stop_reason": "tool_use"}');
+SELECT pg_temp.answering('gemini/call-nameless', 'gemini-2.5-flash', '{"candidates": [{"content": {"parts": [{"functionCall": {"args": {}}}]}}]}');
+SELECT aigw.ask('anthropic/tool-name-number', 'hi');
+SELECT aigw.ask('anthropic/tool-input-array', 'hi');
+SELECT aigw.ask('gemini/call-nameless', 'hi');
 -- what is well-formed still passes: null content, a custom tool's call (no
 -- "function"), no finish reason, members aigw does not know
 SELECT pg_temp.answering('openai/fine', 'gpt-4o-mini', '{"choices": [{"message": {"content": null, "tool_calls": [{"id": "c", "type": "custom", "custom": {"name": "t", "input": "x"}}]}, "extra": [1]}], "x": {}}');
@@ -68,7 +87,7 @@ SELECT id, ord, embedding, error
        LATERAL aigw.embed_many(m.id, ARRAY['one', 'two'], '{"concurrency": 1}') e
  ORDER BY id, ord;
 
--- each is logged as what it was, and only a usable answer has a cost
+-- each is logged as what it was, with what it cost
 SELECT requested_model, status, http_status, prompt_tokens, cost > 0 AS charged, error
   FROM aigw.requests ORDER BY id;
 

@@ -21,9 +21,9 @@ source "$(dirname "$0")/lib.bash"
 fresh_db
 plan 16
 SEED=${SOAK_SEED:-18}
-CHAT=${SOAK_CHAT:-360}          # plain calls per chat protocol (and half as many with tools)
-EMBED=${SOAK_EMBED:-240}        # inputs per embedding model
-SCALAR=${SOAK_SCALAR:-100}      # single aigw.chat calls, one after the other
+CHAT=${SOAK_CHAT:-500}          # plain calls per chat protocol (and half as many with tools)
+EMBED=${SOAK_EMBED:-300}        # inputs per embedding model
+SCALAR=${SOAK_SCALAR:-100}      # aigw.chat calls one after the other (and as many aigw.anthropic_messages)
 USAGE=${SOAK_USAGE:-60}         # calls per protocol and embedding model in the usage phase
 echo "# corruption seed $SEED (SOAK_SEED=$SEED replays this run)"
 
@@ -73,8 +73,8 @@ prompts() { echo "(SELECT array_agg(jsonb_build_array(jsonb_build_object('role',
 tools='"tools": [{"type": "function", "function": {"name": "get_weather", "description": "w", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}], "tool_choice": "required"'
 opts='"max_tokens": 16, "timeout_ms": 20000, "concurrency": 32'
 # chat_many a protocol, plain then with tools (tool calls: the blocks the
-# translators read); embed_many a model; aigw.chat one call at a time, its
-# error caught as chat_many would report it
+# translators read); embed_many a model; aigw.chat and the native Anthropic
+# surface one call at a time, each error caught as chat_many would report it
 chat_session() {   # PROTOCOL SUFFIX COUNT
     echo "INSERT INTO answers SELECT '$1', ord, response, error FROM aigw.chat_many('$1/soak$2', $(prompts "soak $1" "$3"), '{$opts}');
           INSERT INTO answers SELECT '$1 tools', ord, response, error FROM aigw.chat_many('$1/soak$2', $(prompts "weather $1" $(($3 / 2))), '{$opts, $tools}');"
@@ -83,11 +83,19 @@ embed_session() {   # MODEL COUNT
     echo "INSERT INTO vectors SELECT '$1', ord, embedding, error FROM aigw.embed_many('$1', ARRAY(SELECT 'soak text ' || g FROM generate_series(1, $2) g), '{\"timeout_ms\": 20000, \"concurrency\": 16}');"
 }
 scalar_session() {   # COUNT
-    echo "DO \$\$ BEGIN FOR i IN 1..$1 LOOP BEGIN
-            INSERT INTO answers VALUES ('scalar', i, aigw.chat((ARRAY['openai','azure','anthropic','gemini','bedrock'])[1 + i % 5] || '/soak',
-                jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'one at a time ' || i)), '{\"max_tokens\": 16, \"timeout_ms\": 20000}'), NULL);
-          EXCEPTION WHEN OTHERS THEN INSERT INTO answers VALUES ('scalar', i, NULL, SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')');
-          END; END LOOP; END \$\$;"
+    echo "DO \$\$ DECLARE m text; BEGIN FOR i IN 1..$1 LOOP
+            m := (ARRAY['openai','azure','anthropic','gemini','bedrock'])[1 + i % 5] || '/soak';
+            BEGIN
+              INSERT INTO answers VALUES ('scalar', i, aigw.chat(m,
+                  jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'one at a time ' || i)), '{\"max_tokens\": 16, \"timeout_ms\": 20000}'), NULL);
+            EXCEPTION WHEN OTHERS THEN INSERT INTO answers VALUES ('scalar', i, NULL, SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')');
+            END;
+            BEGIN
+              INSERT INTO answers VALUES ('native', i, aigw.anthropic_messages(jsonb_build_object('model', m, 'max_tokens', 16,
+                  'messages', jsonb_build_array(jsonb_build_object('role', 'user', 'content', 'natively ' || i)))), NULL);
+            EXCEPTION WHEN OTHERS THEN INSERT INTO answers VALUES ('native', i, NULL, SQLERRM || ' (SQLSTATE ' || SQLSTATE || ')');
+            END;
+          END LOOP; END \$\$;"
 }
 
 # Phase 1: every corruption but the usage's, every protocol at once
@@ -133,7 +141,7 @@ echo "# every attempt has its row"
 is "$rows" "$(mock_stat requests_total)" "one aigw.requests row per request the mock received (every status)"
 is "$(mock_stat answers_total)" "$(mock_stat requests_total)" "... and the mock answered them all (none was left hanging)"
 is "$(sql "SELECT count(*) FROM answers") $(sql "SELECT count(*) FROM vectors")" \
-   "$((5 * (CHAT + CHAT / 2) + SCALAR + 5 * (USAGE + USAGE / 2))) $((4 * EMBED + 4 * USAGE))" "every call came back, answered or failed"
+   "$((5 * (CHAT + CHAT / 2) + 2 * SCALAR + 5 * (USAGE + USAGE / 2))) $((4 * EMBED + 4 * USAGE))" "every call came back, answered or failed"
 
 echo "# billing: no charge over its reservation, the wallet within its limit, the books balance"
 over=$(sql "SELECT count(*) || ' (max ' || coalesce(max(cost)::text, '-') || ' charged for ' || coalesce(max(reserved) FILTER (WHERE cost = (SELECT max(cost) FROM aigw.requests))::text, '-') || ' reserved)'
@@ -147,20 +155,29 @@ is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" 0 "verify_ledger finds n
 
 echo "# what aigw returned as ok is valid"
 # An OpenAI-shaped answer: it survives a trip through text, its choices are
-# objects with a message whose content is text or null, its usage counts are
-# whole numbers (or null), and it names the row that logged it as ok.
-bad=$(sql "SELECT count(*) FROM answers a WHERE a.error IS NULL AND NOT (
+# objects with a message whose content is text or null (and tool calls, if
+# any, functions with a name and their arguments as text), its usage counts
+# are whole numbers (or null), and it names the row that logged it as ok.  A
+# native Anthropic one: a message with a list of content blocks.
+bad=$(sql "SELECT count(*) FROM answers a WHERE a.error IS NULL AND a.session = 'native' AND NOT (
+             a.response::text::jsonb = a.response AND a.response->>'type' = 'message'
+         AND jsonb_typeof(a.response->'content') = 'array' AND jsonb_typeof(a.response->'usage'->'input_tokens') = 'number')")
+bad=$((bad + $(sql "SELECT count(*) FROM answers a WHERE a.error IS NULL AND a.session <> 'native' AND NOT (
              a.response::text::jsonb = a.response
          AND jsonb_typeof(a.response->'choices') = 'array' AND jsonb_array_length(a.response->'choices') > 0
          AND NOT EXISTS (SELECT FROM jsonb_array_elements(a.response->'choices') c
                           WHERE jsonb_typeof(c->'message') IS DISTINCT FROM 'object'
-                             OR coalesce(jsonb_typeof(c->'message'->'content'), 'null') NOT IN ('string', 'null'))
+                             OR coalesce(jsonb_typeof(c->'message'->'content'), 'null') NOT IN ('string', 'null')
+                             OR coalesce(jsonb_typeof(c->'finish_reason'), 'null') NOT IN ('string', 'null')
+                             OR coalesce(jsonb_typeof(c->'message'->'tool_calls'), 'null') NOT IN ('array', 'null')
+                             OR EXISTS (SELECT FROM jsonb_array_elements(CASE jsonb_typeof(c->'message'->'tool_calls') WHEN 'array' THEN c->'message'->'tool_calls' END) t
+                                         WHERE jsonb_typeof(t->'function'->'name') IS DISTINCT FROM 'string'
+                                            OR jsonb_typeof(t->'function'->'arguments') IS DISTINCT FROM 'string'))
          AND NOT EXISTS (SELECT FROM jsonb_each(a.response->'usage') u
                           WHERE jsonb_typeof(u.value) = 'number' AND (u.value::numeric < 0 OR u.value::numeric <> trunc(u.value::numeric))
                              OR jsonb_typeof(u.value) NOT IN ('number', 'null', 'object'))
-         AND EXISTS (SELECT FROM aigw.requests r WHERE r.id = (a.response->'aigw'->>'request_id')::bigint AND r.status = 'ok'))")
+         AND EXISTS (SELECT FROM aigw.requests r WHERE r.id = (a.response->'aigw'->>'request_id')::bigint AND r.status = 'ok'))")))
 is "$bad" 0 "every answer returned as ok is well-formed"
-[ "$bad" = 0 ] || sql "SELECT session, ord, left(response::text, 400) FROM answers a WHERE error IS NULL LIMIT 3" | sed 's/^/#   /'
 is "$(sql "SELECT count(*) FROM vectors v WHERE error IS NULL AND (embedding IS NULL OR cardinality(embedding) = 0
               OR EXISTS (SELECT FROM unnest(v.embedding) x WHERE x = 'NaN' OR x IN ('Infinity', '-Infinity'))
               OR cardinality(embedding) <> (SELECT mode() WITHIN GROUP (ORDER BY cardinality(w.embedding)) FROM vectors w WHERE w.model = v.model AND w.error IS NULL))")" 0 \

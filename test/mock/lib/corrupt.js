@@ -224,12 +224,15 @@ const EXTREME_NUMBERS = [
 ];
 
 function extremeNumber(root, rng) {
-  const all = nodesOf(root);
-  let numbers = all.filter((n) => typeof n.value === 'number' && !isTokenField(n));
-  if (numbers.length === 0) numbers = all.filter((n) => typeof n.value === 'number');
-  if (numbers.length === 0) return null;
-  const node = rng.pick(numbers);
+  const numbers = nodesOf(root).filter((n) => typeof n.value === 'number' && !isTokenField(n));
   const text = rng.pick(EXTREME_NUMBERS);
+  if (numbers.length === 0) {
+    // (an Anthropic message has numbers only in its usage) one more member, then
+    if (!isPlainObject(root)) return null;
+    root.created = new Raw(text);
+    return { root, detail: { variant: 'added', path: 'created', value: text } };
+  }
+  const node = rng.pick(numbers);
   return { root: replace(root, node, new Raw(text)), detail: { path: pathOf(node), value: text } };
 }
 
