@@ -21,6 +21,10 @@ typedef struct AigwAttempt
 	int64		cached_tokens;	/* part of prompt_tokens: read from the cache */
 	int64		cache_write_tokens; /* part of prompt_tokens: written to it */
 	int64		reasoning_tokens;
+	JsonbValue *usage;			/* the upstream's usage object as sent (in the
+								 * parsed answer), or NULL */
+	const char *usage_anomaly;	/* usage_bounds.c: why the tokens charged are
+								 * not the upstream's own; NULL: they are */
 	double		latency_ms;
 	double		ttfb_ms;
 	int64		request_bytes;
@@ -34,6 +38,7 @@ typedef struct AigwAttempt
 	int			should_retry;	/* x-should-retry: 1 true, 0 false, -1 absent */
 	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
 	Jsonb	   *route;			/* the request's routing decision, parsed once for the log and the answer */
+	int64		intent_id;		/* its pending row, durable before it was sent; 0: none */
 	int64		request_id;		/* aigw.requests.id once logged */
 	int64		call_id;		/* aigw.requests.call_id once logged */
 	bool		recorded;

@@ -69,6 +69,8 @@ typedef struct AigwRequestMsg
 	Oid			wallets_relid;	/* aigw.wallet_balances, part of the cache key */
 	int32		scale;			/* ledger scale of RQ_CURRENCY */
 	int64		reserved;		/* reservation held for this call, ledger units */
+	int64		input_bound;	/* most prompt tokens the call can use; -1: none */
+	int64		output_bound;	/* most completion tokens; -1: none */
 	int64		refund_of;		/* refund: the request whose charge it returns */
 	int64		call_id;		/* the call's first attempt; 0: this is it */
 	bool		cached;			/* RQ_BODY is the cached answer: send nothing */

@@ -35,7 +35,9 @@
 #include "billing.h"
 #include "json_util.h"
 #include "settle.h"
+#include "spi_rows.h"
 #include "subxact.h"
+#include "usage_bounds.h"
 #include "wallet_cache.h"
 
 static char *database_name = NULL;
@@ -63,30 +65,47 @@ static char *database_name = NULL;
  * cost two hash joins a turn.  The result is each row's id and cost; the
  * units charged and the call's id follow from them and the request.
  */
-#define CALL_NCOLUMNS 36
+#define CALL_NCOLUMNS 39
 
 /* The charges of the calls a wallet pays: a CTE of the statements below. */
 #define CHARGES_INSERT \
 " INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount," \
 "  original_currency, fx_rate, model, provider, role_name, tags, created_by, end_user)"
 
+/*
+ * An attempt that was sent has its row already, inserted pending before it
+ * left (intent.c): the statement completes that row.  Only columns no
+ * index covers change, so the update is HOT and writes no index entry.
+ */
+#define COMPLETES_INTENT \
+" ON CONFLICT (id) DO UPDATE SET finished_at = clock_timestamp(), status = excluded.status," \
+"  http_status = excluded.http_status, prompt_tokens = excluded.prompt_tokens," \
+"  completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens," \
+"  reasoning_tokens = excluded.reasoning_tokens, cache_write_tokens = excluded.cache_write_tokens," \
+"  latency_ms = excluded.latency_ms, ttfb_ms = excluded.ttfb_ms," \
+"  response_bytes = excluded.response_bytes, upstream_id = excluded.upstream_id," \
+"  error = excluded.error, cost = excluded.cost, usage_anomaly = excluded.usage_anomaly," \
+"  upstream_usage = excluded.upstream_usage"
+
 #define REQUESTS_ROWS \
 "WITH i AS (" \
 " SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[]," \
-"   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::int4[], $12::int4[]," \
-"   $13::int4[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[]," \
+"   $6::text[], $7::int4[], $8::text[], $9::int4[], $10::int8[], $11::int8[], $12::int8[]," \
+"   $13::int8[], $14::float8[], $15::float8[], $16::int4[], $17::int4[], $18::text[], $19::text[]," \
 "   $20::text[], $21::int8[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int4[]," \
-"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int4[], $32::text[], $33::int8[]," \
-"   $34::jsonb[], $35::text[], $36::int4[])" \
+"   $27::text[], $28::text[], $29::text[], $30::text[], $31::int8[], $32::text[], $33::int8[]," \
+"   $34::jsonb[], $35::text[], $36::int4[], $37::text[], $38::jsonb[], $39::int8[])" \
 "  WITH ORDINALITY" \
 "  AS i(created_at, role_name, database_name, requested_model, served_model, provider, attempt," \
 "   status, http_status, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens," \
 "   latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id, tags, error, wallet_id," \
 "   currency, reserved, rate_in, rate_out, scale, rate_cached, rate_reasoning, fx," \
-"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs, ord)" \
+"   original_currency, cache_write_tokens, rate_cache_write, call_id, route, end_user, inputs," \
+"   usage_anomaly, upstream_usage, intent_id, ord)" \
 "), p AS (" \
 " SELECT q.*, round(exact * coalesce(fx::numeric, 1), scale) AS cost" \
-"  FROM (SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id, tags::jsonb AS tags_json," \
+"  FROM (SELECT i.*, coalesce(intent_id, nextval('aigw.requests_id_seq'::regclass)) AS id," \
+"   tags::jsonb AS tags_json," \
 "   aigw.token_cost(prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens," \
 "    reasoning_tokens, rate_in::numeric, rate_out::numeric, rate_cached::numeric," \
 "    rate_cache_write::numeric, rate_reasoning::numeric) AS exact" \
@@ -96,14 +115,15 @@ static char *database_name = NULL;
 "  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens," \
 "  cached_tokens, reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes," \
 "  upstream_id, tags, error, wallet_id, currency, reserved, cost, cache_write_tokens," \
-"  call_id, route, end_user, inputs)" \
+"  call_id, route, end_user, inputs, usage_anomaly, upstream_usage)" \
 " OVERRIDING SYSTEM VALUE" \
 " SELECT id, created_at, role_name, database_name, requested_model, served_model, provider," \
 "  attempt, status, http_status, prompt_tokens, completion_tokens, cached_tokens," \
 "  reasoning_tokens, latency_ms, ttfb_ms, request_bytes, response_bytes, upstream_id," \
 "  tags_json, error, wallet_id, currency, reserved::numeric, cost, cache_write_tokens," \
-"  coalesce(call_id, id), route, end_user, inputs" \
+"  coalesce(call_id, id), route, end_user, inputs, usage_anomaly, upstream_usage" \
 "  FROM p" \
+COMPLETES_INTENT \
 ")"
 
 #define REQUESTS_CHARGES \
@@ -132,7 +152,7 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
 #define REQUEST_ROW \
 "WITH n AS (" \
 " SELECT id, exact, round(exact * coalesce($29::numeric, 1), $26) AS cost" \
-"  FROM (SELECT nextval('aigw.requests_id_seq'::regclass) AS id," \
+"  FROM (SELECT coalesce($39, nextval('aigw.requests_id_seq'::regclass)) AS id," \
 "   aigw.token_cost($10, $12, $31, $11, $13, $24::numeric, $25::numeric, $27::numeric," \
 "                   $32::numeric, $28::numeric) AS exact OFFSET 0) q" \
 "), r AS (" \
@@ -140,12 +160,14 @@ static const char *const requests_charged_sql = REQUESTS_ROWS REQUESTS_CHARGES R
 "  served_model, provider, attempt, status, http_status, prompt_tokens," \
 "  completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttfb_ms," \
 "  request_bytes, response_bytes, upstream_id, tags, error," \
-"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs)" \
+"  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, route, end_user, inputs," \
+"  usage_anomaly, upstream_usage)" \
 " OVERRIDING SYSTEM VALUE" \
 " SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15," \
 "  $16, $17, $18, $19::jsonb, $20, $21, $22, $23::numeric, cost, $31, coalesce($33, id)," \
-"  $34, $35, $36" \
+"  $34, $35, $36, $37, $38" \
 "  FROM n" \
+COMPLETES_INTENT \
 ")"
 
 #define REQUEST_CHARGE \
@@ -166,20 +188,14 @@ static const char *const request_charged_sql = REQUEST_ROW REQUEST_CHARGE REQUES
 
 static const Oid call_types[CALL_NCOLUMNS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, INT4OID, TEXTOID, INT4OID, INT4OID,
-	INT4OID, INT4OID, INT4OID, FLOAT8OID, FLOAT8OID,
+	TEXTOID, TEXTOID, INT4OID, TEXTOID, INT4OID, INT8OID,
+	INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID,
 	INT4OID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 	INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	INT4OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID
+	INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, INT4OID,
+	TEXTOID, JSONBOID, INT8OID
 };
-
-static void
-set_text(Datum *values, char *nulls, int i, const char *s)
-{
-	values[i] = s ? CStringGetTextDatum(s) : (Datum) 0;
-	nulls[i] = s ? ' ' : 'n';
-}
 
 static void
 set_int(Datum *values, char *nulls, int i, int64 v, bool null_if_negative)
@@ -190,6 +206,14 @@ set_int(Datum *values, char *nulls, int i, int64 v, bool null_if_negative)
 	nulls[i] = isnull ? 'n' : ' ';
 }
 
+/* A token count: bigint, NULL when unknown. */
+static void
+set_count(Datum *values, char *nulls, int i, int64 v)
+{
+	values[i] = Int64GetDatum(v);
+	nulls[i] = v < 0 ? 'n' : ' ';
+}
+
 /* A call's tags, a jsonb object as text. */
 static const char *
 tags_of(AigwRequestMsg *rq)
@@ -197,122 +221,67 @@ tags_of(AigwRequestMsg *rq)
 	return AIGW_MSG_HAS(rq, RQ_TAGS) ? AIGW_MSG_FIELD(rq, RQ_TAGS) : "{}";
 }
 
-static SPIPlanPtr
-plan_for(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types)
-{
-	if (*plan == NULL)
-	{
-		/*
-		 * Generic from the first execution: a custom plan would be made
-		 * again for every call settled (inlining token_cost each time), and
-		 * these statements gain nothing from knowing their parameters.
-		 */
-		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
-
-		if (p == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
-}
-
-/*
- * Rows (n of them, ncolumns values each, row after row) as one array
- * parameter per column; *array_types gets the parameters' types.
- */
-static void
-array_params(const Datum *rows, const char *nulls, int n, int ncolumns, const Oid *types,
-			 Datum *params, Oid *array_types)
-{
-	Datum	   *column = palloc(sizeof(Datum) * n);
-	bool	   *colnulls = palloc(sizeof(bool) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	for (int c = 0; c < ncolumns; c++)
-	{
-		int16		len;
-		bool		byval;
-		char		align;
-
-		for (int k = 0; k < n; k++)
-		{
-			column[k] = rows[k * ncolumns + c];
-			colnulls[k] = nulls[k * ncolumns + c] == 'n';
-		}
-		get_typlenbyvalalign(types[c], &len, &byval, &align);
-		params[c] = PointerGetDatum(construct_md_array(column, colnulls, 1, dims, lbs, types[c],
-													   len, byval, align));
-		array_types[c] = get_array_type(types[c]);
-	}
-	pfree(column);
-	pfree(colnulls);
-}
-
-/* Execute a statement over n rows given as one array parameter per column. */
-static int
-execute_rows(SPIPlanPtr *plan, const char *sql, int ncolumns, const Oid *types,
-			 const Datum *rows, const char *nulls, int n)
-{
-	Datum	   *params = palloc(sizeof(Datum) * ncolumns);
-	Oid		   *array_types = palloc(sizeof(Oid) * ncolumns);
-
-	array_params(rows, nulls, n, ncolumns, types, params, array_types);
-	return SPI_execute_plan(plan_for(plan, sql, ncolumns, array_types), params, NULL, false, 0);
-}
-
 /* One call's row: the values of the columns, in call_types' order. */
 static void
 call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 {
 	bool		billed = rq->wallet_id != 0;
+	JsonbValue *usage = a->usage;
+
+	/* what is charged is bounded by what was reserved (usage_bounds.c) */
+	aigw_usage_bound(rq, a);
 
 	values[0] = TimestampTzGetDatum(rq->submitted_at);
 	nulls[0] = ' ';
-	set_text(values, nulls, 1, AIGW_MSG_FIELD(rq, RQ_ROLE));
-	set_text(values, nulls, 2, database_name);
-	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
-	set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_SERVED_MODEL));
-	set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_PROVIDER));
+	aigw_spi_set_text(values, nulls, 1, AIGW_MSG_FIELD(rq, RQ_ROLE));
+	aigw_spi_set_text(values, nulls, 2, database_name);
+	aigw_spi_set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
+	aigw_spi_set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_SERVED_MODEL));
+	aigw_spi_set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_PROVIDER));
 	set_int(values, nulls, 6, rq->attempt, false);
-	set_text(values, nulls, 7, aigw_attempt_status_name(a->status));
+	aigw_spi_set_text(values, nulls, 7, aigw_attempt_status_name(a->status));
 	set_int(values, nulls, 8, a->http_status > 0 ? a->http_status : -1, true);
-	set_int(values, nulls, 9, a->prompt_tokens, true);
-	set_int(values, nulls, 10, a->completion_tokens, true);
-	set_int(values, nulls, 11, a->cached_tokens, true);
-	set_int(values, nulls, 12, a->reasoning_tokens, true);
+	set_count(values, nulls, 9, a->prompt_tokens);
+	set_count(values, nulls, 10, a->completion_tokens);
+	set_count(values, nulls, 11, a->cached_tokens);
+	set_count(values, nulls, 12, a->reasoning_tokens);
 	values[13] = Float8GetDatum(a->latency_ms);
 	nulls[13] = ' ';
 	values[14] = Float8GetDatum(a->ttfb_ms);
 	nulls[14] = a->ttfb_ms > 0 ? ' ' : 'n';
 	set_int(values, nulls, 15, a->request_bytes, true);
 	set_int(values, nulls, 16, a->response_bytes, true);
-	set_text(values, nulls, 17, a->upstream_id);
-	set_text(values, nulls, 18, tags_of(rq));
-	set_text(values, nulls, 19, aigw_attempt_answered(a->status) ? NULL
+	aigw_spi_set_text(values, nulls, 17, a->upstream_id);
+	aigw_spi_set_text(values, nulls, 18, tags_of(rq));
+	aigw_spi_set_text(values, nulls, 19, aigw_attempt_answered(a->status) ? NULL
 			 : (a->error ? a->error : "unknown error"));
 	values[20] = Int64GetDatum(rq->wallet_id);
 	nulls[20] = billed ? ' ' : 'n';
-	set_text(values, nulls, 21, AIGW_MSG_FIELD_OR_NULL(rq, RQ_CURRENCY));
-	set_text(values, nulls, 22, billed ? aigw_units_text(rq->reserved, rq->scale) : NULL);
-	set_text(values, nulls, 23, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_INPUT));
-	set_text(values, nulls, 24, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_OUTPUT));
+	aigw_spi_set_text(values, nulls, 21, AIGW_MSG_FIELD_OR_NULL(rq, RQ_CURRENCY));
+	aigw_spi_set_text(values, nulls, 22, billed ? aigw_units_text(rq->reserved, rq->scale) : NULL);
+	aigw_spi_set_text(values, nulls, 23, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_INPUT));
+	aigw_spi_set_text(values, nulls, 24, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_OUTPUT));
 	values[25] = Int32GetDatum(rq->scale);
 	nulls[25] = ' ';
-	set_text(values, nulls, 26, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHED));
-	set_text(values, nulls, 27, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_REASONING));
-	set_text(values, nulls, 28, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
-	set_text(values, nulls, 29, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY));
-	set_int(values, nulls, 30, a->cache_write_tokens, true);
-	set_text(values, nulls, 31, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHE_WRITE));
+	aigw_spi_set_text(values, nulls, 26, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHED));
+	aigw_spi_set_text(values, nulls, 27, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_REASONING));
+	aigw_spi_set_text(values, nulls, 28, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
+	aigw_spi_set_text(values, nulls, 29, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY));
+	set_count(values, nulls, 30, a->cache_write_tokens);
+	aigw_spi_set_text(values, nulls, 31, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RATE_CACHE_WRITE));
 	values[32] = Int64GetDatum(rq->call_id);
 	nulls[32] = rq->call_id != 0 ? ' ' : 'n';
 	values[33] = a->route ? JsonbPGetDatum(a->route) : (Datum) 0;
 	nulls[33] = a->route ? ' ' : 'n';
-	set_text(values, nulls, 34, AIGW_MSG_FIELD_OR_NULL(rq, RQ_END_USER));
+	aigw_spi_set_text(values, nulls, 34, AIGW_MSG_FIELD_OR_NULL(rq, RQ_END_USER));
 	values[35] = Int32GetDatum(rq->inputs);
 	nulls[35] = rq->inputs > 0 ? ' ' : 'n';
+	aigw_spi_set_text(values, nulls, 36, a->usage_anomaly);
+	/* the upstream's own figures, kept when they were not charged as sent */
+	values[37] = (a->usage_anomaly && usage) ? JsonbPGetDatum(JsonbValueToJsonb(usage)) : (Datum) 0;
+	nulls[37] = (a->usage_anomaly && usage) ? ' ' : 'n';
+	values[38] = Int64GetDatum(a->intent_id);
+	nulls[38] = a->intent_id != 0 ? ' ' : 'n';
 }
 
 #define CACHE_NCOLUMNS 6
@@ -400,9 +369,9 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 
 			if (key == NULL || answer == NULL)
 				break;
-			set_text(values, isnull, 0, key);
-			set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
-			set_text(values, isnull, 2, AIGW_MSG_FIELD(rq, RQ_PROVIDER));
+			aigw_spi_set_text(values, isnull, 0, key);
+			aigw_spi_set_text(values, isnull, 1, AIGW_MSG_FIELD(rq, RQ_SERVED_MODEL));
+			aigw_spi_set_text(values, isnull, 2, AIGW_MSG_FIELD(rq, RQ_PROVIDER));
 			values[3] = JsonbPGetDatum(answer);
 			isnull[3] = ' ';
 			values[4] = Int64GetDatum(a->request_id);
@@ -414,7 +383,7 @@ insert_cache_entries(AigwRequestMsg **requests, AigwAttempt **attempts, const in
 	}
 	if (nentries == 0)
 		return;
-	rc = execute_rows(&cache_plan, cache_sql, CACHE_NCOLUMNS, cache_types, rows, nulls, nentries);
+	rc = aigw_spi_execute_rows(&cache_plan, cache_sql, CACHE_NCOLUMNS, cache_types, rows, nulls, nentries);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not store %d answers in the response cache: %s", nentries,
 			 SPI_result_code_string(rc));
@@ -442,13 +411,13 @@ settle_calls(AigwRequestMsg **requests, AigwAttempt **attempts, const int *calls
 		billed |= requests[calls[k]]->wallet_id != 0;
 	}
 	if (n == 1)
-		rc = SPI_execute_plan(billed ? plan_for(&request_charged_plan, request_charged_sql, CALL_NCOLUMNS, call_types)
-							  : plan_for(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
+		rc = SPI_execute_plan(billed ? aigw_spi_plan(&request_charged_plan, request_charged_sql, CALL_NCOLUMNS, call_types)
+							  : aigw_spi_plan(&request_plan, request_sql, CALL_NCOLUMNS, call_types),
 							  rows, nulls, false, 0);
 	else if (billed)
-		rc = execute_rows(&requests_charged_plan, requests_charged_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
+		rc = aigw_spi_execute_rows(&requests_charged_plan, requests_charged_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	else
-		rc = execute_rows(&requests_plan, requests_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
+		rc = aigw_spi_execute_rows(&requests_plan, requests_sql, CALL_NCOLUMNS, call_types, rows, nulls, n);
 	if (rc != SPI_OK_SELECT || SPI_processed != n)
 		elog(ERROR, "could not log %d requests: %s", n, SPI_result_code_string(rc));
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -500,24 +469,24 @@ append_ledger(AigwRequestMsg *rq, AigwAttempt *a)
 	bool		isnull;
 	int			rc;
 
-	set_text(values, nulls, 0, AIGW_MSG_FIELD(rq, RQ_LEDGER_KIND));
+	aigw_spi_set_text(values, nulls, 0, AIGW_MSG_FIELD(rq, RQ_LEDGER_KIND));
 	values[1] = Int64GetDatum(rq->wallet_id);
 	nulls[1] = ' ';
-	set_text(values, nulls, 2, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
-	set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_AMOUNT));
-	set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RAIL));
-	set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_EXTERNAL_REF));
+	aigw_spi_set_text(values, nulls, 2, AIGW_MSG_FIELD(rq, RQ_CURRENCY));
+	aigw_spi_set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_AMOUNT));
+	aigw_spi_set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_RAIL));
+	aigw_spi_set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_EXTERNAL_REF));
 	values[6] = Int64GetDatum(rq->refund_of);
 	nulls[6] = rq->refund_of != 0 ? ' ' : 'n';
-	set_text(values, nulls, 7, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_AMOUNT));
-	set_text(values, nulls, 8, AIGW_MSG_HAS(rq, RQ_ORIGINAL_AMOUNT) ? AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY) : NULL);
-	set_text(values, nulls, 9, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
-	set_text(values, nulls, 10, AIGW_MSG_FIELD_OR_NULL(rq, RQ_NOTE));
-	set_text(values, nulls, 11, AIGW_MSG_FIELD(rq, RQ_ROLE));
+	aigw_spi_set_text(values, nulls, 7, AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_AMOUNT));
+	aigw_spi_set_text(values, nulls, 8, AIGW_MSG_HAS(rq, RQ_ORIGINAL_AMOUNT) ? AIGW_MSG_FIELD_OR_NULL(rq, RQ_ORIGINAL_CURRENCY) : NULL);
+	aigw_spi_set_text(values, nulls, 9, AIGW_MSG_FIELD_OR_NULL(rq, RQ_FX));
+	aigw_spi_set_text(values, nulls, 10, AIGW_MSG_FIELD_OR_NULL(rq, RQ_NOTE));
+	aigw_spi_set_text(values, nulls, 11, AIGW_MSG_FIELD(rq, RQ_ROLE));
 	values[12] = Int32GetDatum(rq->scale);
 	nulls[12] = ' ';
 
-	rc = SPI_execute_plan(plan_for(&ledger_plan, ledger_sql, LEDGER_NPARAMS, ledger_types),
+	rc = SPI_execute_plan(aigw_spi_plan(&ledger_plan, ledger_sql, LEDGER_NPARAMS, ledger_types),
 						  values, nulls, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not append to the ledger: %s", SPI_result_code_string(rc));
@@ -658,10 +627,10 @@ update_balance(WalletDelta *d)
 	values[2] = Int32GetDatum(d->scale);
 	values[3] = PointerGetDatum(&row->tid);
 	if (found)
-		rc = SPI_execute_plan(plan_for(&balance_at_plan, balance_at_sql, 4, balance_types),
+		rc = SPI_execute_plan(aigw_spi_plan(&balance_at_plan, balance_at_sql, 4, balance_types),
 							  values, NULL, false, 0);
 	if (!found || (rc == SPI_OK_UPDATE_RETURNING && SPI_processed == 0))
-		rc = SPI_execute_plan(plan_for(&balance_plan, balance_sql, 3, balance_types),
+		rc = SPI_execute_plan(aigw_spi_plan(&balance_plan, balance_sql, 3, balance_types),
 							  values, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 	{
@@ -712,13 +681,15 @@ commit_without_flushing(void)
 	return XactLastCommitEnd;
 }
 
-void
-aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
+bool
+aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n,
+			void (*durable) (void *arg), void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	WalletDelta *deltas = palloc(sizeof(WalletDelta) * n);
+	WalletDelta *deltas = palloc(sizeof(WalletDelta) * Max(n, 1));
 	int			ndeltas = 0;
 	XLogRecPtr	lsn;
+	volatile bool durable_done = false;
 
 	PG_TRY();
 	{
@@ -761,9 +732,30 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		for (int i = 0; i < ndeltas; i++)
 			update_balance(&deltas[i]);
 
+		if (durable != NULL)
+		{
+			ErrorData  *edata = aigw_run_guarded(durable, arg);
+
+			if (edata != NULL)
+			{
+				ereport(WARNING, (errmsg("%s", edata->message),
+								  edata->detail ? errdetail("%s", edata->detail) : 0));
+				FreeErrorData(edata);
+			}
+			else
+				durable_done = true;
+		}
+
 		SPI_finish();
 		PopActiveSnapshot();
-		lsn = commit_without_flushing();
+		if (durable_done)
+		{
+			/* the worker runs with synchronous_commit on: flushed */
+			CommitTransactionCommand();
+			lsn = XactLastCommitEnd;
+		}
+		else
+			lsn = commit_without_flushing();
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 
@@ -773,10 +765,17 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 
 			(void) aigw_wallet_observe(&key, deltas[i].balance, deltas[i].version);
 		}
+		/*
+		 * An attempt that was sent had its row made durable before it left
+		 * (intent.c): a crash from here on leaves that row for start-up to
+		 * resolve, so its caller need not wait for this commit's flush.
+		 * Everything else (a top-up, a call that never left) is durable only
+		 * once this commit is.
+		 */
 		for (int i = 0; i < n; i++)
 		{
 			attempts[i]->recorded = true;
-			attempts[i]->commit_lsn = lsn;
+			attempts[i]->commit_lsn = attempts[i]->intent_id != 0 ? InvalidXLogRecPtr : lsn;
 		}
 	}
 	PG_CATCH();
@@ -786,6 +785,7 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		pgstat_report_activity(STATE_IDLE, NULL);
+		durable_done = false;
 		for (int i = 0; i < n; i++)
 		{
 			attempts[i]->request_id = 0;
@@ -799,4 +799,5 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n)
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	pfree(deltas);
+	return durable_done;
 }

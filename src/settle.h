@@ -13,13 +13,19 @@
 #include "message.h"
 
 /*
- * Settle n finished requests in one transaction (one WAL flush for every
- * call that finished in one turn of the event loop).  On success each gets
+ * Settle n finished requests in one transaction (one commit for every call
+ * that finished in one turn of the event loop).  On success each gets
  * recorded = true and its request_id / cost / ledger_id, and the cached
  * balances of the wallets touched are brought up to date; if the
  * transaction fails, none is recorded and the error is in the server log.
  * Reservations are the caller's to release afterwards, once this returns.
+ *
+ * durable, when not NULL, is more work for the same transaction (the turn's
+ * new intents, intent.c), run in a subtransaction of its own so that its
+ * failure undoes nothing settled; the commit is then flushed before this
+ * returns.  Returns true when durable ran and is durable.
  */
-extern void aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n);
+extern bool aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n,
+						void (*durable) (void *arg), void *arg);
 
 #endif							/* AIGW_SETTLE_H */

@@ -248,6 +248,9 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	rq->wallets_relid = bill->relid;
 	rq->scale = bill->scale;
 	rq->reserved = bill->billed ? bill->reserve : 0;
+	/* what the reservation was computed from bounds what is charged */
+	rq->input_bound = bill->input_bound;
+	rq->output_bound = bill->output_bound;
 	rq->attempt = ctx->attempt;
 	rq->inputs = input->embedding ? input->ntexts : 0;
 	rq->call_id = ctx->call_id;

@@ -12,7 +12,9 @@
  *
  * Each turn of the loop takes queued requests (up to aigw.max_inflight in
  * flight), drops the ones whose caller left, collects finished transfers,
- * logs all of them in one transaction, and only then wakes their callers.
+ * and commits once: the finished ones logged and charged, the new ones'
+ * rows inserted and flushed (intent.c).  Only then are the new requests
+ * sent and the finished ones' callers woken.
  */
 #include "postgres.h"
 
@@ -34,6 +36,7 @@
 
 #include "aigw.h"
 #include "http.h"
+#include "intent.h"
 #include "outcome.h"
 #include "pool.h"
 #include "settle.h"
@@ -196,16 +199,25 @@ drive_timer(void)
 	}
 }
 
+/*
+ * Requests taken this turn, sent once the turn's commit has made their
+ * rows durable (intent.c): nothing leaves before it is accounted for.
+ */
+static AigwTransfer **unsent;
+static int	nunsent = 0;
+
 static void
 take_new_requests(void)
 {
-	int			room = aigw_max_inflight - nactive;
+	int			room = aigw_max_inflight - nactive - nunsent;
 	int		   *slots;
 	int			n;
 	dsa_area   *area = aigw_dsa();
 
 	if (room <= 0)
 		return;
+	if (unsent == NULL)
+		unsent = MemoryContextAlloc(TopMemoryContext, sizeof(AigwTransfer *) * aigw_max_inflight);
 	slots = palloc(sizeof(int) * room);
 	n = aigw_pool_take(my_pool, my_index, slots, room);
 	for (int i = 0; i < n; i++)
@@ -224,15 +236,43 @@ take_new_requests(void)
 			aigw_transfer_answer_from_cache(t);
 			mark_done(t);
 		}
-		else if (aigw_transfer_start(multi, t))
+		else
+			unsent[nunsent++] = t;
+	}
+	pfree(slots);
+}
+
+/* The unsent requests end without leaving: logged as they are. */
+static void
+fail_unsent(const char *reason)
+{
+	for (int i = 0; i < nunsent; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(unsent[i]->cxt);
+
+		aigw_attempt_fail(&unsent[i]->attempt, ATTEMPT_ABORTED, "%s", reason);
+		MemoryContextSwitchTo(old);
+		mark_done(unsent[i]);
+	}
+	nunsent = 0;
+}
+
+static void
+send_unsent(void)
+{
+	for (int i = 0; i < nunsent; i++)
+	{
+		AigwTransfer *t = unsent[i];
+
+		if (aigw_transfer_start(multi, t))
 		{
 			dlist_push_tail(&active, &t->node);
 			nactive++;
 		}
 		else
-			mark_done(t);
+			mark_done(t);		/* settled next turn */
 	}
-	pfree(slots);
+	nunsent = 0;
 }
 
 /*
@@ -296,30 +336,45 @@ abort_all(const char *reason)
 }
 
 /*
- * Log and charge everything that finished this turn, then release the
- * reservations and tell the callers.
+ * The turn's commit: log and charge everything that finished, and insert
+ * the rows of the requests taken, in one transaction whose commit is
+ * flushed when it holds any such row.  Then send those requests, release
+ * the finished ones' reservations and tell their callers.
  */
 static void
-publish_done(void)
+commit_turn(void)
 {
 	AigwRequestMsg **requests;
 	AigwAttempt **attempts;
+	AigwIntents intents = {unsent, nunsent};
 	dsa_area   *area = aigw_dsa();
 	MemoryContext old;
+	int			n = ndone;
+	bool		durable;
 
-	if (ndone == 0)
+	if (ndone == 0 && nunsent == 0)
 		return;
 	old = MemoryContextSwitchTo(turn_cxt);
-	requests = palloc(sizeof(AigwRequestMsg *) * ndone);
-	attempts = palloc(sizeof(AigwAttempt *) * ndone);
-	for (int i = 0; i < ndone; i++)
+	requests = palloc(sizeof(AigwRequestMsg *) * Max(n, 1));
+	attempts = palloc(sizeof(AigwAttempt *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
 	{
 		requests[i] = done[i]->request;
 		attempts[i] = &done[i]->attempt;
 	}
-	aigw_settle(requests, attempts, ndone);
+	durable = aigw_settle(requests, attempts, n, nunsent > 0 ? aigw_intents_insert : NULL, &intents);
 
-	for (int i = 0; i < ndone; i++)
+	/* nothing leaves before its row is durable (intent.c) */
+	if (nunsent > 0 && !durable)
+	{
+		for (int i = 0; i < nunsent; i++)
+			unsent[i]->attempt.intent_id = 0;
+		if (!aigw_intents_record(unsent, nunsent))
+			fail_unsent("aigw could not record the call before sending it (see the server log); it was not sent");
+	}
+	send_unsent();
+
+	for (int i = 0; i < n; i++)
 	{
 		AigwTransfer *t = done[i];
 		AigwSlot   *slot = &aigw_shared->slots[t->slotno];
@@ -332,8 +387,10 @@ publish_done(void)
 			aigw_slot_complete(t->slotno, aigw_outcome_publish(area, t->request, &t->attempt));
 		aigw_transfer_destroy(t);
 	}
-	my_pool->workers[my_index].completed += ndone;
-	ndone = 0;
+	my_pool->workers[my_index].completed += n;
+	/* what ended since (a request that could not be sent) is the next turn's */
+	memmove(done, done + n, sizeof(AigwTransfer *) * (ndone - n));
+	ndone -= n;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(turn_cxt);
 }
@@ -414,6 +471,9 @@ aigw_worker_main(Datum arg)
 	}
 	(void) aigw_dsa();
 
+	/* what a worker that died left in flight, before this one sends anything */
+	aigw_intents_resolve();
+
 	transfers_cxt = AllocSetContextCreate(TopMemoryContext, "aigw transfers",
 										  ALLOCSET_DEFAULT_SIZES);
 	turn_cxt = AllocSetContextCreate(TopMemoryContext, "aigw turn",
@@ -443,8 +503,9 @@ aigw_worker_main(Datum arg)
 		}
 
 		/*
-		 * New requests go out before this turn's answers are logged: a
-		 * caller's next call would otherwise wait for the log's commit.
+		 * New requests are taken before and after the answers are read, and
+		 * all leave with the turn's commit, which makes their rows durable
+		 * along with the answers' (one transaction, one flush a turn).
 		 */
 		take_new_requests();
 		drive_timer();
@@ -452,16 +513,17 @@ aigw_worker_main(Datum arg)
 		drive_timer();
 		drop_abandoned();
 		collect_finished();
-		/* and what came meanwhile, before the log's turn */
+		/* and what came meanwhile, before the turn's commit */
 		take_new_requests();
 		drive_timer();
-		publish_done();
+		commit_turn();
 		my_pool->workers[my_index].inflight = nactive;
 
 		if (got_sigterm)
 		{
 			abort_all("the aigw worker was stopped (server shutdown, DROP DATABASE or pg_terminate_backend)");
-			publish_done();
+			fail_unsent("the aigw worker was stopped (server shutdown, DROP DATABASE or pg_terminate_backend) before the call was sent");
+			commit_turn();
 			proc_exit(0);
 		}
 
@@ -474,6 +536,8 @@ aigw_worker_main(Datum arg)
 
 		/* Sleep until a socket, the latch, curl's timer or the idle check. */
 		timeout = nactive > 0 ? 1000 : Min(1000L, aigw_pool_idle_timeout_s * 1000L);
+		if (ndone > 0)
+			timeout = 0;		/* a request that could not be sent is logged at once */
 		if (timer_armed)
 		{
 			long		ms = (long) ((timer_deadline - now + 999) / 1000);

@@ -328,12 +328,15 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	if (aigw_jsonb_is_object(usage))
 	{
 		JsonbContainer *u = usage->val.binary.data;
-		int64		thoughts = aigw_usage_count(u, "thoughtsTokenCount");
+		/* Gemini leaves out a count that is 0 (proto3's JSON) */
+		int64		thoughts = aigw_usage_optional(u, "thoughtsTokenCount");
+		int64		candidates = aigw_usage_optional(u, "candidatesTokenCount");
 
+		a->usage = usage;
 		a->prompt_tokens = aigw_usage_count(u, "promptTokenCount");
-		a->cached_tokens = aigw_usage_count(u, "cachedContentTokenCount");
-		a->completion_tokens = aigw_usage_count(u, "candidatesTokenCount") + thoughts;
-		a->reasoning_tokens = thoughts;
+		a->cached_tokens = Max(aigw_usage_optional(u, "cachedContentTokenCount"), 0);
+		a->completion_tokens = (candidates < 0 || thoughts < 0) ? -1 : candidates + thoughts;
+		a->reasoning_tokens = Max(thoughts, 0);
 	}
 	candidates = aigw_jsonb_key(&j->root, "candidates");
 	if (!aigw_jsonb_is_array(candidates) || JsonContainerSize(candidates->val.binary.data) == 0)

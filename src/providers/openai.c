@@ -188,6 +188,7 @@ openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	{
 		JsonbContainer *u = usage->val.binary.data;
 
+		a->usage = usage;
 		a->prompt_tokens = usage_int(u, "prompt_tokens", NULL);
 		a->completion_tokens = usage_int(u, "completion_tokens", NULL);
 		a->cached_tokens = usage_int(u, "prompt_tokens_details", "cached_tokens");

@@ -105,7 +105,15 @@ aigw_usage_count(JsonbContainer *usage, const char *key)
 {
 	int64		n;
 
-	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : 0;
+	return aigw_jsonb_int64(aigw_jsonb_key(usage, key), &n) && n >= 0 ? n : -1;
+}
+
+int64
+aigw_usage_optional(JsonbContainer *usage, const char *key)
+{
+	JsonbValue *v = aigw_jsonb_key(usage, key);
+
+	return v == NULL ? 0 : aigw_usage_count(usage, key);
 }
 
 void
@@ -117,9 +125,13 @@ aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char *input, cons
 	if (!aigw_jsonb_is_object(usage))
 		return;
 	u = usage->val.binary.data;
-	a->cached_tokens = aigw_usage_count(u, cache_read);
-	a->cache_write_tokens = aigw_usage_count(u, cache_write);
-	a->prompt_tokens = aigw_usage_count(u, input) + a->cached_tokens + a->cache_write_tokens;
+	a->usage = usage;
+	/* a cache count is often left out: none then */
+	a->cached_tokens = Max(aigw_usage_count(u, cache_read), 0);
+	a->cache_write_tokens = Max(aigw_usage_count(u, cache_write), 0);
+	a->prompt_tokens = aigw_usage_count(u, input);
+	if (a->prompt_tokens >= 0)
+		a->prompt_tokens += a->cached_tokens + a->cache_write_tokens;
 	a->completion_tokens = aigw_usage_count(u, output);
 	a->reasoning_tokens = 0;
 }

@@ -75,8 +75,11 @@ extern void aigw_read_cache_usage(AigwAttempt *a, JsonbValue *usage, const char 
 								  const char *output, const char *cache_read,
 								  const char *cache_write);
 
-/* A non-negative count, 0 when absent. */
+/* A count: a whole number >= 0, else -1 (absent, negative, not a number). */
 extern int64 aigw_usage_count(JsonbContainer *usage, const char *key);
+
+/* A count an upstream leaves out when it is 0: 0 when absent, else as above. */
+extern int64 aigw_usage_optional(JsonbContainer *usage, const char *key);
 
 /* Push {key: text} as an object. */
 extern void aigw_push_text_object(JsonbParseState **ps, const char *key, const char *text, int len);

@@ -26,8 +26,8 @@ SELECT status, cost > 0 AS has_cost, currency, wallet_id FROM aigw.requests;
 
 -- Models whose usage the mock reports exactly (see test/mock/README.md).
 INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
-    ('openai/metered',   'openai', 'gpt-4o-mini?prompt_tokens=1000&completion_tokens=500', 1000),
-    ('openai/cached',    'openai', 'gpt-4o-mini?prompt_tokens=1000&cached=800&completion_tokens=100', 1000),
+    ('openai/metered',   'openai', 'gpt-4o-mini?prompt_tokens=100&completion_tokens=500', 1000),
+    ('openai/cached',    'openai', 'gpt-4o-mini?prompt_tokens=100&cached=80&completion_tokens=100', 1000),
     ('openai/thinker',   'openai', 'o3-mini?prompt_tokens=100&completion_tokens=1000&reasoning_tokens=600', 2000),
     ('openai/tiny',      'openai', 'gpt-4o-mini?prompt_tokens=7&completion_tokens=3', 100),
     ('openai/failing',   'openai', 'gpt-4o-mini?status=500', 1000),
@@ -127,22 +127,22 @@ SELECT aigw.balance('team-usd') AS usd, aigw.balance('team-cny') AS cny, aigw.ba
 
 --------------------------------------------------------------------------
 -- Reserve, then settle to the usage the provider reported.
--- metered: 1000 prompt x $2 + 500 completion x $8 per Mtok = $0.006
+-- metered: 100 prompt x $2 + 500 completion x $8 per Mtok = $0.0042
 SELECT (aigw.chat('openai/metered', '[{"role": "user", "content": "hi"}]')->'aigw')
        - '{request_id,call_id,latency_ms,ttfb_ms,attempts}'::text[] AS billed;
--- cached: 200 uncached x $2 + 800 cached x $0.50 + 100 x $8 = $0.0016
--- (at the input rate for every prompt token it would be $0.0028)
+-- cached: 20 uncached x $2 + 80 cached x $0.50 + 100 x $8 = $0.00088
+-- (at the input rate for every prompt token it would be $0.001)
 SELECT aigw.chat('openai/cached', '[{"role": "user", "content": "hi"}]')->'aigw'->'cost' AS cached_cost;
 -- thinker: 100 x $1 + 400 visible x $4 + 600 reasoning x $6 = $0.0053
 SELECT aigw.chat('openai/thinker', '[{"role": "user", "content": "hi"}]')->'aigw'->'cost' AS reasoning_cost;
--- The CNY wallet pays the USD price at 7.1 CNY per USD: 0.006 x 7.1 = 0.0426
+-- The CNY wallet pays the USD price at 7.1 CNY per USD: 0.0042 x 7.1 = 0.02982
 SELECT aigw.chat('openai/metered', '[{"role": "user", "content": "hi"}]', '{"wallet": "team-cny"}')->'aigw'
        -> 'cost' AS cny_cost;
 -- tiny: 7 x 0.15 + 3 x 0.6 = 2.85 micro-USD = 0.000020235 CNY, rounded half
 -- away from zero to 8 places (a millionth of a fen): 0.00002024
 SELECT aigw.chat('openai/tiny', '[{"role": "user", "content": "hi"}]', '{"wallet": "team-cny"}')->'aigw'
        -> 'cost' AS cny_rounded;
--- The IDR wallet: 0.006 x 16250 = 97.5 rupiah; 0.0053 x 16250 = 86.125
+-- The IDR wallet: 0.0042 x 16250 = 68.25 rupiah; 0.0053 x 16250 = 86.125
 SELECT aigw.chat('openai/metered', '[{"role": "user", "content": "hi"}]', '{"wallet": "team-idr"}')->'aigw'
        -> 'cost' AS idr_cost;
 SELECT aigw.chat('openai/thinker', '[{"role": "user", "content": "hi"}]', '{"wallet": "team-idr"}')->'aigw'

@@ -5,9 +5,9 @@
 source "$(dirname "$0")/lib.bash"
 fresh_db
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
-     ('openai/m', 'openai', 'gpt-4o-mini?prompt_tokens=1000&completion_tokens=1000', 1000),
-     ('openai/m-slow', 'openai', 'gpt-4o-mini?prompt_tokens=1000&completion_tokens=1000&latency_ms=2000', 1000)"
-sql "SELECT aigw.set_price('openai/m', 1, 2), aigw.set_price('openai/m-slow', 1, 2)" >/dev/null   # $0.003 a call
+     ('openai/m', 'openai', 'gpt-4o-mini?prompt_tokens=100&completion_tokens=1000', 1000),
+     ('openai/m-slow', 'openai', 'gpt-4o-mini?prompt_tokens=100&completion_tokens=1000&latency_ms=2000', 1000)"
+sql "SELECT aigw.set_price('openai/m', 1, 2), aigw.set_price('openai/m-slow', 1, 2)" >/dev/null   # $0.0021 a call
 sql "SELECT aigw.create_wallet('w', 'CNY')" >/dev/null
 sql "SELECT aigw.set_fx('USD', 'CNY', 7)" >/dev/null
 sql "SELECT aigw.topup('w', 100, 'CNY', 'alipay', 'a-1')" >/dev/null
@@ -25,9 +25,9 @@ wait $bg
 for i in 1 2 3; do sql "SELECT aigw.ask('openai/m', 'after $i', '{\"wallet\": \"w\"}')" >/dev/null; done
 
 is "$(sql "SELECT string_agg(amount::text, ' ' ORDER BY id) FROM aigw.ledger WHERE kind = 'charge' AND model = 'openai/m'")" \
-   "-0.02100000 -0.02100000 -0.02100000 -0.12000000 -0.12000000 -0.12000000" \
-   "charges before the change at \$0.003 x 7, after it at \$0.015 x 8"
-is "$(sql "SELECT amount || ' ' || fx_rate FROM aigw.ledger WHERE model = 'openai/m-slow'")" "-0.02100000 7" \
+   "-0.01470000 -0.01470000 -0.01470000 -0.08400000 -0.08400000 -0.08400000" \
+   "charges before the change at \$0.0021 x 7, after it at \$0.0105 x 8"
+is "$(sql "SELECT amount || ' ' || fx_rate FROM aigw.ledger WHERE model = 'openai/m-slow'")" "-0.01470000 7" \
    "the call in flight during the change pays the price and rate of when it was made"
 is "$(sql "SELECT count(*) FROM aigw.requests r JOIN aigw.ledger l ON l.request_id = r.id WHERE r.cost <> -l.amount")" 0 \
    "every request's cost is its charge"
@@ -58,7 +58,7 @@ $(other "UPDATE aigw.wallets SET enabled = false")
 $cost
 SQL
 )
-is "$(echo $costs)" "0.12000000 0.24000000 0.27000000 0.27000000 0.01800000 0.04500000 ERROR: wallet \"w\" is disabled HINT: An administrator can enable it with UPDATE aigw.wallets SET enabled = true WHERE name = 'w'." \
+is "$(echo $costs)" "0.08400000 0.16800000 0.18900000 0.18900000 0.00990000 0.02880000 ERROR: wallet \"w\" is disabled HINT: An administrator can enable it with UPDATE aigw.wallets SET enabled = true WHERE name = 'w'." \
    "a session's cached quote follows price, rate, schedule, replicated and wallet changes"
 is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" 0 "verify_ledger finds nothing wrong"
 finish

@@ -48,6 +48,8 @@ sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) V
   ('bedrock/empty',     'bedrock', 'anthropic.claude-3-haiku-20240307-v1:0?empty=1', 1000),
   ('bedrock/broken',    'bedrock', 'anthropic.claude-3-haiku-20240307-v1:0?status=500', 1000)"
 # $1 / $2 / $0.10 cached / $1.25 cache write / $4 reasoning per Mtok
+# (their prompts are long enough for the prompt counts the mock reports:
+# a charge is bounded by the request's size)
 for m in anthropic/usage gemini/usage bedrock/usage; do
     sql "SELECT aigw.set_price('$m', 1, 2, 'USD', 0.1, cache_write_per_mtok => 1.25, reasoning_per_mtok => 4)" >/dev/null
 done
@@ -83,7 +85,7 @@ is "$(sql "SELECT m->'tool_calls'->0->'function'->>'name', (m->'tool_calls'->0->
    "get_weather|Paris|tool_calls" "tool_use blocks come back as tool_calls"
 # usage: input_tokens excludes both cache classes; the prompt is all three
 is "$(sql "SELECT a->'usage'->>'prompt_tokens', a->'usage'->'prompt_tokens_details'->>'cached_tokens', a->'usage'->'prompt_tokens_details'->>'cache_write_tokens', a->'aigw'->>'cost'
-           FROM aigw.chat('anthropic/usage', '[{\"role\": \"user\", \"content\": \"x\"}]') a")" \
+           FROM aigw.chat('anthropic/usage', jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('x', 1000)))) a")" \
    "1000|600|100|0.00058500" "usage: prompt = input + cache reads + cache writes; cost 300x\$1 + 600x\$0.1 + 100x\$1.25 + 50x\$2 per Mtok"
 is "$(sql "SELECT prompt_tokens, cached_tokens, cache_write_tokens, completion_tokens FROM aigw.requests WHERE requested_model = 'anthropic/usage'")" \
    "1000|600|100|50" "the request log has every class"
@@ -113,7 +115,7 @@ is "$(sql "SELECT (a->'choices'->0->'message'->'tool_calls'->0->'function'->>'ar
            FROM aigw.chat('gemini/tool', '[{\"role\": \"user\", \"content\": \"weather?\"}]', '{$tools}') a")" "Oslo|tool_calls" "functionCall comes back as a tool call"
 # usage: thoughts are outside candidates but are output, billed at the reasoning rate
 is "$(sql "SELECT a->'usage'->>'prompt_tokens', a->'usage'->'prompt_tokens_details'->>'cached_tokens', a->'usage'->>'completion_tokens', a->'usage'->'completion_tokens_details'->>'reasoning_tokens', a->'aigw'->>'cost'
-           FROM aigw.chat('gemini/usage', '[{\"role\": \"user\", \"content\": \"x\"}]') a")" \
+           FROM aigw.chat('gemini/usage', jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('x', 1000)))) a")" \
    "100|40|50|20|0.00020400" "usage: completion = candidates + thoughts; cost 60x\$1 + 40x\$0.1 + 30x\$2 + 20x\$4 per Mtok"
 e=$(err "SELECT aigw.ask('gemini/blocked', 'x')")
 is "${e:0:5}" "5G008" "a prompt blocked for safety is a clear error"
@@ -142,7 +144,7 @@ is "$(sql "SELECT a->'choices'->0->'message'->>'content' FROM aigw.chat('bedrock
 is "$(sql "SELECT (a->'choices'->0->'message'->'tool_calls'->0->'function'->>'arguments')::jsonb->>'city', a->'choices'->0->>'finish_reason'
            FROM aigw.chat('bedrock/tool', '[{\"role\": \"user\", \"content\": \"weather?\"}]', '{$tools}') a")" "Lima|tool_calls" "toolUse comes back as a tool call"
 is "$(sql "SELECT a->'usage'->>'prompt_tokens', a->'usage'->'prompt_tokens_details'->>'cached_tokens', a->'usage'->'prompt_tokens_details'->>'cache_write_tokens', a->'aigw'->>'cost'
-           FROM aigw.chat('bedrock/usage', '[{\"role\": \"user\", \"content\": \"x\"}]') a")" \
+           FROM aigw.chat('bedrock/usage', jsonb_build_array(jsonb_build_object('role', 'user', 'content', repeat('x', 1000)))) a")" \
    "500|200|50|0.00041250" "usage: prompt = input + cache reads + writes; cost 250x\$1 + 200x\$0.1 + 50x\$1.25 + 40x\$2 per Mtok"
 is "$(err "SELECT aigw.ask('bedrock/throttled', 'x')" | cut -c1-5)" "5G004" "429 ThrottlingException -> 5G004"
 is "$(err "SELECT aigw.ask('bedrock/broken', 'x')" | cut -c1-5)" "5G005" "500 InternalServerException -> 5G005"

@@ -53,7 +53,18 @@ const DIRECTIVES = {
   huge_bytes: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
-  corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
+  usage: 'usage', corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
+};
+
+// What `usage=MODE` does to every count of an answer's usage object (usage,
+// or Gemini's usageMetadata): a hostile or broken upstream's figures.
+const USAGE_MODES = {
+  missing: null,                  // the object is left out
+  negative: () => -5,
+  string: (n) => String(n),
+  fraction: (n) => n + 0.5,
+  huge: () => 1e15,
+  absurd: () => 1e308,
 };
 
 function parseDirectiveValue(name, raw, source) {
@@ -80,6 +91,11 @@ function parseDirectiveValue(name, raw, source) {
       return kinds;
     }
     case 'string':
+      return raw;
+    case 'usage':
+      if (!(raw in USAGE_MODES)) {
+        throw new DirectiveError(`Mock directive 'usage' must be one of ${Object.keys(USAGE_MODES).join(', ')}.`, source);
+      }
       return raw;
     case 'safety':
       if (raw === '0' || raw === 'false') return undefined;
@@ -414,6 +430,24 @@ function sendStreamed(ctx, contentType, chunks, truncate, headers = NO_HEADERS) 
   return sendChunks(ctx, contentType, chunks, headers);
 }
 
+// The answer `value` with its usage counts changed as `usage=MODE` says.
+function mangleUsage(value, mode) {
+  const key = 'usage' in value ? 'usage' : 'usageMetadata' in value ? 'usageMetadata' : null;
+  if (key === null) return value;
+  if (USAGE_MODES[mode] === null) {
+    delete value[key];
+    return value;
+  }
+  const walk = (v) => {
+    if (typeof v === 'number') return USAGE_MODES[mode](v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  value[key] = walk(value[key]);
+  return value;
+}
+
 // A JSON answer, honouring huge_bytes (the value holds HUGE_PLACEHOLDER) and
 // truncate. `headers` are extra answer headers (Bedrock's token count headers).
 function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json', headers = NO_HEADERS) {
@@ -423,6 +457,7 @@ function sendJsonAnswer(ctx, value, d, faulty, contentType = 'application/json',
 
 // An answer already serialised (JSON as a string or a Buffer), honouring truncate.
 function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', headers = NO_HEADERS) {
+  if (d.usage !== undefined && typeof json === 'string') json = JSON.stringify(mangleUsage(JSON.parse(json), d.usage));
   if (faulty && d.truncate) return sendTruncated(ctx, contentType, json, true, headers);
   return sendRaw(ctx, 200, contentType, json, headers);
 }
