@@ -78,8 +78,8 @@ SELECT pg_temp.answering('openai/vector-nested', 'text-embedding-3-small', '{"da
 SELECT pg_temp.answering('openai/vectors-3-for-2', 'text-embedding-3-small', '{"data": [{"embedding": [1, 0]}, {"embedding": [0, 1]}, {"embedding": [1, 1]}]}');
 -- an index that is no position (was read as 1: the vectors came back swapped)
 SELECT pg_temp.answering('openai/index-fraction', 'text-embedding-3-small', '{"data": [{"index": 1.5, "embedding": [1, 0]}, {"index": 0, "embedding": [0, 1]}]}');
--- token counts are JSON numbers: 1e3 is a thousand (was read as 1), 2.5 is no count
-SELECT pg_temp.answering('openai/tokens-exponent', 'text-embedding-3-small', '{"data": [{"index": 0, "embedding": [1, 0]}, {"index": 1, "embedding": [0, 1]}], "usage": {"prompt_tokens": 1e3}}');
+-- token counts are JSON numbers: 1e2 is a hundred (was read as 1), 2.5 is no count
+SELECT pg_temp.answering('openai/tokens-exponent', 'text-embedding-3-small', '{"data": [{"index": 0, "embedding": [1, 0]}, {"index": 1, "embedding": [0, 1]}], "usage": {"prompt_tokens": 1e2}}');
 SELECT pg_temp.answering('openai/tokens-fraction', 'text-embedding-3-small', '{"data": [{"index": 0, "embedding": [1, 0]}, {"index": 1, "embedding": [0, 1]}], "usage": {"prompt_tokens": 2.5}}');
 SELECT id, ord, embedding, error
   FROM (VALUES ('openai/vector-inf'), ('openai/vector-nested'), ('openai/vectors-3-for-2'), ('openai/index-fraction'),
