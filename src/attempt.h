@@ -29,6 +29,7 @@ typedef struct AigwAttempt
 	double		ttfb_ms;
 	int64		request_bytes;
 	int64		response_bytes;
+	int32		inputs;			/* embeddings: texts sent, so vectors its answer must hold; 0: chat */
 	char	   *upstream_id;	/* provider's answer id, or NULL */
 	char	   *error;			/* NULL when status is ATTEMPT_OK */
 	char	   *error_type;		/* upstream error type / code, or NULL */

@@ -139,6 +139,7 @@ aigw_transfer_create(int slotno, const AigwRequestMsg *request, MemoryContext pa
 	t->body.limit = t->request->max_response_bytes;
 	aigw_attempt_init(&t->attempt);
 	t->attempt.request_bytes = t->request->len[RQ_BODY];
+	t->attempt.inputs = t->request->inputs;
 	if (AIGW_MSG_HAS(t->request, RQ_ROUTE))
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);

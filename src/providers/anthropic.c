@@ -248,6 +248,11 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 								  aigw_jsonb_key(b, "input"));
 	}
 	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stop_reason"))));
+	if (choice.problem != NULL)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "in the answer, %s", choice.problem);
+		return;
+	}
 
 	a->upstream_id = aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "id"));
 	a->status = ATTEMPT_OK;

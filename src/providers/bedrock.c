@@ -235,6 +235,11 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 								  aigw_jsonb_key(use->val.binary.data, "input"));
 	}
 	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stopReason"))));
+	if (choice.problem != NULL)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "in the answer, %s", choice.problem);
+		return;
+	}
 
 	a->status = ATTEMPT_OK;
 	a->result = aigw_answer_end(&ps);

@@ -193,6 +193,7 @@ typedef struct Walk
 {
 	int			depth;
 	bool		numeric[MAX_DEPTH]; /* arrays: only numbers so far */
+	bool		numbers[MAX_DEPTH]; /* arrays: holds a number */
 	bool		nested[MAX_DEPTH];	/* arrays: holds an array or object */
 	int			start[MAX_DEPTH];	/* arrays: floats offset at their start */
 	int			object[MAX_DEPTH];	/* serial of the object open at each depth, or -1 */
@@ -209,6 +210,7 @@ typedef struct Walk
 	int			index_cap;
 	int64		tokens;			/* the first token count found, or -1 */
 	bool		overflow;
+	const char *problem;		/* why the answer cannot be used, or NULL */
 } Walk;
 
 /*
@@ -287,6 +289,7 @@ walk_array_start(void *state)
 	{
 		w->object[w->depth] = -1;
 		w->numeric[w->depth] = true;
+		w->numbers[w->depth] = false;
 		w->nested[w->depth] = false;
 		w->start[w->depth] = w->nfloats;
 		w->depth++;
@@ -302,6 +305,9 @@ walk_array_end(void *state)
 
 	if (w->overflow || d < 0)
 		JSON_ACTION_DONE;
+	/* no protocol mixes them: a vector with an array for one of its numbers */
+	if (w->numbers[d] && w->nested[d] && w->problem == NULL)
+		w->problem = "an array holds both numbers and arrays or objects";
 	if (w->numeric[d] && !w->nested[d] && w->nfloats > w->start[d] && !skipping(w))
 	{
 		if (w->nvectors == w->vcap)
@@ -335,6 +341,21 @@ walk_element_start(void *state, bool isnull)
 	JSON_ACTION_DONE;
 }
 
+/*
+ * A JSON number that is a whole number a count can be (what
+ * aigw_jsonb_int64 accepts from jsonb), else -1: "1e15" is 10^15 and "1.5"
+ * is no count, where strtoll would read both as 1.
+ */
+static int64
+whole_number(const char *token)
+{
+	double		d = strtod(token, NULL);
+
+	if (!isfinite(d) || d != floor(d) || d < 0 || d > 9.0e15)
+		return -1;
+	return (int64) d;
+}
+
 static JSON_ACTION
 walk_scalar(void *state, char *token, JsonTokenType type)
 {
@@ -357,7 +378,12 @@ walk_scalar(void *state, char *token, JsonTokenType type)
 			w->floats = w->floats ? repalloc_huge(w->floats, sizeof(float) * w->cap)
 				: palloc_extended(sizeof(float) * w->cap, MCXT_ALLOC_HUGE);
 		}
-		w->floats[w->nfloats++] = strtof(token, NULL);
+		w->numbers[d] = true;
+		w->floats[w->nfloats] = strtof(token, NULL);
+		/* 1e39 is a JSON number but no float: a vector of infinities is no embedding */
+		if (isinf(w->floats[w->nfloats]) && w->problem == NULL)
+			w->problem = "a number is out of the range of a float";
+		w->nfloats++;
 		JSON_ACTION_DONE;
 	}
 	if (type != JSON_TOKEN_NUMBER || w->field == NULL)
@@ -376,11 +402,14 @@ walk_scalar(void *state, char *token, JsonTokenType type)
 				w->index_of[i] = -1;
 			w->index_cap = cap;
 		}
-		w->index_of[obj] = atoi(token);
+		/* PG_INT32_MAX: no whole number a position can be (1.5, -1, 1e308) */
+		w->index_of[obj] = (int) Min(whole_number(token), (int64) PG_INT32_MAX);
+		if (w->index_of[obj] < 0)
+			w->index_of[obj] = PG_INT32_MAX;
 	}
 	else if (w->tokens < 0 && (strcmp(w->field, "prompt_tokens") == 0 ||
 							   strcmp(w->field, "inputTextTokenCount") == 0))
-		w->tokens = strtoll(token, NULL, 10);
+		w->tokens = whole_number(token);	/* -1 (unknown) for a count that is none */
 	JSON_ACTION_DONE;
 }
 
@@ -441,9 +470,21 @@ embed_parse_answer(const char *body, size_t len, AigwAttempt *a)
 						  w.overflow ? " (nested too deeply)" : "");
 		return;
 	}
+	if (w.problem != NULL)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer is not a list of vectors: %s", w.problem);
+		return;
+	}
 	if (w.nvectors == 0)
 	{
 		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer holds no vector");
+		return;
+	}
+	/* one vector a text: with more or fewer, which text each vector is of is a guess */
+	if (a->inputs > 0 && w.nvectors != a->inputs)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer holds %d vectors for %d texts",
+						  w.nvectors, a->inputs);
 		return;
 	}
 	dims = w.vectors[0].n;
@@ -461,6 +502,12 @@ embed_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		order[i] = -1;
 		if (at < 0)
 			at = i;
+		if (at == PG_INT32_MAX)
+		{
+			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer has an index that is not a whole number from 0 to %d",
+							  w.nvectors - 1);
+			return;
+		}
 		if (at >= w.nvectors)
 		{
 			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the embeddings answer has index %d among %d vectors",

@@ -271,7 +271,8 @@ finish_reason(const char *reason, bool called)
 	return "content_filter";	/* SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII ... */
 }
 
-static void
+/* Returns why the candidate is unusable, or NULL. */
+static const char *
 push_choice(JsonbParseState **ps, JsonbContainer *cand, int index)
 {
 	JsonbValue *parts = aigw_jsonb_path2(cand, "content", "parts");
@@ -306,6 +307,7 @@ push_choice(JsonbParseState **ps, JsonbContainer *cand, int index)
 	}
 	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(cand, "finishReason")),
 										   choice.ncalls > 0));
+	return choice.problem;
 }
 
 static void
@@ -352,7 +354,21 @@ gemini_parse_answer(const char *body, size_t len, AigwAttempt *a)
 	it = JsonbIteratorInit(candidates->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &cand, true)) != WJB_DONE)
 		if (tok == WJB_ELEM && aigw_jsonb_is_object(&cand))
-			push_choice(&ps, cand.val.binary.data, n++);
+		{
+			const char *problem = push_choice(&ps, cand.val.binary.data, n++);
+
+			if (problem != NULL)
+			{
+				aigw_attempt_fail(a, ATTEMPT_MALFORMED, "in the answer, %s", problem);
+				return;
+			}
+		}
+	/* candidates, but none an object: no choice to answer with */
+	if (n == 0)
+	{
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no candidate that is an object");
+		return;
+	}
 
 	a->upstream_id = aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "responseId"));
 	a->status = ATTEMPT_OK;

@@ -63,6 +63,82 @@ usage_int(JsonbContainer *usage, const char *key1, const char *key2)
 	return aigw_jsonb_int64(v, &n) && n >= 0 ? n : -1;
 }
 
+static bool
+is_string_or_null(JsonbValue *v)
+{
+	return v == NULL || v->type == jbvString || v->type == jbvNull;
+}
+
+static bool
+is_string(JsonbValue *v)
+{
+	return v != NULL && v->type == jbvString;
+}
+
+/*
+ * What is wrong with one choice, or NULL.  The answer passes through to the
+ * caller as it came, so what aigw documents of it (and what aigw.ask,
+ * enrich and the native Anthropic surface read) is checked here: a message
+ * object whose content is text or null, tool calls that are a list of
+ * function calls with a name and their arguments as text (or of another
+ * type's calls, as custom tools make), a finish reason that is text.  An
+ * OpenAI-compatible server that answers otherwise has sent an unusable
+ * answer.  (Arguments that are not JSON pass: models write them.)
+ */
+static const char *
+choice_problem(JsonbValue *choice)
+{
+	JsonbContainer *c;
+	JsonbValue *message;
+	JsonbValue *calls;
+
+	if (!aigw_jsonb_is_object(choice))
+		return "a choice is not an object";
+	c = choice->val.binary.data;
+	message = aigw_jsonb_key(c, "message");
+	if (!aigw_jsonb_is_object(message))
+		return "a choice has no \"message\" object";
+	if (!is_string_or_null(aigw_jsonb_key(message->val.binary.data, "content")))
+		return "a message's \"content\" is neither text nor null";
+	if (!is_string_or_null(aigw_jsonb_key(c, "finish_reason")))
+		return "a choice's \"finish_reason\" is not text";
+	calls = aigw_jsonb_key(message->val.binary.data, "tool_calls");
+	if (calls != NULL && calls->type != jbvNull)
+	{
+		JsonbIterator *it;
+		JsonbValue	call;
+		JsonbIteratorToken tok;
+
+		if (!aigw_jsonb_is_array(calls))
+			return "a message's \"tool_calls\" is not an array";
+		it = JsonbIteratorInit(calls->val.binary.data);
+		while ((tok = JsonbIteratorNext(&it, &call, true)) != WJB_DONE)
+		{
+			JsonbValue *function;
+			JsonbValue *type;
+
+			if (tok != WJB_ELEM)
+				continue;
+			if (!aigw_jsonb_is_object(&call))
+				return "a tool call is not an object";
+			/* a custom tool's call ("type": "custom") has no "function" */
+			type = aigw_jsonb_key(call.val.binary.data, "type");
+			if (type != NULL && !aigw_jsonb_string_is(type, "function"))
+			{
+				if (type->type != jbvString)
+					return "a tool call's \"type\" is not text";
+				continue;
+			}
+			function = aigw_jsonb_key(call.val.binary.data, "function");
+			if (!aigw_jsonb_is_object(function) ||
+				!is_string(aigw_jsonb_key(function->val.binary.data, "name")) ||
+				!is_string(aigw_jsonb_key(function->val.binary.data, "arguments")))
+				return "a function call has no name, or arguments that are not text";
+		}
+	}
+	return NULL;
+}
+
 static void
 openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
 {
@@ -85,10 +161,26 @@ openai_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		return;
 	}
 	choices = aigw_jsonb_key(&j->root, "choices");
-	if (!aigw_jsonb_is_array(choices))
+	if (!aigw_jsonb_is_array(choices) || JsonContainerSize(choices->val.binary.data) == 0)
 	{
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no \"choices\" array");
+		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer has no \"choices\"");
 		return;
+	}
+	{
+		JsonbIterator *it = JsonbIteratorInit(choices->val.binary.data);
+		JsonbValue	choice;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &choice, true)) != WJB_DONE)
+		{
+			const char *problem = tok == WJB_ELEM ? choice_problem(&choice) : NULL;
+
+			if (problem != NULL)
+			{
+				aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer is not a chat completion: %s", problem);
+				return;
+			}
+		}
 	}
 
 	usage = aigw_jsonb_key(&j->root, "usage");

@@ -399,6 +399,7 @@ aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index)
 	c->has_text = false;
 	c->ncalls = 0;
 	c->index = index;
+	c->problem = NULL;
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int(ps, "index", index);
 	aigw_push_key(ps, "message");
@@ -419,6 +420,11 @@ aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValu
 {
 	JsonbParseState **ps = c->ps;
 
+	/* an OpenAI tool call names its function and has an object's JSON as arguments */
+	if (c->problem == NULL && (name == NULL || name->type != jbvString || name->val.string.len == 0))
+		c->problem = "a tool call has no name";
+	if (c->problem == NULL && input != NULL && input->type != jbvNull && !aigw_jsonb_is_object(input))
+		c->problem = "a tool call's input is not an object";
 	if (c->ncalls++ == 0)
 	{
 		aigw_push_key(ps, "tool_calls");

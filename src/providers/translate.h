@@ -113,12 +113,17 @@ typedef struct AigwChoice
 	bool		has_text;
 	int			ncalls;
 	int			index;
+	const char *problem;		/* why the choice is unusable (a tool call without a name), or NULL */
 } AigwChoice;
 
 extern void aigw_answer_begin(JsonbParseState **ps, JsonbValue *id, JsonbValue *model);
 extern void aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index);
 extern void aigw_choice_text(AigwChoice *c, const char *text, int len);
-/* id NULL: one is made up (Gemini's calls have none) */
+/*
+ * id NULL: one is made up (Gemini's calls have none).  A name that is not
+ * text, or an input that is not an object, sets c->problem: the parser
+ * fails the answer with it after aigw_choice_end.
+ */
 extern void aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input);
 extern void aigw_choice_end(AigwChoice *c, const char *finish_reason);
 extern Jsonb *aigw_answer_end(JsonbParseState **ps);

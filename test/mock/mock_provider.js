@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const {
   HttpError, DirectiveError, maskKey, retryHeaders, parseBody, sendRaw, sendJson, destroySocket, HTML_502,
 } = require('./lib/common');
+const { planFor, parseKinds } = require('./lib/corrupt');
 const openai = require('./protocols/openai');
 const azure = require('./protocols/azure');
 const anthropic = require('./protocols/anthropic');
@@ -56,8 +57,10 @@ class Ring {
 }
 
 class MockState {
-  constructor(keys, aws) {
+  constructor(keys, aws, corrupt) {
     this.keys = new Set(keys);
+    // The start-up corruption (--corrupt): {kinds, rate, seed}; kinds null when off.
+    this.corrupt = { kinds: null, rate: 100, seed: 0, ...corrupt };
     this.aws = { accessKeyId: null, secretAccessKey: null, sessionToken: null, region: 'us-east-1', ...aws };
     this.recordings = new Ring(RING_SIZE);
     this.connectionsOpen = 0;
@@ -71,6 +74,9 @@ class MockState {
     this.seq = 0;
     this.connectionsTotal = 0;
     this.requestsTotal = 0;
+    this.answersTotal = 0;
+    this.corruptedTotal = 0;
+    this.corruptedByKind = Object.create(null);
     this.requestsByPath = Object.create(null);
     this.abortedPending = 0;
     this.failCounts = new Map();
@@ -82,6 +88,9 @@ class MockState {
       connections_total: this.connectionsTotal,
       connections_open: this.connectionsOpen,
       requests_total: this.requestsTotal,
+      answers_total: this.answersTotal,
+      corrupted_total: this.corruptedTotal,
+      corrupted_by_kind: this.corruptedByKind,
       requests_by_path: this.requestsByPath,
       aborted_pending: this.abortedPending,
     };
@@ -97,6 +106,12 @@ class MockState {
     }
     socket.mockEpoch = this.epoch;
     this.connectionsTotal++;
+  }
+
+  noteCorruption(ctx, kind) {
+    if (ctx.epoch !== this.epoch) return;
+    this.corruptedTotal++;
+    this.corruptedByKind[kind] = (this.corruptedByKind[kind] ?? 0) + 1;
   }
 
   // True while a `fail_first=K` request is still among the first K for its key.
@@ -126,6 +141,7 @@ class Recording {
     this.aborted = false;
     this.status = null;
     this.answered_at = undefined;
+    this.corruption = undefined;
   }
 
   // `parsed` is what parseBody made of the body.
@@ -138,7 +154,7 @@ class Recording {
     return {
       seq: this.seq, at: this.at, method: this.method, path: recordedUrl(this.url), headers: recordedHeaders(this.headers),
       body: this.bodyIsJson ? JSON.parse(this.bodyText) : this.bodyText || null,
-      aborted: this.aborted, status: this.status, answered_at: this.answered_at,
+      aborted: this.aborted, status: this.status, answered_at: this.answered_at, corruption: this.corruption,
     };
   }
 }
@@ -219,6 +235,7 @@ function sendFault(ctx, protocol, d, base) {
   if (d.drop) destroySocket(ctx);
   else if (d.hang) return true; // the socket stays open until the client gives up
   else if (d.malformed) sendRaw(ctx, 200, 'application/json', protocol.malformedBody);
+  else if (d.body !== undefined) sendRaw(ctx, 200, 'application/json', d.body);
   else if (d.empty) sendRaw(ctx, 200, 'application/json', '');
   else if (d.html) sendRaw(ctx, 502, 'text/html', HTML_502);
   else if (d.error_body) sendJson(ctx, 200, protocol.statusError(500, base, d, ctx).body);
@@ -253,6 +270,7 @@ class RequestContext {
     this.rawBody = null;
     this.bodyChunks = null; // only when the body came in more than one chunk
     this.bodySettled = false; // the body's end or error came: later ones are ignored
+    this.corruption = null; // how this request's valid answer is to be corrupted (lib/corrupt.js)
   }
 }
 
@@ -365,6 +383,10 @@ function afterLatency(ctx, parsed, directives, base, failKey, directiveError) {
 
     const faulty = ctx.state.shouldFail(directives, failKey);
     if (faulty && sendFault(ctx, protocol, directives, base)) return;
+    // Only the valid answer is corrupted (not a fault's, not an error): the
+    // key of a request that names no seed is what it asked, so the same
+    // request gets the same corruption whatever arrived before it.
+    ctx.corruption = planFor(ctx.state.corrupt, directives, `${ctx.req.method} ${ctx.req.url}\n${parsed.text}`);
     protocol.respond(ctx, matched, parsed, base, directives, faulty);
   } catch (err) {
     failRequest(ctx, err);
@@ -409,8 +431,8 @@ function onAdminRequest(state, req, res, pathname, query) {
   }
 }
 
-function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {} } = {}) {
-  const state = new MockState(keys, aws);
+function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {}, corrupt = {} } = {}) {
+  const state = new MockState(keys, aws, corrupt);
   state.defaultLatencyMs = defaultLatencyMs;
   const server = http.createServer({ keepAlive: true, noDelay: true, requestTimeout: 0 }, (req, res) => {
     const q = req.url.indexOf('?');
@@ -430,12 +452,13 @@ function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {} } = {}) {
 
 const USAGE = 'usage: mock_provider.js [--port N] [--host ADDR] [--port-file F] [--pid-file F] [--key KEY]... ' +
   '[--latency-ms N] [--aws-access-key-id ID --aws-secret-access-key SECRET [--aws-session-token T]] ' +
-  '[--aws-region R] [--quiet]';
+  '[--aws-region R] [--corrupt KINDS [--corrupt-rate PERCENT] [--corrupt-seed N]] [--quiet]';
 
 function parseArgs(argv) {
   const opts = {
     port: 0, host: '127.0.0.1', portFile: null, pidFile: null, keys: [], latencyMs: 0, quiet: false,
     aws: { accessKeyId: null, secretAccessKey: null, sessionToken: null, region: 'us-east-1' },
+    corrupt: { kinds: null, rate: 100, seed: null },
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -453,6 +476,12 @@ function parseArgs(argv) {
     else if (arg === '--aws-secret-access-key') opts.aws.secretAccessKey = value();
     else if (arg === '--aws-session-token') opts.aws.sessionToken = value();
     else if (arg === '--aws-region') opts.aws.region = value();
+    else if (arg === '--corrupt') {
+      const kinds = parseKinds(value());
+      if (!Array.isArray(kinds)) fail(kinds.error.replace("Mock directive 'corrupt'", '--corrupt'));
+      opts.corrupt.kinds = kinds;
+    } else if (arg === '--corrupt-rate') opts.corrupt.rate = Number(value());
+    else if (arg === '--corrupt-seed') opts.corrupt.seed = Number(value());
     else if (arg === '--quiet') opts.quiet = true;
     else if (arg === '--help' || arg === '-h') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
     else fail(`unknown argument ${arg}`);
@@ -460,6 +489,11 @@ function parseArgs(argv) {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) fail('--port must be an integer 0..65535');
   if (!opts.aws.accessKeyId !== !opts.aws.secretAccessKey) fail('--aws-access-key-id and --aws-secret-access-key go together');
   if (opts.aws.sessionToken && !opts.aws.accessKeyId) fail('--aws-session-token needs --aws-access-key-id and --aws-secret-access-key');
+  const { rate, seed } = opts.corrupt;
+  if (!Number.isInteger(rate) || rate < 0 || rate > 100) fail('--corrupt-rate must be an integer 0..100');
+  if (seed !== null && (!Number.isSafeInteger(seed) || seed < 0)) fail('--corrupt-seed must be a non-negative integer');
+  // No seed given: draw one, and say which, so that the run can be replayed.
+  if (seed === null) opts.corrupt.seed = Math.floor(Math.random() * 4294967296);
   return opts;
 }
 
@@ -477,7 +511,7 @@ function writeFileAtomic(file, content) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { server, state } = createMockServer({ keys: opts.keys, defaultLatencyMs: opts.latencyMs, aws: opts.aws });
+  const { server, state } = createMockServer({ keys: opts.keys, defaultLatencyMs: opts.latencyMs, aws: opts.aws, corrupt: opts.corrupt });
   const say = (line) => { if (!opts.quiet) process.stdout.write(`${line}\n`); };
   // A harness that stops reading our stdout must not take the mock down (EPIPE).
   process.stdout.on('error', () => {});
@@ -491,6 +525,9 @@ function main() {
     if (opts.pidFile) writeFileAtomic(opts.pidFile, `${process.pid}\n`);
     if (opts.portFile) writeFileAtomic(opts.portFile, `${port}\n`);
     say(`mock provider listening on ${opts.host}:${port}`);
+    // on stderr, so that --quiet keeps it: the seed is what replays the run
+    const c = opts.corrupt;
+    if (c.kinds && c.kinds.length) process.stderr.write(`mock provider: corrupting ${c.rate}% of the answers (${c.kinds.join(',')}), seed ${c.seed}\n`);
   });
 
   const shutdown = () => {

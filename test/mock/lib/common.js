@@ -3,6 +3,8 @@
 // deterministic text and token rules, and the low-level senders (including the
 // fault behaviours). Standard library only.
 
+const { corruptBody, corruptStream, parseKinds } = require('./corrupt');
+
 const HUGE_CHUNK = Buffer.alloc(64 * 1024, 'x');
 const HUGE_PLACEHOLDER = '__MOCK_HUGE_CONTENT__';
 const HTML_502 =
@@ -51,7 +53,7 @@ const DIRECTIVES = {
   huge_bytes: 'int', huge_header: 'int', hang: 'flag', drop: 'flag', cached: 'int', content: 'string',
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
-  usage: 'usage', echo_auth: 'echo_auth',
+  usage: 'usage', echo_auth: 'echo_auth', corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
 };
 
 // What `usage=MODE` does to every count of an answer's usage object (usage,
@@ -76,6 +78,18 @@ function parseDirectiveValue(name, raw, source) {
     }
     case 'flag':
       return raw !== '0' && raw !== 'false';
+    case 'percent': {
+      const n = Number(raw);
+      if (raw === '' || !Number.isInteger(n) || n < 0 || n > 100) {
+        throw new DirectiveError(`Mock directive '${name}' must be an integer from 0 to 100.`, source);
+      }
+      return n;
+    }
+    case 'kinds': {
+      const kinds = parseKinds(raw);
+      if (!Array.isArray(kinds)) throw new DirectiveError(kinds.error, source);
+      return kinds;
+    }
     case 'string':
       return raw;
     case 'usage':
@@ -298,6 +312,7 @@ function writeHead(ctx, status, headers) {
 function writeHeadWith(ctx, status, all, headers) {
   ctx.record.status = status;
   ctx.record.answered_at = Date.now();
+  if (ctx.epoch === ctx.state.epoch) ctx.state.answersTotal++;
   Object.assign(all, headers);
   if (status >= 400) Object.assign(all, ctx.retryHeaders);
   ctx.res.writeHead(status, all);
@@ -308,6 +323,7 @@ function writeHeadWith(ctx, status, all, headers) {
 // takes the later value). They are set straight on the protocol's object, as
 // merging them through intermediate objects did.
 function sendRaw(ctx, status, contentType, body, headers = NO_HEADERS) {
+  if (status === 200 && ctx.corruption) return sendCorrupted(ctx, contentType, body, headers);
   const all = ctx.protocol.baseHeaders(ctx);
   all['content-type'] = contentType;
   all['content-length'] = Buffer.byteLength(body);
@@ -360,11 +376,53 @@ function sendHuge(ctx, value, size, contentType = 'application/json') {
   pump();
 }
 
+// A valid answer turned into a hostile one (the corrupt directives, see
+// lib/corrupt.js). The answer says what was done in x-mock-corrupt, and the
+// recording keeps it with the answer as it would have been.
+function noteCorruption(ctx, r, original) {
+  const { seed } = ctx.corruption;
+  ctx.corruption = null;
+  ctx.state.noteCorruption(ctx, r.kind);
+  ctx.record.corruption = { kind: r.kind, seed, ...r.detail, original: original.toString('base64') };
+  return { 'x-mock-corrupt': `${r.kind}; seed=${seed}` };
+}
+
+function sendCorrupted(ctx, contentType, body, headers) {
+  const original = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const r = corruptBody(original, contentType, ctx.corruption);
+  const all = ctx.protocol.baseHeaders(ctx);
+  const type = r.contentType === undefined ? contentType : r.contentType;
+  if (type !== null) all['content-type'] = type;
+  all['content-length'] = r.bytes.length;
+  writeHeadWith(ctx, 200, all, { ...headers, ...noteCorruption(ctx, r, original) });
+  if (r.cutAt === undefined) return ctx.res.end(r.bytes);
+  // the whole length announced, part of it sent, then the connection cut
+  if (r.cutAt === 0) ctx.res.flushHeaders();
+  return ctx.res.write(r.bytes.subarray(0, r.cutAt), () => destroySocket(ctx));
+}
+
 // Writes a stream as separate writes, so clients see it arrive in several network chunks.
 function sendChunks(ctx, contentType, chunks, headers = NO_HEADERS) {
+  if (ctx.corruption) return sendCorruptedStream(ctx, contentType, chunks, headers);
   writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache', ...headers });
   for (const c of chunks) ctx.res.write(c);
   ctx.res.end();
+}
+
+function sendCorruptedStream(ctx, contentType, chunks, headers) {
+  const original = Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c))));
+  const r = corruptStream(chunks, contentType, ctx.corruption);
+  const type = r.contentType === undefined ? contentType : r.contentType;
+  const all = { 'cache-control': 'no-cache', ...headers, ...noteCorruption(ctx, r, original) };
+  if (type !== null) all['content-type'] = type;
+  writeHead(ctx, 200, all);
+  if (r.cutAt === undefined) {
+    for (const c of r.chunks) ctx.res.write(c);
+    return ctx.res.end();
+  }
+  const bytes = Buffer.concat(r.chunks);
+  ctx.res.flushHeaders();
+  return ctx.res.write(bytes.subarray(0, r.cutAt), () => destroySocket(ctx));
 }
 
 // A streamed answer, or its truncated form (half the bytes, then the socket is cut).
