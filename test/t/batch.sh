@@ -5,6 +5,7 @@
 source "$(dirname "$0")/lib.bash"
 export PGOPTIONS="-c aigw.max_retries=2"
 fresh_db
+plan 33
 MODEL=openai/gpt-4o-mini
 
 # rows JSON-TEXTS...: a jsonb[] literal of one-message conversations

@@ -5,6 +5,7 @@
 # exactly at minus the credit limit, never below.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 13
 # Output is $1 per million tokens, input free: the worst case of a call is
 # max_output_tokens (1000) x $1/Mtok = $0.001, and the mock reports exactly
 # 1000 completion tokens, so each call costs its whole reservation.  It

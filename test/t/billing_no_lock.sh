@@ -5,6 +5,7 @@
 # administrator editing the wallet in an open transaction.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 9
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
      ('openai/batch', 'openai', 'gpt-4o-mini?latency_ms=5&prompt_tokens=10&completion_tokens=10', 100)"
 sql "SELECT aigw.set_price('openai/batch', 1, 1)" >/dev/null

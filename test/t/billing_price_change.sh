@@ -4,6 +4,7 @@
 # a closed period reads the same before and after.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 7
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
      ('openai/m', 'openai', 'gpt-4o-mini?prompt_tokens=1000&completion_tokens=1000', 1000),
      ('openai/m-slow', 'openai', 'gpt-4o-mini?prompt_tokens=1000&completion_tokens=1000&latency_ms=2000', 1000)"

@@ -4,6 +4,7 @@
 # of them gets the same ledger id; different payments all count.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 12
 sql "SELECT aigw.create_wallet('w', 'IDR')" >/dev/null
 
 sessions 10 "SELECT aigw.topup('w', 150000, 'IDR', 'qris', 'QRIS-20261129-0001')"

@@ -9,6 +9,7 @@
 # recovers from WAL), and looks for the rows after recovery.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 9
 sql "SELECT aigw.create_wallet('d', 'USD')" >/dev/null
 sql "SELECT aigw.topup('d', 10, 'USD', 'test', 'durability-1')" >/dev/null
 sql "ALTER DATABASE $T_DB SET synchronous_commit = off"

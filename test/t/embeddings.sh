@@ -5,6 +5,7 @@
 # usage, cost and the log.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 78
 E=openai/text-embedding-3-small
 sent() { mock_stat requests_total; }
 # the inputs of each embeddings request the mock received, one request a line

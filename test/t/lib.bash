@@ -9,11 +9,18 @@ T_DB=$(basename "$0" .sh)
 
 ok() {						# ok CONDITION-EXIT-CODE DESCRIPTION
     tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
+    # a "#" in a description is escaped, so that it never reads as a directive
+    if [ "$1" -eq 0 ]; then echo "ok $tap_n - ${2//#/\\#}"; else echo "not ok $tap_n - ${2//#/\\#}"; tap_failed=$((tap_failed + 1)); fi
+}
+skip() {					# skip DESCRIPTION REASON: an assertion not made, and why
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - ${1//#/\\#} # SKIP $2"
 }
 is() {						# is GOT EXPECTED DESCRIPTION
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; fi
 }
+# Every file declares its plan before its first assertion; test/run fails a
+# file whose results do not match it (one that stopped early, or lost some).
 tap_plan=
 plan() {					# plan N: this file makes N assertions (TAP "1..N" first)
     tap_plan=$1
@@ -21,7 +28,8 @@ plan() {					# plan N: this file makes N assertions (TAP "1..N" first)
 }
 finish() {
     if [ -z "$tap_plan" ]; then
-        echo "1..$tap_n"
+        echo "# no plan: call plan N before the first assertion"
+        exit 1
     elif [ "$tap_n" -ne "$tap_plan" ]; then
         echo "# planned $tap_plan assertions, made $tap_n"
         exit 1

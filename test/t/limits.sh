@@ -8,6 +8,7 @@ export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT
 aigw_start_cluster "aigw.request_slots = 16" "aigw.max_databases = 1" "aigw.pool_idle_timeout = 2" "aigw.shared_memory = 8MB"
 trap 'aigw_cleanup' EXIT
 fresh_db
+plan 13
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=400'),
        ('openai/hang', 'openai', 'gpt-4o-mini?hang=1')"

@@ -8,6 +8,7 @@
 # security do not match the description.  Prism must be installable: without
 # npm or the registry this test fails, it does not skip.
 source "$(dirname "$0")/lib.bash"
+plan 38
 
 CONTRACT=$AIGW_ROOT/test/contract
 SPEC=$AIGW_ROOT/test/data/openai-openapi/chat-completions.json

@@ -6,6 +6,7 @@
 # error classes; then the native Anthropic surface both ways, and secrets.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 63
 
 # req EXPR [EXPECTED]: evaluate a Python expression on the last request the
 # mock received (r: method, path, headers h, body b parsed as JSON); with

@@ -3,6 +3,7 @@
 # log or an error message, whatever goes wrong.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 7
 canary=sk-canary-4f1c9e7b2d
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('mistral/hang', 'mistral', 'x?hang=1')"
 sql "SELECT aigw.set_credential('mistral', '$canary')" >/dev/null

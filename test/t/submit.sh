@@ -3,6 +3,7 @@
 # dispatcher sends after the commit, aigw.wait waits for the answers.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 22
 MODEL=openai/gpt-4o-mini
 chat_texts() {   # the user texts the mock received, sorted
     curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
