@@ -19,17 +19,21 @@ echo "# answers come back in input order, whatever order they finish in"
 mock_reset
 texts=()
 for i in $(seq 1 12); do texts+=("row $i [[mock:latency_ms=$(( (13 - i) * 40 ))]]"); done
-is "$(sql "SELECT string_agg(ord || '=' || (response->'choices'->0->'message'->>'content' LIKE 'Mock reply to: row ' || ord || ' %'), ' ' ORDER BY ord)
-             FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"), '{\"concurrency\": 12}')")" \
+# (WITH ORDINALITY numbers the rows in the order the function returns them)
+is "$(sql "SELECT string_agg(ord || '=' || (response->'choices'->0->'message'->>'content' LIKE 'Mock reply to: row ' || ord || ' %'), ' ' ORDER BY emitted)
+             FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"), '{\"concurrency\": 12}') WITH ORDINALITY AS r(ord, response, error, emitted)")" \
    "1=true 2=true 3=true 4=true 5=true 6=true 7=true 8=true 9=true 10=true 11=true 12=true" \
-   "12 rows, each with the answer to its own request, in input order"
+   "12 rows, each with the answer to its own request, returned in input order"
 first_done=$(sql "SELECT count(*) FROM aigw.requests WHERE created_at > now() - interval '1 minute'")
 is "$first_done" "12" "twelve attempts logged"
 is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
 import json, sys
 rs = [r for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions')]
-print(sorted(r['at'] for r in rs)[-1] - sorted(r['at'] for r in rs)[0] < 200)")" "True" \
-   "all twelve were sent at once (within 200 ms), the slowest first"
+row = lambda r: r['body']['messages'][-1]['content'].split()[1]
+first_answer = min(r['answered_at'] for r in rs)
+print(all(r['at'] < first_answer for r in rs), ' '.join(row(r) for r in sorted(rs, key=lambda r: r['answered_at'])))")" \
+   "True 12 11 10 9 8 7 6 5 4 3 2 1" \
+   "all twelve were in flight at once, the slowest (row 1) too, and they finished in reverse input order"
 
 echo "# the concurrency cap holds"
 mock_reset

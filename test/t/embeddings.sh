@@ -35,14 +35,15 @@ is "$(sql "SELECT bool_and(cost = round(prompt_tokens * 0.02 / 1e6, 8)) AND bool
 
 echo "# order survives out-of-order completions; a vector is the same whichever request carried it"
 mock_reset
-sql "CREATE TABLE many AS SELECT ord, embedding, error FROM aigw.embed_many('$E',
-       ARRAY['slow [[mock:latency_ms=400]]', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6'])" >/dev/null
+# (WITH ORDINALITY numbers the rows in the order the function returns them)
+sql "CREATE TABLE many AS SELECT ord, embedding, error, emitted FROM aigw.embed_many('$E',
+       ARRAY['slow [[mock:latency_ms=400]]', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6']) WITH ORDINALITY AS e(ord, embedding, error, emitted)" >/dev/null
 is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
 import json, sys
 rs = json.load(sys.stdin)
 print(sorted(rs, key=lambda r: r.get('answered_at', r['at']))[-1]['body']['input'][0].split(' [[')[0])")" \
    "slow" "the first request (slow) was answered last"
-is "$(sql "SELECT string_agg(ord::text, ',' ORDER BY ord) FROM many WHERE error IS NULL")" "1,2,3,4,5,6,7" "rows come back in input order"
+is "$(sql "SELECT string_agg(ord::text, ',' ORDER BY emitted) FROM many WHERE error IS NULL")" "1,2,3,4,5,6,7" "rows are returned in input order"
 is "$(sql "SELECT bool_and(m.embedding = aigw.embed('$E', t.t)) FROM many m
              JOIN unnest(ARRAY['slow [[mock:latency_ms=400]]', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6']) WITH ORDINALITY t(t, ord) USING (ord)")" \
    "t" "each row's vector is its own input's (the same as aigw.embed of that text)"
