@@ -44,13 +44,12 @@ is "$(sql "SELECT count(response) FROM aigw.chat_many('$MODEL', $(rows "${texts[
    "40 calls at concurrency 8 all answered"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]; ok $? "in five waves of 300 ms ($ms ms)"
-is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
-import json, sys
-at = sorted(r['at'] for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions'))
-print(max(sum(1 for b in at if a <= b < a + 250) for a in at))")" "8" \
-   "the mock never had more than 8 requests arrive within 250 ms"
-is "$(sql "SET aigw.batch_concurrency = 4; SELECT count(*) FROM aigw.chat_many('$MODEL', $(rows a b c d e f g h))")" "8" \
-   "aigw.batch_concurrency is the default"
+is "$(mock_in_flight /chat/completions)" "8" "the mock had at most 8 requests in flight, and 8 at the peak"
+mock_reset
+texts=()
+for i in $(seq 1 8); do texts+=("default $i [[mock:latency_ms=200]]"); done
+is "$(sql "SET aigw.batch_concurrency = 4; SELECT count(response) FROM aigw.chat_many('$MODEL', $(rows "${texts[@]}"))") $(mock_in_flight /chat/completions)" \
+   "8 4" "aigw.batch_concurrency is the default: 8 calls, at most 4 in flight"
 
 echo "# a model read earlier in a transaction is read again once a change to it commits"
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/retiring', 'openai', 'gpt-4o-mini')"

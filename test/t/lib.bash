@@ -49,6 +49,24 @@ fresh_db() {
 
 mock_stat() { curl -s "http://127.0.0.1:$MOCK_PORT/_mock/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 mock_reset() { curl -s -X POST "http://127.0.0.1:$MOCK_PORT/_mock/reset" >/dev/null; }
+# mock_in_flight [PATH-SUFFIX]: the most requests (to paths ending so) the
+# mock had open at once since its last reset, from each recording's arrival
+# and answer times.  A request arrives no earlier than the answer that freed
+# its place, so an answer and an arrival of the same millisecond do not
+# overlap; a request never answered (hung, aborted) stays open.
+mock_in_flight() {
+    curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+events = []
+for r in json.load(sys.stdin):
+    if r['path'].split('?')[0].endswith(sys.argv[1]):
+        events += [(r['at'], 1), (r.get('answered_at') or float('inf'), -1)]
+open_now = most = 0
+for _, d in sorted(events):
+    open_now += d
+    most = max(most, open_now)
+print(most)" "${1:-}"
+}
 
 # wait_for SECONDS 'SHELL CONDITION': poll until the condition holds
 wait_for() {
