@@ -37,6 +37,8 @@ UPDATE aigw.providers SET extra_headers = '{"X-Title": "a\r\nX-Injected: 1"}' WH
 SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
 UPDATE aigw.providers SET extra_headers = '{"X-Title": "aigw tests"}' WHERE name = 'openai';
 SELECT aigw.ask('openai/gpt-4o-mini', 'with a title');
+-- ... and reach the provider with the request (as the mock recorded it)
+\! curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests?limit=1" | python3 -c "import json, sys; r = json.load(sys.stdin)[-1]; print(repr(r['body']['messages'][-1]['content']), 'arrived with x-title:', repr(r['headers'].get('x-title')))"
 UPDATE aigw.providers SET extra_headers = '{}' WHERE name = 'openai';
 
 -- an auth scheme the provider's protocol does not use: refused before sending

@@ -6,7 +6,7 @@
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:' || :'mock_port' || '/v1' WHERE name = 'openai';
 SELECT aigw.set_credential('openai', 'test-key-openai');
 \set SHOW_CONTEXT never
-SELECT max(id) AS last_id FROM aigw.requests \gset
+SELECT coalesce(max(id), 0) AS last_id FROM aigw.requests \gset
 
 INSERT INTO aigw.models (id, provider, upstream_model) VALUES
     ('openai/bad-request',  'openai', 'gpt-4o-mini?status=400'),
@@ -24,6 +24,7 @@ INSERT INTO aigw.models (id, provider, upstream_model) VALUES
     ('openai/empty',        'openai', 'gpt-4o-mini?empty=1'),
     ('openai/dropped',      'openai', 'gpt-4o-mini?drop=1'),
     ('openai/huge',         'openai', 'gpt-4o-mini?huge_bytes=20000000'),
+    ('openai/two-kb',       'openai', 'gpt-4o-mini?huge_bytes=2000'),
     ('openai/slow',         'openai', 'gpt-4o-mini?latency_ms=5000');
 
 SELECT aigw.ask('openai/bad-request', 'hi');
@@ -48,10 +49,12 @@ SELECT aigw.ask('openai/empty', 'hi');
 SELECT aigw.ask('openai/dropped', 'hi');
 -- 20 MB is over the default aigw.max_response_bytes (16 MB) ...
 SELECT aigw.ask('openai/huge', 'hi');
--- ... and so is a normal answer under a lowered limit
+-- ... and so is an ordinary answer of 2 kB under a lowered limit (1024, the
+-- setting's minimum), the same answer the default lets through
 SET aigw.max_response_bytes = 1024;
-SELECT aigw.ask('openai/gpt-4o-mini', 'hi');
+SELECT aigw.ask('openai/two-kb', 'hi');
 RESET aigw.max_response_bytes;
+SELECT length(aigw.ask('openai/two-kb', 'hi')) AS answer_length;
 -- the whole call has a time limit: per call, per provider, or by setting
 SELECT aigw.ask('openai/slow', 'hi', '{"timeout_ms": 300}');
 SET aigw.request_timeout_ms = 200;

@@ -5,6 +5,7 @@
 # charges nothing, and every reservation is released however a call ends.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 17
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
      ('openai/paid', 'openai', 'gpt-4o-mini?prompt_tokens=100&completion_tokens=100', 100),
      ('openai/hang', 'openai', 'gpt-4o-mini?hang=1', 100)"

@@ -4,6 +4,7 @@
 # of them gets the same ledger id; different payments all count.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 13
 sql "SELECT aigw.create_wallet('w', 'IDR')" >/dev/null
 
 sessions 10 "SELECT aigw.topup('w', 150000, 'IDR', 'qris', 'QRIS-20261129-0001')"
@@ -25,6 +26,8 @@ is "$(sql "SELECT aigw.balance('w')")" "160000.000000" "and credits nothing"
 # A top-up commits on its own, like a charge: rolling back the caller does
 # not undo a credit it was told about, and reporting it again is harmless.
 first=$(sql "BEGIN; SELECT aigw.topup('w', 500, 'IDR', 'card', 'ch_rollback'); ROLLBACK;")
+is "$(sql "SELECT kind || ' ' || amount || ' ' || external_ref FROM aigw.ledger WHERE id = ${first:-0}")" "topup 500.000000 ch_rollback" \
+   "a top-up whose caller rolled back is in the ledger, under the id it returned"
 again=$(sql "SELECT aigw.topup('w', 500, 'IDR', 'card', 'ch_rollback')")
 is "$again" "$first" "a top-up retried after the caller rolled back returns the same id"
 is "$(sql "SELECT aigw.balance('w')")" "160500.000000" "and is credited once"

@@ -4,6 +4,7 @@
 # connection close) and the attempt is logged as cancelled.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 9
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/hang', 'openai', 'gpt-4o-mini?hang=1')"
 sql "CREATE TABLE marks (what text, at timestamptz)"
 cancelled_attempts() { sql "SELECT count(*) FROM aigw.requests WHERE requested_model = 'openai/hang' AND status = 'cancelled'"; }

@@ -3,6 +3,7 @@
 # logged exactly once, and the pool keeps them all in flight together.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 4
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=200')"
 
 sessions 32 "SELECT count(*) FILTER (WHERE a = 'Mock reply to: session {s} call ' || i)

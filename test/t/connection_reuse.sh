@@ -3,6 +3,7 @@
 # than 100 TCP connections (the mock counts them).
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 2
 sql "SELECT aigw.ask('openai/gpt-4o-mini', 'warm up')" >/dev/null
 mock_reset
 is "$(sql "SELECT count(*) FROM generate_series(1, 100) i WHERE aigw.ask('openai/gpt-4o-mini', 'call ' || i) IS NOT NULL")" 100 "100 sequential calls answered"

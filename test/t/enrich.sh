@@ -2,6 +2,7 @@
 # The response cache and aigw.enrich, against the mock.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 40
 MODEL=openai/gpt-4o-mini
 MSG='[{"role": "user", "content": "cache me"}]'
 chat_requests() {   # requests the mock received for chat completions since the last reset

@@ -9,11 +9,18 @@ T_DB=$(basename "$0" .sh)
 
 ok() {						# ok CONDITION-EXIT-CODE DESCRIPTION
     tap_n=$((tap_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
+    # a "#" in a description is escaped, so that it never reads as a directive
+    if [ "$1" -eq 0 ]; then echo "ok $tap_n - ${2//#/\\#}"; else echo "not ok $tap_n - ${2//#/\\#}"; tap_failed=$((tap_failed + 1)); fi
+}
+skip() {					# skip DESCRIPTION REASON: an assertion not made, and why
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - ${1//#/\\#} # SKIP $2"
 }
 is() {						# is GOT EXPECTED DESCRIPTION
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#   expected: '$2'"; fi
 }
+# Every file declares its plan before its first assertion; test/run fails a
+# file whose results do not match it (one that stopped early, or lost some).
 tap_plan=
 plan() {					# plan N: this file makes N assertions (TAP "1..N" first)
     tap_plan=$1
@@ -21,7 +28,8 @@ plan() {					# plan N: this file makes N assertions (TAP "1..N" first)
 }
 finish() {
     if [ -z "$tap_plan" ]; then
-        echo "1..$tap_n"
+        echo "# no plan: call plan N before the first assertion"
+        exit 1
     elif [ "$tap_n" -ne "$tap_plan" ]; then
         echo "# planned $tap_plan assertions, made $tap_n"
         exit 1
@@ -41,6 +49,24 @@ fresh_db() {
 
 mock_stat() { curl -s "http://127.0.0.1:$MOCK_PORT/_mock/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 mock_reset() { curl -s -X POST "http://127.0.0.1:$MOCK_PORT/_mock/reset" >/dev/null; }
+# mock_in_flight [PATH-SUFFIX]: the most requests (to paths ending so) the
+# mock had open at once since its last reset, from each recording's arrival
+# and answer times.  A request arrives no earlier than the answer that freed
+# its place, so an answer and an arrival of the same millisecond do not
+# overlap; a request never answered (hung, aborted) stays open.
+mock_in_flight() {
+    curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
+import json, sys
+events = []
+for r in json.load(sys.stdin):
+    if r['path'].split('?')[0].endswith(sys.argv[1]):
+        events += [(r['at'], 1), (r.get('answered_at') or float('inf'), -1)]
+open_now = most = 0
+for _, d in sorted(events):
+    open_now += d
+    most = max(most, open_now)
+print(most)" "${1:-}"
+}
 
 # wait_for SECONDS 'SHELL CONDITION': poll until the condition holds
 wait_for() {

@@ -8,6 +8,7 @@
 # security do not match the description.  Prism must be installable: without
 # npm or the registry this test fails, it does not skip.
 source "$(dirname "$0")/lib.bash"
+plan 39
 
 CONTRACT=$AIGW_ROOT/test/contract
 SPEC=$AIGW_ROOT/test/data/openai-openapi/chat-completions.json
@@ -151,8 +152,13 @@ accepts "presence/frequency penalty, logit_bias" "$U" \
 accepts "reasoning_effort, verbosity, service_tier" "$U" \
     '{"reasoning_effort": "low", "verbosity": "low", "service_tier": "auto", "max_completion_tokens": 200}' contract/o4-mini
 accepts "prompt_cache_key, safety_identifier" "$U" '{"prompt_cache_key": "k1", "safety_identifier": "u-1"}'
-accepts "aigw's own options are not sent (timeout_ms, tags, stream false)" "$U" \
+accepts "aigw's own options are accepted (timeout_ms, tags, stream false)" "$U" \
     '{"timeout_ms": 30000, "tags": {"job": "contract"}, "stream": false}'
+# Prism accepts fields the description does not name, so whether they were
+# sent is read where the same call arrives: the mock, which records bodies.
+sql "SELECT aigw.chat('openai/gpt-4o-mini', \$m\$$U\$m\$, '{\"timeout_ms\": 30000, \"tags\": {\"job\": \"contract\"}, \"stream\": false}')" >/dev/null
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests?limit=1" | python3 -c "import json, sys; print(json.dumps(json.load(sys.stdin)[-1]['body'], sort_keys=True))")" \
+   '{"messages": [{"content": "Say hi", "role": "user"}], "model": "gpt-4o-mini"}' "... and not sent: the body received has none of them"
 accepts "extra_body merged into the body" "$U" '{"extra_body": {"prompt_cache_retention": "24h"}}'
 
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE provider = 'contract' AND status = 'ok' AND http_status = 200")" \

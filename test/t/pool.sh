@@ -3,6 +3,7 @@
 # exits after aigw.pool_idle_timeout and the next call starts it again.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 11
 other=${T_DB}_other
 "$PGBIN/dropdb" --if-exists -f "$other" 2>/dev/null
 "$PGBIN/createdb" "$other" && aigw_use_mock "$other" >/dev/null

@@ -2,6 +2,7 @@
 # Without shared_preload_libraries every aigw function fails with a clear
 # error and a hint; nothing hangs, nothing is half set up.
 source "$(dirname "$0")/lib.bash"
+plan 4
 AIGW_RUN=$AIGW_RUN-nopreload AIGW_PORT=$((AIGW_PORT + 1))
 export PGHOST=$AIGW_RUN PGPORT=$AIGW_PORT
 aigw_start_cluster "shared_preload_libraries = ''"

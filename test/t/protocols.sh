@@ -6,6 +6,7 @@
 # error classes; then the native Anthropic surface both ways, and secrets.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 63
 
 # req EXPR [EXPECTED]: evaluate a Python expression on the last request the
 # mock received (r: method, path, headers h, body b parsed as JSON); with
@@ -187,8 +188,12 @@ is "$(err "SELECT aigw.anthropic_messages('{\"model\": \"anthropic/t\", \"max_to
 
 #------------------------------------------------------------------------
 echo "# Secrets"
-# (a log that is missing or empty would prove nothing)
-[ -s "$AIGW_RUN/server.log" ] && ! grep -q -e "$AIGW_MOCK_KEY" -e "$AIGW_MOCK_AWS_SECRET" -e "wrong-secret" "$AIGW_RUN/server.log"
-ok $? "no key or AWS secret in the server log"
+# The calls above put no secret where the log could get it.  A refused
+# set_credential does: its statement carries the secret, and its error goes
+# to the log.  The error must be there (or this proves nothing), the secret not.
+sql "SELECT aigw.set_credential('protocols-nosuch', '{\"access_key_id\": \"$AIGW_MOCK_AWS_KEY_ID\", \"secret_access_key\": \"$AIGW_MOCK_AWS_SECRET\"}')" 2>/dev/null
+grep -q 'unknown provider "protocols-nosuch"' "$AIGW_RUN/server.log" &&
+    ! grep -q -e "$AIGW_MOCK_KEY" -e "$AIGW_MOCK_AWS_SECRET" -e "wrong-secret" "$AIGW_RUN/server.log"
+ok $? "no key or AWS secret in the server log, which has the refused set_credential's error"
 is "$(sql "SELECT count(*) FROM aigw.requests WHERE error LIKE '%$AIGW_MOCK_KEY%' OR error LIKE '%$AIGW_MOCK_AWS_SECRET%' OR error LIKE '%wrong-secret%'")" 0 "nor in the request log"
 finish

@@ -3,6 +3,7 @@
 # shared memory before anything is sent, changed at run time.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 41
 M=openai/gpt-4o-mini
 sent() { mock_stat requests_total; }
 

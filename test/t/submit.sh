@@ -3,6 +3,7 @@
 # dispatcher sends after the commit, aigw.wait waits for the answers.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 24
 MODEL=openai/gpt-4o-mini
 chat_texts() {   # the user texts the mock received, sorted
     curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
@@ -21,8 +22,12 @@ never=$(sql "BEGIN; SELECT aigw.submit('$MODEL', '[{\"role\": \"user\", \"conten
 is "$(sql "SELECT string_agg(id || ' ' || status || ' ' || (response->'choices'->0->'message'->>'content'), ', ' ORDER BY id)
              FROM aigw.wait(ARRAY[$ids], 5000)")" \
    "${ids%,*} ok Mock reply to: one, ${ids#*,} ok Mock reply to: two" "aigw.wait returns both answers"
-sleep 1.2
-is "$(chat_texts)" "one two" "the mock got the two committed calls, not the rolled-back one"
+# The dispatcher sends in id order: once a submit made after the rollback is
+# answered, anything queued before it has been sent, and nothing is left.
+later=$(sql "SELECT aigw.submit('$MODEL', '[{\"role\": \"user\", \"content\": \"later\"}]')")
+is "$(sql "SELECT status FROM aigw.wait(ARRAY[$later], 5000)") $(sql "SELECT count(*) FROM aigw.results WHERE status IN ('queued', 'running')")" "ok 0" \
+   "a later submit is answered, and nothing is left queued or running"
+is "$(chat_texts)" "later one two" "the mock got the committed calls, not the rolled-back one"
 is "$(sql "SELECT count(*) FROM aigw.results WHERE id = $never")" "0" "the rolled-back submit left no row"
 is "$(sql "SELECT count(*) FROM aigw.results r JOIN aigw.requests q ON q.call_id = r.call_id AND q.status = 'ok' WHERE r.id IN ($ids)")" "2" \
    "each result names the call logged in aigw.requests"
@@ -69,8 +74,10 @@ next=$(sql "SELECT aigw.submit('$MODEL', '[{\"role\": \"user\", \"content\": \"a
 is "$(sql "SELECT status FROM aigw.wait(ARRAY[$next], 5000)")" "ok" "the next submit starts a new dispatcher and is answered"
 is "$(sql "SELECT status || ' ' || (error LIKE 'interrupted:%') FROM aigw.results WHERE id = $lost")" "error true" \
    "the lost call is an error that says it was interrupted"
-sleep 0.5
-is "$(chat_texts)" "after lost" "the mock got the lost call once, and never again"
+later=$(sql "SELECT aigw.submit('$MODEL', '[{\"role\": \"user\", \"content\": \"later\"}]')")
+is "$(sql "SELECT status FROM aigw.wait(ARRAY[$later], 5000)") $(sql "SELECT count(*) FROM aigw.results WHERE status IN ('queued', 'running')")" "ok 0" \
+   "a later submit is answered, and nothing is left queued or running"
+is "$(chat_texts)" "after later lost" "the mock got the lost call once, and never again"
 
 echo "# roles and wallets"
 sql "DO \$\$ BEGIN CREATE ROLE submit_other LOGIN IN ROLE aigw_user; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null

@@ -3,6 +3,7 @@
 # a hang, and the next call is served by a new worker.
 source "$(dirname "$0")/lib.bash"
 fresh_db
+plan 9
 sql "INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('openai/hang', 'openai', 'gpt-4o-mini?hang=1')"
 sql "SELECT aigw.ask('openai/gpt-4o-mini', 'warm up')" >/dev/null
 
