@@ -33,8 +33,8 @@ is "$(sql "SELECT amount || ' ' || fx_rate FROM aigw.ledger WHERE model = 'opena
 is "$(sql "SELECT count(*) FROM aigw.requests r JOIN aigw.ledger l ON l.request_id = r.id WHERE r.cost <> -l.amount")" 0 \
    "every request's cost is its charge"
 is "$before" "opening balance|||100.00000000|CNY
-charge|openai/m|3|-0.06300000|CNY
-closing balance|||99.93700000|CNY" "the statement of the period before the change: the three calls at the price of then"
+charge|openai/m|3|-0.04410000|CNY
+closing balance|||99.95590000|CNY" "the statement of the period before the change: the three calls at the price of then"
 is "$(sql "$statement")" "$before" "... is the same after the change"
 is "$(sql "SELECT count(*) FROM aigw.prices WHERE model = 'openai/m'")" 2 "the old price is kept, closed"
 

@@ -12,7 +12,7 @@
 # for the rows.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 9
+plan 12
 sql "SELECT aigw.create_wallet('d', 'USD')" >/dev/null
 sql "SELECT aigw.topup('d', 10, 'USD', 'test', 'durability-1')" >/dev/null
 sql "ALTER DATABASE $T_DB SET synchronous_commit = off"

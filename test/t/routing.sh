@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.bash"
 # they run at their shipped defaults unless a test says otherwise.
 export PGOPTIONS="-c aigw.max_retries=2 -c aigw.circuit_failures=5 -c aigw.circuit_error_rate=50"
 fresh_db
-plan 88
+plan 91
 
 # Interchangeable models on three providers; each has an upstream name of
 # its own, so the mock's log says which model a request was for.

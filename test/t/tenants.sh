@@ -4,7 +4,7 @@
 # PostgREST surface (aigw_api) replayed as PostgREST runs a request.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 67
+plan 73
 M=openai/gpt-4o-mini
 HI='[{"role": "user", "content": "hi"}]'
 sent() { mock_stat requests_total; }
