@@ -26,6 +26,7 @@
 
 #include "aigw.h"
 #include "secret_box.h"
+#include "uri_encode.h"
 
 #define MASTER_KEY_LEN 32
 
@@ -165,18 +166,6 @@ read_key_command(MasterKey *k, const char *setting, const char *command, char *b
 	return (ssize_t) Min(n, size - 1);
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hexadecimal digits, with white space around them allowed. */
 static bool
 parse_key(MasterKey *k, const char *setting, const char *text, size_t len)
@@ -196,8 +185,8 @@ parse_key(MasterKey *k, const char *setting, const char *text, size_t len)
 	}
 	for (int i = 0; i < MASTER_KEY_LEN; i++)
 	{
-		int			hi = hex_value(text[start + 2 * i]);
-		int			lo = hex_value(text[start + 2 * i + 1]);
+		int			hi = aigw_hex_digit(text[start + 2 * i]);
+		int			lo = aigw_hex_digit(text[start + 2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 		{

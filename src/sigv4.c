@@ -88,18 +88,6 @@ aigw_sigv4_amz_date(time_t t, char *buf)
 	strftime(buf, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode %XX escapes; a '%' not followed by two hex digits stays a
  * literal '%' (and is then encoded as %25).  '+' is not a space: AWS's
@@ -114,9 +102,9 @@ uri_decode(const char *s, size_t len, size_t *outlen)
 	for (size_t i = 0; i < len; i++)
 	{
 		if (s[i] == '%' && i + 2 < len &&
-			hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0)
+			aigw_hex_digit(s[i + 1]) >= 0 && aigw_hex_digit(s[i + 2]) >= 0)
 		{
-			out[n++] = (char) (hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+			out[n++] = (char) (aigw_hex_digit(s[i + 1]) * 16 + aigw_hex_digit(s[i + 2]));
 			i += 2;
 		}
 		else

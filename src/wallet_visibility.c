@@ -32,13 +32,23 @@ PG_FUNCTION_INFO_V1(aigw_default_wallet);
 static SPIPlanPtr spenders_plan = NULL;
 static SPIPlanPtr default_plan = NULL;
 
-/* The first column of the only row, copied out of SPI's memory. */
+/*
+ * The one value a query answers, run as the owner of aigw's tables (with
+ * the caller's role passed in, for the visibility rule), copied out of
+ * SPI's memory.
+ */
 static Datum
-first_value(bool *isnull)
+owner_value(SPIPlanPtr *plan, const char *sql, Oid *types, Datum *values, bool *isnull)
 {
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	Datum		d;
 
-	return *isnull ? (Datum) 0 : SPI_datumTransfer(d, false, -1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	aigw_query_as_owner(plan, sql, 2, types, values, NULL);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	d = *isnull ? (Datum) 0 : SPI_datumTransfer(d, false, -1);
+	SPI_finish();
+	return d;
 }
 
 Datum
@@ -46,16 +56,11 @@ aigw_wallet_spenders(PG_FUNCTION_ARGS)
 {
 	Oid			types[2] = {INT8OID, OIDOID};
 	Datum		values[2] = {PG_GETARG_DATUM(0), ObjectIdGetDatum(GetUserId())};
-	Datum		result;
 	bool		isnull;
+	Datum		result = owner_value(&spenders_plan,
+									 "SELECT CASE WHEN aigw.wallet_visible_to($1, $2) THEN aigw.spenders_of($1) ELSE '{}' END",
+									 types, values, &isnull);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	aigw_query_as_owner(&spenders_plan,
-						"SELECT CASE WHEN aigw.wallet_visible_to($1, $2) THEN aigw.spenders_of($1) ELSE '{}' END",
-						2, types, values, NULL);
-	result = first_value(&isnull);
-	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
@@ -66,15 +71,10 @@ aigw_default_wallet(PG_FUNCTION_ARGS)
 {
 	Oid			types[2] = {OIDOID, OIDOID};
 	Datum		values[2] = {PG_GETARG_DATUM(0), ObjectIdGetDatum(GetUserId())};
-	Datum		result;
 	bool		isnull;
+	Datum		result = owner_value(&default_plan, "SELECT aigw.default_wallet_visible_to($1, $2)",
+									 types, values, &isnull);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	aigw_query_as_owner(&default_plan, "SELECT aigw.default_wallet_visible_to($1, $2)",
-						2, types, values, NULL);
-	result = first_value(&isnull);
-	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
