@@ -22,8 +22,8 @@
 
 PG_MODULE_MAGIC;
 
-int			aigw_workers = 2;
-int			aigw_max_inflight = 256;
+int			aigw_workers = 1;
+int			aigw_max_inflight = 1024;
 int			aigw_request_slots = 4096;
 int			aigw_max_databases = 16;
 int			aigw_shared_memory_mb = 256;
