@@ -205,6 +205,7 @@ drive_timer(void)
  */
 static AigwTransfer **unsent;
 static int	nunsent = 0;
+static int	unsent_cap = 0;
 
 static void
 take_new_requests(void)
@@ -216,8 +217,13 @@ take_new_requests(void)
 
 	if (room <= 0)
 		return;
-	if (unsent == NULL)
-		unsent = MemoryContextAlloc(TopMemoryContext, sizeof(AigwTransfer *) * aigw_max_inflight);
+	/* aigw.max_inflight may have been raised by a reload */
+	if (nunsent + room > unsent_cap)
+	{
+		unsent_cap = nunsent + room;
+		unsent = unsent ? repalloc(unsent, sizeof(AigwTransfer *) * unsent_cap)
+			: MemoryContextAlloc(TopMemoryContext, sizeof(AigwTransfer *) * unsent_cap);
+	}
 	slots = palloc(sizeof(int) * room);
 	n = aigw_pool_take(my_pool, my_index, slots, room);
 	for (int i = 0; i < n; i++)
