@@ -502,16 +502,8 @@ function eventStreamJson(buf) {
 }
 
 function eventStreamMessage(headers, payload) {
-  const { crc32 } = require('../protocols/bedrock'); // loaded late: bedrock.js loads this module's users
-  const total = 12 + headers.length + payload.length + 4;
-  const msg = Buffer.alloc(total);
-  msg.writeUInt32BE(total, 0);
-  msg.writeUInt32BE(headers.length, 4);
-  msg.writeUInt32BE(crc32(msg.subarray(0, 8)), 8);
-  headers.copy(msg, 12);
-  payload.copy(msg, 12 + headers.length);
-  msg.writeUInt32BE(crc32(msg.subarray(0, total - 4)), total - 4);
-  return msg;
+  const { frameEventMessage } = require('../protocols/bedrock'); // loaded late: bedrock.js loads this module's users
+  return frameEventMessage(headers, payload);
 }
 
 module.exports = {

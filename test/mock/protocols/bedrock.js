@@ -386,7 +386,11 @@ function eventMessage(eventType, payload) {
       v.copy(b, 4 + n.length);
       return b;
     }));
-  const body = Buffer.from(JSON.stringify(payload));
+  return frameEventMessage(headers, Buffer.from(JSON.stringify(payload)));
+}
+
+// The frame around encoded headers and a payload (both Buffers).
+function frameEventMessage(headers, body) {
   const total = 12 + headers.length + body.length + 4;
   const msg = Buffer.alloc(total);
   msg.writeUInt32BE(total, 0);
@@ -655,4 +659,4 @@ const protocol = {
   },
 };
 
-module.exports = { protocol, decodeEventStream, crc32 };
+module.exports = { protocol, decodeEventStream, crc32, frameEventMessage };
