@@ -9,9 +9,9 @@
 
 #include "postgres.h"
 
-#include "attempt.h"
-#include "catalog.h"
-#include "chat_request.h"
+#include "common/attempt.h"
+#include "caller/catalog.h"
+#include "caller/chat_request.h"
 #include "lib/stringinfo.h"
 
 typedef struct AigwProvider
