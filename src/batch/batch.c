@@ -20,7 +20,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "batch/batch.h"
 #include "caller/call.h"
 #include "common/json_util.h"

@@ -21,7 +21,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "batch/column_job.h"
 #include "common/json_util.h"
 

@@ -37,7 +37,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "caller/call.h"
 #include "batch/dispatcher.h"
 #include "pool/pool.h"

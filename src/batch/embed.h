@@ -11,8 +11,8 @@
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
-#include "caller/catalog.h"
-#include "caller/chat_request.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 
 /* The model, checked to be a plain embedding model; its key wiped. */
 extern void aigw_embed_target(const char *model, AigwTarget *target);

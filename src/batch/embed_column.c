@@ -23,12 +23,12 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "batch/batch.h"
 #include "caller/call.h"
 #include "batch/column_job.h"
 #include "batch/embed.h"
-#include "caller/embed_request.h"
+#include "catalog/embed_request.h"
 #include "common/json_util.h"
 
 PG_FUNCTION_INFO_V1(aigw_embed_column_run);

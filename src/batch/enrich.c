@@ -28,7 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "batch/batch.h"
 #include "caller/call.h"
 #include "batch/column_job.h"

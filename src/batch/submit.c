@@ -20,9 +20,9 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "init/aigw.h"
-#include "caller/catalog.h"
-#include "caller/chat_request.h"
+#include "common/settings.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 #include "batch/dispatcher.h"
 #include "common/json_util.h"
 #include "common/owner_query.h"

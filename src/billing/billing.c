@@ -15,11 +15,12 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "billing/billing.h"
 #include "common/message.h"
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 #include "tenants/tenant.h"
+#include "common/owner_query.h"
 
 char *
 aigw_units_text(int64 units, int scale)

@@ -11,9 +11,9 @@
 #include "lib/stringinfo.h"
 #include "utils/timestamp.h"
 
-#include "caller/catalog.h"
-#include "billing/quote_cache.h"
-#include "caller/chat_request.h"
+#include "catalog/catalog.h"
+#include "catalog/quote_cache.h"
+#include "catalog/chat_request.h"
 #include "billing/wallet_cache.h"
 
 /*

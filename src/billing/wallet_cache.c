@@ -13,7 +13,7 @@
 #include "storage/shmem.h"
 #include "utils/hsearch.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/shared_hash.h"
 #include "billing/wallet_cache.h"
 

@@ -11,11 +11,11 @@
 
 #include "utils/jsonb.h"
 
-#include "caller/chat_request.h"
+#include "catalog/chat_request.h"
 
 #define AIGW_CACHE_KEY_LEN 32	/* SHA-256 */
 
-/* GUCs (aigw.c) */
+/* GUCs (registered by init/init.c) */
 extern bool aigw_cache_enabled;
 extern int	aigw_cache_ttl_s;
 

@@ -23,8 +23,8 @@
 #include "utils/timestamp.h"
 
 #include "caller/cache.h"
-#include "caller/catalog.h"
-#include "caller/chat_request.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 #include "common/message.h"
 #include "routing/route.h"
 

@@ -8,7 +8,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/json_util.h"
 #include "providers/provider.h"
 #include "tenants/tenant.h"

@@ -10,8 +10,8 @@
 #include "postgres.h"
 
 #include "billing/billing.h"
-#include "caller/catalog.h"
-#include "caller/chat_request.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 #include "common/message.h"
 
 /*

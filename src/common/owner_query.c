@@ -8,12 +8,47 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
-#include "caller/catalog.h"
 #include "common/owner_query.h"
+
+Oid
+aigw_table_oid(const char *relname)
+{
+	return get_relname_relid(relname, get_namespace_oid("aigw", false));
+}
+
+/* The pg_class row of one of aigw's tables (release it), or NULL. */
+HeapTuple
+aigw_table_tuple(const char *relname)
+{
+	Oid			relid = aigw_table_oid(relname);
+
+	return OidIsValid(relid) ? SearchSysCache1(RELOID, ObjectIdGetDatum(relid)) : NULL;
+}
+
+Oid
+aigw_tables_owner(void)
+{
+	HeapTuple	tup = aigw_table_tuple("credentials");
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table aigw.credentials is missing"),
+				 errhint("Reinstall the extension: DROP EXTENSION aigw; CREATE EXTENSION aigw.")));
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
 
 uint64
 aigw_query_rows_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,

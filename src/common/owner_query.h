@@ -8,7 +8,17 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "executor/spi.h"
+
+/*
+ * The role that owns aigw's tables (the extension's installer).  aigw's C
+ * code reads credentials, wallets and prices as this role, under
+ * SECURITY_RESTRICTED_OPERATION, and checks the caller's rights itself.
+ */
+extern Oid	aigw_tables_owner(void);
+extern HeapTuple aigw_table_tuple(const char *relname);
+extern Oid	aigw_table_oid(const char *relname);	/* InvalidOid if missing */
 
 /*
  * Execute `sql` (prepared once into *plan and kept) with SPI, as the owner

@@ -11,7 +11,7 @@
 
 #include "mb/pg_wchar.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 
 #define NAME_ECHO_CHARS 100
 

@@ -24,9 +24,9 @@
 #include "port.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/secret_box.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 #define MASTER_KEY_LEN 32
 

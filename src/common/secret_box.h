@@ -29,11 +29,7 @@
 #define AIGW_TAG_LEN 16
 #define AIGW_SEALED_OVERHEAD (1 + AIGW_KEY_ID_LEN + AIGW_NONCE_LEN + AIGW_TAG_LEN)
 
-/* Settings (defined in aigw.c): at most one of file / command per key. */
-extern char *aigw_master_key_file;
-extern char *aigw_master_key_command;
-extern char *aigw_previous_master_key_file;
-extern char *aigw_previous_master_key_command;
+/* The settings naming the keys are in common/settings.h. */
 
 /* Read the keys the settings name; in the postmaster, once.  Never fails: a
  * key that cannot be read is reported (WARNING) and its absence explained

@@ -21,7 +21,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "init/db_guard.h"
 #include "batch/dispatcher.h"
 #include "pool/pool.h"

@@ -22,11 +22,8 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
-#include "batch/dispatcher.h"
-#include "routing/health.h"
 #include "pool/pool.h"
-#include "billing/quote_cache.h"
-#include "tenants/usage_limits.h"
+#include "billing/usage_limits.h"
 
 /* The in-place part of the DSA area; it grows in DSM segments beyond this. */
 #define AIGW_DSA_INPLACE_SIZE	((Size) 4 * 1024 * 1024)
@@ -44,8 +41,8 @@ static void slot_free_locked(int slotno);
 static void slot_free(int slotno);
 
 /* The "aigw" segment itself: pools, slots and the DSA area's start. */
-static Size
-pool_segment_size(void)
+Size
+aigw_pool_shmem_size(void)
 {
 	Size		size = MAXALIGN(sizeof(AigwShared));
 
@@ -54,28 +51,17 @@ pool_segment_size(void)
 	return add_size(size, AIGW_DSA_INPLACE_SIZE);
 }
 
-/* Everything aigw asks the postmaster for: the segment and each table. */
-Size
-aigw_shmem_size(void)
-{
-	Size		size = pool_segment_size();
-
-	size = add_size(size, aigw_wallet_cache_size());
-	size = add_size(size, aigw_quote_cache_shmem_size());
-	size = add_size(size, aigw_health_shmem_size());
-	size = add_size(size, aigw_dispatcher_shmem_size());
-	size = add_size(size, aigw_limits_shmem_size());
-	return size;
-}
-
+/*
+ * Set up the segment (the caller, init/init.c's shmem_startup hook, holds
+ * AddinShmemInitLock and registers the DSA tranche after releasing it).
+ */
 void
-aigw_shmem_init(void)
+aigw_pool_shmem_init(void)
 {
 	bool		found;
 	char	   *p;
 
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	aigw_shared = ShmemInitStruct("aigw", pool_segment_size(), &found);
+	aigw_shared = ShmemInitStruct("aigw", aigw_pool_shmem_size(), &found);
 	if (!found)
 	{
 		dsa_area   *area;
@@ -121,13 +107,6 @@ aigw_shmem_init(void)
 								   aigw_shared->dsa_tranche, NULL);
 		dsa_set_size_limit(area, (Size) aigw_shared_memory_mb * 1024 * 1024);
 	}
-	aigw_wallet_cache_init();
-	aigw_quote_cache_shmem_init();
-	aigw_health_shmem_init();
-	aigw_dispatcher_shmem_init();
-	aigw_limits_shmem_init();
-	LWLockRelease(AddinShmemInitLock);
-	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
 
 dsa_area *

@@ -8,7 +8,7 @@
 
 #include "postgres.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/message.h"
 #include "billing/wallet_cache.h"
 #include "port/atomics.h"
@@ -95,9 +95,9 @@ typedef struct AigwShared
 
 extern AigwShared *aigw_shared;
 
-/* aigw.c wires these into the shared memory hooks */
-extern Size aigw_shmem_size(void);
-extern void aigw_shmem_init(void);
+/* The "aigw" segment; init/init.c sizes and sets up all shared memory. */
+extern Size aigw_pool_shmem_size(void);
+extern void aigw_pool_shmem_init(void);
 
 /* Attach (once per process) the DSA area that carries payloads. */
 extern dsa_area *aigw_dsa(void);

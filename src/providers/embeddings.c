@@ -21,10 +21,10 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
-#include "caller/embed_request.h"
+#include "catalog/embed_request.h"
 #include "common/json_util.h"
 #include "providers/provider.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 /* ---------------------------------------------------------------------
  * Requests

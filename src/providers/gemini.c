@@ -15,7 +15,7 @@
 
 #include "common/json_util.h"
 #include "providers/provider.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 #include "providers/translate.h"
 
 static void

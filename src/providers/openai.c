@@ -10,7 +10,7 @@
 
 #include "common/json_util.h"
 #include "providers/provider.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 static bool
 is_upstream_option(const JsonbValue *key)

@@ -10,8 +10,8 @@
 #include "postgres.h"
 
 #include "common/attempt.h"
-#include "caller/catalog.h"
-#include "caller/chat_request.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 #include "lib/stringinfo.h"
 
 typedef struct AigwProvider

@@ -18,7 +18,7 @@
 #include "lib/stringinfo.h"
 
 #include "providers/sigv4.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 #define SHA256_LEN 32
 

@@ -14,7 +14,7 @@
 #include "utils/jsonb.h"
 
 #include "common/attempt.h"
-#include "caller/catalog.h"
+#include "catalog/catalog.h"
 
 /*
  * How one protocol writes a turn.  aigw_push_turns walks the messages:

@@ -27,7 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "routing/health.h"
 #include "common/shared_hash.h"
 

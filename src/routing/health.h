@@ -35,7 +35,7 @@ typedef enum AigwCircuitState
 	CIRCUIT_HALF_OPEN
 } AigwCircuitState;
 
-/* GUCs (aigw.c) */
+/* GUCs (registered by init/init.c) */
 extern int	aigw_circuit_failures;
 extern int	aigw_circuit_error_rate;
 extern int	aigw_circuit_min_requests;

@@ -32,12 +32,12 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
-#include "caller/catalog.h"
+#include "common/settings.h"
+#include "catalog/catalog.h"
 #include "routing/health.h"
 #include "common/json_util.h"
 #include "common/owner_query.h"
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 #include "routing/route.h"
 #include "routing/route_options.h"
 

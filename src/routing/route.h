@@ -13,7 +13,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
-#include "caller/chat_request.h"
+#include "catalog/chat_request.h"
 
 typedef struct AigwRoutePlan
 {

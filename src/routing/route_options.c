@@ -10,7 +10,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/json_util.h"
 #include "common/owner_query.h"
 #include "routing/route_options.h"

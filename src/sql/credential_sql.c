@@ -24,7 +24,7 @@
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/json_util.h"
 #include "common/secret_box.h"
 

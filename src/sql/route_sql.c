@@ -12,9 +12,9 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "caller/call.h"
-#include "caller/chat_request.h"
+#include "catalog/chat_request.h"
 #include "routing/health.h"
 #include "routing/route.h"
 

@@ -14,12 +14,13 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "caller/call.h"
-#include "caller/catalog.h"
+#include "catalog/catalog.h"
 #include "common/json_util.h"
 #include "pool/pool.h"
 #include "billing/wallet_cache.h"
+#include "common/owner_query.h"
 
 PG_FUNCTION_INFO_V1(aigw_chat);
 PG_FUNCTION_INFO_V1(aigw_ask);

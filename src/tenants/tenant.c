@@ -19,7 +19,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/json_util.h"
 #include "common/owner_query.h"
 #include "tenants/tenant.h"

@@ -14,7 +14,7 @@
 
 #include "postgres.h"
 
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 
 /* The wallet that pays for a call with this option (NULL: none chosen). */
 extern const char *aigw_tenant_wallet(const char *option_wallet);

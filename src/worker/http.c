@@ -12,7 +12,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "worker/http.h"
 #include "common/json_util.h"
 

@@ -30,10 +30,11 @@
 #include "utils/snapmgr.h"
 
 #include "billing/billing.h"
-#include "caller/catalog.h"
+#include "catalog/catalog.h"
 #include "worker/intent.h"
 #include "worker/spi_rows.h"
 #include "billing/wallet_cache.h"
+#include "common/owner_query.h"
 
 #define INTENT_NCOLUMNS 17
 

@@ -21,7 +21,7 @@
 #include "common/secret_box.h"
 #include "providers/sigv4.h"
 #include "worker/upstream_auth.h"
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 /* ---------------------------------------------------------------------
  * The forms a key takes in text

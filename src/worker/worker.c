@@ -34,10 +34,10 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "worker/http.h"
 #include "worker/intent.h"
-#include "common/outcome.h"
+#include "pool/outcome.h"
 #include "pool/pool.h"
 #include "worker/settle.h"
 

@@ -15,7 +15,7 @@
 #include "postgres.h"
 
 #include "billing/billing.h"
-#include "caller/catalog.h"
+#include "catalog/catalog.h"
 #include "common/message.h"
 
 extern int	aigw_max_limits;

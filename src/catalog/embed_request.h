@@ -9,7 +9,7 @@
 #include "postgres.h"
 #include "utils/jsonb.h"
 
-#include "caller/chat_request.h"
+#include "catalog/chat_request.h"
 
 /*
  * texts: a JSON array of strings (one upstream request's inputs).  Raises

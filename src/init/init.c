@@ -1,6 +1,12 @@
 /*
- * aigw.c
- *	  Module load: settings and shared memory.
+ * init.c
+ *	  Module load: _PG_init registers the settings, reads the master key
+ *	  and installs the hooks; the shared-memory hooks size and set up every
+ *	  module's shared state (the one registry of aigw's shared memory).
+ *
+ * This file knows every module and no module includes anything of init/,
+ * so a module never depends on start-up: what modules share at run time
+ * (the settings' variables, error codes) is in common/settings.h.
  */
 #include "postgres.h"
 
@@ -12,34 +18,18 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "batch/dispatcher.h"
+#include "catalog/quote_cache.h"
+#include "billing/wallet_cache.h"
 #include "caller/cache.h"
-#include "init/db_guard.h"
-#include "routing/health.h"
-#include "pool/pool.h"
 #include "common/secret_box.h"
-#include "tenants/usage_limits.h"
+#include "common/settings.h"
+#include "init/db_guard.h"
+#include "pool/pool.h"
+#include "routing/health.h"
+#include "billing/usage_limits.h"
 
 PG_MODULE_MAGIC;
-
-int			aigw_workers = 1;
-int			aigw_max_inflight = 1024;
-int			aigw_request_slots = 4096;
-int			aigw_max_databases = 16;
-int			aigw_shared_memory_mb = 256;
-int			aigw_request_timeout_ms = 120000;
-int			aigw_connect_timeout_ms = 10000;
-int			aigw_max_request_bytes = 4 * 1024 * 1024;
-int			aigw_max_response_bytes = 16 * 1024 * 1024;
-int			aigw_pool_idle_timeout_s = 300;
-int			aigw_max_wallets = 10000;
-char	   *aigw_wallet = NULL;
-int			aigw_billing = AIGW_BILLING_AUTO;
-int			aigw_max_retries = 2;
-char	   *aigw_master_key_file = NULL;
-char	   *aigw_master_key_command = NULL;
-char	   *aigw_previous_master_key_file = NULL;
-char	   *aigw_previous_master_key_command = NULL;
 
 static const struct config_enum_entry billing_options[] = {
 	{"auto", AIGW_BILLING_AUTO, false},
@@ -50,22 +40,40 @@ static const struct config_enum_entry billing_options[] = {
 	{NULL, 0, false}
 };
 
-bool		aigw_preloaded = false;
-
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 void		_PG_init(void);
 
-void
-aigw_require_preload(void)
+/*
+ * The registry of aigw's shared memory: the pool segment and each module's
+ * table.  Sizing and set-up name the same modules, in one place.
+ */
+static Size
+aigw_shmem_size(void)
 {
-	if (!aigw_preloaded)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("aigw is not loaded through shared_preload_libraries"),
-				 errdetail("aigw's worker pool and shared memory are set up when the server starts."),
-				 errhint("Add aigw to shared_preload_libraries in postgresql.conf and restart the server.")));
+	Size		size = aigw_pool_shmem_size();
+
+	size = add_size(size, aigw_wallet_cache_size());
+	size = add_size(size, aigw_quote_cache_shmem_size());
+	size = add_size(size, aigw_health_shmem_size());
+	size = add_size(size, aigw_dispatcher_shmem_size());
+	size = add_size(size, aigw_limits_shmem_size());
+	return size;
+}
+
+static void
+aigw_shmem_init(void)
+{
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	aigw_pool_shmem_init();
+	aigw_wallet_cache_init();
+	aigw_quote_cache_shmem_init();
+	aigw_health_shmem_init();
+	aigw_dispatcher_shmem_init();
+	aigw_limits_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+	LWLockRegisterTranche(aigw_shared->dsa_tranche, "aigw_dsa");
 }
 
 static void

@@ -21,9 +21,9 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "billing/billing.h"
-#include "caller/catalog.h"
+#include "catalog/catalog.h"
 #include "common/owner_query.h"
 #include "pool/pool.h"
 

@@ -12,7 +12,7 @@
 
 #include <math.h>
 
-#include "caller/chat_request.h"
+#include "catalog/chat_request.h"
 #include "common/json_util.h"
 
 typedef enum OptionKind

@@ -32,9 +32,9 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-#include "init/aigw.h"
+#include "common/settings.h"
 #include "common/owner_query.h"
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 
 PG_FUNCTION_INFO_V1(aigw_catalog_changed);
 

@@ -7,8 +7,8 @@
  */
 #include "postgres.h"
 
-#include "caller/embed_request.h"
-#include "init/aigw.h"
+#include "catalog/embed_request.h"
+#include "common/settings.h"
 #include "common/json_util.h"
 
 pg_attribute_noreturn()

@@ -21,10 +21,10 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-#include "init/aigw.h"
-#include "caller/catalog.h"
+#include "common/settings.h"
+#include "catalog/catalog.h"
 #include "common/owner_query.h"
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 #include "common/secret_box.h"
 
 static SPIPlanPtr resolve_plan = NULL;
@@ -58,21 +58,6 @@ enum
 	COL_MAX_INPUTS, COL_MAX_TOKENS_PER_REQUEST, COL_CONTEXT_WINDOW
 };
 
-Oid
-aigw_table_oid(const char *relname)
-{
-	return get_relname_relid(relname, get_namespace_oid("aigw", false));
-}
-
-/* The pg_class row of one of aigw's tables (release it), or NULL. */
-HeapTuple
-aigw_table_tuple(const char *relname)
-{
-	Oid			relid = aigw_table_oid(relname);
-
-	return OidIsValid(relid) ? SearchSysCache1(RELOID, ObjectIdGetDatum(relid)) : NULL;
-}
-
 /*
  * The pool's workers log in transactions of their own; they cannot see an
  * extension this transaction created and has not committed.
@@ -93,22 +78,6 @@ aigw_require_committed_extension(void)
 				 errmsg("aigw was installed in this transaction"),
 				 errdetail("Calls are logged by aigw's worker pool, which cannot see the extension until this transaction commits."),
 				 errhint("COMMIT after CREATE EXTENSION aigw, then call.")));
-}
-
-Oid
-aigw_tables_owner(void)
-{
-	HeapTuple	tup = aigw_table_tuple("credentials");
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table aigw.credentials is missing"),
-				 errhint("Reinstall the extension: DROP EXTENSION aigw; CREATE EXTENSION aigw.")));
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 static void

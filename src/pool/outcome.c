@@ -12,7 +12,7 @@
 
 #include "billing/billing.h"
 #include "common/json_util.h"
-#include "common/outcome.h"
+#include "pool/outcome.h"
 
 static void
 push_usage(JsonbParseState **ps, const AigwOutcomeMsg *oc)

@@ -41,15 +41,6 @@ typedef struct AigwTarget
  */
 extern void aigw_resolve_model(const char *model, AigwTarget *out);
 
-/*
- * The role that owns aigw's tables (the extension's installer).  aigw's C
- * code reads credentials, wallets and prices as this role, under
- * SECURITY_RESTRICTED_OPERATION, and checks the caller's rights itself.
- */
-extern Oid	aigw_tables_owner(void);
-extern HeapTuple aigw_table_tuple(const char *relname);
-extern Oid	aigw_table_oid(const char *relname);	/* InvalidOid if missing */
-
 /* Refuse to call in the transaction that created the extension. */
 extern void aigw_require_committed_extension(void);
 

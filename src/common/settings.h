@@ -1,5 +1,5 @@
 /*
- * aigw.h
+ * settings.h
  *	  Settings and error codes shared by every part of aigw.
  */
 #ifndef AIGW_H
@@ -12,7 +12,7 @@
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
 
-/* GUCs (defined in aigw.c) */
+/* GUCs (defined in settings.c, registered by init/init.c) */
 extern int	aigw_workers;
 extern int	aigw_max_inflight;
 extern int	aigw_request_slots;
@@ -28,6 +28,12 @@ extern char *aigw_wallet;
 extern int	aigw_billing;
 extern int	aigw_max_retries;
 extern int	aigw_batch_concurrency;
+
+/* The master keys (secret_box.h): at most one of file / command per key. */
+extern char *aigw_master_key_file;
+extern char *aigw_master_key_command;
+extern char *aigw_previous_master_key_file;
+extern char *aigw_previous_master_key_command;
 
 typedef enum AigwBillingMode
 {

@@ -6,7 +6,7 @@
  */
 #include "postgres.h"
 
-#include "providers/uri_encode.h"
+#include "common/uri_encode.h"
 
 static inline bool
 is_unreserved(unsigned char c)

@@ -35,10 +35,10 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "init/aigw.h"
-#include "tenants/usage_limits.h"
+#include "common/settings.h"
+#include "billing/usage_limits.h"
 #include "common/owner_query.h"
-#include "billing/quote_cache.h"
+#include "catalog/quote_cache.h"
 #include "common/shared_hash.h"
 #include "tenants/tenant.h"
 
