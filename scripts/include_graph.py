@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The include graph of aigw's C modules and its loops.
 
-A module is src/FOLDER/NAME.c with its NAME.h.  Module A depends on module B
+A module is src/FOLDER/NAME.c with its NAME.h (and NAME_internal.h, what
+the module's own files share, if it has one).  Module A depends on module B
 when A.c or A.h has `#include "FOLDER/B.h"` (includes name the folder, see
 src/README.md); folder F depends on folder G when a module of F depends on
 one of G.  A loop is a strongly connected component of more than one node:
@@ -36,6 +37,8 @@ def modules(src):
             if name.endswith(('.c', '.h')):
                 path = os.path.join(folder, name)
                 mod = os.path.relpath(path, src)[:-2]
+                if mod.endswith('_internal'):
+                    mod = mod[:-len('_internal')]
                 files.setdefault(mod, []).append(path)
     graph = {mod: set() for mod in files}
     for mod, paths in files.items():
@@ -43,6 +46,8 @@ def modules(src):
             with open(path, encoding='utf-8') as f:
                 for inc in INCLUDE.findall(f.read()):
                     dep = inc[:-2] if inc.endswith('.h') else None
+                    if dep and dep.endswith('_internal'):
+                        dep = dep[:-len('_internal')]
                     if dep in graph and dep != mod:
                         graph[mod].add(dep)
     return graph
