@@ -1,7 +1,7 @@
 EXTENSION = aigw
 MODULE_big = aigw
 
-SRCS = $(wildcard src/*.c src/providers/*.c)
+SRCS = $(wildcard src/*.c src/*/*.c)
 OBJS = $(SRCS:.c=.o)
 
 DATA = $(wildcard sql/aigw--*.sql)
@@ -20,4 +20,4 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(wildcard src/*.h src/providers/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)

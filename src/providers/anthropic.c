@@ -16,7 +16,7 @@
 
 #include "utils/builtins.h"
 
-#include "json_util.h"
+#include "common/json_util.h"
 #include "providers/provider.h"
 #include "providers/translate.h"
 

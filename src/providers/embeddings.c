@@ -21,10 +21,10 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
-#include "embed_request.h"
-#include "json_util.h"
+#include "catalog/embed_request.h"
+#include "common/json_util.h"
 #include "providers/provider.h"
-#include "uri_encode.h"
+#include "common/uri_encode.h"
 
 /* ---------------------------------------------------------------------
  * Requests

@@ -13,9 +13,9 @@
  */
 #include "postgres.h"
 
-#include "json_util.h"
+#include "common/json_util.h"
 #include "providers/provider.h"
-#include "uri_encode.h"
+#include "common/uri_encode.h"
 #include "providers/translate.h"
 
 static void

@@ -4,7 +4,7 @@
  */
 #include "postgres.h"
 
-#include "json_util.h"
+#include "common/json_util.h"
 #include "providers/provider.h"
 
 static const AigwProvider *const providers[] = {

@@ -9,9 +9,9 @@
 
 #include "postgres.h"
 
-#include "attempt.h"
-#include "catalog.h"
-#include "chat_request.h"
+#include "common/attempt.h"
+#include "catalog/catalog.h"
+#include "catalog/chat_request.h"
 #include "lib/stringinfo.h"
 
 typedef struct AigwProvider

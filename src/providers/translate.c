@@ -6,7 +6,7 @@
 
 #include <time.h>
 
-#include "json_util.h"
+#include "common/json_util.h"
 #include "providers/translate.h"
 
 void

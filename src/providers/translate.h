@@ -13,8 +13,8 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
-#include "attempt.h"
-#include "catalog.h"
+#include "common/attempt.h"
+#include "catalog/catalog.h"
 
 /*
  * How one protocol writes a turn.  aigw_push_turns walks the messages:
