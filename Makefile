@@ -4,18 +4,21 @@ MODULE_big = aigw
 SRCS = $(wildcard src/*.c src/providers/*.c)
 OBJS = $(SRCS:.c=.o)
 
+# The version, written here only: aigw.control, META.json, the install
+# script's name and the C code's AIGW_VERSION come from it.
+EXTVERSION = 0.9.0
+
 # The install script of the current version is generated: the schema by
 # topic, then the functions, then the rows aigw ships, in this order (a
 # file may use what an earlier one made).  Upgrade scripts (aigw--A--B.sql)
 # stay for existing installs.
-EXTVERSION = 0.9.0
 SCHEMA_SQL = $(addprefix sql/schema/,roles.sql catalogue.sql money.sql requests.sql jobs.sql routing.sql backup.sql)
 API_SQL = $(addprefix sql/api/,backup.sql credentials.sql calls.sql billing.sql routing.sql views.sql batch.sql rest.sql triggers.sql policies.sql)
 DATA_SQL = $(addprefix sql/data/,providers.sql currencies.sql catalogue_providers.sql models.sql prices.sql)
 INSTALL_SQL = sql/aigw--$(EXTVERSION).sql
 
 DATA = $(sort $(INSTALL_SQL) $(wildcard sql/aigw--*.sql))
-EXTRA_CLEAN = $(INSTALL_SQL)
+EXTRA_CLEAN = $(INSTALL_SQL) aigw.control META.json
 
 TESTS = $(sort $(wildcard test/sql/*.sql))
 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
@@ -31,7 +34,13 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-all: $(INSTALL_SQL)
+# after PGXS, which sets CPPFLAGS
+override CPPFLAGS += -DAIGW_VERSION='"$(EXTVERSION)"'
+
+all: $(INSTALL_SQL) aigw.control META.json
+
+aigw.control META.json: %: %.in Makefile
+	sed 's/@EXTVERSION@/$(EXTVERSION)/g' $< >$@
 
 $(INSTALL_SQL): sql/header.sql $(SCHEMA_SQL) $(API_SQL) $(DATA_SQL) Makefile
 	{ sed 's/@EXTVERSION@/$(EXTVERSION)/g' sql/header.sql; \
