@@ -12,8 +12,10 @@ they and their 0.2.0 prices (scripts/gen_prices.py) are not repeated.
 Why: the price map is a large third-party file that a user's clone does not
 have, so the generated SQL is committed between the marker lines
 `-- BEGIN GENERATED CATALOGUE` and `-- END GENERATED CATALOGUE` of
-sql/aigw--0.2.0--0.3.0.sql, and this script is how it is regenerated when a
-newer map is mirrored (`--write`; without it the block is printed).
+sql/aigw--0.2.0--0.3.0.sql (released: `--write FILE` refuses it now), and this
+script prints the block again when a newer map is mirrored; what changed
+reaches databases through the next upgrade script (README, "Versions and
+upgrades").
 
 Which models: CATALOGUE below names price-map keys, one list per provider,
 chosen by hand: current, well-known chat models; no fine-tuning templates,
@@ -356,8 +358,8 @@ def main():
                     help='LiteLLM price map; its file name must contain the mirror date (YYYY-MM-DD)')
     ap.add_argument('--models-sql', default=ROOT / 'sql/aigw--0.1.0.sql',
                     help='SQL script whose aigw.models INSERT lists the models shipped before (left out here)')
-    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/aigw--0.2.0--0.3.0.sql',
-                    help='replace the generated block in FILE (default sql/aigw--0.2.0--0.3.0.sql) instead of printing it')
+    ap.add_argument('--write', metavar='FILE',
+                    help='replace the generated block in FILE instead of printing it (never a released script)')
     ap.add_argument('--strict', action='store_true', help='fail if a listed model does not qualify')
     args = ap.parse_args()
 

@@ -16,8 +16,8 @@ have, so the generated SQL is committed between the marker lines
 `-- END GENERATED EMBEDDING CATALOGUE` of the upgrade script that adds the
 kind, dimensions, max_inputs_per_request, max_tokens_per_request and
 dimensions_settable columns to aigw.models, and this script is how it is
-regenerated when a newer map is mirrored (`--write FILE`; without it the
-block is printed).
+regenerated when a newer map is mirrored (`--write FILE`, never a released
+script; without it the block is printed).
 
 Which models: EMBEDDINGS below names price-map keys, one list per aigw
 provider, chosen by hand, each with the packing limits its provider

@@ -13,7 +13,8 @@ each score was copied from (matched_as) and what was left out and why
 (unmatched_notes).  The generated SQL is committed between the marker lines
 `-- BEGIN GENERATED QUALITY` and `-- END GENERATED QUALITY` of an extension
 script, and this script is how it is regenerated when the JSON is refreshed
-from a newer snapshot (`--write FILE`; without it the SQL is printed).
+from a newer snapshot (`--write FILE`, never a released script; without it
+the SQL is printed).
 
 Standard library only (Python 3.11).
 """
