@@ -17,11 +17,14 @@
 #     and holds no OIDs, so two databases with the same objects dump the
 #     same text (also the column order of each table, which an upgrade
 #     that adds a column at the end must keep in a fresh install).
+# pg_dump leaves out the privileges an extension script set (they are its
+# initial privileges, pg_init_privs), so the ACLs are also compared from
+# the catalogues.
 # Rows are compared as md5 of each table's rows (as text) sorted, so the
 # physical order they were written in does not matter; the values do,
 # every column of them.
 source "$(dirname "$0")/lib.bash"
-plan 7
+plan 8
 FRESH=${T_DB}_fresh
 UPDATED=${T_DB}_updated
 OLDEST=0.1.0
@@ -67,6 +70,23 @@ contents() {
         fi
     done
 }
+# who may do what: each schema's, table's, sequence's, function's ACL, and
+# the initial privileges pg_dump compares them with (pg_init_privs: an ACL
+# an extension script set is left out of pg_dump's output, so it is
+# compared here from the catalogues)
+privileges() {
+    dbsql "$1" "SELECT 'schema ' || nspname || ' ' || coalesce(nspacl::text, '-') FROM pg_namespace WHERE nspname IN ('aigw', 'aigw_api')
+                UNION ALL
+                SELECT 'relation ' || c.oid::regclass::text || ' ' || coalesce(c.relacl::text, '-') FROM pg_class c
+                 WHERE c.relnamespace IN ('aigw'::regnamespace, 'aigw_api'::regnamespace) AND c.relkind IN ('r', 'p', 'S', 'v')
+                UNION ALL
+                SELECT 'routine ' || p.oid::regprocedure::text || ' ' || coalesce(p.proacl::text, '-') FROM pg_proc p
+                 WHERE p.pronamespace IN ('aigw'::regnamespace, 'aigw_api'::regnamespace)
+                UNION ALL
+                SELECT 'initial ' || pg_describe_object(classoid, objoid, objsubid) || ' ' || privtype::text || ' ' || initprivs::text
+                  FROM pg_init_privs WHERE pg_describe_object(classoid, objoid, objsubid) ~ '\maigw(_api)?\.|^schema aigw'
+                ORDER BY 1"
+}
 schema_dump() {
     dbsql "$1" "DO \$\$ DECLARE m text; BEGIN
         FOR m IN SELECT o.type || ' ' || o.identity FROM pg_depend, pg_identify_object(classid, objid, objsubid) o
@@ -80,10 +100,12 @@ for db in "$FRESH" "$UPDATED"; do
     members "$db" >"$AIGW_RUN/$db.members"
     config_dump "$db" >"$AIGW_RUN/$db.config"
     contents "$db" >"$AIGW_RUN/$db.contents"
+    privileges "$db" >"$AIGW_RUN/$db.privileges" || echo "# privileges of $db not read" >>"$AIGW_RUN/$db.privileges"
 done
 compare "the same member objects ($(wc -l <"$AIGW_RUN/$FRESH.members"))" "$AIGW_RUN/$FRESH.members" "$AIGW_RUN/$UPDATED.members"
 compare "the same tables kept by pg_dump, with the same conditions" "$AIGW_RUN/$FRESH.config" "$AIGW_RUN/$UPDATED.config"
 compare "the same rows in every table, the same sequence positions" "$AIGW_RUN/$FRESH.contents" "$AIGW_RUN/$UPDATED.contents"
+compare "the same privileges, and the same initial privileges ($(wc -l <"$AIGW_RUN/$FRESH.privileges") ACLs)" "$AIGW_RUN/$FRESH.privileges" "$AIGW_RUN/$UPDATED.privileges"
 shipped=$(awk '$2 > 0 && length($3) == 32' "$AIGW_RUN/$FRESH.contents" | wc -l)
 ok "$([ "$shipped" -ge 5 ]; echo $?)" "rows were compared: $shipped tables ship rows"
 
