@@ -7,11 +7,11 @@ price map (MIT licence) and emit one INSERT INTO aigw.prices, with the rates
 converted exactly from USD per token to USD per million tokens.
 
 Why: the price map is a large third-party file that a user's clone does not
-have, so the generated SQL is committed between the marker lines below (in
-sql/aigw--0.1.0.sql, released: `--write` refuses it now) and this script
-prints the SQL again when a newer map is mirrored; a changed price reaches
-databases through the next upgrade script (README, "Versions and
-upgrades").  Decimal arithmetic keeps the rates exact: 1.5E-7 per
+have, so the generated SQL is committed between the marker lines below in
+sql/data/prices.sql (`--write`, what a fresh install loads; without it the
+SQL is printed) when a newer map is mirrored.  A changed price reaches
+existing databases through the next upgrade script (README, "Versions and
+upgrades"); a released script is never rewritten.  Decimal arithmetic keeps the rates exact: 1.5E-7 per
 token becomes 0.15 per million, never 0.15000000000000002.
 
 Standard library only (Python 3.11).
@@ -161,7 +161,8 @@ def main():
                     help='LiteLLM price map; its file name must contain the mirror date (YYYY-MM-DD)')
     ap.add_argument('--models-sql', default=ROOT / 'sql/aigw--0.1.0.sql',
                     help='SQL script whose aigw.models INSERT lists the models to price')
-    ap.add_argument('--write', metavar='FILE', help='replace the generated block in FILE instead of printing it')
+    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/data/prices.sql',
+                    help='replace the generated block in FILE (default sql/data/prices.sql) instead of printing it')
     ap.add_argument('--strict', action='store_true', help='fail if any model cannot be priced')
     args = ap.parse_args()
 
