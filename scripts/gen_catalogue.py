@@ -12,8 +12,11 @@ they and their 0.2.0 prices (scripts/gen_prices.py) are not repeated.
 Why: the price map is a large third-party file that a user's clone does not
 have, so the generated SQL is committed between the marker lines
 `-- BEGIN GENERATED CATALOGUE` and `-- END GENERATED CATALOGUE` of
-sql/aigw--0.2.0--0.3.0.sql, and this script is how it is regenerated when a
-newer map is mirrored (`--write`; without it the block is printed).
+sql/data/catalogue.sql (what a fresh install loads), and this script is how it
+is regenerated when a newer map is mirrored (`--write`; without it the block
+is printed).  What changed reaches existing databases through the next
+upgrade script (README, "Versions and upgrades"); a released script is
+never rewritten.
 
 Which models: CATALOGUE below names price-map keys, one list per provider,
 chosen by hand: current, well-known chat models; no fine-tuning templates,
@@ -317,19 +320,11 @@ def render(models, rows, date):
                    for name, spec in NEW_PROVIDERS.items()),
         'ON CONFLICT (name) DO NOTHING;',
         '',
-        '-- Where the public price map files the models of each provider.',
-        'CREATE TABLE aigw.catalogue_providers (',
-        '    litellm_provider  text PRIMARY KEY,',
-        '    provider          text NOT NULL REFERENCES aigw.providers (name) ON UPDATE CASCADE ON DELETE CASCADE,',
-        "    key_prefix        text NOT NULL DEFAULT ''",
-        ');',
-        'COMMENT ON TABLE aigw.catalogue_providers IS',
-        "    'How the LiteLLM price map names aigw models: an entry keyed K whose litellm_provider is L is "
-        "the model provider || ''/'' || (K without key_prefix). Used by aigw.import_catalogue.';",
+        '-- Where the public price map files the models of each provider (the table:\n'
+        '-- sql/schema/catalogue.sql).',
         'INSERT INTO aigw.catalogue_providers (litellm_provider, provider, key_prefix) VALUES',
         ',\n'.join(f'    ({gen_prices.sql_text(l)}, {gen_prices.sql_text(p)}, {gen_prices.sql_text(k)})'
                    for l, (p, k) in CATALOGUE_PROVIDERS.items()) + ';',
-        'GRANT SELECT ON aigw.catalogue_providers TO PUBLIC;',
         '',
         f'-- Chat models: context windows, output limits and capabilities from the map.',
         'INSERT INTO aigw.models (id, provider, upstream_model, context_window, max_output_tokens, capabilities) VALUES',
@@ -356,8 +351,8 @@ def main():
                     help='LiteLLM price map; its file name must contain the mirror date (YYYY-MM-DD)')
     ap.add_argument('--models-sql', default=ROOT / 'sql/aigw--0.1.0.sql',
                     help='SQL script whose aigw.models INSERT lists the models shipped before (left out here)')
-    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/aigw--0.2.0--0.3.0.sql',
-                    help='replace the generated block in FILE (default sql/aigw--0.2.0--0.3.0.sql) instead of printing it')
+    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/data/catalogue.sql',
+                    help='replace the generated block in FILE (default sql/data/catalogue.sql) instead of printing it')
     ap.add_argument('--strict', action='store_true', help='fail if a listed model does not qualify')
     args = ap.parse_args()
 

@@ -13,11 +13,11 @@ output price of 0 (an embedding call has no output tokens).
 Why: the price map is a large third-party file that a user's clone does not
 have, so the generated SQL is committed between the marker lines
 `-- BEGIN GENERATED EMBEDDING CATALOGUE` and
-`-- END GENERATED EMBEDDING CATALOGUE` of the upgrade script that adds the
-kind, dimensions, max_inputs_per_request, max_tokens_per_request and
-dimensions_settable columns to aigw.models, and this script is how it is
-regenerated when a newer map is mirrored (`--write FILE`; without it the
-block is printed).
+`-- END GENERATED EMBEDDING CATALOGUE` of sql/data/embeddings.sql (what a
+fresh install loads), and this script is how it is regenerated when a newer
+map is mirrored (`--write`; without it the block is printed).  What changed
+reaches existing databases through the next upgrade script (README,
+"Versions and upgrades"); a released script is never rewritten.
 
 Which models: EMBEDDINGS below names price-map keys, one list per aigw
 provider, chosen by hand, each with the packing limits its provider
@@ -376,8 +376,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--prices', default=ROOT.parent / 'shared/data/model_prices_2026-07-24.json',
                     help='LiteLLM price map; its file name must contain the mirror date (YYYY-MM-DD)')
-    ap.add_argument('--write', metavar='FILE',
-                    help=f'replace the lines "{BEGIN}" .. "{END}" in FILE instead of printing the block')
+    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/data/embeddings.sql',
+                    help=f'replace the lines "{BEGIN}" .. "{END}" in FILE (default sql/data/embeddings.sql) instead of printing the block')
     ap.add_argument('--strict', action='store_true', help='fail if a listed model does not qualify')
     args = ap.parse_args()
 

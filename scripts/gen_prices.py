@@ -7,9 +7,11 @@ price map (MIT licence) and emit one INSERT INTO aigw.prices, with the rates
 converted exactly from USD per token to USD per million tokens.
 
 Why: the price map is a large third-party file that a user's clone does not
-have, so the generated SQL is committed between the marker lines below and
-this script is how it is regenerated (`--write sql/aigw--0.1.0.sql`) when a
-newer map is mirrored.  Decimal arithmetic keeps the rates exact: 1.5E-7 per
+have, so the generated SQL is committed between the marker lines below in
+sql/data/prices.sql (`--write`, what a fresh install loads; without it the
+SQL is printed) when a newer map is mirrored.  A changed price reaches
+existing databases through the next upgrade script (README, "Versions and
+upgrades"); a released script is never rewritten.  Decimal arithmetic keeps the rates exact: 1.5E-7 per
 token becomes 0.15 per million, never 0.15000000000000002.
 
 Standard library only (Python 3.11).
@@ -120,8 +122,29 @@ def render(rows, date):
     ])
 
 
+def current_version():
+    """The version being developed: EXTVERSION in the Makefile, where it is written once."""
+    m = re.search(r'^EXTVERSION\s*=\s*(\S+)', (ROOT / 'Makefile').read_text(encoding='utf-8'), re.M)
+    return m.group(1) if m else None
+
+
+def released_script(path):
+    """Whether path is an install or upgrade script of a released version (one
+    older than the Makefile's EXTVERSION): databases already past it never run
+    it again, so a change there would reach fresh installs only."""
+    m = re.fullmatch(r'aigw--(?:[0-9.]+--)?([0-9.]+)\.sql', Path(path).name)
+    cur = current_version()
+    if not m or not cur:
+        return False
+    key = lambda v: tuple(int(x) for x in v.split('.'))
+    return key(m.group(1)) < key(cur)
+
+
 def write_block(path, block, begin=BEGIN, end=END, prog='gen_prices'):
     """Replace begin..end (marker lines included) in path; every other byte is kept."""
+    if released_script(path):
+        sys.exit(f'{prog}: {path} is a released script and is never rewritten: new rows and prices '
+                 'reach existing databases through the next upgrade script (README, "Versions and upgrades")')
     with open(path, encoding='utf-8', newline='') as f:
         text = f.read()
     begins = [m.start() for m in re.finditer(rf'^{re.escape(begin)}(?=\r?$)', text, re.M)]
@@ -138,7 +161,8 @@ def main():
                     help='LiteLLM price map; its file name must contain the mirror date (YYYY-MM-DD)')
     ap.add_argument('--models-sql', default=ROOT / 'sql/aigw--0.1.0.sql',
                     help='SQL script whose aigw.models INSERT lists the models to price')
-    ap.add_argument('--write', metavar='FILE', help='replace the generated block in FILE instead of printing it')
+    ap.add_argument('--write', metavar='FILE', nargs='?', const=ROOT / 'sql/data/prices.sql',
+                    help='replace the generated block in FILE (default sql/data/prices.sql) instead of printing it')
     ap.add_argument('--strict', action='store_true', help='fail if any model cannot be priced')
     args = ap.parse_args()
 

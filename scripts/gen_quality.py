@@ -11,9 +11,11 @@ Why: quality is a routing input, so its shipped defaults must be facts taken
 from a published leaderboard, never estimates; the JSON records which entry
 each score was copied from (matched_as) and what was left out and why
 (unmatched_notes).  The generated SQL is committed between the marker lines
-`-- BEGIN GENERATED QUALITY` and `-- END GENERATED QUALITY` of an extension
-script, and this script is how it is regenerated when the JSON is refreshed
-from a newer snapshot (`--write FILE`; without it the SQL is printed).
+`-- BEGIN GENERATED QUALITY` and `-- END GENERATED QUALITY` of
+sql/data/quality.sql (what a fresh install loads), and this script is how it
+is regenerated when the JSON is refreshed from a newer snapshot (`--write`;
+without it the SQL is printed).  New scores reach existing databases through
+the next upgrade script; a released script is never rewritten.
 
 Standard library only (Python 3.11).
 """
@@ -89,8 +91,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--scores', default=HERE / 'quality_scores.json',
                     help='JSON of leaderboard scores (default: scripts/quality_scores.json)')
-    ap.add_argument('--write', metavar='FILE',
-                    help=f'replace the lines between "{BEGIN}" and "{END}" in FILE instead of printing')
+    ap.add_argument('--write', metavar='FILE', nargs='?', const=HERE.parent / 'sql/data/quality.sql',
+                    help=f'replace the lines between "{BEGIN}" and "{END}" in FILE (default sql/data/quality.sql) instead of printing')
     args = ap.parse_args()
 
     block = render(load(args.scores))

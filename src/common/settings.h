@@ -7,7 +7,10 @@
 
 #include "postgres.h"
 
-#define AIGW_VERSION "0.9.0"
+/* AIGW_VERSION comes from the Makefile (EXTVERSION), the one place it is written. */
+#ifndef AIGW_VERSION
+#error "AIGW_VERSION is not defined: build with the Makefile"
+#endif
 
 /* Hard cap on aigw.workers: the per-database worker table is sized by it. */
 #define AIGW_MAX_WORKERS_PER_POOL 32
