@@ -1324,7 +1324,7 @@ SELECT pg_catalog.pg_extension_config_dump('aigw.deleted_rows', '');
 -- aigw.default_wallet, helpers that row-level security evaluates as the
 -- querying role, were SECURITY DEFINER and answered any aigw_user about any
 -- wallet and any role.  They are now C functions run with the caller's
--- rights (src/wallet_visibility.c): the lookup runs as the tables' owner,
+-- rights (src/tenants/wallet_visibility.c): the lookup runs as the tables' owner,
 -- which passes them the caller, and they answer only about a wallet that
 -- caller may read, by the rule of the policy on aigw.wallets
 -- (aigw.wallet_visible_to); a default wallet also only for a role whose
@@ -1389,7 +1389,7 @@ COMMENT ON FUNCTION aigw.default_wallet(oid) IS
 -- or provider is the caller's input, and a 200 KB one was echoed whole into
 -- the error (and the server log).  Errors quote such a name with
 -- aigw.quote_name: whole up to 100 characters, else its first 100 and its
--- length (the C side: src/quote_name.c, the same rule).
+-- length (the C side: src/common/quote_name.c, the same rule).
 --------------------------------------------------------------------------
 CREATE FUNCTION aigw.quote_name(name text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
