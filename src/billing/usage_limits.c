@@ -5,9 +5,10 @@
  * The enabled rows of aigw.limits are copied into the backend and read
  * again when a change to aigw's catalogue commits, so a call reads no
  * table.  The usage of each limit lives in a shared-memory entry (per
- * database and limit id) under its own spinlock: a ring of one-second
- * buckets of requests and tokens over the last minute, calls in flight,
- * today's spend (UTC) and the worst cases reserved by calls in flight.
+ * database and limit id, usage_limits_shmem.c) under its own spinlock: a
+ * ring of one-second buckets of requests and tokens over the last minute,
+ * calls in flight, today's spend (UTC) and the worst cases reserved by
+ * calls in flight.
  * Money is counted in units of 10^-(minor units + 6) of the limit's
  * currency, as the ledger counts it; a call priced in another currency is
  * converted at the rate in force.
@@ -25,8 +26,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -36,138 +35,15 @@
 #include "utils/timestamp.h"
 
 #include "common/settings.h"
-#include "billing/usage_limits.h"
+#include "billing/usage_limits_internal.h"
 #include "common/owner_query.h"
 #include "catalog/quote_cache.h"
-#include "common/shared_hash.h"
 #include "tenants/tenant.h"
 
-PG_FUNCTION_INFO_V1(aigw_limit_usage);
 PG_FUNCTION_INFO_V1(aigw_limit_check_cost);
 PG_FUNCTION_INFO_V1(aigw_model_allowed);
 
-#define WINDOW_S 60
 #define MAX_APPLICABLE 16
-
-int			aigw_max_limits = 1024;
-
-/* ---------------------------------------------------------------------
- * Shared usage
- * ---------------------------------------------------------------------
- */
-typedef struct LimitKey
-{
-	Oid			dboid;
-	int64		id;
-} LimitKey;
-
-typedef struct LimitUsage
-{
-	LimitKey	key;
-	slock_t		mutex;
-	int64		latest;			/* newest second counted; bucket s % WINDOW_S holds second s */
-	int32		requests[WINDOW_S];
-	int64		tokens[WINDOW_S];
-	int32		window_requests;	/* the buckets' sums */
-	int64		window_tokens;
-	int32		in_flight;
-	int32		day;			/* UTC day that `spent` is of */
-	bool		spent_loaded;	/* the log's spend of `day` is in it */
-	int64		spent;
-	int64		reserved;		/* worst cases of calls in flight */
-} LimitUsage;
-
-static HTAB *usages = NULL;
-static LWLock *usages_lock = NULL;
-
-Size
-aigw_limits_shmem_size(void)
-{
-	return hash_estimate_size(aigw_max_limits, sizeof(LimitUsage));
-}
-
-void
-aigw_limits_shmem_init(void)
-{
-	usages = aigw_shared_hash_init("aigw limits", aigw_max_limits,
-								   sizeof(LimitKey), sizeof(LimitUsage));
-	usages_lock = &(GetNamedLWLockTranche("aigw"))[3].lock;
-}
-
-static void
-init_usage(void *entry, const void *arg)
-{
-	LimitUsage *u = entry;
-
-	SpinLockInit(&u->mutex);
-	u->latest = 0;
-	memset(u->requests, 0, sizeof(u->requests));
-	memset(u->tokens, 0, sizeof(u->tokens));
-	u->window_requests = 0;
-	u->window_tokens = 0;
-	u->in_flight = 0;
-	u->day = -1;
-	u->spent_loaded = false;
-	u->spent = 0;
-	u->reserved = 0;
-}
-
-/* Under the entry's spinlock: start a new day when it has come. */
-static inline void
-roll_day(LimitUsage *u, int32 day)
-{
-	if (u->day != day)
-	{
-		u->spent_loaded = false;
-		u->spent = 0;
-		u->day = day;
-	}
-}
-
-/*
- * Under the spinlock: move the window to end at now_s, emptying the seconds
- * that left it (constant time per call: the sums are kept, not recomputed).
- * A clock a little behind another backend's counts into its own second,
- * which is still in the window.
- */
-static inline void
-advance(LimitUsage *u, int64 now_s)
-{
-	if (now_s <= u->latest)
-		return;
-	if (now_s - u->latest >= WINDOW_S)
-	{
-		memset(u->requests, 0, sizeof(u->requests));
-		memset(u->tokens, 0, sizeof(u->tokens));
-		u->window_requests = 0;
-		u->window_tokens = 0;
-	}
-	else
-		for (int64 s = u->latest + 1; s <= now_s; s++)
-		{
-			int			b = (int) (s % WINDOW_S);
-
-			u->window_requests -= u->requests[b];
-			u->window_tokens -= u->tokens[b];
-			u->requests[b] = 0;
-			u->tokens[b] = 0;
-		}
-	u->latest = now_s;
-}
-
-/* Under the spinlock: count requests and tokens in second s (in the window). */
-static inline void
-count(LimitUsage *u, int64 s, int32 requests, int64 tokens)
-{
-	int			b = (int) (s % WINDOW_S);
-
-	if (s <= u->latest - WINDOW_S)
-		return;					/* already out of the window */
-	u->requests[b] += requests;
-	u->tokens[b] += tokens;
-	u->window_requests += requests;
-	u->window_tokens += tokens;
-}
 
 /*
  * Under the spinlock: seconds until what the window holds drops below
@@ -194,22 +70,6 @@ seconds_until_below(const LimitUsage *u, int64 now_s, int64 limit, bool tokens)
  * The limits of this database, as read from aigw.limits
  * ---------------------------------------------------------------------
  */
-typedef struct LimitDef
-{
-	int64		id;
-	Oid			role;			/* or InvalidOid */
-	char	   *wallet;			/* or NULL */
-	int32		requests_per_minute;	/* 0: none */
-	int64		tokens_per_minute;
-	int32		max_in_flight;
-	char	  **models;			/* allowed patterns; nmodels 0: any */
-	int			nmodels;
-	int64		max_cost;		/* units; -1: none */
-	int64		spend_per_day;
-	char	   *currency;
-	int			scale;
-} LimitDef;
-
 static LimitDef *defs = NULL;
 static int	ndefs = 0;
 static uint64 defs_generation = 0;
@@ -491,25 +351,6 @@ refuse(const LimitDef *l, const char *what, const char *detail, int retry_s)
 			 : errhint("An administrator can change the limit in aigw.limits.")));
 }
 
-static LimitUsage *
-usage_of(const LimitDef *l)
-{
-	LimitKey	key;
-	LimitUsage *u;
-
-	memset(&key, 0, sizeof(key));
-	key.dboid = MyDatabaseId;
-	key.id = l->id;
-	u = aigw_shared_hash_enter(usages, usages_lock, &key, init_usage, NULL);
-	if (u == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("too many limits are in use"),
-				 errdetail("aigw.max_limits is %d, across all databases.", aigw_max_limits),
-				 errhint("Raise aigw.max_limits (needs a restart).")));
-	return u;
-}
-
 static SPIPlanPtr spent_plan = NULL;
 
 /* Today's spend under a limit as the log has it, once per server start and day. */
@@ -676,7 +517,7 @@ aigw_limits_admit(const char *requested, const AigwTarget *target, const AigwBil
 							   target->model_id, aigw_units_text(h.reserved[i], l->scale), l->currency, l->id),
 					 errhint("Bound the answer with a lower max_tokens, or shorten the messages.")));
 		if (l->spend_per_day >= 0)
-			load_spent(l, usage_of(l), day);
+			load_spent(l, aigw_limits_usage_of(l), day);
 	}
 
 	/* room for the hold before anything is counted: nothing may fail after */
@@ -689,7 +530,7 @@ aigw_limits_admit(const char *requested, const AigwTarget *target, const AigwBil
 		holds_cap = cap;
 	}
 	for (int i = 0; i < n; i++)
-		h.usage[i] = usage_of(apply[i]);
+		h.usage[i] = aigw_limits_usage_of(apply[i]);
 
 	/* then each counter, all or nothing (no allocation under a spinlock) */
 	for (; admitted < n; admitted++)
@@ -776,45 +617,6 @@ aigw_limits_admit(const char *requested, const AigwTarget *target, const AigwBil
  * SQL
  * ---------------------------------------------------------------------
  */
-Datum
-aigw_limit_usage(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HASH_SEQ_STATUS scan;
-	LimitUsage *u;
-	int64		now_s = GetCurrentTimestamp() / USECS_PER_SEC;
-	int32		day = (int32) (now_s / SECS_PER_DAY);
-
-	aigw_require_preload();
-	InitMaterializedSRF(fcinfo, 0);
-	LWLockAcquire(usages_lock, LW_SHARED);
-	hash_seq_init(&scan, usages);
-	while ((u = hash_seq_search(&scan)) != NULL)
-	{
-		Datum		values[6];
-		bool		nulls[6] = {false};
-		int32		requests;
-		int64		tokens;
-
-		if (u->key.dboid != MyDatabaseId)
-			continue;
-		SpinLockAcquire(&u->mutex);
-		advance(u, now_s);
-		requests = u->window_requests;
-		tokens = u->window_tokens;
-		values[0] = Int64GetDatum(u->key.id);
-		values[1] = Int32GetDatum(requests);
-		values[2] = Int64GetDatum(tokens);
-		values[3] = Int32GetDatum(u->in_flight);
-		values[4] = Int64GetDatum(u->day == day ? u->spent : 0);
-		values[5] = Int64GetDatum(u->reserved);
-		SpinLockRelease(&u->mutex);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(usages_lock);
-	return (Datum) 0;
-}
-
 /*
  * For bench/: admit and release an attempt of the current role on its
  * wallet n times, through the code a call runs, and say how long one

@@ -1,6 +1,7 @@
 /*
  * route.c
- *	  From a model string to the ordered candidates of a call (see route.h).
+ *	  From a model string to the ordered candidates of a call (see route.h);
+ *	  the decision is written down as JSON by route_decision.c.
  *
  * The catalogue a meta-model ranks (models, their providers, whether a key
  * is set, prices converted to USD) is read once into a backend-local copy
@@ -28,7 +29,6 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -38,33 +38,16 @@
 #include "common/json_util.h"
 #include "common/owner_query.h"
 #include "catalog/quote_cache.h"
-#include "routing/route.h"
-#include "routing/route_options.h"
+#include "routing/route_internal.h"
 
 #define EXPECTED_OUTPUT_DEFAULT 256
 #define IMAGE_TOKEN_ESTIMATE 1500
 #define DEFAULT_MAX_MODELS 3
-#define MAX_LISTED_SKIPS 5
 
 /* ---------------------------------------------------------------------
  * The catalogue, as ranking sees it
  * ---------------------------------------------------------------------
  */
-
-typedef struct RouteModel
-{
-	char	   *id;
-	char	   *provider;
-	bool		enabled;		/* the model and its provider */
-	bool		has_key;		/* a credential is set, or none is needed */
-	int			context_window; /* 0: unknown */
-	int			max_output;		/* 0: unknown */
-	char	   *capabilities;	/* ",tools,vision," for a cheap membership test */
-	double		quality;		/* NAN: none */
-	double		input_usd;		/* per million tokens; NAN: no price or no FX rate */
-	double		output_usd;
-	bool		has_price;		/* a price in force, whatever its currency */
-} RouteModel;
 
 static struct
 {
@@ -254,16 +237,6 @@ check_capabilities(List *caps)
  * ---------------------------------------------------------------------
  */
 
-typedef struct Ranked
-{
-	RouteModel *m;
-	const char *skip_key;		/* why it cannot serve this call, in a word; NULL: eligible */
-	const char *skip;			/* ... and in a sentence, once asked for (assess's explain) */
-	double		cost;			/* expected USD; NAN: unknown */
-	double		latency;
-	int			order;			/* position in an explicit list */
-} Ranked;
-
 static int	rank_strategy;		/* for the comparator */
 
 enum
@@ -312,15 +285,6 @@ ranked_cmp(const void *pa, const void *pb)
 	return c != 0 ? c : strcmp(a->m->id, b->m->id);
 }
 
-typedef struct CallNeeds
-{
-	int64		input_tokens;	/* estimated */
-	int64		max_output;		/* max_tokens x n; -1: not given */
-	int64		expected_output;
-	List	   *capabilities;	/* asked for, plus what the request implies */
-	TimestampTz now;			/* when the call is planned */
-} CallNeeds;
-
 /*
  * Why this model cannot serve the call (r->skip_key, and with explain the
  * sentence in r->skip), or nothing; and its scores.  Most of a catalogue is
@@ -333,8 +297,8 @@ typedef struct CallNeeds
 		return; \
 	} while (0)
 
-static void
-assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy, bool explain)
+void
+aigw_route_assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy, bool explain)
 {
 	RouteModel *m = r->m;
 	ListCell   *lc;
@@ -387,230 +351,6 @@ assess(Ranked *r, const RouteOptions *o, const CallNeeds *need, int strategy, bo
 			SKIP("no_fx_rate", "its price has no exchange rate to USD in aigw.fx_rates");
 		SKIP("no_price", "has no price in force, so its cost cannot be compared");
 	}
-}
-
-/* ---------------------------------------------------------------------
- * The decision, as JSON
- * ---------------------------------------------------------------------
- */
-
-static void
-json_key(StringInfo s, const char *key)
-{
-	if (s->len > 0 && s->data[s->len - 1] != '{' && s->data[s->len - 1] != '[')
-		appendStringInfoChar(s, ',');
-	escape_json(s, key);
-	appendStringInfoChar(s, ':');
-}
-
-static void
-json_number(StringInfo s, const char *key, double v)
-{
-	json_key(s, key);
-	if (isnan(v))
-		appendStringInfoString(s, "null");
-	else
-		appendStringInfo(s, "%.10g", v);
-}
-
-static void
-json_string(StringInfo s, const char *key, const char *v)
-{
-	json_key(s, key);
-	escape_json(s, v);
-}
-
-static void
-json_string_list(StringInfo s, const char *key, List *l)
-{
-	ListCell   *lc;
-
-	json_key(s, key);
-	appendStringInfoChar(s, '[');
-	foreach(lc, l)
-	{
-		if (lc != list_head(l))
-			appendStringInfoChar(s, ',');
-		escape_json(s, lfirst(lc));
-	}
-	appendStringInfoChar(s, ']');
-}
-
-static void
-json_skip(StringInfo s, const char *model, const char *reason)
-{
-	if (s->data[s->len - 1] != '[')
-		appendStringInfoChar(s, ',');
-	appendStringInfoChar(s, '{');
-	json_string(s, "model", model);
-	json_string(s, "reason", reason);
-	appendStringInfoChar(s, '}');
-}
-
-static void
-write_constraints(StringInfo s, const RouteOptions *o)
-{
-	json_key(s, "constraints");
-	appendStringInfoChar(s, '{');
-	if (!isnan(o->min_quality))
-		json_number(s, "min_quality", o->min_quality);
-	if (o->capabilities)
-		json_string_list(s, "capabilities", o->capabilities);
-	if (!isnan(o->max_input_usd))
-		json_number(s, "max_input_usd_per_mtok", o->max_input_usd);
-	if (!isnan(o->max_output_usd))
-		json_number(s, "max_output_usd_per_mtok", o->max_output_usd);
-	if (o->providers)
-		json_string_list(s, "providers", o->providers);
-	if (o->exclude_providers)
-		json_string_list(s, "exclude_providers", o->exclude_providers);
-	appendStringInfoChar(s, '}');
-}
-
-/*
- * The members of the decision: the chosen candidates with the figures they
- * were ranked by, the models that ranked above the first choice but could
- * not serve the call and why (all of them for an explicit list), and a
- * count of every skip by reason.
- */
-static void
-write_decision(AigwRoutePlan *plan, const char *route_name, const RouteOptions *o,
-			   const CallNeeds *need, Ranked *ranked, int n, bool explicit_list, int strategy)
-{
-	StringInfo	s = &plan->decision;
-	int			nskip_listed = 0;
-	bool		before_first = true;
-	int			nchosen = 0;
-
-	json_string(s, "strategy", plan->strategy);
-	if (route_name)
-		json_string(s, "route", route_name);
-	json_number(s, "estimated_input_tokens", (double) need->input_tokens);
-	if (strcmp(plan->strategy, "cheapest") == 0)
-		json_number(s, "expected_output_tokens", (double) need->expected_output);
-	write_constraints(s, o);
-	json_number(s, "considered", n);
-
-	json_key(s, "chosen");
-	appendStringInfoChar(s, '[');
-	for (int i = 0; i < n && nchosen < plan->ncandidates; i++)
-	{
-		if (ranked[i].skip_key)
-			continue;
-		if (nchosen++ > 0)
-			appendStringInfoChar(s, ',');
-		appendStringInfoChar(s, '{');
-		json_string(s, "model", ranked[i].m->id);
-		json_number(s, "expected_cost_usd", ranked[i].cost);
-		json_number(s, "quality", ranked[i].m->quality);
-		if (!isnan(ranked[i].latency))
-			json_number(s, "latency_ms", round(ranked[i].latency * 1000) / 1000);
-		appendStringInfoChar(s, '}');
-	}
-	appendStringInfoChar(s, ']');
-
-	json_key(s, "skipped");
-	appendStringInfoChar(s, '[');
-	for (int i = 0; i < n; i++)
-	{
-		if (!ranked[i].skip_key)
-		{
-			before_first = false;
-			continue;
-		}
-		if (explicit_list || (before_first && nskip_listed < MAX_LISTED_SKIPS))
-		{
-			assess(&ranked[i], o, need, strategy, true);
-			json_skip(s, ranked[i].m->id, ranked[i].skip);
-			nskip_listed++;
-		}
-	}
-	appendStringInfoChar(s, ']');
-
-	/* counts by reason, in first-seen order */
-	json_key(s, "skipped_counts");
-	appendStringInfoChar(s, '{');
-	for (int i = 0; i < n; i++)
-	{
-		int			count = 0;
-		bool		seen = false;
-
-		if (!ranked[i].skip_key)
-			continue;
-		for (int j = 0; j < i && !seen; j++)
-			seen = ranked[j].skip_key && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0;
-		if (seen)
-			continue;
-		for (int j = i; j < n; j++)
-			if (ranked[j].skip_key && strcmp(ranked[j].skip_key, ranked[i].skip_key) == 0)
-				count++;
-		json_number(s, ranked[i].skip_key, count);
-	}
-	appendStringInfoChar(s, '}');
-}
-
-void
-aigw_route_note_skip(AigwRoutePlan *plan, const char *model, const char *reason)
-{
-	plan->late_skips = lappend(plan->late_skips, psprintf("%s%c%s", model, '\0', reason));
-}
-
-char *
-aigw_route_decision(const AigwRoutePlan *plan)
-{
-	StringInfoData s;
-	ListCell   *lc;
-
-	if (!plan->routed)
-		return NULL;
-	initStringInfo(&s);
-	appendStringInfoChar(&s, '{');
-	appendBinaryStringInfo(&s, plan->decision.data, plan->decision.len);
-	if (plan->late_skips)
-	{
-		json_key(&s, "skipped_while_calling");
-		appendStringInfoChar(&s, '[');
-		foreach(lc, plan->late_skips)
-		{
-			char	   *model = lfirst(lc);
-
-			json_skip(&s, model, model + strlen(model) + 1);
-		}
-		appendStringInfoChar(&s, ']');
-	}
-	appendStringInfoChar(&s, '}');
-	return s.data;
-}
-
-char *
-aigw_route_plan_json(const AigwRoutePlan *plan)
-{
-	StringInfoData s;
-	char	   *decision = aigw_route_decision(plan);
-
-	initStringInfo(&s);
-	appendStringInfoChar(&s, '{');
-	json_string(&s, "requested_model", plan->requested);
-	json_key(&s, "candidates");
-	appendStringInfoChar(&s, '[');
-	for (int i = 0; i < plan->ncandidates; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(&s, ',');
-		escape_json(&s, plan->candidates[i]);
-	}
-	appendStringInfoChar(&s, ']');
-	json_number(&s, "retries", plan->retries);
-	json_key(&s, "fallback_on_invalid");
-	appendStringInfoString(&s, plan->fallback_on_invalid ? "true" : "false");
-	json_number(&s, "timeout_ms", plan->timeout_ms > 0 ? plan->timeout_ms : NAN);
-	if (decision)
-	{
-		json_key(&s, "decision");
-		appendStringInfoString(&s, decision);
-	}
-	appendStringInfoChar(&s, '}');
-	return s.data;
 }
 
 /* ---------------------------------------------------------------------
@@ -809,7 +549,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 	}
 
 	for (int i = 0; i < n; i++)
-		assess(&ranked[i], &o, &need, strategy, false);
+		aigw_route_assess(&ranked[i], &o, &need, strategy, false);
 	rank_strategy = strategy;
 	qsort(ranked, n, sizeof(Ranked), ranked_cmp);
 
@@ -832,7 +572,7 @@ aigw_route_plan(const char *model, const AigwChatInput *input, AigwRoutePlan *pl
 		: route_name ? route.fallback_on_invalid : false;
 	plan->timeout_ms = input->timeout_ms > 0 ? input->timeout_ms
 		: route_name ? route.timeout_ms : 0;
-	write_decision(plan, route_name, &o, &need, ranked, n, explicit_list, strategy);
+	aigw_route_write_decision(plan, route_name, &o, &need, ranked, n, explicit_list, strategy);
 
 	if (plan->ncandidates == 0)
 	{
