@@ -8,7 +8,7 @@
 # ledger's charges are the rows' costs.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 32
+plan 37
 MODEL=openai/gpt-4o-mini
 sql "SELECT aigw.create_wallet('c', 'USD')" >/dev/null
 sql "SELECT aigw.topup('c', 100, 'USD', 'test', 'crash-1')" >/dev/null
@@ -123,4 +123,23 @@ as_pg "$PGBIN/pg_ctl" -D "$AIGW_RUN/data" -m immediate -w stop >/dev/null
 wait $batch_pid
 as_pg "$PGBIN/pg_ctl" -D "$AIGW_RUN/data" -l "$AIGW_RUN/server.log" -w -t 60 start >/dev/null
 check_case immediate
+
+echo "# 4. a request whose row cannot be made durable is not sent"
+sql "CREATE FUNCTION refuse_pending() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'no pending rows today'; END\$\$"
+sql "CREATE TRIGGER refuse_pending BEFORE INSERT ON aigw.requests FOR EACH ROW
+       WHEN (NEW.status = 'pending') EXECUTE FUNCTION refuse_pending()"
+mock_reset
+sql "SELECT aigw.ask('$MODEL', 'unrecorded', '{\"wallet\": \"c\", \"tags\": {\"case\": \"unrecorded\"}}')" \
+    >"$AIGW_RUN/crash.unrecorded.out" 2>&1
+grep -q 'could not record the call before sending it' "$AIGW_RUN/crash.unrecorded.out"
+ok $? "unrecorded: the call fails, saying its row could not be recorded"
+sed 's/^/#   /' "$AIGW_RUN/crash.unrecorded.out"
+is "$(received)" 0 "unrecorded: nothing reached the provider"
+is "$(sql "SELECT status || ' ' || (coalesce(cost, 0) = 0) || ' ' || NOT EXISTS (SELECT 1 FROM aigw.ledger l WHERE l.request_id = r.id)
+            FROM aigw.requests r WHERE tags->>'case' = 'unrecorded'")" "aborted true true" \
+   "unrecorded: its attempt is logged as aborted, and costs nothing"
+sql "DROP TRIGGER refuse_pending ON aigw.requests"
+is "$(sql "SELECT aigw.ask('$MODEL', 'recorded again', '{\"wallet\": \"c\"}')")" "Mock reply to: recorded again" \
+   "unrecorded: once rows can be recorded, calls go out again"
+is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "unrecorded: verify_ledger finds nothing wrong"
 finish
