@@ -374,10 +374,13 @@ aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 static XLogRecPtr outcomes_lsn = InvalidXLogRecPtr;
 
 /*
- * Flush WAL up to the newest outcome taken.  Workers commit their turns
- * without waiting for the flush (settle.c), so whoever hands an answer out
- * calls this first: the log row and the charge behind it are then durable
- * before anyone sees it (DESIGN.md, invariant 2).  Usually free: once one
+ * Flush WAL up to the newest outcome taken.  A worker's turn commits
+ * without waiting for the flush unless it sends something (settle.c); a
+ * call that was sent was durable as a pending row before it left, and its
+ * outcome carries no position to flush to (intent.c).  What else comes out
+ * of the pool (a top-up, a call that never left) is made durable here by
+ * whoever hands it out, before anyone sees it (DESIGN.md, invariants 2 and
+ * 8).  Usually free: once one
  * caller, the other worker of the pool or the WAL writer has flushed past
  * it, there is nothing to do; otherwise concurrent flushes are grouped by
  * PostgreSQL into one fsync.

@@ -20,7 +20,6 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -79,7 +78,6 @@ INTENT_COLUMNS
 
 static SPIPlanPtr intents_plan = NULL;
 static SPIPlanPtr intent_plan = NULL;
-static char *database_name = NULL;
 
 static void
 intent_row(AigwTransfer *t, Datum *values, char *nulls)
@@ -109,7 +107,7 @@ intent_row(AigwTransfer *t, Datum *values, char *nulls)
 	aigw_spi_set_text(values, nulls, 13, AIGW_MSG_FIELD_OR_NULL(rq, RQ_END_USER));
 	values[14] = Int32GetDatum(rq->inputs);
 	nulls[14] = rq->inputs > 0 ? ' ' : 'n';
-	aigw_spi_set_text(values, nulls, 15, database_name);
+	aigw_spi_set_text(values, nulls, 15, aigw_spi_database_name());
 	values[16] = Int32GetDatum(MyProcPid);
 	nulls[16] = ' ';
 }
@@ -164,8 +162,6 @@ aigw_intents_insert(void *arg)
 	char	   *nulls = palloc(n * INTENT_NCOLUMNS);
 	int			rc;
 
-	if (database_name == NULL)
-		database_name = MemoryContextStrdup(TopMemoryContext, get_database_name(MyDatabaseId));
 	for (int k = 0; k < n; k++)
 		intent_row(transfers[k], rows + k * INTENT_NCOLUMNS, nulls + k * INTENT_NCOLUMNS);
 	if (n == 1)

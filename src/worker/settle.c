@@ -23,7 +23,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "replication/syncrep.h"
@@ -44,7 +43,6 @@
 #include "billing/usage_bounds.h"
 #include "billing/wallet_cache.h"
 
-static char *database_name = NULL;
 
 /* ---------------------------------------------------------------------
  * Calls: the request rows, and the charges of those a wallet pays
@@ -238,7 +236,7 @@ call_row(AigwRequestMsg *rq, AigwAttempt *a, Datum *values, char *nulls)
 	values[0] = TimestampTzGetDatum(rq->submitted_at);
 	nulls[0] = ' ';
 	aigw_spi_set_text(values, nulls, 1, AIGW_MSG_FIELD(rq, RQ_ROLE));
-	aigw_spi_set_text(values, nulls, 2, database_name);
+	aigw_spi_set_text(values, nulls, 2, aigw_spi_database_name());
 	aigw_spi_set_text(values, nulls, 3, AIGW_MSG_FIELD(rq, RQ_REQUESTED_MODEL));
 	aigw_spi_set_text(values, nulls, 4, AIGW_MSG_FIELD_OR_NULL(rq, RQ_SERVED_MODEL));
 	aigw_spi_set_text(values, nulls, 5, AIGW_MSG_FIELD_OR_NULL(rq, RQ_PROVIDER));
@@ -704,9 +702,6 @@ aigw_settle(AigwRequestMsg **requests, AigwAttempt **attempts, int n,
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "aigw: settling requests");
 
-		if (database_name == NULL)
-			database_name = MemoryContextStrdup(TopMemoryContext,
-												get_database_name(MyDatabaseId));
 		{
 			MemoryContext spi_cxt = MemoryContextSwitchTo(cxt);
 			int		   *calls = palloc(sizeof(int) * n);

@@ -1,6 +1,7 @@
 /*
  * spi_rows.c
- *	  A pool worker's statements over many rows at once (settle.c, intent.c).
+ *	  A pool worker's statements over many rows at once (settle.c, intent.c),
+ *	  and what every row it writes records of where it runs.
  *
  * Per row, executor start-up (the plan's expressions, the CHECK
  * constraints and indexes of the table written) would cost more than the
@@ -9,9 +10,12 @@
  */
 #include "postgres.h"
 
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "worker/spi_rows.h"
 
@@ -77,6 +81,16 @@ aigw_spi_execute_rows(SPIPlanPtr *plan, const char *sql, int ncolumns, const Oid
 
 	array_params(rows, nulls, n, ncolumns, types, params, array_types);
 	return SPI_execute_plan(aigw_spi_plan(plan, sql, ncolumns, array_types), params, NULL, false, 0);
+}
+
+const char *
+aigw_spi_database_name(void)
+{
+	static char *name = NULL;
+
+	if (name == NULL)
+		name = MemoryContextStrdup(TopMemoryContext, get_database_name(MyDatabaseId));
+	return name;
 }
 
 void

@@ -23,4 +23,8 @@ extern int	aigw_spi_execute_rows(SPIPlanPtr *plan, const char *sql, int ncolumns
 /* values[i] = s as text, or NULL. */
 extern void aigw_spi_set_text(Datum *values, char *nulls, int i, const char *s);
 
+/* This database's name, as the rows the worker writes record it (looked up
+ * once, in a transaction). */
+extern const char *aigw_spi_database_name(void);
+
 #endif							/* AIGW_SPI_ROWS_H */
