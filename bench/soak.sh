@@ -77,17 +77,9 @@ log_from=$(($(stat -c %s "$AIGW_RUN/server.log") + 1))
 curl -s -X POST "http://127.0.0.1:$MOCK_PORT/_mock/reset" >/dev/null
 
 # what test/t/soak.sh checks of an answer returned as ok, on the spot
-valid="response::text::jsonb = response AND jsonb_typeof(response->'choices') = 'array' AND jsonb_array_length(response->'choices') > 0
-  AND NOT EXISTS (SELECT FROM jsonb_array_elements(response->'choices') c WHERE jsonb_typeof(c->'message') IS DISTINCT FROM 'object'
-                     OR coalesce(jsonb_typeof(c->'message'->'content'), 'null') NOT IN ('string', 'null')
-                     OR coalesce(jsonb_typeof(c->'finish_reason'), 'null') NOT IN ('string', 'null')
-                     OR coalesce(jsonb_typeof(c->'message'->'tool_calls'), 'null') NOT IN ('array', 'null')
-                     OR EXISTS (SELECT FROM jsonb_array_elements(CASE jsonb_typeof(c->'message'->'tool_calls') WHEN 'array' THEN c->'message'->'tool_calls' END) t
-                                 WHERE jsonb_typeof(t->'function'->'name') IS DISTINCT FROM 'string'
-                                    OR jsonb_typeof(t->'function'->'arguments') IS DISTINCT FROM 'string'))
-  AND NOT EXISTS (SELECT FROM jsonb_each(response->'usage') u WHERE jsonb_typeof(u.value) = 'number'
-                     AND (u.value::numeric < 0 OR u.value::numeric <> trunc(u.value::numeric)) OR jsonb_typeof(u.value) NOT IN ('number', 'null', 'object'))"
-vvalid="embedding IS NOT NULL AND cardinality(embedding) > 0 AND NOT EXISTS (SELECT FROM unnest(embedding) x WHERE x = 'NaN' OR x IN ('Infinity', '-Infinity'))"
+source test/t/answer_checks.bash
+valid=$VALID_CHAT_ANSWER
+vvalid=$VALID_VECTOR
 prompts() { echo "(SELECT array_agg(jsonb_build_array(jsonb_build_object('role', 'user', 'content', '$1 ' || g)) ORDER BY g) FROM generate_series(1, $2) g)"; }
 tools='"tools": [{"type": "function", "function": {"name": "get_weather", "description": "w", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}], "tool_choice": "required"'
 opts='"max_tokens": 16, "timeout_ms": 20000, "concurrency": 64'

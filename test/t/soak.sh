@@ -18,6 +18,7 @@
 # 1e308, "12", null, ... in the usage) runs last, on its own: an unbounded
 # charge would empty the wallet, and every later call be refused unsent.
 source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/answer_checks.bash"
 fresh_db
 plan 16
 SEED=${SOAK_SEED:-18}
@@ -162,23 +163,10 @@ bad=$(sql "SELECT count(*) FROM answers a WHERE a.error IS NULL AND a.session = 
              a.response::text::jsonb = a.response AND a.response->>'type' = 'message'
          AND jsonb_typeof(a.response->'content') = 'array' AND jsonb_typeof(a.response->'usage'->'input_tokens') = 'number')")
 bad=$((bad + $(sql "SELECT count(*) FROM answers a WHERE a.error IS NULL AND a.session <> 'native' AND NOT (
-             a.response::text::jsonb = a.response
-         AND jsonb_typeof(a.response->'choices') = 'array' AND jsonb_array_length(a.response->'choices') > 0
-         AND NOT EXISTS (SELECT FROM jsonb_array_elements(a.response->'choices') c
-                          WHERE jsonb_typeof(c->'message') IS DISTINCT FROM 'object'
-                             OR coalesce(jsonb_typeof(c->'message'->'content'), 'null') NOT IN ('string', 'null')
-                             OR coalesce(jsonb_typeof(c->'finish_reason'), 'null') NOT IN ('string', 'null')
-                             OR coalesce(jsonb_typeof(c->'message'->'tool_calls'), 'null') NOT IN ('array', 'null')
-                             OR EXISTS (SELECT FROM jsonb_array_elements(CASE jsonb_typeof(c->'message'->'tool_calls') WHEN 'array' THEN c->'message'->'tool_calls' END) t
-                                         WHERE jsonb_typeof(t->'function'->'name') IS DISTINCT FROM 'string'
-                                            OR jsonb_typeof(t->'function'->'arguments') IS DISTINCT FROM 'string'))
-         AND NOT EXISTS (SELECT FROM jsonb_each(a.response->'usage') u
-                          WHERE jsonb_typeof(u.value) = 'number' AND (u.value::numeric < 0 OR u.value::numeric <> trunc(u.value::numeric))
-                             OR jsonb_typeof(u.value) NOT IN ('number', 'null', 'object'))
+             $VALID_CHAT_ANSWER
          AND EXISTS (SELECT FROM aigw.requests r WHERE r.id = (a.response->'aigw'->>'request_id')::bigint AND r.status = 'ok'))")))
 is "$bad" 0 "every answer returned as ok is well-formed"
-is "$(sql "SELECT count(*) FROM vectors v WHERE error IS NULL AND (embedding IS NULL OR cardinality(embedding) = 0
-              OR EXISTS (SELECT FROM unnest(v.embedding) x WHERE x = 'NaN' OR x IN ('Infinity', '-Infinity'))
+is "$(sql "SELECT count(*) FROM vectors v WHERE error IS NULL AND (NOT ($VALID_VECTOR)
               OR cardinality(embedding) <> (SELECT mode() WITHIN GROUP (ORDER BY cardinality(w.embedding)) FROM vectors w WHERE w.model = v.model AND w.error IS NULL))")" 0 \
    "every vector returned as ok is finite and as long as its model's others"
 
