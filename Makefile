@@ -6,7 +6,7 @@ OBJS = $(SRCS:.c=.o)
 
 # The version, written here only: aigw.control, META.json, the install
 # script's name and the C code's AIGW_VERSION come from it.
-EXTVERSION = 0.9.0
+EXTVERSION = 0.10.0
 
 # The install script of the current version is generated: the schema by
 # topic, then the functions, then the rows aigw ships, in this order (a

@@ -126,7 +126,7 @@ restart "aigw.master_key_file = '$AIGW_MASTER_KEY_FILE'"
 is "$(ask openai/gpt-4o-mini 'right key again')" "Mock reply to: right key again" "back with the right key, calls work again"
 is "$(T_DB=up_clear sql "ALTER EXTENSION aigw UPDATE;
         UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1' WHERE name = 'openai';
-        SELECT extversion, get_byte(ciphertext, 0) FROM pg_extension, aigw.credentials WHERE extname = 'aigw'")" "0.9.0|1" \
+        SELECT extversion, get_byte(ciphertext, 0) FROM pg_extension, aigw.credentials WHERE extname = 'aigw'")" "0.10.0|1" \
    "with the master key, the update from 0.8.0 encrypts the keys it finds"
 is "$(T_DB=up_clear ask openai/gpt-4o-mini 'upgraded')" "Mock reply to: upgraded" "... and the key works, encrypted"
 sql "CHECKPOINT"

@@ -1,0 +1,75 @@
+/*
+ * sql_call.h
+ *	  The SQL functions that make one gateway call each (aigw.ask, chat,
+ *	  auto, embed and the semantic functions), cut in two halves so that the
+ *	  same code serves a call made row by row and one read ahead by the
+ *	  custom scan (batch/read_ahead.c):
+ *
+ *		aigw_sql_call_prepare	the function's arguments -> the request
+ *								(model, payload, options); raises on bad
+ *								input; false when the value is NULL with no
+ *								call (a NULL input)
+ *		aigw_sql_call_finish	the call's answer -> the function's value;
+ *								false when the answer does not satisfy the
+ *								function's schema (resent once, then
+ *								aigw_sql_call_invalid raises)
+ *
+ * aigw_sql_call_run is the whole call, synchronously: the SQL function's
+ * body when it runs row by row.
+ */
+#ifndef AIGW_SQL_CALL_H
+#define AIGW_SQL_CALL_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+typedef enum AigwSqlCallKind
+{
+	SQL_CALL_NONE = 0,
+	SQL_CALL_ASK,				/* aigw.ask(model, prompt, options) -> text */
+	SQL_CALL_CHAT,				/* aigw.chat(model, messages, options) -> jsonb */
+	SQL_CALL_AUTO,				/* aigw.auto(strategy, messages, options) -> jsonb */
+	SQL_CALL_EMBED,				/* aigw.embed(model, input, options) -> real[] */
+	SQL_CALL_IS_TRUE,			/* aigw.is_true(prompt, model, options) -> boolean */
+	SQL_CALL_CLASSIFY,			/* aigw.classify(input, labels, model, options) -> text */
+	SQL_CALL_EXTRACT,			/* aigw.extract(input, schema, model, options) -> jsonb */
+	SQL_CALL_SCORE				/* aigw.score(prompt, model, options) -> float8 */
+} AigwSqlCallKind;
+
+#define SQL_CALL_MAX_ARGS 4
+
+typedef struct AigwSqlCall
+{
+	AigwSqlCallKind kind;
+	char	   *model;			/* as aigw_call_begin takes it (auto/<strategy> for aigw.auto) */
+	Jsonb	   *payload;		/* the messages; embed: a JSON array of the one text */
+	Jsonb	   *options;		/* the per-call options */
+	bool		embed;
+	void	   *extra;			/* the kind's own: labels, the user's schema */
+	bool		resent;			/* an answer that did not validate was already resent */
+} AigwSqlCall;
+
+/* The kind of the function whose C symbol (pg_proc.prosrc) is given, or SQL_CALL_NONE. */
+extern AigwSqlCallKind aigw_sql_call_kind(const char *prosrc);
+extern const char *aigw_sql_call_name(AigwSqlCallKind kind);
+
+extern bool aigw_sql_call_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const bool *nulls,
+								  AigwSqlCall *out);
+extern bool aigw_sql_call_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull,
+								 char **why);
+extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why) pg_attribute_noreturn();
+
+extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
+
+/*
+ * The semantic kinds (caller/semantic.c): the same two halves for
+ * is_true, classify, extract and score.
+ */
+extern bool aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const bool *nulls,
+								  AigwSqlCall *out);
+extern bool aigw_semantic_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull,
+								 char **why);
+
+#endif							/* AIGW_SQL_CALL_H */
