@@ -475,28 +475,19 @@ forget_credential(AigwTransfer *t)
 /*
  * curl's own message, without the elapsed time it embeds ("... after 12 ms:
  * ..."), which says nothing useful and makes equal failures read differently.
- * For the same reason, in one spelling whatever libcurl the server links:
- * curl 8.x writes "Could not" where 7.x wrote "Couldn't" (Debian 12 has
- * 7.88, Debian 13 8.14), and the log keeps the older spelling.
  */
 static const char *
 curl_detail(AigwTransfer *t, CURLcode result)
 {
 	char	   *after;
 	char	   *colon;
-	char	   *p;
 
 	if (t->errbuf[0] == '\0')
-		strlcpy(t->errbuf, curl_easy_strerror(result), sizeof(t->errbuf));
+		return curl_easy_strerror(result);
 	after = strstr(t->errbuf, " after ");
 	colon = after ? strstr(after, " ms:") : NULL;
 	if (colon != NULL)
 		memmove(after, colon + 3, strlen(colon + 3) + 1);
-	while ((p = strstr(t->errbuf, "Could not ")) != NULL)
-	{
-		memcpy(p, "Couldn't", 8);
-		memmove(p + 8, p + 9, strlen(p + 9) + 1);
-	}
 	return t->errbuf;
 }
 
