@@ -88,12 +88,13 @@ privileges() {
                 ORDER BY 1"
 }
 schema_dump() {
-    # (from PostgreSQL 17 on, a type's array type leaves with the type: a
-    # member of the list may no longer be one when its turn comes)
+    # (from PostgreSQL 17 on, a table's row type and a type's array type
+    # leave with it: tables first, then types, each only if still a member)
     dbsql "$1" "DO \$\$ DECLARE m text; c oid; i oid; n int; BEGIN
         FOR m, c, i, n IN SELECT o.type || ' ' || o.identity, classid, objid, objsubid FROM pg_depend, pg_identify_object(classid, objid, objsubid) o
                   WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
                     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aigw')
+                  ORDER BY o.type = 'type'
         LOOP
             CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_depend WHERE classid = c AND objid = i AND objsubid = n
                                          AND refclassid = 'pg_extension'::regclass AND deptype = 'e');
