@@ -73,7 +73,7 @@ SELECT aigw.ask('mistral/mistral-small-latest', 'hi');
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:1/v1' WHERE name = 'groq';
 SELECT aigw.set_credential('groq', 'gk-1');
 -- (libcurl's own words after "Failed to connect to 127.0.0.1" differ
--- between its versions: 7.88 and 8.x say it three ways)
+-- between its versions: 7.88, 8.14 and 8.23 say it three ways)
 DO $$
 DECLARE
     msg text;
