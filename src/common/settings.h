@@ -32,6 +32,11 @@ extern int	aigw_billing;
 extern int	aigw_max_retries;
 extern int	aigw_batch_concurrency;
 
+/* Plain SQL (batch/read_ahead.c, caller/sql_call.c). */
+extern char *aigw_default_model;	/* for a call function given model NULL */
+extern int	aigw_query_concurrency; /* calls one plan node keeps in flight */
+extern bool aigw_read_ahead;	/* whether the planner places the read-ahead node */
+
 /* The master keys (secret_box.h): at most one of file / command per key. */
 extern char *aigw_master_key_file;
 extern char *aigw_master_key_command;

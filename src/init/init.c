@@ -176,6 +176,21 @@ define_settings(void)
 							"A call's \"concurrency\" option overrides it.",
 							&aigw_batch_concurrency, 64, 1, 4096,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.default_model",
+							   "Model of the semantic functions (aigw.is_true, classify, extract, score, agg) when their model argument is NULL.",
+							   "A model, a meta-model such as auto/cheapest, or a route.",
+							   &aigw_default_model, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.query_concurrency",
+							"Calls one plan node of an ordinary query keeps in flight at once.",
+							"Calls in a SELECT list, a WHERE clause or an UPDATE's SET are read ahead this far; the pool's in-flight limit still applies.",
+							&aigw_query_concurrency, 64, 1, 4096,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("aigw.read_ahead",
+							 "Whether ordinary queries read calls ahead (many in flight) instead of one row at a time.",
+							 "Applies to statements planned after it changes.",
+							 &aigw_read_ahead, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_failures",
 							"Consecutive failures of a provider or model that open its circuit.",
 							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",

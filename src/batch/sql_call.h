@@ -64,7 +64,7 @@ extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why) pg_att
 extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
 
 /*
- * The semantic kinds (caller/semantic.c): the same two halves for
+ * The semantic kinds (batch/semantic.c): the same two halves for
  * is_true, classify, extract and score.
  */
 extern bool aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const bool *nulls,
