@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "batch/call_queue.h"
+#include "billing/usage_limits.h"
 #include "pool/pool.h"
 #include "routing/retry.h"
 
@@ -42,6 +43,38 @@ void
 aigw_queue_destroy(AigwCallQueue *q)
 {
 	MemoryContextDelete(q->cxt);
+}
+
+/*
+ * Give back every call of this queue (a rescan, an early end): those with
+ * the pool are abandoned (the worker aborts them; the pool logs them as
+ * cancelled), the others dropped.  The queue is empty afterwards.
+ */
+void
+aigw_queue_abandon(AigwCallQueue *q)
+{
+	for (int k = 0; k < q->concurrency; k++)
+	{
+		if (q->tickets[k] < 0)
+			continue;
+		aigw_pool_abandon(q->tickets[k]);
+		aigw_limits_release(q->ticket_entry[k]->call.limit_hold, NULL, true);
+		q->tickets[k] = -1;
+	}
+	aigw_pool_flush_wakeups();
+	for (int i = 0; i < q->nentries; i++)
+	{
+		AigwQueueEntry *e = q->entries[i];
+
+		MemoryContextReset(e->cxt);
+		memset(&e->call, 0, sizeof(e->call));
+		e->busy = false;
+		e->data = NULL;
+		e->ticket = -1;
+	}
+	list_free(q->done);
+	q->done = NIL;
+	q->inflight = q->active = q->pending = 0;
 }
 
 AigwQueueEntry *

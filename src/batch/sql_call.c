@@ -10,9 +10,11 @@
 #include "utils/jsonb.h"
 
 #include "caller/call.h"
+#include "batch/call_queue.h"
 #include "batch/sql_call.h"
 #include "common/json_util.h"
 #include "common/settings.h"
+#include "pool/pool.h"
 #include "batch/embed.h"
 
 typedef struct KindName
@@ -208,6 +210,36 @@ aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why)
 			 errhint("Try another model, or a simpler schema.")));
 }
 
+/*
+ * The call, its failure given back as NULL (aigw.on_call_error = null):
+ * the same guarded steps as a read-ahead call, one in flight.
+ */
+static Jsonb *
+call_or_null(const AigwSqlCall *sc)
+{
+	AigwCallQueue *q = aigw_queue_create(1);
+	AigwQueueEntry *e = aigw_queue_entry(q);
+	Jsonb	   *answer = NULL;
+
+	PG_TRY();
+	{
+		aigw_queue_start(q, e, sc->model, sc->payload, sc->options, sc->embed);
+		e = aigw_queue_next_done(q, true);
+		aigw_pool_make_durable();
+	}
+	PG_CATCH();
+	{
+		aigw_pool_abandon_all();
+		aigw_queue_destroy(q);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (e->call.result != NULL)
+		answer = (Jsonb *) PG_DETOAST_DATUM_COPY(JsonbPGetDatum(e->call.result));
+	aigw_queue_destroy(q);
+	return answer;
+}
+
 Datum
 aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo)
 {
@@ -226,17 +258,26 @@ aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo)
 		PG_RETURN_NULL();
 	for (;;)
 	{
-		Jsonb	   *answer = sc.embed ? aigw_call_embed(sc.model, sc.payload, sc.options)
-			: aigw_call_chat(sc.model, sc.payload, sc.options);
+		Jsonb	   *answer;
 		Datum		value;
 		bool		isnull;
 		char	   *why;
 
+		if (aigw_on_call_error == AIGW_ON_CALL_ERROR_NULL)
+		{
+			if ((answer = call_or_null(&sc)) == NULL)
+				PG_RETURN_NULL();
+		}
+		else
+			answer = sc.embed ? aigw_call_embed(sc.model, sc.payload, sc.options)
+				: aigw_call_chat(sc.model, sc.payload, sc.options);
 		if (aigw_sql_call_finish(&sc, answer, &value, &isnull, &why))
 		{
 			fcinfo->isnull = isnull;
 			return value;
 		}
+		if (sc.resent && aigw_on_call_error == AIGW_ON_CALL_ERROR_NULL)
+			PG_RETURN_NULL();
 		if (sc.resent)
 			aigw_sql_call_invalid(&sc, why);
 		sc.resent = true;

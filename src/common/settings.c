@@ -28,6 +28,7 @@ int			aigw_max_retries = 2;
 char	   *aigw_default_model = NULL;
 int			aigw_query_concurrency = 64;
 bool		aigw_read_ahead = true;
+int			aigw_on_call_error = AIGW_ON_CALL_ERROR_RAISE;
 char	   *aigw_master_key_file = NULL;
 char	   *aigw_master_key_command = NULL;
 char	   *aigw_previous_master_key_file = NULL;

@@ -36,6 +36,13 @@ extern int	aigw_batch_concurrency;
 extern char *aigw_default_model;	/* for a call function given model NULL */
 extern int	aigw_query_concurrency; /* calls one plan node keeps in flight */
 extern bool aigw_read_ahead;	/* whether the planner places the read-ahead node */
+extern int	aigw_on_call_error;	/* what a call function gives when its call fails */
+
+typedef enum AigwOnCallError
+{
+	AIGW_ON_CALL_ERROR_RAISE,
+	AIGW_ON_CALL_ERROR_NULL
+} AigwOnCallError;
 
 /* The master keys (secret_box.h): at most one of file / command per key. */
 extern char *aigw_master_key_file;
