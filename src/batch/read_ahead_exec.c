@@ -257,6 +257,8 @@ pump(RaState *st)
 		AigwQueueEntry *e = aigw_queue_entry(st->q);
 
 		st->to_start = list_delete_first(st->to_start);
+		/* over the statement's budget: nothing more is sent (the abort gives back the rest) */
+		aigw_statement_check_budget();
 		e->data = c;
 		aigw_queue_start(st->q, e, c->sc.model, c->sc.payload, c->sc.options, c->sc.embed);
 	}
@@ -367,6 +369,20 @@ took(RaState *st, AigwQueueEntry *e)
 		char	   *why;
 
 		count_cost(st, e->call.result);
+		aigw_statement_spend(e->call.result);
+		if (aigw_statement_max_cost > 0)
+		{
+			PG_TRY();
+			{
+				aigw_statement_check_budget();
+			}
+			PG_CATCH();
+			{
+				aigw_pool_abandon_all();
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+		}
 		if (!aigw_sql_call_finish(&c->sc, e->call.result, &value, &isnull, &why))
 		{
 			MemoryContextSwitchTo(old);

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -210,6 +211,52 @@ aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why)
 			 errhint("Try another model, or a simpler schema.")));
 }
 
+/* ---------------------------------------------------------------------
+ * aigw.statement_max_cost: what the call functions of one top-level
+ * statement were charged (in the charges' own currencies, as numbers).
+ * ---------------------------------------------------------------------
+ */
+static TimestampTz spend_statement = 0;
+static double spend_total = 0;
+
+static void
+spend_begin(void)
+{
+	if (spend_statement != GetCurrentStatementStartTimestamp())
+	{
+		spend_statement = GetCurrentStatementStartTimestamp();
+		spend_total = 0;
+	}
+}
+
+void
+aigw_statement_check_budget(void)
+{
+	if (aigw_statement_max_cost <= 0)
+		return;
+	spend_begin();
+	if (spend_total > aigw_statement_max_cost)
+		ereport(ERROR,
+				(errcode(ERRCODE_AIGW_LIMIT_EXCEEDED),
+				 errmsg("the statement's calls have cost %.6f, over aigw.statement_max_cost (%g)",
+						spend_total, aigw_statement_max_cost),
+				 errdetail("The calls answered so far were logged and charged; those still in flight were abandoned, and no more were sent."),
+				 errhint("Raise aigw.statement_max_cost, or run the statement over fewer rows.")));
+}
+
+void
+aigw_statement_spend(Jsonb *answer)
+{
+	JsonbValue *cost;
+
+	if (aigw_statement_max_cost <= 0)
+		return;
+	spend_begin();
+	cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
+	if (cost != NULL && cost->type == jbvNumeric)
+		spend_total += DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(cost->val.numeric)));
+}
+
 /*
  * The call, its failure given back as NULL (aigw.on_call_error = null):
  * the same guarded steps as a read-ahead call, one in flight.
@@ -221,6 +268,7 @@ call_or_null(const AigwSqlCall *sc)
 	AigwQueueEntry *e = aigw_queue_entry(q);
 	Jsonb	   *answer = NULL;
 
+	aigw_statement_check_budget();
 	PG_TRY();
 	{
 		aigw_queue_start(q, e, sc->model, sc->payload, sc->options, sc->embed);
@@ -269,8 +317,13 @@ aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo)
 				PG_RETURN_NULL();
 		}
 		else
+		{
+			aigw_statement_check_budget();
 			answer = sc.embed ? aigw_call_embed(sc.model, sc.payload, sc.options)
 				: aigw_call_chat(sc.model, sc.payload, sc.options);
+		}
+		aigw_statement_spend(answer);
+		aigw_statement_check_budget();
 		if (aigw_sql_call_finish(&sc, answer, &value, &isnull, &why))
 		{
 			fcinfo->isnull = isnull;

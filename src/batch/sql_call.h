@@ -64,6 +64,13 @@ extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why) pg_att
 extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
 
 /*
+ * aigw.statement_max_cost: an answer's cost counts against the top-level
+ * statement's budget; check raises once the statement is over it.
+ */
+extern void aigw_statement_spend(Jsonb *answer);
+extern void aigw_statement_check_budget(void);
+
+/*
  * The semantic kinds (batch/semantic.c): the same two halves for
  * is_true, classify, extract and score.
  */

@@ -29,6 +29,7 @@ char	   *aigw_default_model = NULL;
 int			aigw_query_concurrency = 64;
 bool		aigw_read_ahead = true;
 int			aigw_on_call_error = AIGW_ON_CALL_ERROR_RAISE;
+double		aigw_statement_max_cost = 0;
 char	   *aigw_master_key_file = NULL;
 char	   *aigw_master_key_command = NULL;
 char	   *aigw_previous_master_key_file = NULL;

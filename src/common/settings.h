@@ -37,6 +37,7 @@ extern char *aigw_default_model;	/* for a call function given model NULL */
 extern int	aigw_query_concurrency; /* calls one plan node keeps in flight */
 extern bool aigw_read_ahead;	/* whether the planner places the read-ahead node */
 extern int	aigw_on_call_error;	/* what a call function gives when its call fails */
+extern double aigw_statement_max_cost;	/* 0: no budget */
 
 typedef enum AigwOnCallError
 {

@@ -203,6 +203,11 @@ define_settings(void)
 							 "raise: the statement fails (the calls in flight are abandoned). null: the function gives NULL for that row and the statement goes on.",
 							 &aigw_on_call_error, AIGW_ON_CALL_ERROR_RAISE, on_call_error_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("aigw.statement_max_cost",
+							 "What the calls of one statement may cost before it stops with an error (0: no limit).",
+							 "Counted in the charges' own currency as the answers come in; calls already in flight when it is passed are abandoned.",
+							 &aigw_statement_max_cost, 0, 0, 1e12,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_failures",
 							"Consecutive failures of a provider or model that open its circuit.",
 							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",
