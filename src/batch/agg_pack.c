@@ -39,7 +39,7 @@
 	"about a different part of one collection of items. Write one answer to the question about all " \
 	"of those parts together (%d of %d of such combinations): merge what they share, keep every " \
 	"specific point, and do not mention the parts or their numbering."
-#define QUESTION "\nQuestion: "
+#define QUESTION "\n\nQuestion: "
 #define CUT_MARK " [cut]"
 
 static int
@@ -179,8 +179,8 @@ aigw_agg_pack(const AggPacking *pk, const AggItems *items, bool reduce, AggReque
 				appendStringInfoString(&user, CUT_MARK);
 			appendStringInfoString(&user, "\n\n");
 		}
-		/* the blank line after the last item, then the question */
-		user.len--;
+		/* the last item's blank line is the question's */
+		user.len -= 2;
 		user.data[user.len] = '\0';
 		appendStringInfoString(&user, QUESTION);
 		appendBinaryStringInfo(&user, pk->prompt, pk->prompt_len);
