@@ -415,7 +415,7 @@ aigw_agg_finalfn(PG_FUNCTION_ARGS)
 			ereport(NOTICE,
 					(errmsg("aigw.agg cut %d of %d inputs to fit model \"%s\"'s context window", cut, items.n, model),
 					 errdetail("A request holds up to %d bytes of items (a window of %d tokens, %d of them kept for the answer).",
-							   pk.item_bytes, pk.window, pk.answer)));
+							   pk.map_bytes, pk.window, pk.answer)));
 		if (reqs.n == 1)
 			PG_RETURN_TEXT_P(cstring_to_text_with_len(next.data, next.len));
 		items.data = next.data;

@@ -27,7 +27,8 @@ typedef struct AggPacking
 	int			options_bytes;	/* of the per-call options */
 	const char *prompt;			/* not NUL-terminated */
 	int			prompt_len;
-	int			item_bytes;		/* aigw_agg_budget: a request's room for its framed items */
+	int			map_bytes;		/* aigw_agg_budget: a request's room for its framed items */
+	int			reduce_bytes;	/* the same for a request that combines answers */
 } AggPacking;
 
 /* Texts back to back: item i is data[ends[i - 1] .. ends[i]) (from 0 for the first). */
@@ -45,7 +46,7 @@ typedef struct AggRequests
 	int			cut;			/* items cut to fit */
 } AggRequests;
 
-/* Set pk->item_bytes, or raise when the prompt leaves too little room. */
+/* Set pk->map_bytes and reduce_bytes, or raise when the prompt leaves too little room. */
 extern void aigw_agg_budget(AggPacking *pk, const char *model);
 
 /* Pack items (a level's answers when reduce) into requests, in order. */

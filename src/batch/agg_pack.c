@@ -42,26 +42,33 @@
 #define QUESTION "\n\nQuestion: "
 #define CUT_MARK " [cut]"
 
+/* The longest system message of a level's requests (counts of 10 digits). */
 static int
-system_bytes_max(void)
+system_bytes_max(bool reduce)
 {
-	int			m = 0;
+	if (reduce)
+		return Max(strlen(psprintf(REDUCE_ALL, PG_INT32_MAX)),
+				   strlen(psprintf(REDUCE_PART, PG_INT32_MAX, PG_INT32_MAX, PG_INT32_MAX)));
+	return Max(strlen(psprintf(MAP_ALL, PG_INT32_MAX)),
+			   strlen(psprintf(MAP_PART, PG_INT32_MAX, PG_INT32_MAX, PG_INT32_MAX)));
+}
 
-	m = Max(m, (int) strlen(psprintf(MAP_ALL, PG_INT32_MAX)));
-	m = Max(m, (int) strlen(psprintf(MAP_PART, PG_INT32_MAX, PG_INT32_MAX, PG_INT32_MAX)));
-	m = Max(m, (int) strlen(psprintf(REDUCE_ALL, PG_INT32_MAX)));
-	m = Max(m, (int) strlen(psprintf(REDUCE_PART, PG_INT32_MAX, PG_INT32_MAX, PG_INT32_MAX)));
-	return m;
+/* A request's room for framed items, once its system message, question and options are counted. */
+static int64
+item_room(const AggPacking *pk, bool reduce)
+{
+	/* routing's estimate: (bytes + 2) / 3 tokens, plus the answer, within the window */
+	int64		request_bytes = 3 * ((int64) pk->window - pk->answer) - 2;
+
+	return request_bytes - (system_bytes_max(reduce) + strlen(QUESTION) + pk->prompt_len +
+							pk->options_bytes + AGG_REQUEST_OVERHEAD);
 }
 
 void
 aigw_agg_budget(AggPacking *pk, const char *model)
 {
-	/* routing's estimate: (bytes + 2) / 3 tokens, plus the answer, within the window */
-	int64		request_bytes = 3 * ((int64) pk->window - pk->answer) - 2;
-	int64		fixed = system_bytes_max() + strlen(QUESTION) + pk->prompt_len +
-		pk->options_bytes + AGG_REQUEST_OVERHEAD;
-	int64		room = request_bytes - fixed;
+	int64		room = Min(item_room(pk, false), item_room(pk, true));
+	int64		fixed = 3 * ((int64) pk->window - pk->answer) - 2 - room;
 
 	if (room < AGG_MIN_ITEM_BYTES)
 		ereport(ERROR,
@@ -70,7 +77,8 @@ aigw_agg_budget(AggPacking *pk, const char *model)
 				 errdetail("A request may hold %d tokens; %d are kept for the answer, and the prompt, instructions and options take about " INT64_FORMAT ".",
 						   pk->window, pk->answer, (fixed + 2) / 3),
 				 errhint("Pass a lower max_tokens in the options, a shorter prompt, or a model with a larger context window.")));
-	pk->item_bytes = (int) Min(room, (int64) MaxAllocSize / 4);
+	pk->map_bytes = (int) Min(item_room(pk, false), (int64) MaxAllocSize / 4);
+	pk->reduce_bytes = (int) Min(item_room(pk, true), (int64) MaxAllocSize / 4);
 }
 
 static int
@@ -116,8 +124,9 @@ messages(const char *system, const StringInfo user)
 void
 aigw_agg_pack(const AggPacking *pk, const AggItems *items, bool reduce, AggRequests *out)
 {
+	int			room = reduce ? pk->reduce_bytes : pk->map_bytes;
 	/* an answer carried up is at most half a request, so each reduce combines two or more */
-	int			item_max = reduce ? pk->item_bytes / 2 : pk->item_bytes;
+	int			item_max = reduce ? room / 2 : room;
 	int		   *first = palloc(sizeof(int) * (items->n + 1));	/* first item of each request */
 	int		   *len = palloc(sizeof(int) * items->n);	/* each item's bytes as sent */
 	bool	   *cut = palloc0(sizeof(bool) * items->n);
@@ -135,7 +144,7 @@ aigw_agg_pack(const AggPacking *pk, const AggItems *items, bool reduce, AggReque
 		int			bytes = items->ends[i] - start;
 		int			frame;
 
-		if (in_request > 0 && used + frame_bytes(in_request + 1) + bytes > pk->item_bytes)
+		if (in_request > 0 && used + frame_bytes(in_request + 1) + bytes > room)
 		{
 			used = 0;
 			in_request = 0;

@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.bash"
 export PGOPTIONS="-c aigw.wallet=agg -c aigw.max_retries=0"
 fresh_db
-plan 39
+plan 40
 
 W=1000                                   # the test model's context window
 sql "INSERT INTO aigw.models (id, provider, upstream_model, context_window)
@@ -56,7 +56,7 @@ def parse(r):
         level = 1 + len(re.match(r"(Mock reply to: \[1\] )*", items[0]).group(0)) // len("Mock reply to: [1] ")
     bytes_ = len(system.encode()) + len(user.encode()) + opt_bytes + 256
     fits = (bytes_ + 2) // 3 + r["body"]["max_tokens"] <= W
-    return dict(kind=kind, level=level, part=int(part.group(1)) if part else 1, items=items,
+    return dict(kind=kind, level=level, part=int(part.group(1)) if part else 1, items=items, bytes=bytes_,
                 numbered=numbered, fits=fits, user=user, max_tokens=r["body"]["max_tokens"])
 
 ps = [parse(r) for r in reqs]
@@ -75,6 +75,14 @@ def greedy(level):
     next_fits = min(used[i] + frame(len(level[i]["items"]) + 1, level[i + 1]["items"][0]) for i in range(len(level) - 1))
     return max(used) < next_fits
 
+def full(level):
+    # the rule budgets the longest instructions of a level (counts of 10 digits),
+    # up to 48 bytes more than a request s own: within that, no request had room
+    # for the next one s first item
+    limit = 3 * (W - level[0]["max_tokens"]) - 2
+    return all(level[i]["bytes"] + frame(len(level[i]["items"]) + 1, level[i + 1]["items"][0]) > limit - 48
+               for i in range(len(level) - 1))
+
 sent = [t for p in levels[1] for t in p["items"]]
 expected = open(expected_file).read().split("\n")[:-1] if expected_file else sent
 carried = all([t for p in levels[l + 1] for t in p["items"]] == [reply(p["user"]) for p in levels[l]] for l in range(1, top))
@@ -84,7 +92,7 @@ print(json.dumps(dict(
     parts=all([p["part"] for p in levels[l]] == list(range(1, len(levels[l]) + 1)) for l in levels),
     fits=all(p["fits"] for p in ps), numbered=all(p["numbered"] for p in ps),
     max_tokens=sorted(set(p["max_tokens"] for p in ps)),
-    greedy=all(greedy(levels[l]) for l in levels),
+    greedy=all(greedy(levels[l]) for l in levels), full=all(full(levels[l]) for l in levels),
     inputs_once=sorted(sent) == sorted(expected) and len(set(sent)) == len(sent),
     in_order=sent == expected, carried=carried, final=reply(levels[top][0]["user"]))))
 ' "$W" "$opt_bytes" "${2:-}"
@@ -104,7 +112,8 @@ levels=$(jget "$t" "' '.join(map(str, j['levels']))")
 is "$(jget "$t" "j['max_tokens']")" "[$((W / 8))]" "every call is sent with max_tokens = W / 8 = $((W / 8)) (no max_tokens option)"
 is "$(jget "$t" "j['fits']")" "True" "every request fits the window by the rule: (bytes + 2) / 3 + max_tokens <= $W"
 is "$(jget "$t" "j['greedy'] and j['parts'] and j['numbered']")" "True" \
-   "each level is packed greedily (no request could have taken the next one's first item), its requests numbered as parts"
+   "each level is packed greedily (one room explains where every request ends), its requests numbered as parts"
+is "$(jget "$t" "j['full']")" "True" "and the room is the rule's: no request had room in the window for the next one's first item"
 is "$(jget "$t" "j['inputs_once']")" "True" "the map requests carried every one of the 400 inputs exactly once"
 is "$(jget "$t" "j['in_order']")" "True" "... in the aggregate's ORDER BY order"
 n1=$(jget "$t" "j['levels'][0]")
