@@ -343,7 +343,6 @@ aigw_agg_finalfn(PG_FUNCTION_ARGS)
 	AggPacking	pk;
 	AggItems	items;
 	int			level = 1;
-	int			cut = 0;
 
 	if (AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_WINDOW)
 		ereport(ERROR,
@@ -381,7 +380,16 @@ aigw_agg_finalfn(PG_FUNCTION_ARGS)
 		ErrorContextCallback errcb;
 
 		aigw_agg_pack(&pk, &items, level > 1, &reqs);
-		cut += reqs.cut;
+		if (reqs.cut > 0 && level == 1)
+			ereport(NOTICE,
+					(errmsg("aigw.agg cut %d of %d inputs to fit model \"%s\"'s context window", reqs.cut, items.n, model),
+					 errdetail("A request holds up to %d bytes of inputs (a window of %d tokens, %d of them kept for the answer); a longer input keeps its start.",
+							   pk.map_bytes, pk.window, pk.answer)));
+		else if (reqs.cut > 0)
+			ereport(NOTICE,
+					(errmsg("aigw.agg cut %d of %d answers of level %d to half a request", reqs.cut, items.n, level - 1),
+					 errdetail("An answer carried up is at most %d bytes, so that each request combines at least two.",
+							   pk.reduce_bytes / 2)));
 		responses = palloc0(sizeof(Jsonb *) * reqs.n);
 		errors = palloc0(sizeof(char *) * reqs.n);
 		lc.level = level;
@@ -411,11 +419,6 @@ aigw_agg_finalfn(PG_FUNCTION_ARGS)
 			next_ends[i] = next.len;
 		}
 		error_context_stack = errcb.previous;
-		if (cut > 0 && level == 1)
-			ereport(NOTICE,
-					(errmsg("aigw.agg cut %d of %d inputs to fit model \"%s\"'s context window", cut, items.n, model),
-					 errdetail("A request holds up to %d bytes of items (a window of %d tokens, %d of them kept for the answer).",
-							   pk.map_bytes, pk.window, pk.answer)));
 		if (reqs.n == 1)
 			PG_RETURN_TEXT_P(cstring_to_text_with_len(next.data, next.len));
 		items.data = next.data;

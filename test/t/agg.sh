@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.bash"
 export PGOPTIONS="-c aigw.wallet=agg -c aigw.max_retries=0"
 fresh_db
-plan 40
+plan 44
 
 W=1000                                   # the test model's context window
 sql "INSERT INTO aigw.models (id, provider, upstream_model, context_window)
@@ -131,6 +131,26 @@ is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE status = 'ok' AND co
    "all $total calls are in aigw.requests, answered and charged"
 is "$(sql "SELECT count(*) FROM aigw.ledger l JOIN aigw.wallets w ON w.id = l.wallet_id
              WHERE w.name = 'agg' AND l.kind = 'charge' AND l.created_at >= '$since'")" "$total" "... each with its charge to the wallet"
+
+echo "# a route or a model with fallbacks packs for the smallest window of its candidates"
+mock_reset
+sql "SELECT aigw.agg(body, 'q', 'openai/gpt-4o-mini', '{\"fallbacks\": [\"openai/tiny\"]}') FROM reviews WHERE product = 'big'" >/dev/null
+t=$(tree '{"fallbacks": ["openai/tiny"]}')
+is "$(jget "$t" "j['max_tokens'], j['fits'], j['full'], j['levels'][0] > 1")" "[$((W / 8))] True True True" \
+   "openai/gpt-4o-mini (window $(sql "SELECT context_window FROM aigw.models WHERE id = 'openai/gpt-4o-mini'")) with a fallback of window $W: packed for $W"
+
+echo "# an input longer than a request is cut to fit, with a NOTICE"
+mock_reset
+# (inputs of 90 bytes or more: the mock's answers, the first 80 characters of
+# a request, then hold no blank line, which would split them in tree's reading)
+out=$(sql "SELECT length(aigw.agg(b, 'q', 'openai/tiny')) FROM (VALUES ('short one ' || repeat('x', 80)), (repeat('long ', 2000)), ('short two ' || repeat('x', 80))) v(b)" 2>&1)
+t=$(tree '{}')
+echo "$out" | grep -q 'NOTICE:  aigw.agg cut 1 of 3 inputs to fit model "openai/tiny".s context window'; ok $? "a NOTICE says one input of three was cut"
+is "$(jget "$t" "j['levels'], j['fits'], j['full'], j['carried']")" "[3, 1] True True True" "the long input fills a request of its own, which fits the window"
+is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c '
+import json, sys
+users = [r["body"]["messages"][1]["content"] for r in json.load(sys.stdin)]
+print(sum(u.count("long long") > 100 and " [cut]\n\nQuestion: q" in u for u in users))')" "1" "it keeps its start and ends with [cut]"
 
 echo "# the concurrency option caps the requests of a level in flight"
 mock_reset
