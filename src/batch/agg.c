@@ -97,7 +97,7 @@ differs(const char *what, int row)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("the %s of aigw.agg differs between rows of one group", what),
-			 errdetail("Input %d of the group has another %s than the first; a group gets one answer, to one question.", row, what),
+			 errdetail("Input %d of the group (counting the non-empty ones) has another %s than the first; a group gets one answer, to one question.", row, what),
 			 errhint("Pass the %s as a constant, or GROUP BY it.", what)));
 }
 
