@@ -12,3 +12,56 @@ ALTER FUNCTION aigw.ask(text, text, jsonb) COST 10000;
 ALTER FUNCTION aigw.chat(text, jsonb, jsonb) COST 10000;
 ALTER FUNCTION aigw.auto(text, jsonb, jsonb) COST 10000;
 ALTER FUNCTION aigw.embed(text, text, jsonb) COST 10000;
+-- aigw.agg, the aggregate (issue 20): sql/api/aggregate.sql
+CREATE FUNCTION aigw.agg_transfn(state internal, input text, prompt text) RETURNS internal
+    LANGUAGE c PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aigw_agg_transfn';
+
+CREATE FUNCTION aigw.agg_transfn(state internal, input text, prompt text, model text) RETURNS internal
+    LANGUAGE c PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aigw_agg_transfn';
+
+CREATE FUNCTION aigw.agg_transfn(state internal, input text, prompt text, model text, options jsonb) RETURNS internal
+    LANGUAGE c PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aigw_agg_transfn';
+
+CREATE FUNCTION aigw.agg_finalfn(state internal) RETURNS text
+    LANGUAGE c PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'aigw_agg_finalfn';
+
+CREATE AGGREGATE aigw.agg(input text, prompt text) (
+    SFUNC = aigw.agg_transfn,
+    STYPE = internal,
+    FINALFUNC = aigw.agg_finalfn,
+    PARALLEL = RESTRICTED
+);
+
+CREATE AGGREGATE aigw.agg(input text, prompt text, model text) (
+    SFUNC = aigw.agg_transfn,
+    STYPE = internal,
+    FINALFUNC = aigw.agg_finalfn,
+    PARALLEL = RESTRICTED
+);
+
+CREATE AGGREGATE aigw.agg(input text, prompt text, model text, options jsonb) (
+    SFUNC = aigw.agg_transfn,
+    STYPE = internal,
+    FINALFUNC = aigw.agg_finalfn,
+    PARALLEL = RESTRICTED
+);
+
+COMMENT ON AGGREGATE aigw.agg(input text, prompt text) IS 'One answer to prompt about all the group''s inputs (NULL and empty ones skipped), with the model of aigw.default_model: the inputs are packed into as few requests as the context window allows and the answers combined level by level; each request is a gateway call, logged and billed. NULL for a group with no input, without a call.';
+COMMENT ON AGGREGATE aigw.agg(input text, prompt text, model text) IS 'One answer to prompt about all the group''s inputs (NULL and empty ones skipped), from model (a model, meta-model or route; NULL: aigw.default_model): the inputs are packed into as few requests as the context window allows and the answers combined level by level; each request is a gateway call, logged and billed. NULL for a group with no input, without a call.';
+COMMENT ON AGGREGATE aigw.agg(input text, prompt text, model text, options jsonb) IS 'aigw.agg with options for every call (wallet, tags, max_tokens, temperature, retries...) and "concurrency" (requests of one level in flight; aigw.batch_concurrency by default). A failed call fails the aggregate.';
+
+REVOKE ALL ON FUNCTION aigw.agg_transfn(state internal, input text, prompt text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aigw.agg_transfn(state internal, input text, prompt text, model text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aigw.agg_transfn(state internal, input text, prompt text, model text, options jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aigw.agg_finalfn(state internal) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION aigw.agg(input text, prompt text) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.agg(input text, prompt text) TO aigw_user;
+REVOKE ALL ON FUNCTION aigw.agg(input text, prompt text, model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.agg(input text, prompt text, model text) TO aigw_user;
+REVOKE ALL ON FUNCTION aigw.agg(input text, prompt text, model text, options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.agg(input text, prompt text, model text, options jsonb) TO aigw_user;
