@@ -58,7 +58,8 @@ test('the instance rule: yes, enum, numbers, KEY:VALUE, nested objects and array
     ok: true, label: 'red', score: 0.75, count: 7, name: 'Alexa', tags: ['no', 'no'], address: { city: 'Oslo', zip: 1000 + (written.length % 10) },
   });
   assert.equal(instanceOf({ type: 'boolean' }, 'eyes only'), false, '"yes" is a word, not a part of one');
-  assert.equal(instanceOf({ type: 'number', minimum: 0, maximum: 1 }, 'score:7'), 1, 'a written number is clamped into the bounds');
+  assert.deepEqual(instanceOf({ type: 'object', properties: { score: { type: 'number', minimum: 0, maximum: 1 } } }, 'score:7'),
+    { score: 1 }, 'a written number is clamped into the bounds');
   assert.deepEqual(instanceOf({ type: 'OBJECT', properties: { a: { type: 'STRING', enum: ['x', 'y'] } } }, 'why y'), { a: 'y' }, "Gemini's OpenAPI types");
 });
 
