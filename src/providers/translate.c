@@ -209,9 +209,12 @@ void
 aigw_append_json_instruction(StringInfo system, JsonbContainer *options)
 {
 	JsonbValue *type = aigw_jsonb_path2(options, "response_format", "type");
+	JsonbValue *format = aigw_jsonb_key(options, "response_format");
 
-	/* json_schema is a forced tool (aigw_json_schema_tool) */
-	if (!aigw_jsonb_string_is(type, "json_object"))
+	/* json_schema with a schema is a forced tool (aigw_json_schema_tool) */
+	if (!aigw_jsonb_string_is(type, "json_object") &&
+		!(aigw_jsonb_string_is(type, "json_schema") &&
+		  aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema") == NULL))
 		return;
 	if (system->len > 0)
 		appendStringInfoString(system, "\n\n");
@@ -258,6 +261,9 @@ aigw_json_schema_tool(const AigwTarget *target, const char *protocol, JsonbConta
 	}
 	if (!aigw_jsonb_is_object(format) ||
 		!aigw_jsonb_string_is(aigw_jsonb_key(format->val.binary.data, "type"), "json_schema"))
+		return false;
+	/* without a schema it asks for JSON only: the instruction, as json_object */
+	if (aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema") == NULL)
 		return false;
 	if (has_tools)
 		aigw_unsupported(target, protocol, "a json_schema response_format together with tools",

@@ -97,7 +97,8 @@ extern void aigw_unsupported(const AigwTarget *target, const char *protocol,
 
 /*
  * For protocols without a JSON mode: the instruction that asks for one,
- * appended to the system text when response_format is json_object.
+ * appended to the system text when response_format is json_object (or a
+ * json_schema without a schema).
  */
 extern void aigw_append_json_instruction(StringInfo system, JsonbContainer *options);
 
@@ -111,9 +112,10 @@ extern void aigw_append_json_instruction(StringInfo system, JsonbContainer *opti
 #define AIGW_JSON_TOOL "aigw_answer"
 
 /*
- * When response_format is json_schema: true, with *tools and *choice set to
- * OpenAI's "tools" and "tool_choice" that force AIGW_JSON_TOOL with the
- * schema as its parameters (for the protocol's own tool writer).  Refuses
+ * When response_format is a json_schema with a schema: true, with *tools
+ * and *choice set to OpenAI's "tools" and "tool_choice" that force
+ * AIGW_JSON_TOOL with the schema as its parameters (for the protocol's own
+ * tool writer).  Refuses
  * the user's tools beside it, a schema that is not an object's, and a user
  * tool of the reserved name.
  */
