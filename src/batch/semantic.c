@@ -26,6 +26,13 @@
 /* The options a semantic function owns: a user may not set them. */
 static const char *const owned_options[] = {"response_format", "tools", "tool_choice"};
 
+/* What finish and a second try need (AigwSqlCall.extra). */
+typedef struct SemanticExtra
+{
+	Jsonb	   *schema;			/* what the answer is checked against */
+	Jsonb	   *resend_options; /* the options, the response cache bypassed */
+} SemanticExtra;
+
 typedef struct SemanticShape
 {
 	AigwSqlCallKind kind;
@@ -224,6 +231,28 @@ call_options(const char *fn, const SemanticShape *shape, Jsonb *user, Jsonb *sch
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
+static bool
+not_cache(const JsonbValue *key)
+{
+	return !aigw_jsonb_string_is(key, "cache");
+}
+
+/*
+ * The options of a second try: the response cache holds the first answer
+ * (a temperature-0 call is cached), so the second request bypasses it, or
+ * it would get the same answer again, for free.
+ */
+static Jsonb *
+without_cache(Jsonb *options)
+{
+	JsonbParseState *ps = NULL;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_members(&ps, &options->root, not_cache);
+	aigw_push_bool(&ps, "cache", false);
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
 /* [{"role": "system", "content": instruction}, {"role": "user", "content": input}] */
 static Jsonb *
 call_messages(const char *instruction, text *input)
@@ -258,6 +287,7 @@ aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 	char	   *more;
 	Jsonb	   *schema;
 	Jsonb	   *options;
+	SemanticExtra *extra;
 
 	Assert(nargs == m + 2);
 	/* a NULL text has no answer, as a strict function's */
@@ -295,31 +325,11 @@ aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 	if (more != NULL && *more != '\0')
 		appendStringInfo(&instruction, "\n\n%s", more);
 	out->payload = call_messages(instruction.data, DatumGetTextPP(args[0]));
-	out->extra = schema;
+	extra = palloc(sizeof(SemanticExtra));
+	extra->schema = schema;
+	extra->resend_options = without_cache(out->options);
+	out->extra = extra;
 	return true;
-}
-
-static bool
-not_cache(const JsonbValue *key)
-{
-	return !aigw_jsonb_string_is(key, "cache");
-}
-
-/*
- * Before an answer that did not validate is asked for again: the response
- * cache holds that answer (a temperature-0 call is cached), so the second
- * request must bypass it, or it would get the same answer for free.
- */
-void
-aigw_semantic_resend(AigwSqlCall *sc)
-{
-	JsonbParseState *ps = NULL;
-
-	sc->resent = true;
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_members(&ps, &sc->options->root, not_cache);
-	aigw_push_bool(&ps, "cache", false);
-	sc->options = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
 /* ---------------------------------------------------------------------
@@ -384,11 +394,19 @@ answer_text(Jsonb *answer, const char **why, bool *cut)
 	return NULL;
 }
 
+/* Built by prepare, so that a second try allocates nothing. */
+void
+aigw_semantic_resend(AigwSqlCall *sc)
+{
+	sc->resent = true;
+	sc->options = ((SemanticExtra *) sc->extra)->resend_options;
+}
+
 bool
 aigw_semantic_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull, char **why)
 {
 	const SemanticShape *shape = shape_of(sc->kind);
-	Jsonb	   *schema = (Jsonb *) sc->extra;
+	Jsonb	   *schema = ((SemanticExtra *) sc->extra)->schema;
 	const char *problem = NULL;
 	bool		cut;
 	char	   *text = answer_text(answer, &problem, &cut);

@@ -82,7 +82,7 @@ extern bool aigw_semantic_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *va
 /*
  * Before sending again a call whose answer did not validate (finish gave
  * false): sets resent, and has the second request bypass the response
- * cache, which holds the first answer.
+ * cache, which holds the first answer.  Allocates nothing.
  */
 extern void aigw_semantic_resend(AigwSqlCall *sc);
 
