@@ -11,7 +11,7 @@
 # and the JSON Schema validator through aigw.extract.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 67
+plan 70
 
 # req EXPR [EXPECTED]: a Python expression on the last request the mock
 # received (b: its body); with EXPECTED, True when equal, else what it got
@@ -80,8 +80,9 @@ for p in openai anthropic gemini bedrock; do
     is "$e" "5G008 the answer of model \"$M\" to aigw.classify does not match its schema" "$p: an answer outside the labels is an error naming the function"
     is "$(($(rows) - n)) $(($(charged) - c))" "2 2" "$p: ... after two tries, both logged and charged"
     n=$(rows)
-    is "$(sql "SELECT aigw.is_true('yes, $p [[mock:schema=violate_once]]', '$M')")|$(($(rows) - n))" "t|2" \
-       "$p: an invalid first answer is asked for again, and the second is returned"
+    is "$(sql "SELECT string_agg(aigw.is_true(t, '$M')::text, ',' ORDER BY id)
+               FROM (VALUES (1, 'yes, $p [[mock:schema=violate_once]]'), (2, 'no, $p [[mock:schema=violate_once]]')) v(id, t)")|$(($(rows) - n))" "true,false|4" \
+       "$p: an invalid first answer is asked for again (read ahead), and the second is returned"
 done
 
 echo "# aigw.chat with a json_schema response_format: one shape whichever protocol"
@@ -124,9 +125,19 @@ sql "SELECT aigw.classify('something', ARRAY['x', 'y'], 'anthropic/s', '{\"instr
 is "$(req "b['system'].endswith('Prefer y.'), b['temperature'], b['max_tokens'], 'instructions' in b" "(True, 0.5, 20, False)")" True \
    "options.instructions is added to the system text; the user's temperature and other options pass"
 
+echo "# read ahead and row by row"
+is "$(sql "EXPLAIN (COSTS OFF) SELECT id FROM texts WHERE aigw.is_true(t, 'openai/s')" | grep -c 'Calls: aigw.is_true (filter)')" "1" \
+   "a semantic function in a WHERE is read ahead"
+is "$(sql "SET aigw.read_ahead = off; SELECT string_agg(aigw.classify(t, $colours, 'bedrock/s'), ',' ORDER BY id) FROM texts")" "blue,red,green,red,red" \
+   "row by row, the same answers"
 echo "# the response cache holds the first answer: the second try bypasses it"
-is "$(sql "SET aigw.cache = on; SELECT aigw.is_true('yes, cached [[mock:schema=violate_once]]', 'openai/s')")" "t" \
-   "with aigw.cache on, an invalid answer is still asked for again"
+is "$(sql "SET aigw.cache = on; SET aigw.read_ahead = off; SELECT aigw.is_true('yes, cached [[mock:schema=violate_once]]', 'openai/s')")" "t" \
+   "with aigw.cache on, an invalid answer (now cached) is still asked for again, row by row"
+# the next statement's first try of that text is the cached invalid answer
+ahead="SELECT string_agg(aigw.is_true(t, 'openai/s')::text, ',' ORDER BY id)
+       FROM (VALUES (1, 'yes, cached [[mock:schema=violate_once]]'), (2, 'no, cached')) v(id, t)"
+is "$(sql "EXPLAIN (COSTS OFF) $ahead" | grep -c 'AIGW Read Ahead')|$(sql "SET aigw.cache = on; $ahead")" "1|true,false" \
+   "... and read ahead, whose first try is that cached answer"
 
 echo "# the JSON Schema validator, through aigw.extract (the mock answers content=...)"
 S='{"type": "object", "properties": {
