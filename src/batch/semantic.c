@@ -311,7 +311,8 @@ aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 			appendStringInfo(&instruction, "%s.", labels);
 			break;
 		case SQL_CALL_EXTRACT:
-			schema = user_schema(fn, DatumGetJsonbP(args[1]));
+			/* a copy: finish reads it after the argument's row is gone */
+			schema = user_schema(fn, (Jsonb *) PG_DETOAST_DATUM_COPY(args[1]));
 			break;
 		case SQL_CALL_SCORE:
 			schema = wrapped_schema("score", "{\"type\": \"number\", \"minimum\": 0, \"maximum\": 1}");
