@@ -65,3 +65,44 @@ REVOKE ALL ON FUNCTION aigw.agg(input text, prompt text, model text) FROM PUBLIC
 GRANT ALL ON FUNCTION aigw.agg(input text, prompt text, model text) TO aigw_user;
 REVOKE ALL ON FUNCTION aigw.agg(input text, prompt text, model text, options jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.agg(input text, prompt text, model text, options jsonb) TO aigw_user;
+
+--------------------------------------------------------------------------
+-- Semantic functions (aigw.is_true, classify, extract, score): each one
+-- gateway call with structured output checked against its schema
+-- (sql/api/semantic.sql).
+--------------------------------------------------------------------------
+CREATE FUNCTION aigw.classify(input text, labels text[], model text DEFAULT NULL::text, options jsonb DEFAULT '{}'::jsonb) RETURNS text
+    LANGUAGE c PARALLEL RESTRICTED COST 10000
+    AS 'MODULE_PATHNAME', 'aigw_classify';
+
+COMMENT ON FUNCTION aigw.classify(input text, labels text[], model text, options jsonb) IS 'The one of labels that fits input best, as the model answers it (an enum of exactly the labels); options.instructions adds guidance. NULL model: aigw.default_model.';
+
+CREATE FUNCTION aigw.extract(input text, schema jsonb, model text DEFAULT NULL::text, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE c PARALLEL RESTRICTED COST 10000
+    AS 'MODULE_PATHNAME', 'aigw_extract';
+
+COMMENT ON FUNCTION aigw.extract(input text, schema jsonb, model text, options jsonb) IS 'An object valid against the JSON Schema schema, extracted from input by the model; an answer that does not validate is asked for once more, then an error. NULL model: aigw.default_model.';
+
+CREATE FUNCTION aigw.is_true(prompt text, model text DEFAULT NULL::text, options jsonb DEFAULT '{}'::jsonb) RETURNS boolean
+    LANGUAGE c PARALLEL RESTRICTED COST 10000
+    AS 'MODULE_PATHNAME', 'aigw_is_true';
+
+COMMENT ON FUNCTION aigw.is_true(prompt text, model text, options jsonb) IS 'Whether the model judges prompt (a statement or a yes-or-no question) true. NULL model: aigw.default_model.';
+
+CREATE FUNCTION aigw.score(prompt text, model text DEFAULT NULL::text, options jsonb DEFAULT '{}'::jsonb) RETURNS double precision
+    LANGUAGE c PARALLEL RESTRICTED COST 10000
+    AS 'MODULE_PATHNAME', 'aigw_score';
+
+COMMENT ON FUNCTION aigw.score(prompt text, model text, options jsonb) IS 'A score from 0 to 1 the model gives prompt (e.g. how relevant a document is to a query), for ranking. NULL model: aigw.default_model.';
+
+REVOKE ALL ON FUNCTION aigw.classify(input text, labels text[], model text, options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.classify(input text, labels text[], model text, options jsonb) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.extract(input text, schema jsonb, model text, options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.extract(input text, schema jsonb, model text, options jsonb) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.is_true(prompt text, model text, options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.is_true(prompt text, model text, options jsonb) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.score(prompt text, model text, options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.score(prompt text, model text, options jsonb) TO aigw_user;

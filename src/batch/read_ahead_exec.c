@@ -389,7 +389,7 @@ took(RaState *st, AigwQueueEntry *e)
 			if (!c->sc.resent)
 			{
 				/* an answer that does not match the schema is asked once more */
-				c->sc.resent = true;
+				aigw_semantic_resend(&c->sc);
 				aigw_queue_release(st->q, e);
 				st->to_start = lappend(st->to_start, c);
 				return;

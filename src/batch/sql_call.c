@@ -333,6 +333,6 @@ aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo)
 			PG_RETURN_NULL();
 		if (sc.resent)
 			aigw_sql_call_invalid(&sc, why);
-		sc.resent = true;
+		aigw_semantic_resend(&sc);
 	}
 }

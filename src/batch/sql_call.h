@@ -79,4 +79,11 @@ extern bool aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *
 extern bool aigw_semantic_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull,
 								 char **why);
 
+/*
+ * Before sending again a call whose answer did not validate (finish gave
+ * false): sets resent, and has the second request bypass the response
+ * cache, which holds the first answer.  Allocates nothing.
+ */
+extern void aigw_semantic_resend(AigwSqlCall *sc);
+
 #endif							/* AIGW_SQL_CALL_H */
