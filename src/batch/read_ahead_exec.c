@@ -65,7 +65,11 @@ typedef struct RaState
 	int			nchild;
 	int			ncalls;
 	int			nstages;
-	int			bound;
+	int			bound;			/* of this run; -1 none */
+	int			plan_bound;
+	ExprState  *bound_count;	/* the Limit's count, when known only at run time */
+	ExprState  *bound_offset;
+	bool		bound_set;		/* this run's bound is worked out */
 	AigwSqlCallKind *kinds;
 	int		   *stages;
 	int		   *nargs;
@@ -115,7 +119,7 @@ ra_begin(CustomScanState *node, EState *estate, int eflags)
 	int			i;
 
 	st->nchild = intVal(list_nth(priv, RA_NCHILD));
-	st->bound = intVal(list_nth(priv, RA_BOUND));
+	st->plan_bound = st->bound = intVal(list_nth(priv, RA_BOUND));
 	st->nstages = intVal(list_nth(priv, RA_NSTAGES));
 	st->row_by_row = list_nth(priv, RA_ROW_BY_ROW);
 	st->ncalls = list_length(list_nth(priv, RA_KINDS));
@@ -145,6 +149,13 @@ ra_begin(CustomScanState *node, EState *estate, int eflags)
 	i = 0;
 	foreach(lc, cs->custom_exprs)
 		st->stage_qual[i++] = ExecInitQual(lfirst(lc), &node->ss.ps);
+	if (list_nth(priv, RA_BOUND_EXPRS) != NIL)
+	{
+		List	   *bx = list_nth(priv, RA_BOUND_EXPRS);
+
+		st->bound_count = ExecInitExpr(linitial(bx), &node->ss.ps);
+		st->bound_offset = ExecInitExpr(lsecond(bx), &node->ss.ps);
+	}
 
 	outerPlanState(node) = ExecInitNode(outerPlan(cs), estate, eflags);
 	st->child_desc = ExecGetResultType(outerPlanState(node));
@@ -441,6 +452,41 @@ start_run(RaState *st)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * This run's bound: the plan's, or the Limit's count and offset worked out
+ * now (they hold only parameters), as the Limit itself does when it starts.
+ */
+static void
+set_bound(RaState *st)
+{
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	bool		isnull;
+	Datum		count;
+	int64		n;
+
+	st->bound = st->plan_bound;
+	st->bound_set = true;
+	if (st->bound_count == NULL)
+		return;
+	ResetExprContext(econtext);
+	count = ExecEvalExprSwitchContext(st->bound_count, econtext, &isnull);
+	if (isnull || (n = DatumGetInt64(count)) < 0)
+		return;
+	if (st->bound_offset != NULL)
+	{
+		Datum		offset = ExecEvalExprSwitchContext(st->bound_offset, econtext, &isnull);
+
+		if (!isnull)
+		{
+			if (DatumGetInt64(offset) < 0)
+				return;
+			n += DatumGetInt64(offset);
+		}
+	}
+	if (n >= 0 && n <= PG_INT32_MAX)
+		st->bound = (int) n;
+}
+
 static TupleTableSlot *
 ra_exec(CustomScanState *node)
 {
@@ -453,6 +499,8 @@ ra_exec(CustomScanState *node)
 		aigw_require_preload();
 		start_run(st);
 	}
+	if (!st->bound_set)
+		set_bound(st);
 	if (st->returned != NULL)
 	{
 		free_row(st->returned);
@@ -522,6 +570,7 @@ drop_run(RaState *st)
 	st->returned = NULL;
 	st->input_done = false;
 	st->nreturned = 0;
+	st->bound_set = false;		/* the Limit's parameters may have changed */
 }
 
 static void
@@ -569,8 +618,18 @@ ra_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Concurrency", NULL,
 							   st->q ? st->q->concurrency : Min(aigw_query_concurrency, aigw_max_inflight), es);
 		ExplainPropertyText("Order", "kept", es);
-		if (st->bound >= 0)
+		if (st->bound >= 0 && (st->bound_count == NULL || st->bound_set))
 			ExplainPropertyInteger("Bound", "rows", st->bound, es);
+		else if (st->bound_count != NULL)
+		{
+			List	   *bx = list_nth(cs->custom_private, RA_BOUND_EXPRS);
+			List	   *dcx = set_deparse_context_plan(es->deparse_cxt, &cs->scan.plan, ancestors);
+			char	   *count = deparse_expression(linitial(bx), dcx, false, false);
+
+			ExplainPropertyText("Bound", lsecond(bx) == NULL ? psprintf("%s rows", count)
+								: psprintf("%s + %s rows", count, deparse_expression(lsecond(bx), dcx, false, false)),
+								es);
+		}
 	}
 	context = set_deparse_context_plan(es->deparse_cxt, &cs->scan.plan, ancestors);
 	foreach(lc, cs->custom_exprs)
