@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 82
+plan 84
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -270,7 +270,10 @@ same "$(prepared force_custom_plan)" "$(expect 1 40)" "a prepared statement (cus
 is "$(mock_stat requests_total)" "40" "... each execution bound by its LIMIT: 40 calls for 40 rows"
 mock_reset
 same "$(prepared force_generic_plan)" "$(expect 1 40)" "... with a generic plan (LIMIT \$2 unknown when planned): right too"
-echo "#   (the generic plan has no Bound: $(mock_stat requests_total) calls sent for 40 rows)"
+is "$(mock_stat requests_total)" "40" "... the node works its bound out when it starts: 40 calls for 40 rows"
+mock_reset
+is "$(sql "$NL SELECT a.k, s.r FROM a, LATERAL (SELECT aigw.ask('openai/slow', a.x || '-' || b.y) r FROM b LIMIT a.k) s WHERE a.k <= 4" | wc -l) $(mock_stat requests_total)" \
+   "10 10" "LIMIT a.k in a LATERAL subquery: each rescan bound by its own count (10 rows, 10 calls)"
 
 echo "# 12. aigw.chat and aigw.embed are read ahead too"
 mock_reset
