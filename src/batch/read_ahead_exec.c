@@ -346,14 +346,24 @@ count_cost(RaState *st, Jsonb *answer)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The error is copied out of the queue's memory, then only this node's
+ * calls are given back: another node's (an open cursor's, a loop's
+ * query's) go on when the error is caught by a subtransaction.
+ */
 static void
 raise_for_row(RaState *st, RaCall *c, AigwCallError *error)
 {
 	char	   *where = psprintf("row %lld of the read-ahead of %s", (long long) c->row->seq, st->names[c->call]);
+	AigwCallError copy;
 
-	aigw_pool_abandon_all();
-	error->context = error->context ? psprintf("%s\n%s", error->context, where) : where;
-	aigw_call_raise(error);
+	copy.sqlstate = error->sqlstate;
+	copy.message = pstrdup(error->message);
+	copy.detail = error->detail ? pstrdup(error->detail) : NULL;
+	copy.hint = error->hint ? pstrdup(error->hint) : NULL;
+	copy.context = error->context ? psprintf("%s\n%s", error->context, where) : where;
+	aigw_queue_abandon(st->q);
+	aigw_call_raise(&copy);
 }
 
 /* A call is over: its answer goes into its row, which may move on. */
@@ -391,7 +401,8 @@ took(RaState *st, AigwQueueEntry *e)
 			}
 			if (aigw_on_call_error != AIGW_ON_CALL_ERROR_NULL)
 			{
-				aigw_pool_abandon_all();
+				/* c and why live in the row's memory, which this keeps */
+				aigw_queue_abandon(st->q);
 				aigw_sql_call_invalid(&c->sc, why);
 			}
 			value = (Datum) 0;
@@ -442,13 +453,35 @@ pass_through(RaState *st)
 	return project(st, ExecCopySlot(st->css.ss.ss_ScanTupleSlot, slot));
 }
 
+static void forget(RaState *st);
+
+/*
+ * The queue's memory goes without the node's End when its portal failed
+ * (an error in a FETCH caught by a savepoint, the cursor then closed or
+ * the transaction committed): its calls are given back then, and the
+ * node is forgotten before the callbacks below could see freed memory.
+ */
+static void
+run_memory_gone(void *arg)
+{
+	RaState    *st = arg;
+
+	aigw_queue_give_back(st->q);
+	forget(st);
+}
+
 static void
 start_run(RaState *st)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	MemoryContextCallback *cb;
 
 	st->q = aigw_queue_create(Min(aigw_query_concurrency, aigw_max_inflight));
 	st->max_rows = 2 * st->q->concurrency;
+	cb = MemoryContextAlloc(st->q->cxt, sizeof(MemoryContextCallback));
+	cb->func = run_memory_gone;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->q->cxt, cb);
 	MemoryContextSwitchTo(old);
 }
 
