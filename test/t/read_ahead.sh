@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 84
+plan 89
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -233,6 +233,39 @@ BEGIN
 END \$\$" 2>&1)
 echo "$out" | grep -q 'caught 3 good 200'
 ok $? "a FOR loop over a read-ahead query whose body catches three errors: all 200 rows right ($(echo "$out" | grep -o 'caught.*'))"
+
+echo "# 9b. open cursors: one node's failure leaves another's calls alone; a failed cursor's calls are given back"
+mock_reset
+out=$(timeout 30 "$PGBIN/psql" -X -q -At -d "$T_DB" 2>&1 <<'SQL'
+SET statement_timeout = '20s';
+BEGIN;
+DECLARE c CURSOR FOR SELECT id, aigw.ask(m, body) FROM t;
+FETCH 2 FROM c;
+DO $$ BEGIN PERFORM count(*) FROM (SELECT aigw.ask(m, body) FROM f) s; EXCEPTION WHEN others THEN RAISE NOTICE 'caught: %', sqlerrm; END $$;
+FETCH ALL FROM c;
+COMMIT;
+SQL
+)
+echo "$out" | grep -q 'caught: provider "openai" returned HTTP 400'; ok $? "a failing read-ahead in a caught block, while cursor c has calls in flight"
+same "$(echo "$out" | grep -v 'NOTICE')" "$(expect 1 200)" "... c's FETCHes still read all 200 rows, right (its calls were not abandoned with the other node's)"
+mock_reset
+since=$(sql "SELECT clock_timestamp()")
+out=$(timeout 30 "$PGBIN/psql" -X -q -At -d "$T_DB" 2>&1 <<'SQL'
+SET statement_timeout = '20s';
+BEGIN;
+DECLARE c CURSOR FOR SELECT id, 1 / (id - 100), aigw.ask('openai/slow200', body) FROM t;
+SAVEPOINT s;
+FETCH ALL FROM c;
+ROLLBACK TO s;
+CLOSE c;
+COMMIT;
+SQL
+)
+echo "$out" | grep -q 'division by zero'; ok $? "a FETCH that fails in a savepoint, the cursor then closed"
+wait_for 5 "[ \"\$(requests_since '$since' \"AND status = 'pending'\")\" = 0 ] && [ \"\$(requests_since '$since')\" = \"\$(mock_stat requests_total)\" ]"
+ok $? "... every request sent has its row, none pending"
+cancelled=$(requests_since "$since" "AND status = 'cancelled'")
+[ "$cancelled" -ge 1 ]; ok $? "... the calls the failed cursor had in flight were given back when it was closed ($cancelled cancelled)"
 
 echo "# 10. EXPLAIN"
 ex=$(sql "EXPLAIN SELECT id, aigw.ask(m, body) FROM t LIMIT 10")
