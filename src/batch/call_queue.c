@@ -53,15 +53,7 @@ aigw_queue_destroy(AigwCallQueue *q)
 void
 aigw_queue_abandon(AigwCallQueue *q)
 {
-	for (int k = 0; k < q->concurrency; k++)
-	{
-		if (q->tickets[k] < 0)
-			continue;
-		aigw_pool_abandon(q->tickets[k]);
-		aigw_limits_release(q->ticket_entry[k]->call.limit_hold, NULL, true);
-		q->tickets[k] = -1;
-	}
-	aigw_pool_flush_wakeups();
+	aigw_queue_give_back(q);
 	for (int i = 0; i < q->nentries; i++)
 	{
 		AigwQueueEntry *e = q->entries[i];
@@ -75,6 +67,26 @@ aigw_queue_abandon(AigwCallQueue *q)
 	list_free(q->done);
 	q->done = NIL;
 	q->inflight = q->active = q->pending = 0;
+}
+
+/*
+ * Give back the attempts this queue has with the pool, touching only what
+ * lives in the queue's own context (not its entries' contexts): so that
+ * it also serves while that context is being deleted.
+ */
+void
+aigw_queue_give_back(AigwCallQueue *q)
+{
+	for (int k = 0; k < q->concurrency; k++)
+	{
+		if (q->tickets[k] < 0)
+			continue;
+		aigw_pool_abandon(q->tickets[k]);
+		aigw_limits_release(q->ticket_entry[k]->call.limit_hold, NULL, true);
+		q->tickets[k] = -1;
+	}
+	q->inflight = 0;
+	aigw_pool_flush_wakeups();
 }
 
 AigwQueueEntry *

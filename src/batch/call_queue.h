@@ -60,6 +60,7 @@ typedef struct AigwCallQueue
 extern AigwCallQueue *aigw_queue_create(int concurrency);
 extern void aigw_queue_destroy(AigwCallQueue *q);
 extern void aigw_queue_abandon(AigwCallQueue *q);
+extern void aigw_queue_give_back(AigwCallQueue *q);
 
 /* Room for one more attempt with the pool. */
 #define aigw_queue_has_room(q) ((q)->inflight < (q)->concurrency)

@@ -43,6 +43,7 @@ enum
 	RA_NAMES,					/* list of String: each call's function, for EXPLAIN */
 	RA_ROW_BY_ROW,				/* list of String: calls left to run row by row, and why */
 	RA_NSTAGES,					/* Integer */
+	RA_BOUND_EXPRS,				/* NIL, or the Limit's count and offset (or NULL), when RA_BOUND is not known at plan time */
 	RA_NPRIVATE
 };
 

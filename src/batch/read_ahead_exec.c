@@ -65,7 +65,11 @@ typedef struct RaState
 	int			nchild;
 	int			ncalls;
 	int			nstages;
-	int			bound;
+	int			bound;			/* of this run; -1 none */
+	int			plan_bound;
+	ExprState  *bound_count;	/* the Limit's count, when known only at run time */
+	ExprState  *bound_offset;
+	bool		bound_set;		/* this run's bound is worked out */
 	AigwSqlCallKind *kinds;
 	int		   *stages;
 	int		   *nargs;
@@ -115,7 +119,7 @@ ra_begin(CustomScanState *node, EState *estate, int eflags)
 	int			i;
 
 	st->nchild = intVal(list_nth(priv, RA_NCHILD));
-	st->bound = intVal(list_nth(priv, RA_BOUND));
+	st->plan_bound = st->bound = intVal(list_nth(priv, RA_BOUND));
 	st->nstages = intVal(list_nth(priv, RA_NSTAGES));
 	st->row_by_row = list_nth(priv, RA_ROW_BY_ROW);
 	st->ncalls = list_length(list_nth(priv, RA_KINDS));
@@ -145,6 +149,13 @@ ra_begin(CustomScanState *node, EState *estate, int eflags)
 	i = 0;
 	foreach(lc, cs->custom_exprs)
 		st->stage_qual[i++] = ExecInitQual(lfirst(lc), &node->ss.ps);
+	if (list_nth(priv, RA_BOUND_EXPRS) != NIL)
+	{
+		List	   *bx = list_nth(priv, RA_BOUND_EXPRS);
+
+		st->bound_count = ExecInitExpr(linitial(bx), &node->ss.ps);
+		st->bound_offset = ExecInitExpr(lsecond(bx), &node->ss.ps);
+	}
 
 	outerPlanState(node) = ExecInitNode(outerPlan(cs), estate, eflags);
 	st->child_desc = ExecGetResultType(outerPlanState(node));
@@ -337,14 +348,24 @@ count_cost(RaState *st, Jsonb *answer)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The error is copied out of the queue's memory, then only this node's
+ * calls are given back: another node's (an open cursor's, a loop's
+ * query's) go on when the error is caught by a subtransaction.
+ */
 static void
 raise_for_row(RaState *st, RaCall *c, AigwCallError *error)
 {
 	char	   *where = psprintf("row %lld of the read-ahead of %s", (long long) c->row->seq, st->names[c->call]);
+	AigwCallError copy;
 
-	aigw_pool_abandon_all();
-	error->context = error->context ? psprintf("%s\n%s", error->context, where) : where;
-	aigw_call_raise(error);
+	copy.sqlstate = error->sqlstate;
+	copy.message = pstrdup(error->message);
+	copy.detail = error->detail ? pstrdup(error->detail) : NULL;
+	copy.hint = error->hint ? pstrdup(error->hint) : NULL;
+	copy.context = error->context ? psprintf("%s\n%s", error->context, where) : where;
+	aigw_queue_abandon(st->q);
+	aigw_call_raise(&copy);
 }
 
 /* A call is over: its answer goes into its row, which may move on. */
@@ -396,7 +417,8 @@ took(RaState *st, AigwQueueEntry *e)
 			}
 			if (aigw_on_call_error != AIGW_ON_CALL_ERROR_NULL)
 			{
-				aigw_pool_abandon_all();
+				/* c and why live in the row's memory, which this keeps */
+				aigw_queue_abandon(st->q);
 				aigw_sql_call_invalid(&c->sc, why);
 			}
 			value = (Datum) 0;
@@ -447,14 +469,71 @@ pass_through(RaState *st)
 	return project(st, ExecCopySlot(st->css.ss.ss_ScanTupleSlot, slot));
 }
 
+static void forget(RaState *st);
+
+/*
+ * The queue's memory goes without the node's End when its portal failed
+ * (an error in a FETCH caught by a savepoint, the cursor then closed or
+ * the transaction committed): its calls are given back then, and the
+ * node is forgotten before the callbacks below could see freed memory.
+ */
+static void
+run_memory_gone(void *arg)
+{
+	RaState    *st = arg;
+
+	aigw_queue_give_back(st->q);
+	forget(st);
+}
+
 static void
 start_run(RaState *st)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->css.ss.ps.state->es_query_cxt);
+	MemoryContextCallback *cb;
 
 	st->q = aigw_queue_create(Min(aigw_query_concurrency, aigw_max_inflight));
 	st->max_rows = 2 * st->q->concurrency;
+	cb = MemoryContextAlloc(st->q->cxt, sizeof(MemoryContextCallback));
+	cb->func = run_memory_gone;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->q->cxt, cb);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * This run's bound: the plan's, or the Limit's count and offset worked out
+ * now (they hold only parameters), as the Limit itself does when it starts.
+ */
+static void
+set_bound(RaState *st)
+{
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	bool		isnull;
+	Datum		count;
+	int64		n;
+
+	st->bound = st->plan_bound;
+	st->bound_set = true;
+	if (st->bound_count == NULL)
+		return;
+	ResetExprContext(econtext);
+	count = ExecEvalExprSwitchContext(st->bound_count, econtext, &isnull);
+	if (isnull || (n = DatumGetInt64(count)) < 0)
+		return;
+	if (st->bound_offset != NULL)
+	{
+		Datum		offset = ExecEvalExprSwitchContext(st->bound_offset, econtext, &isnull);
+
+		if (!isnull)
+		{
+			if (DatumGetInt64(offset) < 0)
+				return;
+			n += DatumGetInt64(offset);
+		}
+	}
+	if (n >= 0 && n <= PG_INT32_MAX)
+		st->bound = (int) n;
 }
 
 static TupleTableSlot *
@@ -469,6 +548,8 @@ ra_exec(CustomScanState *node)
 		aigw_require_preload();
 		start_run(st);
 	}
+	if (!st->bound_set)
+		set_bound(st);
 	if (st->returned != NULL)
 	{
 		free_row(st->returned);
@@ -538,6 +619,7 @@ drop_run(RaState *st)
 	st->returned = NULL;
 	st->input_done = false;
 	st->nreturned = 0;
+	st->bound_set = false;		/* the Limit's parameters may have changed */
 }
 
 static void
@@ -585,8 +667,18 @@ ra_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyInteger("Concurrency", NULL,
 							   st->q ? st->q->concurrency : Min(aigw_query_concurrency, aigw_max_inflight), es);
 		ExplainPropertyText("Order", "kept", es);
-		if (st->bound >= 0)
+		if (st->bound >= 0 && (st->bound_count == NULL || st->bound_set))
 			ExplainPropertyInteger("Bound", "rows", st->bound, es);
+		else if (st->bound_count != NULL)
+		{
+			List	   *bx = list_nth(cs->custom_private, RA_BOUND_EXPRS);
+			List	   *dcx = set_deparse_context_plan(es->deparse_cxt, &cs->scan.plan, ancestors);
+			char	   *count = deparse_expression(linitial(bx), dcx, false, false);
+
+			ExplainPropertyText("Bound", lsecond(bx) == NULL ? psprintf("%s rows", count)
+								: psprintf("%s + %s rows", count, deparse_expression(lsecond(bx), dcx, false, false)),
+								es);
+		}
 	}
 	context = set_deparse_context_plan(es->deparse_cxt, &cs->scan.plan, ancestors);
 	foreach(lc, cs->custom_exprs)

@@ -380,12 +380,15 @@ movable_quals(Plan *plan, List **fixed)
 	return &plan->qual;
 }
 
+static int	limit_bound(Limit *limit);
+
 /*
  * Put a read-ahead node above plan when its expressions hold calls;
- * returns what the parent should point to.
+ * returns what the parent should point to.  limit: the Limit whose rows
+ * come one for one from plan's, or NULL.
  */
 static Plan *
-place(Plan *plan, int bound, Walk *w)
+place(Plan *plan, Limit *limit, Walk *w)
 {
 	Rewrite		rw;
 	List	   *fixed;
@@ -478,13 +481,23 @@ place(Plan *plan, int bound, Walk *w)
 	}
 
 	private = lappend(private, makeInteger(nchild));
-	private = lappend(private, makeInteger(bound));
+	private = lappend(private, makeInteger(limit ? limit_bound(limit) : -1));
 	private = lappend(private, rw.kinds);
 	private = lappend(private, rw.stages);
 	private = lappend(private, rw.call_args);
 	private = lappend(private, rw.names);
 	private = lappend(private, notes);
 	private = lappend(private, makeInteger(list_length(stage_quals)));
+	/*
+	 * A count known only at run time (a parameter of a generic plan, an
+	 * init plan): the node works its bound out when it starts, as the
+	 * Limit does.
+	 */
+	if (limit != NULL && limit_bound(limit) < 0 && limit->limitOption == LIMIT_OPTION_COUNT &&
+		limit->limitCount != NULL)
+		private = lappend(private, list_make2(copyObject(limit->limitCount), copyObject(limit->limitOffset)));
+	else
+		private = lappend(private, NIL);
 
 	cs = makeNode(CustomScan);
 	cs->scan.plan.startup_cost = plan->startup_cost;
@@ -543,7 +556,7 @@ passes_rows_through(Plan *plan)
 		(IsA(plan, SubqueryScan) && plan->qual == NIL);
 }
 
-static Plan *walk(Plan *plan, int bound, bool below_gather, Walk *w);
+static Plan *walk(Plan *plan, Limit *limit, bool below_gather, Walk *w);
 
 static List *
 walk_list(List *plans, bool below_gather, Walk *w)
@@ -551,29 +564,29 @@ walk_list(List *plans, bool below_gather, Walk *w)
 	ListCell   *lc;
 
 	foreach(lc, plans)
-		lfirst(lc) = walk(lfirst(lc), -1, below_gather, w);
+		lfirst(lc) = walk(lfirst(lc), NULL, below_gather, w);
 	return plans;
 }
 
 static Plan *
-walk(Plan *plan, int bound, bool below_gather, Walk *w)
+walk(Plan *plan, Limit *limit, bool below_gather, Walk *w)
 {
-	int			child_bound = -1;
+	Limit	   *child_limit = NULL;
 
 	if (plan == NULL)
 		return NULL;
 	check_stack_depth();
 	if (IsA(plan, Limit))
-		child_bound = limit_bound((Limit *) plan);
+		child_limit = (Limit *) plan;
 	else if (passes_rows_through(plan))
-		child_bound = bound;
+		child_limit = limit;
 	if (IsA(plan, Gather) || IsA(plan, GatherMerge))
 		below_gather = true;
 
-	plan->lefttree = walk(plan->lefttree, child_bound, below_gather, w);
+	plan->lefttree = walk(plan->lefttree, child_limit, below_gather, w);
 	/* the inner side of a merge join must support mark and restore: left as it is */
 	if (!IsA(plan, MergeJoin))
-		plan->righttree = walk(plan->righttree, -1, below_gather, w);
+		plan->righttree = walk(plan->righttree, NULL, below_gather, w);
 	switch (nodeTag(plan))
 	{
 		case T_Append:
@@ -584,7 +597,7 @@ walk(Plan *plan, int bound, bool below_gather, Walk *w)
 			break;
 		case T_SubqueryScan:
 			((SubqueryScan *) plan)->subplan = walk(((SubqueryScan *) plan)->subplan,
-													 passes_rows_through(plan) ? bound : -1, below_gather, w);
+													 passes_rows_through(plan) ? limit : NULL, below_gather, w);
 			break;
 		case T_CustomScan:
 			walk_list(((CustomScan *) plan)->custom_plans, below_gather, w);
@@ -594,7 +607,7 @@ walk(Plan *plan, int bound, bool below_gather, Walk *w)
 	}
 	if (below_gather)
 		return plan;			/* parallel workers do not call out */
-	return place(plan, bound, w);
+	return place(plan, limit, w);
 }
 
 static void
@@ -640,9 +653,9 @@ read_ahead_planner(Query *parse, const char *query_string, int cursorOptions, Pa
 	foreach(lc, stmt->subplans)
 		max_plan_node_id(lfirst(lc), &max);
 	w.next_plan_node_id = max + 1;
-	stmt->planTree = walk(stmt->planTree, -1, false, &w);
+	stmt->planTree = walk(stmt->planTree, NULL, false, &w);
 	foreach(lc, stmt->subplans)
-		lfirst(lc) = walk(lfirst(lc), -1, false, &w);
+		lfirst(lc) = walk(lfirst(lc), NULL, false, &w);
 	return stmt;
 }
 
