@@ -5,9 +5,9 @@
 # Provider keys are encrypted at rest under a master key made for the
 # cluster ($AIGW_MASTER_KEY_FILE, beside the data directory, not in it).
 
-# AIGW_PGBIN: another server's bin directory (a relocated copy, another major)
-PGBIN=${AIGW_PGBIN:-/usr/lib/postgresql/15/bin}
+# Which server: AIGW_PGBIN, PG_CONFIG or AIGW_PG_MAJOR (scripts/pg_major.sh)
 AIGW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$AIGW_ROOT/scripts/pg_major.sh"
 AIGW_RUN=${AIGW_RUN:-/tmp/aigw-run}
 AIGW_OS_USER=${AIGW_OS_USER:-postgres}
 AIGW_PORT=${AIGW_PORT:-54329}

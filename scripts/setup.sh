@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Install what aigw needs on Debian 12 (when missing), then build and install
-# the extension into the local PostgreSQL 15.  Safe to run again.
+# Install what aigw needs on Debian (when missing), then build and install
+# the extension into the local PostgreSQL.  Which major: AIGW_PG_MAJOR,
+# PG_CONFIG or AIGW_PGBIN (scripts/pg_major.sh; by default the newest
+# installed, else Debian's).  Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/pg_major.sh
 
-PACKAGES=(postgresql-15 postgresql-server-dev-15 libcurl4-openssl-dev
+PACKAGES=(postgresql-$AIGW_PG_MAJOR postgresql-server-dev-$AIGW_PG_MAJOR libcurl4-openssl-dev
           libssl-dev build-essential curl procps nodejs npm python3)
 
 missing=()
@@ -23,9 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# AIGW_PGBIN builds against another server (see scripts/cluster.sh)
-pgbin=${AIGW_PGBIN:-/usr/lib/postgresql/15/bin}
+pgbin=$PGBIN
 export PATH="$pgbin:$PATH"
-echo "== building aigw"
+echo "== building aigw for PostgreSQL $AIGW_PG_MAJOR ($pgbin)"
 make -s PG_CONFIG="$pgbin/pg_config" >/dev/null
 make -s PG_CONFIG="$pgbin/pg_config" install >/dev/null

@@ -106,3 +106,16 @@ GRANT ALL ON FUNCTION aigw.is_true(prompt text, model text, options jsonb) TO ai
 
 REVOKE ALL ON FUNCTION aigw.score(prompt text, model text, options jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.score(prompt text, model text, options jsonb) TO aigw_user;
+-- PostgreSQL 16-18 (pgver) ------------------------------------------------
+-- PostgreSQL 18 keeps NOT NULL constraints in pg_constraint, named after
+-- table and column when made, and a renamed column keeps its constraint's
+-- name: 0.9.0 renamed credentials.secret to ciphertext, so a database that
+-- came through it on 18 has credentials_secret_not_null where a fresh
+-- install has credentials_ciphertext_not_null.  Before 18 there is none.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_constraint
+                WHERE conrelid = 'aigw.credentials'::regclass AND conname = 'credentials_secret_not_null') THEN
+        ALTER TABLE aigw.credentials RENAME CONSTRAINT credentials_secret_not_null TO credentials_ciphertext_not_null;
+    END IF;
+END $$;

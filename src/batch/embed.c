@@ -31,6 +31,7 @@
 #include "batch/embed.h"
 #include "catalog/embed_request.h"
 #include "common/json_util.h"
+#include "common/pg_compat.h"
 #include "pool/pool.h"
 #include "caller/upstream_request.h"
 
@@ -96,7 +97,7 @@ decode_vector(const char *b64, int len, bool normalize)
 	Datum	   *elems;
 	double		norm = 0;
 
-	dlen = pg_b64_decode(b64, len, raw, pg_b64_dec_len(len));
+	dlen = aigw_b64_decode(b64, len, raw, pg_b64_dec_len(len));
 	if (dlen < 0 || dlen % 4 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -475,7 +476,7 @@ aigw_embedding_base64(PG_FUNCTION_ARGS)
 			raw[4 * i + b] = (char) ((bits >> (8 * b)) & 0xff);
 	}
 	out = palloc(pg_b64_enc_len(n * 4) + 1);
-	len = pg_b64_encode(raw, n * 4, out, pg_b64_enc_len(n * 4));
+	len = aigw_b64_encode(raw, n * 4, out, pg_b64_enc_len(n * 4));
 	out[Max(len, 0)] = '\0';
 	PG_RETURN_TEXT_P(cstring_to_text(out));
 }

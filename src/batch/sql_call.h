@@ -25,6 +25,8 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "common/pg_compat.h"
+
 typedef enum AigwSqlCallKind
 {
 	SQL_CALL_NONE = 0,
@@ -59,7 +61,7 @@ extern bool aigw_sql_call_prepare(AigwSqlCallKind kind, int nargs, const Datum *
 								  AigwSqlCall *out);
 extern bool aigw_sql_call_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull,
 								 char **why);
-extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why) pg_attribute_noreturn();
+pg_noreturn extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char *why);
 
 extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
 

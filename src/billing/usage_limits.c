@@ -34,6 +34,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "billing/usage_limits_internal.h"
 #include "common/owner_query.h"
@@ -338,7 +339,7 @@ aigw_limits_release_all(void)
  * Admission
  * ---------------------------------------------------------------------
  */
-pg_attribute_noreturn()
+pg_noreturn
 static void
 refuse(const LimitDef *l, const char *what, const char *detail, int retry_s)
 {

@@ -16,11 +16,12 @@
 
 #include "caller/call.h"
 #include "common/json_util.h"
+#include "common/pg_compat.h"
 #include "providers/translate.h"
 
 PG_FUNCTION_INFO_V1(aigw_anthropic_messages);
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 request_error(const char *problem, const char *hint)
 {

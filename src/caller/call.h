@@ -26,6 +26,7 @@
 #include "catalog/catalog.h"
 #include "catalog/chat_request.h"
 #include "common/message.h"
+#include "common/pg_compat.h"
 #include "routing/route.h"
 
 typedef struct AigwCallError
@@ -89,7 +90,7 @@ extern int	aigw_call_start_guarded(AigwCall *call, const char *model, Jsonb *mes
 extern int	aigw_call_send_guarded(AigwCall *call);
 extern int	aigw_call_start_embed_guarded(AigwCall *call, const char *model, Jsonb *texts, Jsonb *options);
 
-extern void aigw_call_raise(const AigwCallError *error) pg_attribute_noreturn();
+pg_noreturn extern void aigw_call_raise(const AigwCallError *error);
 extern AigwCallError *aigw_call_error_from(const ErrorData *edata);
 extern char *aigw_call_error_text(const AigwCallError *error);
 

@@ -14,6 +14,7 @@
 
 #include "catalog/chat_request.h"
 #include "common/json_util.h"
+#include "common/pg_compat.h"
 
 typedef enum OptionKind
 {
@@ -117,7 +118,7 @@ article(const char *noun)
 	return strchr("aeiou", noun[0]) ? "an" : "a";
 }
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 option_error(const char *name, const char *expected, JsonbValue *got)
 {
@@ -383,7 +384,7 @@ parse_options(Jsonb *options, AigwChatInput *out)
  * ---------------------------------------------------------------------
  */
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 message_error(int index, const char *problem, const char *hint)
 {

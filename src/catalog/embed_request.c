@@ -8,10 +8,11 @@
 #include "postgres.h"
 
 #include "catalog/embed_request.h"
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "common/json_util.h"
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 option_error(const char *key, const char *expected)
 {

@@ -53,11 +53,7 @@ aigw_json_walk(const char *text, size_t len, JsonSemAction *sem)
 	JsonLexContext *lex;
 	bool		ok;
 
-#if PG_VERSION_NUM >= 170000
-	lex = makeJsonLexContextCstringLen(NULL, (char *) text, (int) len, GetDatabaseEncoding(), true);
-#else
-	lex = makeJsonLexContextCstringLen((char *) text, (int) len, GetDatabaseEncoding(), true);
-#endif
+	lex = aigw_json_lex_context((char *) text, (int) len, GetDatabaseEncoding(), true);
 	/* the parser recurses: deep nesting ends in check_stack_depth's error */
 	PG_TRY();
 	{

@@ -9,14 +9,8 @@
 #include "common/jsonapi.h"
 #include "utils/jsonb.h"
 
-/* A JSON walk's callbacks return an error code from PostgreSQL 16 on. */
-#if PG_VERSION_NUM >= 160000
-#define JSON_ACTION JsonParseErrorType
-#define JSON_ACTION_DONE return JSON_SUCCESS
-#else
-#define JSON_ACTION void
-#define JSON_ACTION_DONE return
-#endif
+/* JSON_ACTION, JSON_ACTION_DONE: a JSON walk's callbacks, on every major */
+#include "common/pg_compat.h"
 
 /*
  * Walk text that came from outside with sem's callbacks, building nothing;

@@ -24,6 +24,7 @@
 #include "port.h"
 #include "utils/memutils.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "common/secret_box.h"
 #include "common/uri_encode.h"

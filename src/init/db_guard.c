@@ -21,6 +21,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "init/db_guard.h"
 #include "batch/dispatcher.h"
@@ -43,13 +44,8 @@ stop_pool_of(const char *dbname)
 	dboid = get_database_oid(dbname, true);
 	if (!OidIsValid(dboid))
 		return;
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(DatabaseRelationId, dboid, GetUserId()))
+	if (!aigw_database_ownercheck(dboid, GetUserId()))
 		return;
-#else
-	if (!pg_database_ownercheck(dboid, GetUserId()))
-		return;
-#endif
 	aigw_pool_stop(dboid);
 	aigw_dispatcher_stop(dboid);
 }

@@ -23,6 +23,7 @@
 
 #include "catalog/embed_request.h"
 #include "common/json_util.h"
+#include "common/pg_compat.h"
 #include "providers/provider.h"
 #include "common/uri_encode.h"
 
@@ -438,7 +439,7 @@ encode_vector(const float *f, int n)
 		raw[4 * i + 2] = (char) ((bits >> 16) & 0xff);
 		raw[4 * i + 3] = (char) ((bits >> 24) & 0xff);
 	}
-	len = pg_b64_encode(raw, bytes, out, pg_b64_enc_len(bytes));
+	len = aigw_b64_encode(raw, bytes, out, pg_b64_enc_len(bytes));
 	out[Max(len, 0)] = '\0';
 	pfree(raw);
 	return out;

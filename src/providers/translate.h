@@ -15,6 +15,7 @@
 
 #include "common/attempt.h"
 #include "catalog/catalog.h"
+#include "common/pg_compat.h"
 
 /*
  * How one protocol writes a turn.  aigw_push_turns walks the messages:
@@ -91,7 +92,7 @@ extern void aigw_push_string_list(JsonbParseState **ps, const char *key, JsonbVa
 extern void aigw_refuse_options(const AigwTarget *target, const char *protocol,
 								JsonbContainer *options, int choices, bool allow_n);
 
-pg_attribute_noreturn()
+pg_noreturn
 extern void aigw_unsupported(const AigwTarget *target, const char *protocol,
 							 const char *what, const char *hint);
 

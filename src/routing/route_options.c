@@ -10,6 +10,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "common/json_util.h"
 #include "common/owner_query.h"
@@ -33,7 +34,7 @@ aigw_route_options_init(RouteOptions *o)
 	o->fallback_on_invalid = -1;
 }
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 route_option_error(const char *where, const char *key, const char *expected)
 {

@@ -24,6 +24,7 @@
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "common/json_util.h"
 #include "common/secret_box.h"
@@ -38,7 +39,7 @@ PG_FUNCTION_INFO_V1(aigw_seal_clear_credential);
  * ---------------------------------------------------------------------
  */
 
-pg_attribute_noreturn()
+pg_noreturn
 static void
 credential_error(int sqlstate, const char *msg, const char *hint)
 {

@@ -527,6 +527,9 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 		case CURLE_BAD_CONTENT_ENCODING:
 			aigw_attempt_fail(a, ATTEMPT_MALFORMED, "the answer could not be decoded (%s)", detail);
 			break;
+#if LIBCURL_VERSION_NUM >= 0x080600
+		case CURLE_TOO_LARGE:	/* libcurl 8.6 and later say this instead */
+#endif
 		case CURLE_OUT_OF_MEMORY:
 			{
 				long		code = 0;
@@ -534,9 +537,9 @@ aigw_transfer_finish(CURLM *multi, AigwTransfer *t, CURLcode result)
 				/*
 				 * What libcurl answers when a header of the answer is over its
 				 * limit (CURL_MAX_HTTP_HEADER, 100 KB), with no message of its
-				 * own: once a status line has come, an unusable answer.  Not
-				 * a network failure, and sending the request again would get
-				 * the same answer (and maybe another bill).
+				 * own before 8.6: once a status line has come, an unusable
+				 * answer.  Not a network failure, and sending the request
+				 * again would get the same answer (and maybe another bill).
 				 */
 				if (t->easy)
 					curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);

@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "common/pg_compat.h"
 #include "common/settings.h"
 #include "worker/http.h"
 #include "worker/intent.h"
@@ -486,11 +487,7 @@ aigw_worker_main(Datum arg)
 									 ALLOCSET_DEFAULT_SIZES);
 	setup_curl();
 
-#if PG_VERSION_NUM >= 170000
-	wes = CreateWaitEventSet(NULL, 3);
-#else
-	wes = CreateWaitEventSet(TopMemoryContext, 3);
-#endif
+	wes = aigw_process_wait_event_set(3);
 	AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 	AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 	AddWaitEventToSet(wes, WL_SOCKET_READABLE, epfd, NULL, NULL);

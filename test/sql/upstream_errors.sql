@@ -72,10 +72,23 @@ SELECT aigw.ask('mistral/mistral-small-latest', 'hi');
 -- nothing listening
 UPDATE aigw.providers SET base_url = 'http://127.0.0.1:1/v1' WHERE name = 'groq';
 SELECT aigw.set_credential('groq', 'gk-1');
-SELECT aigw.ask('groq/llama-3.1-8b-instant', 'hi');
+-- (libcurl's own words after "Failed to connect to 127.0.0.1" differ
+-- between its versions: 7.88 and 8.x say it three ways)
+DO $$
+DECLARE
+    msg text;
+    hint text;
+BEGIN
+    PERFORM aigw.ask('groq/llama-3.1-8b-instant', 'hi');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+    RAISE EXCEPTION USING ERRCODE = SQLSTATE, HINT = hint,
+        MESSAGE = regexp_replace(msg, '(Failed to connect to 127\.0\.0\.1)\M.*$', '\1 ... (libcurl''s words)');
+END $$;
 
 -- every attempt above is in the log, with what went wrong
-SELECT requested_model, status, http_status, prompt_tokens, left(error, 90) AS error
+SELECT requested_model, status, http_status, prompt_tokens,
+       left(regexp_replace(error, '^(Failed to connect to 127\.0\.0\.1)\M.*$', '\1 ... (libcurl''s words)'), 90) AS error
   FROM aigw.requests WHERE id > :last_id ORDER BY id;
 
 -- the provider's own key never appears in the log

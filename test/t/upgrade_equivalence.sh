@@ -88,11 +88,18 @@ privileges() {
                 ORDER BY 1"
 }
 schema_dump() {
-    dbsql "$1" "DO \$\$ DECLARE m text; BEGIN
-        FOR m IN SELECT o.type || ' ' || o.identity FROM pg_depend, pg_identify_object(classid, objid, objsubid) o
+    # (from PostgreSQL 17 on, a table's row type and a type's array type
+    # leave with it: tables first, then types, each only if still a member)
+    dbsql "$1" "DO \$\$ DECLARE m text; c oid; i oid; n int; BEGIN
+        FOR m, c, i, n IN SELECT o.type || ' ' || o.identity, classid, objid, objsubid FROM pg_depend, pg_identify_object(classid, objid, objsubid) o
                   WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
                     AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'aigw')
-        LOOP EXECUTE 'ALTER EXTENSION aigw DROP ' || m; END LOOP; END \$\$"
+                  ORDER BY o.type = 'type'
+        LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_depend WHERE classid = c AND objid = i AND objsubid = n
+                                         AND refclassid = 'pg_extension'::regclass AND deptype = 'e');
+            EXECUTE 'ALTER EXTENSION aigw DROP ' || m;
+        END LOOP; END \$\$"
     "$PGBIN/pg_dump" --schema-only -n aigw -n aigw_api -d "$1" >"$AIGW_RUN/$1.schema" &&
     sed -i '/^\\\(un\)\?restrict /d' "$AIGW_RUN/$1.schema"
 }
