@@ -32,6 +32,8 @@
 #include "utils/ruleutils.h"
 
 #include "batch/call_queue.h"
+#include "common/pg_compat.h"
+#include AIGW_EXPLAIN_FORMAT_H
 #include "batch/read_ahead.h"
 #include "batch/sql_call.h"
 #include "common/json_util.h"
