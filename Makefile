@@ -13,7 +13,7 @@ EXTVERSION = 0.10.0
 # file may use what an earlier one made).  Upgrade scripts (aigw--A--B.sql)
 # stay for existing installs.
 SCHEMA_SQL = $(addprefix sql/schema/,roles.sql catalogue.sql money.sql requests.sql jobs.sql routing.sql backup.sql)
-API_SQL = $(addprefix sql/api/,backup.sql credentials.sql calls.sql billing.sql routing.sql views.sql batch.sql rest.sql triggers.sql policies.sql privileges.sql)
+API_SQL = $(addprefix sql/api/,backup.sql credentials.sql calls.sql semantic.sql aggregate.sql billing.sql routing.sql views.sql batch.sql rest.sql triggers.sql policies.sql privileges.sql)
 DATA_SQL = $(addprefix sql/data/,providers.sql currencies.sql models.sql prices.sql catalogue.sql quality.sql embeddings.sql)
 INSTALL_SQL = sql/aigw--$(EXTVERSION).sql
 

@@ -2,7 +2,7 @@
 -- embeddings.
 
 CREATE FUNCTION aigw.embed(model text, input text, options jsonb DEFAULT '{}'::jsonb) RETURNS real[]
-    LANGUAGE c STRICT PARALLEL RESTRICTED
+    LANGUAGE c STRICT COST 10000 PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aigw_embed';
 
 COMMENT ON FUNCTION aigw.embed(model text, input text, options jsonb) IS 'The embedding of one text. Options: dimensions, input_type (document | query), normalize, wallet, tags, timeout_ms, cache, cache_ttl, retries.';

@@ -26,7 +26,7 @@ CREATE FUNCTION aigw.anthropic_messages(request jsonb) RETURNS jsonb
 COMMENT ON FUNCTION aigw.anthropic_messages(request jsonb) IS 'A native Anthropic Messages request in, a native Messages response out (plus an "aigw" object), served by whichever provider serves the model, logged and billed like aigw.chat.';
 
 CREATE FUNCTION aigw.ask(model text, prompt text, options jsonb DEFAULT '{}'::jsonb) RETURNS text
-    LANGUAGE c STRICT PARALLEL RESTRICTED
+    LANGUAGE c STRICT COST 10000 PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aigw_ask';
 
 COMMENT ON FUNCTION aigw.ask(model text, prompt text, options jsonb) IS 'One user message in, the first choice''s text out.';
@@ -58,7 +58,7 @@ END;
 COMMENT ON FUNCTION aigw.cache_purge() IS 'Delete the expired entries of aigw.response_cache; returns how many.';
 
 CREATE FUNCTION aigw.chat(model text, messages jsonb, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE c STRICT PARALLEL RESTRICTED
+    LANGUAGE c STRICT COST 10000 PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aigw_chat';
 
 COMMENT ON FUNCTION aigw.chat(model text, messages jsonb, options jsonb) IS 'Chat completion through the worker pool; returns the OpenAI chat.completion shape plus an "aigw" object.';

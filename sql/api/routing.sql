@@ -2,7 +2,7 @@
 -- breakers, the pool's status, per-role limits.
 
 CREATE FUNCTION aigw.auto(strategy text, messages jsonb, options jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE c STRICT PARALLEL RESTRICTED
+    LANGUAGE c STRICT COST 10000 PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'aigw_auto';
 
 COMMENT ON FUNCTION aigw.auto(strategy text, messages jsonb, options jsonb) IS 'aigw.chat with meta-model auto/<strategy>: cheapest, fastest or best, under the constraints in options (min_quality, capabilities, max_price_per_mtok, providers, exclude_providers, candidates).';

@@ -3,11 +3,8 @@
  *	  Many calls in flight from one backend (batch.h): aigw.chat_many and
  *	  embed_many over an array, embed_column over a stream of rows.
  *
- * One backend drives every call's state machine (call.h): it starts calls
- * while fewer than `concurrency` are with the pool, sleeps until one
- * finishes or a retry's wait ends, and takes the outcome.  A call that
- * cannot even start (bad messages, no price, insufficient funds) is
- * caught in a subtransaction and reported as its error; the others go on.
+ * A stream starts calls while fewer than `concurrency` are with the pool
+ * (call_queue.c drives them), and hands each finished one to its source.
  */
 #include "postgres.h"
 
@@ -22,6 +19,7 @@
 
 #include "common/settings.h"
 #include "batch/batch.h"
+#include "batch/call_queue.h"
 #include "caller/call.h"
 #include "common/json_util.h"
 #include "pool/pool.h"
@@ -31,203 +29,57 @@ PG_FUNCTION_INFO_V1(aigw_chat_many);
 
 int			aigw_batch_concurrency = 64;
 
-/* A call of the stream: in flight, waiting for a retry, or free. */
-typedef struct Slot
-{
-	MemoryContext cxt;			/* the call's memory, reset when it is over */
-	AigwCall	call;
-	void	   *data;			/* the source's, for done() */
-	bool		busy;
-	int			ticket;			/* with the pool; -1 when not */
-} Slot;
-
-typedef struct Stream
-{
-	MemoryContext cxt;
-	const AigwBatchSource *src;
-	const char *model;
-	Jsonb	   *options;
-	bool		embed;
-	int			concurrency;
-	Slot	  **slots;			/* stable addresses; grows past concurrency while retries wait */
-	int			nslots;
-	int		   *tickets;		/* [concurrency] for aigw_pool_wait: tickets, -1 when free */
-	Slot	  **ticket_slot;	/* [concurrency]: whose */
-	MemoryContext *ticket_cxt;	/* [concurrency]: where its outcome goes */
-	int			inflight;
-	int			active;			/* busy slots */
-	bool		exhausted;		/* the source has nothing more */
-} Stream;
-
-static Slot *
-free_slot(Stream *st)
-{
-	for (int i = 0; i < st->nslots; i++)
-		if (!st->slots[i]->busy)
-			return st->slots[i];
-	st->slots = st->slots ? repalloc(st->slots, sizeof(Slot *) * (st->nslots + 1))
-		: palloc(sizeof(Slot *));
-	st->slots[st->nslots] = palloc0(sizeof(Slot));
-	st->slots[st->nslots]->cxt = AllocSetContextCreate(st->cxt, "aigw batch call", ALLOCSET_SMALL_SIZES);
-	st->slots[st->nslots]->ticket = -1;
-	return st->slots[st->nslots++];
-}
-
+/* Hand a finished call to the source, and its memory back. */
 static void
-finish(Stream *st, Slot *slot)
+finish(AigwCallQueue *q, const AigwBatchSource *src, AigwQueueEntry *e)
 {
-	st->src->done(st->src->arg, slot->data, &slot->call);
-	MemoryContextReset(slot->cxt);
-	slot->busy = false;
-	slot->data = NULL;
-	st->active--;
-}
-
-/* A call has sent an attempt (ticket), or is over (-1). */
-static void
-sent(Stream *st, Slot *slot, int ticket)
-{
-	int			k;
-
-	slot->ticket = ticket;
-	if (ticket < 0)
-	{
-		finish(st, slot);
-		return;
-	}
-	for (k = 0; st->tickets[k] >= 0; k++)
-		;
-	st->tickets[k] = ticket;
-	st->ticket_slot[k] = slot;
-	st->ticket_cxt[k] = slot->cxt;
-	st->inflight++;
+	src->done(src->arg, e->data, &e->call);
+	aigw_queue_release(q, e);
 }
 
 /* Start the source's next call; false when it has none. */
 static bool
-start_next(Stream *st)
+start_next(AigwCallQueue *q, const AigwBatchSource *src, const char *model, Jsonb *options, bool embed)
 {
-	Slot	   *slot = free_slot(st);
-	MemoryContext old = MemoryContextSwitchTo(slot->cxt);
-	Jsonb	   *payload = st->src->next(st->src->arg, &slot->data);
-	int			ticket;
+	AigwQueueEntry *e = aigw_queue_entry(q);
+	MemoryContext old = MemoryContextSwitchTo(e->cxt);
+	Jsonb	   *payload = src->next(src->arg, &e->data);
 
+	MemoryContextSwitchTo(old);
 	if (payload == NULL)
 	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(slot->cxt);
-		st->exhausted = true;
+		MemoryContextReset(e->cxt);
 		return false;
 	}
-	slot->busy = true;
-	st->active++;
-	ticket = st->embed ? aigw_call_start_embed_guarded(&slot->call, st->model, payload, st->options)
-		: aigw_call_start_guarded(&slot->call, st->model, payload, st->options);
-	MemoryContextSwitchTo(old);
-	sent(st, slot, ticket);
+	aigw_queue_start(q, e, model, payload, options, embed);
 	return true;
 }
 
-/* A busy slot without a ticket waits to send its next attempt. */
-static bool
-waiting(const Slot *slot)
-{
-	return slot->busy && slot->ticket < 0;
-}
-
-/* The earliest end of a retry's wait, or 0. */
-static TimestampTz
-next_wakeup(Stream *st)
-{
-	TimestampTz next = 0;
-
-	for (int i = 0; i < st->nslots; i++)
-	{
-		AigwCall   *call = &st->slots[i]->call;
-
-		if (waiting(st->slots[i]) && call->state == CALL_WAITING && (next == 0 || call->not_before < next))
-			next = call->not_before;
-	}
-	return next;
-}
-
-/* Retries whose wait is over go out again, while there is room. */
 static void
-send_due(Stream *st)
+run(AigwCallQueue *q, const AigwBatchSource *src, const char *model, Jsonb *options, bool embed)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	bool		exhausted = false;
 
-	for (int i = 0; i < st->nslots && st->inflight < st->concurrency; i++)
-	{
-		Slot	   *slot = st->slots[i];
-		MemoryContext old;
-		int			ticket;
-
-		if (!waiting(slot) || (slot->call.state == CALL_WAITING && slot->call.not_before > now))
-			continue;
-		old = MemoryContextSwitchTo(slot->cxt);
-		ticket = aigw_call_send_guarded(&slot->call);
-		MemoryContextSwitchTo(old);
-		sent(st, slot, ticket);
-	}
-}
-
-/* The outcome of the k-th ticket: its call is over, or waits for a retry. */
-static void
-take(Stream *st, int k, AigwOutcomeMsg *oc)
-{
-	Slot	   *slot = st->ticket_slot[k];
-	MemoryContext old;
-
-	st->tickets[k] = -1;
-	st->inflight--;
-	slot->ticket = -1;
-	old = MemoryContextSwitchTo(slot->cxt);
-	aigw_call_take_outcome(&slot->call, oc);
-	MemoryContextSwitchTo(old);
-	if (slot->call.state == CALL_DONE)
-		finish(st, slot);
-}
-
-static void
-run(Stream *st)
-{
 	for (;;)
 	{
-		TimestampTz wake;
-		long		timeout;
-		AigwOutcomeMsg *oc;
-		int			k;
+		AigwQueueEntry *e;
 
-		/* retries and fallbacks first, then new calls: one burst for the pool */
+		/* new calls go out in one burst for the pool */
 		aigw_pool_defer_wakeups();
-		send_due(st);
-		while (!st->exhausted && st->inflight < st->concurrency &&
-			   (st->src->may_start == NULL || st->src->may_start(st->src->arg, st->inflight)))
-			if (!start_next(st))
-				break;
+		while (!exhausted && aigw_queue_has_room(q) &&
+			   (src->may_start == NULL || src->may_start(src->arg, q->inflight)))
+			if (!start_next(q, src, model, options, embed))
+				exhausted = true;
 		aigw_pool_flush_wakeups();
 		/* what the last wake-up brought is handled while the new calls are out */
-		if (st->src->after)
-			st->src->after(st->src->arg, st->inflight);
-		if (st->active == 0)
+		if (src->after)
+			src->after(src->arg, q->inflight);
+		if (q->active == 0)
 			break;
-		wake = next_wakeup(st);
-		timeout = wake ? Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), wake), 0) : -1;
-		if (st->inflight == 0)
-		{
-			/* only waits are left: sleep through the first */
-			if (timeout > 0)
-				aigw_retry_sleep(timeout);
-			continue;
-		}
-		k = aigw_pool_wait(st->tickets, st->concurrency, timeout, false, st->ticket_cxt, &oc);
-		if (k < 0)
-			continue;
-		take(st, k, oc);
-		/* what else finished meanwhile, without waiting */
-		while ((k = aigw_pool_wait(st->tickets, st->concurrency, 0, false, st->ticket_cxt, &oc)) >= 0)
-			take(st, k, oc);
+		if ((e = aigw_queue_next_done(q, true)) != NULL)
+			finish(q, src, e);
+		while ((e = aigw_queue_next_done(q, false)) != NULL)
+			finish(q, src, e);
 	}
 }
 
@@ -235,37 +87,21 @@ void
 aigw_batch_stream(const char *model, Jsonb *call_options, bool embed, int concurrency,
 				  const AigwBatchSource *src)
 {
-	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "aigw batch", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	Stream		st;
-
-	memset(&st, 0, sizeof(st));
-	st.cxt = cxt;
-	st.src = src;
-	st.model = pstrdup(model);
-	st.options = call_options;
-	st.embed = embed;
-	st.concurrency = concurrency;
-	st.tickets = palloc(sizeof(int) * concurrency);
-	st.ticket_slot = palloc0(sizeof(Slot *) * concurrency);
-	st.ticket_cxt = palloc0(sizeof(MemoryContext) * concurrency);
-	for (int k = 0; k < concurrency; k++)
-		st.tickets[k] = -1;
-	MemoryContextSwitchTo(old);
+	AigwCallQueue *q = aigw_queue_create(concurrency);
 
 	PG_TRY();
 	{
-		run(&st);
+		run(q, src, model, call_options, embed);
 		aigw_pool_make_durable();
 	}
 	PG_CATCH();
 	{
 		aigw_pool_abandon_all();
-		MemoryContextDelete(cxt);
+		aigw_queue_destroy(q);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	MemoryContextDelete(cxt);
+	aigw_queue_destroy(q);
 }
 
 /* ---------------------------------------------------------------------

@@ -103,4 +103,14 @@ aigw_b64_decode(const char *src, int len, void *dst, int dstlen)
 #endif
 }
 
+/*
+ * 18 moved EXPLAIN's property printers (ExplainPropertyText, ...) out of
+ * commands/explain.h: `#include AIGW_EXPLAIN_FORMAT_H` names the right one.
+ */
+#if PG_VERSION_NUM >= 180000
+#define AIGW_EXPLAIN_FORMAT_H "commands/explain_format.h"
+#else
+#define AIGW_EXPLAIN_FORMAT_H "commands/explain.h"
+#endif
+
 #endif							/* AIGW_PG_COMPAT_H */

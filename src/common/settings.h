@@ -32,6 +32,19 @@ extern int	aigw_billing;
 extern int	aigw_max_retries;
 extern int	aigw_batch_concurrency;
 
+/* Plain SQL (batch/read_ahead.c, caller/sql_call.c). */
+extern char *aigw_default_model;	/* for a call function given model NULL */
+extern int	aigw_query_concurrency; /* calls one plan node keeps in flight */
+extern bool aigw_read_ahead;	/* whether the planner places the read-ahead node */
+extern int	aigw_on_call_error;	/* what a call function gives when its call fails */
+extern double aigw_statement_max_cost;	/* 0: no budget */
+
+typedef enum AigwOnCallError
+{
+	AIGW_ON_CALL_ERROR_RAISE,
+	AIGW_ON_CALL_ERROR_NULL
+} AigwOnCallError;
+
 /* The master keys (secret_box.h): at most one of file / command per key. */
 extern char *aigw_master_key_file;
 extern char *aigw_master_key_command;

@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "batch/dispatcher.h"
+#include "batch/read_ahead.h"
 #include "catalog/quote_cache.h"
 #include "billing/wallet_cache.h"
 #include "caller/cache.h"
@@ -30,6 +31,12 @@
 #include "billing/usage_limits.h"
 
 PG_MODULE_MAGIC;
+
+static const struct config_enum_entry on_call_error_options[] = {
+	{"raise", AIGW_ON_CALL_ERROR_RAISE, false},
+	{"null", AIGW_ON_CALL_ERROR_NULL, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry billing_options[] = {
 	{"auto", AIGW_BILLING_AUTO, false},
@@ -176,6 +183,31 @@ define_settings(void)
 							"A call's \"concurrency\" option overrides it.",
 							&aigw_batch_concurrency, 64, 1, 4096,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("aigw.default_model",
+							   "Model of the semantic functions (aigw.is_true, classify, extract, score, agg) when their model argument is NULL.",
+							   "A model, a meta-model such as auto/cheapest, or a route.",
+							   &aigw_default_model, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("aigw.query_concurrency",
+							"Calls one plan node of an ordinary query keeps in flight at once.",
+							"Calls in a SELECT list, a WHERE clause or an UPDATE's SET are read ahead this far; the pool's in-flight limit still applies.",
+							&aigw_query_concurrency, 64, 1, 4096,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("aigw.read_ahead",
+							 "Whether ordinary queries read calls ahead (many in flight) instead of one row at a time.",
+							 "Applies to statements planned after it changes.",
+							 &aigw_read_ahead, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("aigw.on_call_error",
+							 "What a call function (aigw.ask, chat, the semantic functions...) in a query gives when its call fails.",
+							 "raise: the statement fails (the calls in flight are abandoned). null: the function gives NULL for that row and the statement goes on.",
+							 &aigw_on_call_error, AIGW_ON_CALL_ERROR_RAISE, on_call_error_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("aigw.statement_max_cost",
+							 "What the calls of one statement may cost before it stops with an error (0: no limit).",
+							 "Counted in the charges' own currency as the answers come in; calls already in flight when it is passed are abandoned.",
+							 &aigw_statement_max_cost, 0, 0, 1e12,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("aigw.circuit_failures",
 							"Consecutive failures of a provider or model that open its circuit.",
 							"Failures are connect errors, timeouts, 408, 429, 5xx and unusable answers; 0 turns this rule off.",
@@ -258,4 +290,5 @@ _PG_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = aigw_shmem_startup;
 	aigw_db_guard_install();
+	aigw_read_ahead_init();
 }

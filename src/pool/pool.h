@@ -120,6 +120,7 @@ extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 res
 extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,
 						   MemoryContext const *contexts, AigwOutcomeMsg **outcome);
 extern void aigw_pool_abandon_all(void);
+extern void aigw_pool_abandon(int ticket);
 
 /*
  * Around a burst of sends: the workers are woken once, when it ends (wait

@@ -300,6 +300,20 @@ aigw_pool_abandon_all(void)
 	aigw_limits_release_all();
 }
 
+/*
+ * Give back one request still in flight (a read-ahead scan rescanned or
+ * ended early): the worker aborts it, the pool logs and settles it as for
+ * a cancel.  The call's aigw.limits hold is the caller's to release.
+ */
+void
+aigw_pool_abandon(int ticket)
+{
+	int			i = held_find(ticket);
+
+	if (i >= 0)
+		release_held(i);
+}
+
 static void
 caller_exit_callback(int code, Datum arg)
 {

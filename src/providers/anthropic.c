@@ -130,6 +130,8 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	JsonbValue *v;
 	JsonbValue *tools;
 	JsonbValue *parallel;
+	JsonbValue	forced_tools;
+	JsonbValue	forced_choice;
 	int64		max_tokens;
 
 	aigw_refuse_options(target, "Anthropic", opts, input->choices, false);
@@ -143,7 +145,7 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 		: ANTHROPIC_DEFAULT_MAX_TOKENS;
 	aigw_push_int(&ps, "max_tokens", max_tokens);
 	aigw_push_turns(&ps, &w, "messages", input->messages, &system);
-	/* no JSON mode: it is asked for in the system prompt */
+	/* no JSON mode: json_object is asked for in the system prompt */
 	aigw_append_json_instruction(&system, opts);
 	if (system.len > 0)
 		aigw_push_string(&ps, "system", system.data);
@@ -163,7 +165,16 @@ anthropic_build(const AigwTarget *target, const AigwChatInput *input,
 	}
 	tools = aigw_jsonb_key(opts, "tools");
 	parallel = aigw_jsonb_key(opts, "parallel_tool_calls");
-	if (aigw_jsonb_is_array(tools))
+	if (aigw_json_schema_tool(target, "Anthropic", opts, &forced_tools, &forced_choice))
+	{
+		/* no JSON-schema mode: the schema is a tool's input, and the tool forced */
+		aigw_push_key(&ps, "tools");
+		pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+		aigw_push_function_tools(&ps, target, "Anthropic", &forced_tools, &tool_shape);
+		pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+		push_tool_choice(&ps, &forced_choice, false);
+	}
+	else if (aigw_jsonb_is_array(tools))
 	{
 		bool		no_parallel = parallel != NULL && parallel->type == jbvBool && !parallel->val.boolean;
 
@@ -244,7 +255,7 @@ anthropic_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		if (aigw_jsonb_string_is(type, "text") && t && t->type == jbvString)
 			aigw_choice_text(&choice, t->val.string.val, t->val.string.len);
 		else if (aigw_jsonb_string_is(type, "tool_use"))
-			aigw_choice_tool_call(&choice, aigw_jsonb_key(b, "id"), aigw_jsonb_key(b, "name"),
+			aigw_choice_tool_use(&choice, aigw_jsonb_key(b, "id"), aigw_jsonb_key(b, "name"),
 								  aigw_jsonb_key(b, "input"));
 	}
 	aigw_choice_end(&choice, finish_reason(aigw_jsonb_cstring(aigw_jsonb_key(&j->root, "stop_reason"))));

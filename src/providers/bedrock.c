@@ -126,6 +126,8 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	StringInfoData system;
 	JsonbValue *v;
 	JsonbValue *tools;
+	JsonbValue	forced_tools;
+	JsonbValue	forced_choice;
 	int64		max_tokens;
 	AigwTurnWriter w = {
 		.target = target, .protocol = "Bedrock Converse", .assistant_role = "assistant",
@@ -143,7 +145,7 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	initStringInfo(&system);
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_turns(&ps, &w, "messages", input->messages, &system);
-	/* no JSON mode: it is asked for in the system prompt */
+	/* no JSON mode: json_object is asked for in the system prompt */
 	aigw_append_json_instruction(&system, opts);
 	if (system.len > 0)
 	{
@@ -167,7 +169,10 @@ bedrock_build(const AigwTarget *target, const AigwChatInput *input,
 	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
 
 	tools = aigw_jsonb_key(opts, "tools");
-	if (aigw_jsonb_is_array(tools))
+	/* no JSON-schema mode: the schema is a tool's input, and the tool forced */
+	if (aigw_json_schema_tool(target, "Bedrock Converse", opts, &forced_tools, &forced_choice))
+		push_tool_config(&ps, target, &forced_tools, &forced_choice);
+	else if (aigw_jsonb_is_array(tools))
 		push_tool_config(&ps, target, tools, aigw_jsonb_key(opts, "tool_choice"));
 	aigw_end_body(&ps, opts, body);
 }
@@ -230,7 +235,7 @@ bedrock_parse_answer(const char *body, size_t len, AigwAttempt *a)
 		if (t && t->type == jbvString)
 			aigw_choice_text(&choice, t->val.string.val, t->val.string.len);
 		else if (aigw_jsonb_is_object(use))
-			aigw_choice_tool_call(&choice, aigw_jsonb_key(use->val.binary.data, "toolUseId"),
+			aigw_choice_tool_use(&choice, aigw_jsonb_key(use->val.binary.data, "toolUseId"),
 								  aigw_jsonb_key(use->val.binary.data, "name"),
 								  aigw_jsonb_key(use->val.binary.data, "input"));
 	}

@@ -6,6 +6,8 @@
 
 #include <time.h>
 
+#include "utils/json.h"
+
 #include "common/json_util.h"
 #include "providers/translate.h"
 
@@ -206,22 +208,82 @@ aigw_refuse_options(const AigwTarget *target, const char *protocol,
 void
 aigw_append_json_instruction(StringInfo system, JsonbContainer *options)
 {
+	JsonbValue *type = aigw_jsonb_path2(options, "response_format", "type");
 	JsonbValue *format = aigw_jsonb_key(options, "response_format");
-	JsonbValue *type;
-	JsonbValue *schema;
 
-	if (!aigw_jsonb_is_object(format))
-		return;
-	type = aigw_jsonb_key(format->val.binary.data, "type");
-	schema = aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema");
-	if (!aigw_jsonb_string_is(type, "json_object") && !aigw_jsonb_string_is(type, "json_schema"))
+	/* json_schema with a schema is a forced tool (aigw_json_schema_tool) */
+	if (!aigw_jsonb_string_is(type, "json_object") &&
+		!(aigw_jsonb_string_is(type, "json_schema") &&
+		  aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema") == NULL))
 		return;
 	if (system->len > 0)
 		appendStringInfoString(system, "\n\n");
 	appendStringInfoString(system, "Answer with one JSON object and nothing else.");
-	if (schema != NULL && schema->type == jbvBinary)
-		appendStringInfo(system, " It must match this JSON schema: %s",
-						 JsonbToCString(NULL, schema->val.binary.data, -1));
+}
+
+/* A one-element array or object, built from JSON text made here. */
+static void
+jsonb_of(const char *text, JsonbValue *out)
+{
+	char	   *error;
+	Jsonb	   *j = aigw_jsonb_parse(text, &error);
+
+	if (j == NULL)
+		elog(ERROR, "JSON built by aigw does not parse: %s", error);
+	out->type = jbvBinary;
+	out->val.binary.data = &j->root;
+	out->val.binary.len = VARSIZE(j) - VARHDRSZ;
+}
+
+bool
+aigw_json_schema_tool(const AigwTarget *target, const char *protocol, JsonbContainer *options,
+					  JsonbValue *tools, JsonbValue *choice)
+{
+	JsonbValue *format = aigw_jsonb_key(options, "response_format");
+	JsonbValue *user_tools = aigw_jsonb_key(options, "tools");
+	JsonbValue *schema;
+	JsonbValue *description;
+	StringInfoData buf;
+	bool		has_tools = aigw_jsonb_is_array(user_tools) &&
+		JsonContainerSize(user_tools->val.binary.data) > 0;
+
+	if (has_tools)
+	{
+		JsonbIterator *it = JsonbIteratorInit(user_tools->val.binary.data);
+		JsonbValue	tool;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &tool, true)) != WJB_DONE)
+			if (tok == WJB_ELEM && aigw_jsonb_is_object(&tool) &&
+				aigw_jsonb_string_is(aigw_jsonb_path2(tool.val.binary.data, "function", "name"), AIGW_JSON_TOOL))
+				aigw_unsupported(target, protocol, "a tool named \"" AIGW_JSON_TOOL "\"",
+								 "aigw reserves that name for a json_schema response_format: rename the tool.");
+	}
+	if (!aigw_jsonb_is_object(format) ||
+		!aigw_jsonb_string_is(aigw_jsonb_key(format->val.binary.data, "type"), "json_schema"))
+		return false;
+	/* without a schema it asks for JSON only: the instruction, as json_object */
+	if (aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema") == NULL)
+		return false;
+	if (has_tools)
+		aigw_unsupported(target, protocol, "a json_schema response_format together with tools",
+						 "This protocol receives the schema as a forced tool, so the model could call no other: send either tools or a json_schema response_format.");
+	schema = aigw_jsonb_path2(format->val.binary.data, "json_schema", "schema");
+	if (!aigw_jsonb_is_object(schema) ||
+		!aigw_jsonb_string_is(aigw_jsonb_key(schema->val.binary.data, "type"), "object"))
+		aigw_unsupported(target, protocol, "a json_schema response_format whose schema is not an object's",
+						 "Give the schema \"type\": \"object\"; wrap a list or a single value in a property.");
+	description = aigw_jsonb_path2(format->val.binary.data, "json_schema", "description");
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "[{\"type\": \"function\", \"function\": {\"name\": \"" AIGW_JSON_TOOL "\", \"description\": ");
+	escape_json(&buf, description != NULL && description->type == jbvString
+				? aigw_jsonb_cstring(description)
+				: "Give your answer as this tool's input: it must match the input schema.");
+	appendStringInfo(&buf, ", \"parameters\": %s}}]", JsonbToCString(NULL, schema->val.binary.data, -1));
+	jsonb_of(buf.data, tools);
+	jsonb_of("{\"type\": \"function\", \"function\": {\"name\": \"" AIGW_JSON_TOOL "\"}}", choice);
+	return true;
 }
 
 /* ---------------------------------------------------------------------
@@ -399,6 +461,7 @@ aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index)
 	c->has_text = false;
 	c->ncalls = 0;
 	c->index = index;
+	c->structured = false;
 	c->problem = NULL;
 	pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 	aigw_push_int(ps, "index", index);
@@ -410,6 +473,9 @@ aigw_choice_begin(AigwChoice *c, JsonbParseState **ps, int index)
 void
 aigw_choice_text(AigwChoice *c, const char *text, int len)
 {
+	/* text beside the forced answer tool is not the answer */
+	if (c->structured)
+		return;
 	appendBinaryStringInfo(&c->text, text, len);
 	c->has_text = true;
 }
@@ -446,6 +512,29 @@ aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValu
 }
 
 void
+aigw_choice_tool_use(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input)
+{
+	Jsonb	   *j;
+
+	if (!aigw_jsonb_string_is(name, AIGW_JSON_TOOL))
+	{
+		aigw_choice_tool_call(c, id, name, input);
+		return;
+	}
+	/* the answer is the tool's input alone: text before it was the model thinking aloud */
+	resetStringInfo(&c->text);
+	if (input == NULL)
+		appendStringInfoString(&c->text, "null");
+	else
+	{
+		j = JsonbValueToJsonb(input);
+		appendStringInfoString(&c->text, JsonbToCString(NULL, &j->root, VARSIZE(j)));
+	}
+	c->has_text = true;
+	c->structured = true;
+}
+
+void
 aigw_choice_end(AigwChoice *c, const char *finish_reason)
 {
 	JsonbParseState **ps = c->ps;
@@ -457,6 +546,9 @@ aigw_choice_end(AigwChoice *c, const char *finish_reason)
 	else
 		aigw_push_value(ps, "content", NULL);	/* null */
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+	/* the forced answer tool's call is the answer, not a call to make */
+	if (c->structured && finish_reason && strcmp(finish_reason, "tool_calls") == 0)
+		finish_reason = "stop";
 	if (finish_reason)
 		aigw_push_string(ps, "finish_reason", finish_reason);
 	pushJsonbValue(ps, WJB_END_OBJECT, NULL);

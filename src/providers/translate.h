@@ -98,9 +98,30 @@ extern void aigw_unsupported(const AigwTarget *target, const char *protocol,
 
 /*
  * For protocols without a JSON mode: the instruction that asks for one,
- * appended to the system text when response_format wants JSON.
+ * appended to the system text when response_format is json_object (or a
+ * json_schema without a schema).
  */
 extern void aigw_append_json_instruction(StringInfo system, JsonbContainer *options);
+
+/*
+ * The tool that carries a json_schema answer on the protocols that have no
+ * JSON-schema mode but force a tool (Anthropic, Bedrock): the request
+ * offers it alone and forces it, and the answer's call of it comes back as
+ * the message's content (the input as JSON text, finish_reason "stop"), so
+ * a json_schema answer has one shape whichever provider served it.
+ */
+#define AIGW_JSON_TOOL "aigw_answer"
+
+/*
+ * When response_format is a json_schema with a schema: true, with *tools
+ * and *choice set to OpenAI's "tools" and "tool_choice" that force
+ * AIGW_JSON_TOOL with the schema as its parameters (for the protocol's own
+ * tool writer).  Refuses
+ * the user's tools beside it, a schema that is not an object's, and a user
+ * tool of the reserved name.
+ */
+extern bool aigw_json_schema_tool(const AigwTarget *target, const char *protocol,
+								  JsonbContainer *options, JsonbValue *tools, JsonbValue *choice);
 
 /*
  * The OpenAI-shaped answer: aigw_answer_begin, then per choice
@@ -114,6 +135,7 @@ typedef struct AigwChoice
 	bool		has_text;
 	int			ncalls;
 	int			index;
+	bool		structured;		/* the text is AIGW_JSON_TOOL's input */
 	const char *problem;		/* why the choice is unusable (a tool call without a name), or NULL */
 } AigwChoice;
 
@@ -126,6 +148,8 @@ extern void aigw_choice_text(AigwChoice *c, const char *text, int len);
  * fails the answer with it after aigw_choice_end.
  */
 extern void aigw_choice_tool_call(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input);
+/* A tool call of the answer: AIGW_JSON_TOOL's input becomes the text, others tool calls. */
+extern void aigw_choice_tool_use(AigwChoice *c, JsonbValue *id, JsonbValue *name, JsonbValue *input);
 extern void aigw_choice_end(AigwChoice *c, const char *finish_reason);
 extern Jsonb *aigw_answer_end(JsonbParseState **ps);
 

@@ -13,6 +13,7 @@
 #include "utils/jsonb.h"
 
 #include "common/settings.h"
+#include "batch/sql_call.h"
 #include "caller/call.h"
 #include "catalog/chat_request.h"
 #include "routing/health.h"
@@ -26,16 +27,7 @@ PG_FUNCTION_INFO_V1(aigw_reset_circuit);
 Datum
 aigw_auto(PG_FUNCTION_ARGS)
 {
-	char	   *strategy = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	if (strcmp(strategy, "cheapest") != 0 && strcmp(strategy, "fastest") != 0 &&
-		strcmp(strategy, "best") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown routing strategy %s", aigw_quote_name(strategy)),
-				 errhint("The strategies are cheapest, fastest and best.")));
-	PG_RETURN_JSONB_P(aigw_call_chat(psprintf("auto/%s", strategy),
-									 PG_GETARG_JSONB_P(1), PG_GETARG_JSONB_P(2)));
+	return aigw_sql_call_run(SQL_CALL_AUTO, fcinfo);
 }
 
 /* The plan a call would get, as JSON: the decision, plus the policy. */

@@ -15,6 +15,7 @@
 #include "utils/jsonb.h"
 
 #include "common/settings.h"
+#include "batch/sql_call.h"
 #include "caller/call.h"
 #include "catalog/catalog.h"
 #include "common/json_util.h"
@@ -27,60 +28,17 @@ PG_FUNCTION_INFO_V1(aigw_ask);
 PG_FUNCTION_INFO_V1(aigw_pool_status);
 PG_FUNCTION_INFO_V1(aigw_wallet_reservations);
 
+/* Each a single call (batch/sql_call.c), read ahead where a plan allows it. */
 Datum
 aigw_chat(PG_FUNCTION_ARGS)
 {
-	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	PG_RETURN_JSONB_P(aigw_call_chat(model, PG_GETARG_JSONB_P(1), PG_GETARG_JSONB_P(2)));
-}
-
-/* The text of choices[0].message.content, or NULL (e.g. a tool call). */
-static text *
-first_content(Jsonb *answer)
-{
-	JsonbValue *choices = aigw_jsonb_key(&answer->root, "choices");
-	JsonbValue *first;
-	JsonbValue *content;
-
-	if (!aigw_jsonb_is_array(choices))
-		return NULL;
-	first = getIthJsonbValueFromContainer(choices->val.binary.data, 0);
-	if (!aigw_jsonb_is_object(first))
-		return NULL;
-	content = aigw_jsonb_path2(first->val.binary.data, "message", "content");
-	if (content == NULL || content->type != jbvString)
-		return NULL;
-	return cstring_to_text_with_len(content->val.string.val, content->val.string.len);
+	return aigw_sql_call_run(SQL_CALL_CHAT, fcinfo);
 }
 
 Datum
 aigw_ask(PG_FUNCTION_ARGS)
 {
-	char	   *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	text	   *prompt = PG_GETARG_TEXT_PP(1);
-	JsonbParseState *ps = NULL;
-	JsonbValue *root;
-	JsonbValue	content;
-	Jsonb	   *answer;
-	text	   *result;
-
-	content.type = jbvString;
-	content.val.string.val = VARDATA_ANY(prompt);
-	content.val.string.len = VARSIZE_ANY_EXHDR(prompt);
-
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "user");
-	aigw_push_value(&ps, "content", &content);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	root = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-
-	answer = aigw_call_chat(model, JsonbValueToJsonb(root), PG_GETARG_JSONB_P(2));
-	result = first_content(answer);
-	if (result == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(result);
+	return aigw_sql_call_run(SQL_CALL_ASK, fcinfo);
 }
 
 Datum

@@ -14,6 +14,7 @@ const {
   HttpError, DirectiveError, maskKey, retryHeaders, parseBody, sendRaw, sendJson, destroySocket, HTML_502,
 } = require('./lib/common');
 const { planFor, parseKinds } = require('./lib/corrupt');
+const structured = require('./lib/structured');
 const openai = require('./protocols/openai');
 const azure = require('./protocols/azure');
 const anthropic = require('./protocols/anthropic');
@@ -80,6 +81,7 @@ class MockState {
     this.requestsByPath = Object.create(null);
     this.abortedPending = 0;
     this.failCounts = new Map();
+    structured.reset();
     this.recordings.clear();
   }
 

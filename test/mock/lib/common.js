@@ -54,6 +54,7 @@ const DIRECTIVES = {
   echo: 'flag', prompt_tokens: 'int', completion_tokens: 'int', reasoning_tokens: 'int',
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
   usage: 'usage', echo_auth: 'echo_auth', corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
+  schema: 'schema',
 };
 
 // What `usage=MODE` does to every count of an answer's usage object (usage,
@@ -101,6 +102,10 @@ function parseDirectiveValue(name, raw, source) {
       if (raw === 'json' || raw === 'text') return raw;
       if (raw === '1' || raw === 'true') return 'json';
       throw new DirectiveError("Mock directive 'echo_auth' must be 1, json or text.", source);
+    case 'schema':
+      if (raw === '0' || raw === 'false') return undefined;
+      if (raw === 'violate' || raw === 'violate_once') return raw;
+      throw new DirectiveError("Mock directive 'schema' must be violate or violate_once.", source);
     case 'safety':
       if (raw === '0' || raw === 'false') return undefined;
       if (raw === '1' || raw === 'true' || raw === 'answer') return 'answer';
@@ -219,13 +224,16 @@ function cutAtStop(text, stop) {
 // The deterministic assistant text (see README): `finish` is 'stop',
 // 'stop_sequence' (cut by a stop string) or 'length' (cut by the token limit).
 // `echo()` gives what the echo directive shows; only that directive pays for the copy.
-function mockReply({ prompt, d, echo, json = false, stop, max }) {
+// `structured()`, for a request that asks for structured output, gives the
+// value whose JSON is the reply (lib/structured.js).
+function mockReply({ prompt, d, echo, json = false, structured, stop, max }) {
   if (d.huge_bytes !== undefined) {
     return { text: HUGE_PLACEHOLDER, tokens: tokensFor(d.huge_bytes), finish: 'stop', matched: null };
   }
   const echoed = d.echo ? JSON.stringify(echo()) : undefined;
   let text = d.content ?? echoed ?? `Mock reply to: ${firstChars(prompt, 80)}`;
-  if (d.content === undefined && !d.echo && json) text = JSON.stringify({ reply: text });
+  if (d.content === undefined && !d.echo && structured) text = JSON.stringify(structured());
+  else if (d.content === undefined && !d.echo && json) text = JSON.stringify({ reply: text });
   const cut = cutAtStop(text, stop);
   const tokens = tokensFor(charCount(cut.text));
   if (max != null && max < tokens) {
@@ -239,7 +247,9 @@ function mockReply({ prompt, d, echo, json = false, stop, max }) {
 //   mode:  'auto' | 'required' | 'none' | { name } (a named, forced tool)
 // A forced choice always calls; 'auto' calls only when the `tool_call=NAME`
 // directive asks for it. Returns { name, args, tokens } or null.
-function decideToolCall(names, mode, d) {
+// `structured(name)`, when given, is the arguments of a tool forced by name
+// (an instance of its schema, lib/structured.js); `tool_args` still wins.
+function decideToolCall(names, mode, d, structured) {
   if (d.tool_call !== undefined && !names.includes(d.tool_call)) {
     throw new DirectiveError(`Mock directive 'tool_call' names '${d.tool_call}', which the request does not offer as a tool.`, 'tool_call');
   }
@@ -249,7 +259,8 @@ function decideToolCall(names, mode, d) {
   else if (mode === 'required') name = d.tool_call ?? names[0];
   else name = d.tool_call ?? null;
   if (name === null) return null;
-  const args = d.tool_args ?? {};
+  const forced = mode && typeof mode === 'object' && structured ? structured(name) : undefined;
+  const args = d.tool_args ?? forced ?? {};
   return { name, args, tokens: tokensFor(charCount(name) + charCount(JSON.stringify(args))) };
 }
 

@@ -6,6 +6,7 @@ const {
   HttpError, splitModel, parseDirectives, firstChars, messageTokens, mockReply, decideToolCall,
   splitPieces, isJsonContentType, isObject, sniffImage, decodeBase64, sendJson, sendStreamed, sendJsonAnswer,
 } = require('../lib/common');
+const { toolArguments } = require('../lib/structured');
 
 const VERSIONS = new Set(['2023-06-01', '2023-01-01']);
 const MALFORMED_BODY = '{"id": "msg_1", "type": "message", "role": "assistant", "content": [ {oops';
@@ -464,9 +465,11 @@ function inputUsage(body, d) {
 }
 
 function buildMessage(body, base, d, seq, info) {
-  const call = decideToolCall(info.names, info.mode, d);
+  const userText = lastUserText(body.messages);
+  const toolSchema = (name) => (body.tools ?? []).find((t) => t.name === name)?.input_schema;
+  const call = decideToolCall(info.names, info.mode, d, (name) => toolArguments('anthropic', toolSchema(name), userText, d));
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }),
+    prompt: userText, d, echo: () => ({ ...body, messages: undefined }),
     stop: body.stop_sequences, max: body.max_tokens,
   }) : null;
   const refused = d.safety !== undefined && call === null && d.huge_bytes === undefined;

@@ -9,6 +9,7 @@ const {
   HttpError, splitModel, parseDirectives, charCount, tokensFor, messageTokens, mockReply, decideToolCall, splitPieces,
   isObject, sniffImage, decodeBase64, sendJson, sendStreamed, sendJsonAnswer,
 } = require('../lib/common');
+const { toolArguments } = require('../lib/structured');
 const { tagDirectives, embeddingVector, quantize } = require('../lib/embeddings');
 const sigv4 = require('../lib/sigv4');
 
@@ -316,10 +317,12 @@ function lastUserText(messages) {
 // Like Anthropic, inputTokens excludes the cache reads and writes: with
 // N = prompt_tokens ?? P, inputTokens = N - C - W and totalTokens counts all.
 function buildResponse(body, d, start, info) {
-  const call = decideToolCall(info.names, info.mode, d);
+  const userText = lastUserText(body.messages);
+  const toolSchema = (name) => (body.toolConfig?.tools ?? []).find((t) => t.toolSpec?.name === name)?.toolSpec.inputSchema.json;
+  const call = decideToolCall(info.names, info.mode, d, (name) => toolArguments('bedrock', toolSchema(name), userText, d));
   const cfg = body.inferenceConfig ?? {};
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: () => ({ ...body, messages: undefined }), stop: cfg.stopSequences, max: cfg.maxTokens,
+    prompt: userText, d, echo: () => ({ ...body, messages: undefined }), stop: cfg.stopSequences, max: cfg.maxTokens,
   }) : null;
   const filtered = d.safety !== undefined && call === null && d.huge_bytes === undefined;
   let content;

@@ -8,6 +8,7 @@ const {
   HttpError, splitModel, parseDirectives, firstChars, charCount, tokensFor, messageTokens, mockReply, decideToolCall,
   splitPieces, isObject, decodeBase64, sendJson, sendRaw, sendStreamed, sendJsonAnswer, HUGE_PLACEHOLDER,
 } = require('../lib/common');
+const { structuredAnswer } = require('../lib/structured');
 const { tagDirectives, embeddingVector } = require('../lib/embeddings');
 
 const PKG = 'type.googleapis.com/google.ai.generativelanguage.v1beta';
@@ -419,9 +420,13 @@ function buildResponse(req, base, d, seq, info) {
   }
   const g = info.g;
   const call = decideToolCall(info.names, info.mode, d);
+  const userText = lastUserText(req.contents);
+  const schema = g.responseMimeType === 'application/json' ? (g.responseJsonSchema ?? g.responseSchema) : undefined;
   const reply = call === null ? mockReply({
-    prompt: lastUserText(req.contents), d, echo: () => ({ ...req, contents: undefined }),
+    prompt: userText, d, echo: () => ({ ...req, contents: undefined }),
     json: g.responseMimeType === 'application/json', stop: g.stopSequences, max: g.maxOutputTokens || undefined,
+    structured: schema !== null && typeof schema === 'object' && !Array.isArray(schema)
+      ? () => structuredAnswer('gemini', schema, userText, d) : undefined,
   }) : null;
   const n = d.huge_bytes !== undefined ? 1 : g.candidateCount ?? 1;
   const visible = reply ? reply.tokens : call.tokens;

@@ -6,6 +6,9 @@ const {
   decideToolCall, splitPieces, isJsonContentType, sendJson, sendStreamed, sendJsonAnswer, sendJsonText,
 } = require('../lib/common');
 const { tagDirectives, embeddingVector, writeVectorJson } = require('../lib/embeddings');
+const { structuredAnswer, toolArguments } = require('../lib/structured');
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'o3-mini', 'deepseek-reasoner', 'text-embedding-3-small'];
@@ -297,12 +300,17 @@ const NO_TOOLS = Object.freeze([]);
 function buildCompletion(body, base, d, seq) {
   const huge = d.huge_bytes !== undefined;
   const names = Array.isArray(body.tools) ? body.tools.map((t) => t.function.name) : NO_TOOLS;
-  const call = decideToolCall(names, names.length ? toolMode(body) : 'auto', d);
+  const userText = lastUserText(body.messages);
+  const toolSchema = (name) => body.tools.find((t) => t.function.name === name)?.function?.parameters;
+  const call = decideToolCall(names, names.length ? toolMode(body) : 'auto', d,
+    (name) => toolArguments('openai', toolSchema(name), userText, d));
   const n = huge ? 1 : (body.n ?? 1);
   const format = body.response_format?.type;
+  const schema = format === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
   const reply = call === null ? mockReply({
-    prompt: lastUserText(body.messages), d, echo: d.echo ? () => ({ ...body, messages: undefined }) : undefined,
+    prompt: userText, d, echo: d.echo ? () => ({ ...body, messages: undefined }) : undefined,
     json: format === 'json_object' || format === 'json_schema', stop: body.stop,
+    structured: isObject(schema) ? () => structuredAnswer('openai', schema, userText, d) : undefined,
     max: body.max_completion_tokens ?? body.max_tokens,
   }) : null;
   const filtered = d.safety !== undefined && call === null && !huge;

@@ -66,12 +66,26 @@ pg_noreturn extern void aigw_sql_call_invalid(const AigwSqlCall *sc, const char 
 extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
 
 /*
- * The semantic kinds (caller/semantic.c): the same two halves for
+ * aigw.statement_max_cost: an answer's cost counts against the top-level
+ * statement's budget; check raises once the statement is over it.
+ */
+extern void aigw_statement_spend(Jsonb *answer);
+extern void aigw_statement_check_budget(void);
+
+/*
+ * The semantic kinds (batch/semantic.c): the same two halves for
  * is_true, classify, extract and score.
  */
 extern bool aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const bool *nulls,
 								  AigwSqlCall *out);
 extern bool aigw_semantic_finish(const AigwSqlCall *sc, Jsonb *answer, Datum *value, bool *isnull,
 								 char **why);
+
+/*
+ * Before sending again a call whose answer did not validate (finish gave
+ * false): sets resent, and has the second request bypass the response
+ * cache, which holds the first answer.  Allocates nothing.
+ */
+extern void aigw_semantic_resend(AigwSqlCall *sc);
 
 #endif							/* AIGW_SQL_CALL_H */
