@@ -657,7 +657,6 @@ ra_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	StringInfoData calls;
 	List	   *context;
 	ListCell   *lc;
-	int			s = 0;
 
 	initStringInfo(&calls);
 	for (int i = 0; i < st->ncalls; i++)
@@ -689,7 +688,6 @@ ra_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 			ExplainPropertyText("Call Filter",
 								deparse_expression((Node *) make_ands_explicit(lfirst(lc)), context,
 												   es->verbose, false), es);
-		s++;
 	}
 	foreach(lc, st->row_by_row)
 		ExplainPropertyText("Row by Row", strVal(lfirst(lc)), es);
