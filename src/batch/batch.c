@@ -96,7 +96,8 @@ aigw_batch_stream(const char *model, Jsonb *call_options, bool embed, int concur
 	}
 	PG_CATCH();
 	{
-		aigw_pool_abandon_all();
+		/* this stream's calls only: a cursor's read-ahead may have its own in flight */
+		aigw_queue_abandon(q);
 		aigw_queue_destroy(q);
 		PG_RE_THROW();
 	}
@@ -193,7 +194,7 @@ array_done(void *arg, void *data, AigwCall *call)
 	{
 		AigwCallError *e = call->error;
 
-		aigw_pool_abandon_all();
+		/* the stream gives back its calls in flight as the error passes */
 		e->context = e->context ? psprintf("%s\n%s %d of %s", e->context, b->embed ? "request" : "row", index + 1, b->what)
 			: psprintf("%s %d of %s", b->embed ? "request" : "row", index + 1, b->what);
 		aigw_call_raise(e);

@@ -36,8 +36,8 @@ aigw_queue_create(int concurrency)
 }
 
 /*
- * What is still in flight is given back to the pool by whoever ends the
- * statement (aigw_pool_abandon_all on an error); here only memory goes.
+ * Only memory goes: what is still in flight is given back first by
+ * aigw_queue_abandon (on an error or an early end).
  */
 void
 aigw_queue_destroy(AigwCallQueue *q)

@@ -401,7 +401,7 @@ took(RaState *st, AigwQueueEntry *e)
 			}
 			PG_CATCH();
 			{
-				aigw_pool_abandon_all();
+				aigw_queue_abandon(st->q);
 				PG_RE_THROW();
 			}
 			PG_END_TRY();

@@ -277,7 +277,7 @@ call_or_null(const AigwSqlCall *sc)
 	}
 	PG_CATCH();
 	{
-		aigw_pool_abandon_all();
+		aigw_queue_abandon(q);
 		aigw_queue_destroy(q);
 		PG_RE_THROW();
 	}

@@ -608,7 +608,11 @@ run_to_end(AigwCall *call)
 		}
 		PG_CATCH();
 		{
-			aigw_pool_abandon_all();
+			/* this call's attempt only: others of this backend (a cursor's) go on */
+			aigw_pool_abandon(ticket);
+			aigw_limits_release(call->limit_hold, NULL, true);
+			call->limit_hold = 0;
+			aigw_pool_flush_wakeups();
 			PG_RE_THROW();
 		}
 		PG_END_TRY();

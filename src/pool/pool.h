@@ -113,8 +113,11 @@ extern AigwOutcomeMsg *aigw_pool_call(AigwRequestMsg *request, AigwWallet *walle
  * outcome (NULL: no outcome could be delivered), or -1 once timeout_ms has
  * passed (-1: no limit) or, with until_latch, the latch was set by something
  * else than a finished request.  The outcome is allocated in contexts[i]
- * (the current context when contexts is NULL).  After an error, abandon_all gives back every
- * request this backend still has in flight (the workers abort them).
+ * (the current context when contexts is NULL).  After an error, abandon
+ * gives back one request still in flight (the worker aborts it): each
+ * caller gives back its own, since a cursor's read-ahead may have others
+ * in flight that a caught error must not touch.  abandon_all gives back
+ * every one (the backend's exit, the top transaction's abort).
  */
 extern int	aigw_pool_send(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved);
 extern int	aigw_pool_wait(const int *tickets, int n, long timeout_ms, bool until_latch,

@@ -494,16 +494,21 @@ aigw_pool_call(AigwRequestMsg *request, AigwWallet *wallet, int64 reserved)
 {
 	AigwOutcomeMsg *outcome;
 	int			ticket;
+	volatile int sent = -1;
 
 	PG_TRY();
 	{
 		ticket = aigw_pool_send(request, wallet, reserved);
+		sent = ticket;
 		(void) aigw_pool_wait(&ticket, 1, -1, false, NULL, &outcome);
 		aigw_pool_make_durable();
 	}
 	PG_CATCH();
 	{
-		aigw_pool_abandon_all();
+		/* send gave back what it took if it failed; a request sent is abandoned */
+		if (sent >= 0)
+			aigw_pool_abandon(sent);
+		aigw_pool_flush_wakeups();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 89
+plan 91
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -248,6 +248,20 @@ SQL
 )
 echo "$out" | grep -q 'caught: provider "openai" returned HTTP 400'; ok $? "a failing read-ahead in a caught block, while cursor c has calls in flight"
 same "$(echo "$out" | grep -v 'NOTICE')" "$(expect 1 200)" "... c's FETCHes still read all 200 rows, right (its calls were not abandoned with the other node's)"
+# chat_many (on_error raise) failing in a caught block gives back its own calls only
+out=$(timeout 30 "$PGBIN/psql" -X -q -At -d "$T_DB" 2>&1 <<'SQL'
+SET statement_timeout = '10s';
+BEGIN;
+DECLARE c CURSOR FOR SELECT id, aigw.ask(m, body) FROM t;
+FETCH 2 FROM c;
+DO $$ BEGIN PERFORM count(*) FROM aigw.chat_many('openai/slow', ARRAY['[{"role":"user","content":"a"}]', '[{"role":"user","content":"b [[mock:status=400]]"}]']::jsonb[], '{"on_error": "raise"}');
+     EXCEPTION WHEN others THEN RAISE NOTICE 'caught: %', sqlerrm; END $$;
+FETCH ALL FROM c;
+COMMIT;
+SQL
+)
+echo "$out" | grep -q 'caught: provider "openai" returned HTTP 400'; ok $? "chat_many failing (on_error raise) in a caught block, while cursor c has calls in flight"
+same "$(echo "$out" | grep -v 'NOTICE')" "$(expect 1 200)" "... c's FETCHes still read all 200 rows, right (chat_many gave back its own calls only)"
 mock_reset
 since=$(sql "SELECT clock_timestamp()")
 out=$(timeout 30 "$PGBIN/psql" -X -q -At -d "$T_DB" 2>&1 <<'SQL'
@@ -266,6 +280,7 @@ wait_for 5 "[ \"\$(requests_since '$since' \"AND status = 'pending'\")\" = 0 ] &
 ok $? "... every request sent has its row, none pending"
 cancelled=$(requests_since "$since" "AND status = 'cancelled'")
 [ "$cancelled" -ge 1 ]; ok $? "... the calls the failed cursor had in flight were given back when it was closed ($cancelled cancelled)"
+[ "$cancelled" -ge 1 ] || sql "SELECT '#   ' || status || ' ' || count(*) FROM aigw.requests WHERE created_at >= '$since' GROUP BY status"
 
 echo "# 10. EXPLAIN"
 ex=$(sql "EXPLAIN SELECT id, aigw.ask(m, body) FROM t LIMIT 10")
