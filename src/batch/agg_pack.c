@@ -99,28 +99,6 @@ clip(const char *s, int len, int max)
 	return pg_mbcliplen(s, len, max);
 }
 
-/* [{"role": "system", "content": system}, {"role": "user", "content": user}] */
-static Jsonb *
-messages(const char *system, const StringInfo user)
-{
-	JsonbParseState *ps = NULL;
-	JsonbValue	v;
-
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "system");
-	aigw_push_string(&ps, "content", system);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "user");
-	v.type = jbvString;
-	v.val.string.val = user->data;
-	v.val.string.len = user->len;
-	aigw_push_value(&ps, "content", &v);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
-}
-
 void
 aigw_agg_pack(const AggPacking *pk, const AggItems *items, bool reduce, AggRequests *out)
 {
@@ -193,7 +171,7 @@ aigw_agg_pack(const AggPacking *pk, const AggItems *items, bool reduce, AggReque
 		user.data[user.len] = '\0';
 		appendStringInfoString(&user, QUESTION);
 		appendBinaryStringInfo(&user, pk->prompt, pk->prompt_len);
-		out->payloads[r] = messages(system, &user);
+		out->payloads[r] = aigw_chat_messages(system, user.data, user.len);
 	}
 	pfree(user.data);
 }

@@ -253,28 +253,6 @@ without_cache(Jsonb *options)
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
-/* [{"role": "system", "content": instruction}, {"role": "user", "content": input}] */
-static Jsonb *
-call_messages(const char *instruction, text *input)
-{
-	JsonbParseState *ps = NULL;
-	JsonbValue	v;
-
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "system");
-	aigw_push_string(&ps, "content", instruction);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "user");
-	v.type = jbvString;
-	v.val.string.val = VARDATA_ANY(input);
-	v.val.string.len = VARSIZE_ANY_EXHDR(input);
-	aigw_push_value(&ps, "content", &v);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
-}
-
 bool
 aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const bool *nulls,
 					  AigwSqlCall *out)
@@ -283,6 +261,7 @@ aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 	const char *fn = aigw_sql_call_name(kind);
 	int			m = shape->model_arg;
 	StringInfoData instruction;
+	text	   *input;
 	char	   *labels = NULL;
 	char	   *more;
 	Jsonb	   *schema;
@@ -325,7 +304,8 @@ aigw_semantic_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 	out->options = call_options(fn, shape, options, schema, &more);
 	if (more != NULL && *more != '\0')
 		appendStringInfo(&instruction, "\n\n%s", more);
-	out->payload = call_messages(instruction.data, DatumGetTextPP(args[0]));
+	input = DatumGetTextPP(args[0]);
+	out->payload = aigw_chat_messages(instruction.data, VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input));
 	extra = palloc(sizeof(SemanticExtra));
 	extra->schema = schema;
 	extra->resend_options = without_cache(out->options);

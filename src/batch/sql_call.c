@@ -54,24 +54,6 @@ aigw_sql_call_name(AigwSqlCallKind kind)
 	return "aigw call";
 }
 
-/* [{"role": "user", "content": text}] */
-static Jsonb *
-user_message(text *content)
-{
-	JsonbParseState *ps = NULL;
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = VARDATA_ANY(content);
-	v.val.string.len = VARSIZE_ANY_EXHDR(content);
-	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	aigw_push_string(&ps, "role", "user");
-	aigw_push_value(&ps, "content", &v);
-	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
-}
-
 /* ["text"] */
 static Jsonb *
 one_text(text *input)
@@ -117,7 +99,11 @@ aigw_sql_call_prepare(AigwSqlCallKind kind, int nargs, const Datum *args, const 
 	switch (kind)
 	{
 		case SQL_CALL_ASK:
-			out->payload = user_message(DatumGetTextPP(args[1]));
+			{
+				text	   *prompt = DatumGetTextPP(args[1]);
+
+				out->payload = aigw_chat_messages(NULL, VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt));
+			}
 			break;
 		case SQL_CALL_CHAT:
 			out->payload = DatumGetJsonbP(args[1]);

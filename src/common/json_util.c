@@ -215,6 +215,30 @@ aigw_push_key(JsonbParseState **ps, const char *key)
 	pushJsonbValue(ps, WJB_KEY, &k);
 }
 
+Jsonb *
+aigw_chat_messages(const char *system, const char *user, int user_len)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue	v;
+
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	if (system != NULL)
+	{
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		aigw_push_string(&ps, "role", "system");
+		aigw_push_string(&ps, "content", system);
+		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	aigw_push_string(&ps, "role", "user");
+	v.type = jbvString;
+	v.val.string.val = (char *) user;
+	v.val.string.len = user_len;
+	aigw_push_value(&ps, "content", &v);
+	pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
+}
+
 void
 aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value)
 {

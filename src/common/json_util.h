@@ -50,6 +50,9 @@ extern void aigw_push_millis(JsonbParseState **ps, const char *key, double ms);
 extern void aigw_push_numeric(JsonbParseState **ps, const char *key, const char *value);
 extern void aigw_push_value(JsonbParseState **ps, const char *key, JsonbValue *value);	/* NULL: null */
 
+/* [{"role": "system", "content": system}, {"role": "user", "content": user}], without the first when system is NULL */
+extern Jsonb *aigw_chat_messages(const char *system, const char *user, int user_len);
+
 /* Push a container (as it is, not copied) as the value or element tok. */
 extern void aigw_push_container(JsonbParseState **ps, JsonbIteratorToken tok, JsonbContainer *c);
 
