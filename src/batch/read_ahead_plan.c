@@ -383,6 +383,97 @@ movable_quals(Plan *plan, List **fixed)
 static int	limit_bound(Limit *limit);
 
 /*
+ * The read-ahead node above plan, whose target list becomes rw's (the
+ * calls' arguments and the pieces around them); tlist and stage_quals are
+ * the node's own, over its scan tuple.
+ */
+static Plan *
+make_node(Plan *plan, Rewrite *rw, List *tlist, List *stage_quals, List *notes, Limit *limit, Walk *w)
+{
+	List	   *scan_tlist = NIL;
+	List	   *private = NIL;
+	CustomScan *cs;
+	ListCell   *lc;
+	int			nchild;
+	int			i;
+
+	nchild = list_length(rw->child_tlist);
+	i = 0;
+	foreach(lc, rw->answers)
+		((Var *) lfirst(lc))->varattno = nchild + ++i;
+	plan->targetlist = rw->child_tlist;
+
+	/* the scan tuple: the input's columns, then the calls (as EXPLAIN shows them) */
+	foreach(lc, rw->child_tlist)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry((Expr *) makeVar(OUTER_VAR, tle->resno, exprType((Node *) tle->expr),
+															  exprTypmod((Node *) tle->expr),
+															  exprCollation((Node *) tle->expr), 0),
+											 tle->resno, NULL, false));
+	}
+	i = 0;
+	foreach(lc, rw->calls)
+	{
+		FuncExpr   *shown = copyObject((FuncExpr *) lfirst(lc));
+		List	   *cols = list_nth(rw->call_args, i);
+		ListCell   *arg;
+		ListCell   *col;
+
+		forboth(arg, shown->args, col, cols)
+		{
+			Node	   *a = lfirst(arg);
+
+			lfirst(arg) = makeVar(OUTER_VAR, lfirst_int(col), exprType(a), exprTypmod(a), exprCollation(a), 0);
+		}
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) shown, nchild + ++i, NULL, false));
+	}
+
+	private = lappend(private, makeInteger(nchild));
+	private = lappend(private, makeInteger(limit ? limit_bound(limit) : -1));
+	private = lappend(private, rw->kinds);
+	private = lappend(private, rw->stages);
+	private = lappend(private, rw->call_args);
+	private = lappend(private, rw->names);
+	private = lappend(private, notes);
+	private = lappend(private, makeInteger(list_length(stage_quals)));
+	/*
+	 * A count known only at run time (a parameter of a generic plan, an
+	 * init plan): the node works its bound out when it starts, as the
+	 * Limit does.
+	 */
+	if (limit != NULL && limit_bound(limit) < 0 && limit->limitOption == LIMIT_OPTION_COUNT &&
+		limit->limitCount != NULL)
+		private = lappend(private, list_make2(copyObject(limit->limitCount), copyObject(limit->limitOffset)));
+	else
+		private = lappend(private, NIL);
+
+	cs = makeNode(CustomScan);
+	cs->scan.plan.startup_cost = plan->startup_cost;
+	cs->scan.plan.total_cost = plan->total_cost;
+	cs->scan.plan.plan_rows = plan->plan_rows;
+	cs->scan.plan.plan_width = plan->plan_width;
+	cs->scan.plan.parallel_aware = false;
+	cs->scan.plan.parallel_safe = false;
+	cs->scan.plan.plan_node_id = w->next_plan_node_id++;
+	cs->scan.plan.targetlist = tlist;
+	cs->scan.plan.qual = NIL;
+	cs->scan.plan.lefttree = plan;
+	cs->scan.plan.extParam = bms_copy(plan->extParam);
+	cs->scan.plan.allParam = bms_copy(plan->allParam);
+	cs->scan.scanrelid = 0;
+	cs->flags = 0;
+	cs->custom_plans = NIL;
+	cs->custom_exprs = stage_quals;
+	cs->custom_private = private;
+	cs->custom_scan_tlist = scan_tlist;
+	cs->methods = &aigw_read_ahead_plan_methods;
+	return (Plan *) cs;
+}
+
+/*
  * Put a read-ahead node above plan when its expressions hold calls;
  * returns what the parent should point to.  limit: the Limit whose rows
  * come one for one from plan's, or NULL.
@@ -397,12 +488,7 @@ place(Plan *plan, Limit *limit, Walk *w)
 	List	   *stage_quals = NIL;
 	List	   *tlist = NIL;
 	List	   *notes = NIL;
-	List	   *scan_tlist = NIL;
-	List	   *private = NIL;
-	CustomScan *cs;
 	ListCell   *lc;
-	int			nchild;
-	int			i;
 
 	if (!contains_call((Node *) plan->targetlist) && !contains_call((Node *) plan->qual) &&
 		!((IsA(plan, NestLoop) || IsA(plan, MergeJoin) || IsA(plan, HashJoin)) &&
@@ -445,81 +531,205 @@ place(Plan *plan, Limit *limit, Walk *w)
 	if (rw.calls == NIL && notes == NIL)
 		return plan;			/* nothing was changed */
 
-	nchild = list_length(rw.child_tlist);
-	i = 0;
-	foreach(lc, rw.answers)
-		((Var *) lfirst(lc))->varattno = nchild + ++i;
 	*quals = kept;
-	plan->targetlist = rw.child_tlist;
+	return make_node(plan, &rw, tlist, stage_quals, notes, limit, w);
+}
 
-	/* the scan tuple: the input's columns, then the calls (as EXPLAIN shows them) */
-	foreach(lc, rw.child_tlist)
+/* ---------------------------------------------------------------------
+ * Calls in an aggregate's arguments
+ *
+ * An Agg evaluates its aggregates' arguments for every input row, so a
+ * call there (in an aggregate without FILTER) can be read ahead below it:
+ * a read-ahead node goes between the Agg and its input, which outputs the
+ * calls' arguments; the node adds the answers as columns after the
+ * input's own, and the aggregates read them there.
+ * ---------------------------------------------------------------------
+ */
+typedef struct AggArgs
+{
+	Rewrite	   *rw;
+	List	   *chain;			/* the Agg's input, then each sort below it, down to the projecting node */
+	int			ninput;			/* the Agg's input's columns */
+	bool		ok;				/* every input column a call's arguments use can be computed again */
+} AggArgs;
+
+/* A node between an Agg and the node that computes its input's columns. */
+static bool
+passes_columns_through(Plan *plan)
+{
+	return IsA(plan, Sort) || IsA(plan, IncrementalSort);
+}
+
+/*
+ * An expression over the Agg's input (OUTER_VAR) as the projecting node at
+ * the bottom of the chain computes it (a sort's columns are its input's).
+ */
+typedef struct InputTerms
+{
+	AggArgs    *aa;
+	int			depth;			/* in aa->chain: whose columns OUTER_VAR names */
+} InputTerms;
+
+static Node *
+input_terms_mutator(Node *node, InputTerms *it)
+{
+	AggArgs    *aa = it->aa;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == OUTER_VAR)
+	{
+		Plan	   *at = list_nth(aa->chain, it->depth);
+		TargetEntry *tle = list_nth(at->targetlist, ((Var *) node)->varattno - 1);
+		InputTerms	below = {aa, it->depth + 1};
+
+		if (below.depth < list_length(aa->chain))
+			return input_terms_mutator((Node *) tle->expr, &below);
+		/* an input column is computed again for the call: not if that costs a call or may differ */
+		if (contains_call((Node *) tle->expr) || contain_volatile_functions((Node *) tle->expr))
+			aa->ok = false;
+		return copyObject((Node *) tle->expr);
+	}
+	if (IsA(node, Var) || IsA(node, Aggref))
+	{
+		aa->ok = false;			/* not an input column: leave the aggregate as it is */
+		return node;
+	}
+	return expression_tree_mutator(node, input_terms_mutator, it);
+}
+
+static Node *
+input_terms(Node *node, AggArgs *aa)
+{
+	InputTerms	it = {aa, 0};
+
+	return input_terms_mutator(node, &it);
+}
+
+static Node *
+agg_arg_mutator(Node *node, AggArgs *aa)
+{
+	if (node == NULL)
+		return NULL;
+	if (is_leaf_call(node))
+	{
+		FuncExpr   *call = (FuncExpr *) input_terms(node, aa);
+
+		(void) answer_of(aa->rw, call);
+		return (Node *) makeVar(OUTER_VAR, aa->ninput + list_length(aa->rw->answers),
+								call->funcresulttype, -1, call->funccollid, 0);
+	}
+	if (!evaluates_all_arguments(node))
+		return node;
+	return expression_tree_mutator(node, agg_arg_mutator, aa);
+}
+
+/*
+ * An aggregate's FILTER is evaluated for every row, its arguments for the
+ * rows that pass it (all of them without a FILTER).
+ */
+static Node *
+aggref_mutator(Node *node, AggArgs *aa)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+		Aggref	   *copy;
+
+		if (agg->aggsplit != AGGSPLIT_SIMPLE ||
+			!(has_sure_call((Node *) agg->aggfilter, NULL) ||
+			  (agg->aggfilter == NULL && has_sure_call((Node *) agg->args, NULL))))
+			return node;
+		copy = (Aggref *) copyObject(node);
+		if (agg->aggfilter != NULL)
+			copy->aggfilter = (Expr *) agg_arg_mutator((Node *) agg->aggfilter, aa);
+		else
+			copy->args = (List *) agg_arg_mutator((Node *) agg->args, aa);
+		return (Node *) copy;
+	}
+	return expression_tree_mutator(node, aggref_mutator, aa);
+}
+
+/* The calls of agg's aggregates read ahead below it (and below the sorts that feed it), where they can be. */
+static void
+read_ahead_agg_args(Agg *agg, Walk *w)
+{
+	Plan	   *input = agg->plan.lefttree;
+	Plan	   *parent = (Plan *) agg;
+	Rewrite		rw;
+	AggArgs		aa;
+	List	   *tlist = NIL;
+	List	   *agg_tlist;
+	List	   *agg_qual;
+	ListCell   *lc;
+	int			k = 0;
+	int			nanswers;
+
+	if (input == NULL || agg->aggsplit != AGGSPLIT_SIMPLE ||
+		(!contains_call((Node *) agg->plan.targetlist) && !contains_call((Node *) agg->plan.qual)))
+		return;
+	memset(&aa, 0, sizeof(aa));
+	while (passes_columns_through(input))
+	{
+		aa.chain = lappend(aa.chain, input);
+		parent = input;
+		input = input->lefttree;
+	}
+	if (input == NULL || !projects(input))
+		return;
+	aa.chain = lappend(aa.chain, input);
+
+	memset(&rw, 0, sizeof(rw));
+	/* the input keeps its columns where they are; the arguments come after them */
+	foreach(lc, input->targetlist)
+		rw.child_tlist = lappend(rw.child_tlist, flatCopyTargetEntry(lfirst(lc)));
+	aa.rw = &rw;
+	aa.ninput = list_length(agg->plan.lefttree->targetlist);
+	aa.ok = true;
+	agg_tlist = (List *) aggref_mutator((Node *) agg->plan.targetlist, &aa);
+	agg_qual = (List *) aggref_mutator((Node *) agg->plan.qual, &aa);
+	if (rw.calls == NIL || !aa.ok)
+		return;
+	nanswers = list_length(rw.answers);
+
+	/* the node returns the input's columns, then the answers */
+	foreach(lc, input->targetlist)
 	{
 		TargetEntry *tle = lfirst(lc);
 
-		scan_tlist = lappend(scan_tlist,
-							 makeTargetEntry((Expr *) makeVar(OUTER_VAR, tle->resno, exprType((Node *) tle->expr),
-															  exprTypmod((Node *) tle->expr),
-															  exprCollation((Node *) tle->expr), 0),
-											 tle->resno, NULL, false));
+		k++;
+		tlist = lappend(tlist, makeTargetEntry((Expr *) makeVar(INDEX_VAR, k, exprType((Node *) tle->expr),
+																 exprTypmod((Node *) tle->expr),
+																 exprCollation((Node *) tle->expr), 0),
+											   k, tle->resname, tle->resjunk));
 	}
-	i = 0;
-	foreach(lc, rw.calls)
+	foreach(lc, rw.answers)
+		tlist = lappend(tlist, makeTargetEntry(lfirst(lc), ++k, NULL, true));
+	/* each sort between passes the answers up, after its own columns */
+	foreach(lc, aa.chain)
 	{
-		FuncExpr   *shown = copyObject((FuncExpr *) lfirst(lc));
-		List	   *cols = list_nth(rw.call_args, i);
-		ListCell   *arg;
-		ListCell   *col;
+		Plan	   *sort = lfirst(lc);
+		int			nown;
 
-		forboth(arg, shown->args, col, cols)
+		if (sort == input)
+			break;
+		nown = list_length(sort->lefttree->targetlist);
+		for (int i = 0; i < nanswers; i++)
 		{
-			Node	   *a = lfirst(arg);
+			Var		   *answer = list_nth(rw.answers, i);
 
-			lfirst(arg) = makeVar(OUTER_VAR, lfirst_int(col), exprType(a), exprTypmod(a), exprCollation(a), 0);
+			sort->targetlist = lappend(sort->targetlist,
+									   makeTargetEntry((Expr *) makeVar(OUTER_VAR, nown + i + 1, answer->vartype,
+																		answer->vartypmod, answer->varcollid, 0),
+													   list_length(sort->targetlist) + 1, NULL, true));
 		}
-		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) shown, nchild + ++i, NULL, false));
 	}
-
-	private = lappend(private, makeInteger(nchild));
-	private = lappend(private, makeInteger(limit ? limit_bound(limit) : -1));
-	private = lappend(private, rw.kinds);
-	private = lappend(private, rw.stages);
-	private = lappend(private, rw.call_args);
-	private = lappend(private, rw.names);
-	private = lappend(private, notes);
-	private = lappend(private, makeInteger(list_length(stage_quals)));
-	/*
-	 * A count known only at run time (a parameter of a generic plan, an
-	 * init plan): the node works its bound out when it starts, as the
-	 * Limit does.
-	 */
-	if (limit != NULL && limit_bound(limit) < 0 && limit->limitOption == LIMIT_OPTION_COUNT &&
-		limit->limitCount != NULL)
-		private = lappend(private, list_make2(copyObject(limit->limitCount), copyObject(limit->limitOffset)));
-	else
-		private = lappend(private, NIL);
-
-	cs = makeNode(CustomScan);
-	cs->scan.plan.startup_cost = plan->startup_cost;
-	cs->scan.plan.total_cost = plan->total_cost;
-	cs->scan.plan.plan_rows = plan->plan_rows;
-	cs->scan.plan.plan_width = plan->plan_width;
-	cs->scan.plan.parallel_aware = false;
-	cs->scan.plan.parallel_safe = false;
-	cs->scan.plan.plan_node_id = w->next_plan_node_id++;
-	cs->scan.plan.targetlist = tlist;
-	cs->scan.plan.qual = NIL;
-	cs->scan.plan.lefttree = plan;
-	cs->scan.plan.extParam = bms_copy(plan->extParam);
-	cs->scan.plan.allParam = bms_copy(plan->allParam);
-	cs->scan.scanrelid = 0;
-	cs->flags = 0;
-	cs->custom_plans = NIL;
-	cs->custom_exprs = stage_quals;
-	cs->custom_private = private;
-	cs->custom_scan_tlist = scan_tlist;
-	cs->methods = &aigw_read_ahead_plan_methods;
-	return (Plan *) cs;
+	agg->plan.targetlist = agg_tlist;
+	agg->plan.qual = agg_qual;
+	/* one stage, without a qual: every row's calls are sent */
+	parent->lefttree = make_node(input, &rw, tlist, list_make1(NIL), NIL, NULL, w);
 }
 
 /* ---------------------------------------------------------------------
@@ -582,6 +792,8 @@ walk(Plan *plan, Limit *limit, bool below_gather, Walk *w)
 		child_limit = limit;
 	if (IsA(plan, Gather) || IsA(plan, GatherMerge))
 		below_gather = true;
+	if (IsA(plan, Agg) && !below_gather)
+		read_ahead_agg_args((Agg *) plan, w);
 
 	plan->lefttree = walk(plan->lefttree, child_limit, below_gather, w);
 	/* the inner side of a merge join must support mark and restore: left as it is */

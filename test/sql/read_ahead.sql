@@ -52,8 +52,21 @@ SELECT d.id FROM docs d LEFT JOIN tags t ON t.id = d.id AND aigw.ask('openai/gpt
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 
--- calls that may not run for every row run row by row, and EXPLAIN says so
+-- an aggregate's arguments (without FILTER) and its FILTER are evaluated
+-- for every row: their calls are read ahead below the aggregate (and below
+-- the sort that feeds a sorted aggregate)
 EXPLAIN (COSTS OFF) SELECT count(aigw.ask('openai/gpt-4o-mini', body)) FROM docs;
+SELECT count(aigw.ask('openai/gpt-4o-mini', body)) FROM docs;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF, VERBOSE)
+SELECT id % 2 AS odd, string_agg(aigw.ask('openai/gpt-4o-mini', body), ', ' ORDER BY id) FROM docs WHERE id <= 4 GROUP BY 1;
+SELECT id % 2 AS odd, string_agg(aigw.ask('openai/gpt-4o-mini', body), ', ' ORDER BY id) FROM docs WHERE id <= 4 GROUP BY 1;
+RESET enable_hashagg;
+EXPLAIN (COSTS OFF) SELECT count(*) FILTER (WHERE aigw.ask('openai/gpt-4o-mini', body) LIKE '%1%') FROM docs;
+SELECT count(*) FILTER (WHERE aigw.ask('openai/gpt-4o-mini', body) LIKE '%1%') FROM docs;
+
+-- calls that may not run for every row run row by row, and EXPLAIN says so
+EXPLAIN (COSTS OFF) SELECT count(aigw.ask('openai/gpt-4o-mini', body)) FILTER (WHERE id > 10) FROM docs;
 EXPLAIN (COSTS OFF) SELECT CASE WHEN id > 10 THEN aigw.ask('openai/gpt-4o-mini', body) END FROM docs;
 EXPLAIN (COSTS OFF) SELECT coalesce(summary, aigw.ask('openai/gpt-4o-mini', body)) FROM docs;
 -- ... but a subquery's rows feeding the aggregate are read ahead

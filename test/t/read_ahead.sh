@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 91
+plan 94
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -291,8 +291,17 @@ echo "$ex" | grep -q 'Custom Scan (AIGW Read Ahead)' && echo "$ex" | grep -q 'Ca
     echo "$ex" | grep -q 'Concurrency: 64' && echo "$ex" | grep -q 'Order: kept' && echo "$ex" | grep -q 'Bound: 10 rows'
 ok $? "EXPLAIN shows the node: Calls, Concurrency, Order, Bound"
 sql "EXPLAIN SELECT id, aigw.ask(m, body) FROM t" | grep -q 'Bound'; ok $((!$?)) "... no Bound without a Limit"
-sql "EXPLAIN SELECT count(aigw.ask(m, body)) FROM t" | grep -q "Row by Row: aigw.ask in an aggregate's arguments"
-ok $? "a call in an aggregate's arguments: Row by Row"
+sql "EXPLAIN SELECT count(aigw.ask(m, body)) FILTER (WHERE id > 5) FROM t" | grep -q "Row by Row: aigw.ask in an aggregate's arguments"
+ok $? "a call in the arguments of an aggregate with a FILTER: Row by Row"
+mock_reset
+is "$(sql "SELECT count(*) FILTER (WHERE a = 'Mock reply to: body ' || id) || ' ' || (string_agg(a, '|' ORDER BY id) = (SELECT string_agg('Mock reply to: body ' || id, '|' ORDER BY id) FROM t))
+             FROM (SELECT id, aigw.ask(m, body) a FROM t) s")" "200 true" "a call in a subquery feeding aggregates: 200 answers, right"
+mock_reset
+is "$(sql "SELECT count(aigw.ask(m, body)) || ' ' || md5(string_agg(aigw.ask(m, body), '|' ORDER BY id)) FROM t")" \
+   "200 $(sql "SELECT md5(string_agg('Mock reply to: body ' || id, '|' ORDER BY id)) FROM t")" \
+   "calls in aggregates' arguments (count, string_agg ... ORDER BY): right"
+peak=$(mock_in_flight $MOCK_CHAT)
+[ "$peak" -ge 32 ]; ok $? "... read ahead below the aggregate ($peak in flight)"
 sql "EXPLAIN SELECT CASE WHEN id > 5 THEN aigw.ask(m, body) END FROM t" | grep -q "Row by Row: aigw.ask under CASE"
 ok $? "a call under CASE: Row by Row"
 mock_reset
