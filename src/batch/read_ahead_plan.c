@@ -13,8 +13,11 @@
  *
  * A call is read ahead only where PostgreSQL would evaluate it for every
  * row that reaches the expression: not under CASE, COALESCE, AND/OR, a
- * subscript, a sublink, an aggregate's or a window function's arguments;
- * those run row by row as before, and EXPLAIN lists them.
+ * subscript, a sublink, a window function's arguments or those of an
+ * aggregate with a FILTER; those run row by row as before, and EXPLAIN
+ * lists them.  An aggregate's own arguments (and FILTER) are evaluated for
+ * every input row: their calls are read ahead below the Agg (see "Calls in
+ * an aggregate's arguments" below).
  */
 #include "postgres.h"
 
