@@ -58,8 +58,8 @@ RESET enable_mergejoin;
 EXPLAIN (COSTS OFF) SELECT count(aigw.ask('openai/gpt-4o-mini', body)) FROM docs;
 SELECT count(aigw.ask('openai/gpt-4o-mini', body)) FROM docs;
 SET enable_hashagg = off;
-EXPLAIN (COSTS OFF, VERBOSE)
-SELECT id % 2 AS odd, string_agg(aigw.ask('openai/gpt-4o-mini', body), ', ' ORDER BY id) FROM docs WHERE id <= 4 GROUP BY 1;
+EXPLAIN (COSTS OFF)
+SELECT id % 2 AS odd, count(aigw.ask('openai/gpt-4o-mini', body)) FROM docs WHERE id <= 4 GROUP BY 1;
 SELECT id % 2 AS odd, string_agg(aigw.ask('openai/gpt-4o-mini', body), ', ' ORDER BY id) FROM docs WHERE id <= 4 GROUP BY 1;
 RESET enable_hashagg;
 EXPLAIN (COSTS OFF) SELECT count(*) FILTER (WHERE aigw.ask('openai/gpt-4o-mini', body) LIKE '%1%') FROM docs;

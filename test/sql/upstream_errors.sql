@@ -46,7 +46,20 @@ SELECT count(*) > 0 AS had_workers, count(a.pid) = count(*) AS none_died
   FROM workers_before b LEFT JOIN pg_stat_activity a USING (pid);
 SELECT aigw.ask('openai/truncated', 'hi');
 SELECT aigw.ask('openai/empty', 'hi');
-SELECT aigw.ask('openai/dropped', 'hi');
+-- a connection closed with no answer: libcurl says "Empty reply from server",
+-- or, when it had reused a kept-alive connection and tried again on new
+-- ones, "Connection died, tried 5 times before giving up"
+DO $$
+DECLARE
+    msg text;
+    hint text;
+BEGIN
+    PERFORM aigw.ask('openai/dropped', 'hi');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+    RAISE EXCEPTION USING ERRCODE = SQLSTATE, HINT = hint,
+        MESSAGE = regexp_replace(msg, '(Empty reply from server|Connection died, tried \d+ times before giving up)$', 'closed with no answer (libcurl''s words)');
+END $$;
 -- 20 MB is over the default aigw.max_response_bytes (16 MB) ...
 SELECT aigw.ask('openai/huge', 'hi');
 -- ... and so is an ordinary answer of 2 kB under a lowered limit (1024, the
@@ -88,7 +101,8 @@ END $$;
 
 -- every attempt above is in the log, with what went wrong
 SELECT requested_model, status, http_status, prompt_tokens,
-       left(regexp_replace(error, '^(Failed to connect to 127\.0\.0\.1)\M.*$', '\1 ... (libcurl''s words)'), 90) AS error
+       left(regexp_replace(regexp_replace(error, '^(Failed to connect to 127\.0\.0\.1)\M.*$', '\1 ... (libcurl''s words)'),
+                           '^(Empty reply from server|Connection died, tried \d+ times before giving up)$', 'closed with no answer (libcurl''s words)'), 90) AS error
   FROM aigw.requests WHERE id > :last_id ORDER BY id;
 
 -- the provider's own key never appears in the log

@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 94
+plan 97
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -355,6 +355,20 @@ out=$(sql "SELECT id, coalesce(a, 'NULL') FROM (SELECT id, aigw.ask(m, body) a F
 same "$out" "$(expect 1 30 | awk -F'|' '{ if ($1 % 3 == 0) print $1 "|NULL"; else print }')" \
      "NULL bodies give NULL answers, the others right"
 is "$(mock_stat requests_total)" "20" "... only the 20 non-NULL rows were sent"
+
+echo "# 14. aigw.statement_max_cost stops a statement once its calls have cost more"
+# a call here costs 12 tokens at 1 USD per million: 0.000012 USD
+since=$(sql "SELECT clock_timestamp()")
+out=$(sql "SET aigw.statement_max_cost = 0.0001; SELECT id, aigw.ask(m, body) FROM t" 2>&1)
+echo "$out" | grep -q 'over aigw.statement_max_cost (0.0001)'; ok $? "read ahead: the statement fails once its calls cost more than the budget"
+wait_for 5 "[ \"\$(requests_since '$since' \"AND status = 'pending'\")\" = 0 ]"
+answered=$(requests_since "$since" "AND status = 'ok'")
+[ "$answered" -ge 9 ] && [ "$answered" -le 80 ]; ok $? "... after $answered of the 200 calls were answered (the budget's 9, and what was in flight)"
+since=$(sql "SELECT clock_timestamp()")
+out=$(sql "SET aigw.read_ahead = off; SET aigw.statement_max_cost = 0.0001; SELECT id, aigw.ask(m, body) FROM t" 2>&1)
+answered=$(requests_since "$since" "AND status = 'ok'")
+echo "$out" | grep -q 'over aigw.statement_max_cost' && [ "$answered" -ge 9 ] && [ "$answered" -le 10 ]
+ok $? "row by row: the same error, after $answered calls (no call is sent once the budget is spent)"
 
 is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "at the end, the ledger balances"
 finish
