@@ -87,6 +87,7 @@ typedef struct RaState
 	int			max_rows;
 	List	   *rows;			/* RaRow, in input order */
 	List	   *to_start;		/* RaCall waiting for room in the pool */
+	List	   *spare_cxts;		/* row contexts to use again */
 	RaRow	   *returned;		/* freed at the next call */
 	int64		nread;
 	int64		nreturned;
@@ -176,10 +177,28 @@ ra_begin(CustomScanState *node, EState *estate, int eflags)
  * ---------------------------------------------------------------------
  */
 
+/* A row's context is kept for the next row (one per row in the window, not one per row read). */
 static void
-free_row(RaRow *row)
+free_row(RaState *st, RaRow *row)
 {
-	MemoryContextDelete(row->cxt);
+	MemoryContext cxt = row->cxt;
+	MemoryContext old = MemoryContextSwitchTo(st->q->cxt);
+
+	MemoryContextReset(cxt);
+	st->spare_cxts = lappend(st->spare_cxts, cxt);
+	MemoryContextSwitchTo(old);
+}
+
+static MemoryContext
+row_context(RaState *st)
+{
+	MemoryContext cxt;
+
+	if (st->spare_cxts == NIL)
+		return AllocSetContextCreate(st->q->cxt, "aigw read-ahead row", ALLOCSET_SMALL_SIZES);
+	cxt = llast(st->spare_cxts);
+	st->spare_cxts = list_delete_last(st->spare_cxts);
+	return cxt;
 }
 
 /* The row as the node's scan tuple: the input's columns, then the answers. */
@@ -305,7 +324,7 @@ fill(RaState *st)
 			st->input_done = true;
 			break;
 		}
-		cxt = AllocSetContextCreate(st->q->cxt, "aigw read-ahead row", ALLOCSET_SMALL_SIZES);
+		cxt = row_context(st);
 		old = MemoryContextSwitchTo(cxt);
 		row = palloc0(sizeof(RaRow));
 		row->cxt = cxt;
@@ -326,27 +345,30 @@ fill(RaState *st)
  * ---------------------------------------------------------------------
  */
 
+/* What the calls cost, for EXPLAIN ANALYZE only: nothing is summed without it. */
 static void
 count_cost(RaState *st, Jsonb *answer)
 {
-	JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
-	JsonbValue *currency = aigw_jsonb_path2(&answer->root, "aigw", "currency");
 	MemoryContext old;
+	Numeric		cost;
+	Numeric		sum;
+	char	   *currency = NULL;
 
-	if (cost == NULL || cost->type != jbvNumeric)
+	if (st->css.ss.ps.instrument == NULL)
 		return;
 	old = MemoryContextSwitchTo(st->q->cxt);
-	st->cost = st->cost ? numeric_add_opt_error(st->cost, cost->val.numeric, NULL)
-		: DatumGetNumeric(datumCopy(NumericGetDatum(cost->val.numeric), false, -1));
-	if (currency != NULL && currency->type == jbvString)
+	if ((cost = aigw_answer_cost(answer, &currency)) != NULL)
 	{
-		char	   *c = pnstrdup(currency->val.string.val, currency->val.string.len);
-
-		if (st->currency == NULL)
-			st->currency = c;
-		else if (strcmp(st->currency, c) != 0)
-			st->currency = "";
+		sum = st->cost ? numeric_add_opt_error(st->cost, cost, NULL)
+			: DatumGetNumeric(datumCopy(NumericGetDatum(cost), false, -1));
+		if (st->cost)
+			pfree(st->cost);
+		st->cost = sum;
 	}
+	if (currency != NULL && st->currency == NULL)
+		st->currency = currency;
+	else if (currency != NULL && strcmp(st->currency, currency) != 0)
+		st->currency = "";
 	MemoryContextSwitchTo(old);
 }
 
@@ -554,7 +576,7 @@ ra_exec(CustomScanState *node)
 		set_bound(st);
 	if (st->returned != NULL)
 	{
-		free_row(st->returned);
+		free_row(st, st->returned);
 		st->returned = NULL;
 	}
 	for (;;)
@@ -566,7 +588,7 @@ ra_exec(CustomScanState *node)
 		fill(st);
 		while (st->rows != NIL && ((RaRow *) linitial(st->rows))->dropped)
 		{
-			free_row(linitial(st->rows));
+			free_row(st, linitial(st->rows));
 			st->rows = list_delete_first(st->rows);
 		}
 		if (st->rows != NIL)
@@ -613,9 +635,9 @@ drop_run(RaState *st)
 		return;
 	aigw_queue_abandon(st->q);
 	foreach(lc, st->rows)
-		free_row(lfirst(lc));
+		free_row(st, lfirst(lc));
 	if (st->returned != NULL)
-		free_row(st->returned);
+		free_row(st, st->returned);
 	st->rows = NIL;
 	st->to_start = NIL;
 	st->returned = NULL;

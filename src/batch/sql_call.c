@@ -230,17 +230,28 @@ aigw_statement_check_budget(void)
 				 errhint("Raise aigw.statement_max_cost, or run the statement over fewer rows.")));
 }
 
+Numeric
+aigw_answer_cost(Jsonb *answer, char **currency)
+{
+	JsonbValue *cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
+
+	if (cost == NULL || cost->type != jbvNumeric)
+		return NULL;
+	if (currency != NULL)
+		*currency = aigw_jsonb_cstring(aigw_jsonb_path2(&answer->root, "aigw", "currency"));
+	return cost->val.numeric;
+}
+
 void
 aigw_statement_spend(Jsonb *answer)
 {
-	JsonbValue *cost;
+	Numeric		cost;
 
 	if (aigw_statement_max_cost <= 0)
 		return;
 	spend_begin();
-	cost = aigw_jsonb_path2(&answer->root, "aigw", "cost");
-	if (cost != NULL && cost->type == jbvNumeric)
-		spend_total += DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(cost->val.numeric)));
+	if ((cost = aigw_answer_cost(answer, NULL)) != NULL)
+		spend_total += DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(cost)));
 }
 
 /*

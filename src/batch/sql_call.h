@@ -24,6 +24,7 @@
 
 #include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "common/pg_compat.h"
 
@@ -70,6 +71,9 @@ extern Datum aigw_sql_call_run(AigwSqlCallKind kind, FunctionCallInfo fcinfo);
  * statement's budget; check raises once the statement is over it.
  */
 extern void aigw_statement_spend(Jsonb *answer);
+
+/* The cost in an answer's "aigw" object (not a copy), and its currency if asked; NULL: none. */
+extern Numeric aigw_answer_cost(Jsonb *answer, char **currency);
 extern void aigw_statement_check_budget(void);
 
 /*
