@@ -9,7 +9,7 @@
 # mock's rule: "Mock reply to: " + the prompt.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 97
+plan 102
 MOCK_CHAT=/chat/completions
 sql "INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
        ('openai/slow', 'openai', 'gpt-4o-mini?latency_ms=50', 100),
@@ -176,6 +176,24 @@ out=$(sql "SET aigw.on_call_error = 'null'; SELECT id, coalesce(aigw.ask(m, body
 same "$out" "$(seq 1 100 | sed 's/.*/&|Mock reply to: fail-row &/; s/^40|.*/40|NULL/')" \
      "with aigw.on_call_error = 'null': NULL for row 40, the other 99 answered"
 is "$(mock_stat requests_total)" "100" "... all 100 sent"
+out=$(sql "SET aigw.on_call_error = 'null'; SET aigw.read_ahead = off; SELECT id, coalesce(aigw.ask(m, body), 'NULL') FROM f WHERE id BETWEEN 38 AND 42")
+same "$out" "$(seq 38 42 | sed 's/.*/&|Mock reply to: fail-row &/; s/^40|.*/40|NULL/')" \
+     "... and row by row: NULL for row 40, the others answered"
+
+echo "# 7b. a 429 with Retry-After on one row: that call waits and is sent again, the others go on"
+sql "CREATE TABLE r AS SELECT i AS id, 'openai/slow'::text AS m,
+            'retry-row ' || i || CASE WHEN i = 5 THEN ' [[mock:status=429&retry_after=1&fail_first=1]]' ELSE '' END AS body
+       FROM generate_series(1, 40) i"
+mock_reset
+since=$(sql "SELECT clock_timestamp()")
+t0=$(date +%s%N)
+out=$(sql "SET aigw.max_retries = 2; SELECT id, aigw.ask(m, body) FROM r")
+ms=$(ms_since "$t0")
+same "$out" "$(sql "SELECT id || '|Mock reply to: ' || body FROM r ORDER BY id")" "all 40 rows answered, row 5 after its retry, in input order"
+is "$(sql "SELECT string_agg(status || ' ' || coalesce(http_status::text, '-') || ' attempt ' || attempt, ', ' ORDER BY id)
+             FROM aigw.requests WHERE created_at >= '$since' AND attempt > 1 OR (created_at >= '$since' AND status <> 'ok')")" \
+   "http_error 429 attempt 1, ok 200 attempt 2" "... the 429 and the retry are both logged"
+[ "$ms" -ge 1000 ] && [ "$ms" -lt 3000 ]; ok $? "... Retry-After (1 s) was waited for, once ($ms ms for the 40 rows)"
 
 echo "# 8. statement_timeout while calls are in flight"
 sql "CREATE TABLE big AS SELECT i AS id, 'openai/slow200'::text AS m, 'big ' || i AS body FROM generate_series(1, 500) i"
@@ -308,6 +326,10 @@ mock_reset
 ex=$(sql "EXPLAIN (ANALYZE, COSTS OFF) SELECT id FROM t WHERE id % 10 = 0 AND aigw.ask(m, body) LIKE '%5%'")
 is "$(echo "$ex" | grep -o 'Calls Sent: [0-9]*') $(mock_stat requests_total)" "Calls Sent: 20 20" "EXPLAIN ANALYZE: Calls Sent is what the mock received"
 echo "$ex" | grep -q 'Rows Removed by Call Filter: 18'; ok $? "... and Rows Removed by Call Filter: 18"
+since=$(sql "SELECT clock_timestamp()")
+shown=$(sql "EXPLAIN (ANALYZE, COSTS OFF) SELECT id, aigw.ask(m, body) FROM t WHERE id <= 30" | sed -n 's/.*Cost: \([0-9.]*\) USD.*/\1/p')
+is "$(sql "SELECT count(*) || ' ' || (sum(cost) = '${shown:-0}'::numeric AND sum(cost) > 0) FROM aigw.requests WHERE created_at >= '$since'")" "30 true" \
+   "... and Cost ($shown USD) is what the 30 calls' rows were charged"
 
 echo "# 11. plpgsql and prepared statements"
 sql "CREATE FUNCTION answers(lo int, hi int) RETURNS TABLE(id int, a text) LANGUAGE plpgsql AS \$\$
