@@ -77,7 +77,12 @@ asked_wait_ms(const AigwOutcomeMsg *oc)
 		/* an HTTP date; curl_getdate reads all three RFC 9110 forms */
 		at = curl_getdate(v, NULL);
 		if (at != -1)
-			return Max(((int64) at - (int64) time(NULL)) * 1000, 0);
+		{
+			/* to the millisecond: time(NULL) would round the wait up by up to 1 s */
+			TimestampTz until = time_t_to_timestamptz(at);
+
+			return Max((until - GetCurrentTimestamp() + 999) / 1000, 0);
+		}
 	}
 	return -1;
 }
