@@ -119,3 +119,630 @@ BEGIN
         ALTER TABLE aigw.credentials RENAME CONSTRAINT credentials_secret_not_null TO credentials_ciphertext_not_null;
     END IF;
 END $$;
+-- provider batch APIs (batchapi) -------------------------------------------
+-- Provider batches hold their reservation in the table (it outlives a
+-- restart, where the shared-memory reservations of calls do not).
+ALTER TABLE aigw.wallet_balances ADD COLUMN held numeric DEFAULT 0 NOT NULL;
+ALTER TABLE aigw.wallet_balances ADD CONSTRAINT wallet_balances_held_check CHECK ((held >= (0)::numeric));
+
+COMMENT ON COLUMN aigw.wallet_balances.held IS 'Reserved by provider batches that are out (aigw.job_batches): the worst case of their lines not settled yet. Calls may spend balance - held (plus the credit limit).';
+
+ALTER TABLE aigw.requests ADD COLUMN upstream_batch text;
+
+COMMENT ON COLUMN aigw.requests.upstream_batch IS 'The provider batch (aigw.job_batches.upstream_batch_id) a line was answered in, charged at the batch rate; NULL: a direct call.';
+
+ALTER TABLE aigw.jobs ADD COLUMN batch_api boolean DEFAULT false NOT NULL;
+ALTER TABLE aigw.jobs ADD COLUMN error text;
+ALTER TABLE aigw.jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE aigw.jobs ADD CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text, 'budget_reached'::text, 'interrupted'::text, 'submitted'::text, 'cancelled'::text, 'failed'::text])));
+GRANT SELECT(batch_api) ON TABLE aigw.jobs TO aigw_reader;
+GRANT SELECT(error) ON TABLE aigw.jobs TO aigw_reader;
+
+COMMENT ON TABLE aigw.jobs IS 'Enrichment jobs (aigw.enrich, aigw.embed_column), one row per run, updated and committed after every chunk: rows done and failed of rows_total (the rows whose target was NULL when the run began), calls in flight, cost so far. state: running, done, budget_reached (stopped at max_cost), interrupted (its session ended or was cancelled; CALL aigw.enrich again to resume); with batch_api: submitted (its batches are at the provider: aigw.job_batches), then done, cancelled (aigw.cancel_job) or failed (error says why).';
+
+COMMENT ON COLUMN aigw.jobs.batch_api IS 'The rows go through the provider''s batch API (option batch_api): answered within 24 hours at the batch rate, written back by the database''s dispatcher.';
+
+COMMENT ON COLUMN aigw.jobs.error IS 'Why a batch job failed, or what its batches could not do (a batch that expired, lines without a result).';
+
+CREATE TABLE aigw.job_batches (
+    job_id bigint NOT NULL,
+    seq integer NOT NULL,
+    role_oid oid NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    endpoint text NOT NULL,
+    state text DEFAULT 'submitting'::text NOT NULL,
+    upstream_status text,
+    upstream_batch_id text,
+    input_file_id text,
+    results text[],
+    lines integer NOT NULL,
+    lines_settled integer DEFAULT 0 NOT NULL,
+    lines_ok integer DEFAULT 0 NOT NULL,
+    lines_failed integer DEFAULT 0 NOT NULL,
+    wallet_id bigint,
+    currency text,
+    price_currency text,
+    fx numeric,
+    rates numeric[],
+    input_bound bigint,
+    output_bound bigint,
+    reserved numeric DEFAULT 0 NOT NULL,
+    charged numeric DEFAULT 0 NOT NULL,
+    write_back jsonb NOT NULL,
+    tags jsonb DEFAULT '{}'::jsonb NOT NULL,
+    submitter_pid integer DEFAULT pg_backend_pid() NOT NULL,
+    polls integer DEFAULT 0 NOT NULL,
+    next_poll_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    submitted_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    error text,
+    CONSTRAINT job_batches_check CHECK ((charged <= reserved)),
+    CONSTRAINT job_batches_endpoint_check CHECK ((endpoint = ANY (ARRAY['chat'::text, 'embeddings'::text]))),
+    CONSTRAINT job_batches_state_check CHECK ((state = ANY (ARRAY['submitting'::text, 'submitted'::text, 'settling'::text, 'done'::text, 'lost'::text])))
+);
+
+COMMENT ON TABLE aigw.job_batches IS 'The provider batches of a batch_api job. state: submitting (being handed over: its reservation is held), submitted (at the provider, polled by the dispatcher), settling (ended there: its results are being written back), done (upstream_status says how it ended), lost (the session handing it over died before the provider''s batch id was committed: its rows were not sent again).';
+
+COMMENT ON COLUMN aigw.job_batches.results IS 'Where the batch''s results are: OpenAI''s output and error file ids, Anthropic''s results_url.';
+
+COMMENT ON COLUMN aigw.job_batches.lines_settled IS 'Result lines written back, logged and charged so far (each chunk in one transaction with its charges): where settling resumes after a restart.';
+
+COMMENT ON COLUMN aigw.job_batches.rates IS 'The batch rates per million tokens when the batch was handed over (input, output, cached input, cache write, reasoning): its lines are charged at them.';
+
+COMMENT ON COLUMN aigw.job_batches.input_bound IS 'The largest line''s prompt-token bound (its request bytes); with output_bound, what each line''s tokens are clamped to.';
+
+COMMENT ON COLUMN aigw.job_batches.reserved IS 'The worst case of every line at the batch rates, held on the wallet (aigw.wallet_balances.held) from hand-over until the batch is settled; charged never exceeds it.';
+
+COMMENT ON COLUMN aigw.job_batches.write_back IS 'How an answer goes back into its row: the table, the target column and its kind, and the SQL of the row''s input, so that a row whose input changed meanwhile is not overwritten.';
+
+ALTER TABLE ONLY aigw.job_batches
+    ADD CONSTRAINT job_batches_pkey PRIMARY KEY (job_id, seq);
+
+CREATE INDEX job_batches_open_idx ON aigw.job_batches USING btree (next_poll_at) WHERE (state = ANY (ARRAY['submitting'::text, 'submitted'::text, 'settling'::text]));
+
+ALTER TABLE ONLY aigw.job_batches
+    ADD CONSTRAINT job_batches_job_id_fkey FOREIGN KEY (job_id) REFERENCES aigw.jobs(id);
+
+ALTER TABLE aigw.job_batches ENABLE ROW LEVEL SECURITY;
+
+GRANT SELECT ON TABLE aigw.job_batches TO aigw_user;
+
+GRANT SELECT ON TABLE aigw.job_batches TO aigw_reader;
+
+SELECT pg_catalog.pg_extension_config_dump('aigw.job_batches', '');
+
+CREATE POLICY tenant_reads ON aigw.job_batches FOR SELECT USING ((EXISTS ( SELECT 1
+   FROM aigw.jobs j
+  WHERE (j.id = job_batches.job_id))));
+
+CREATE OR REPLACE FUNCTION aigw.resolve_intents() RETURNS TABLE(wallet_id bigint, balance_units bigint, balance_version bigint, attempts bigint)
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT pg_advisory_xact_lock(hashtext('aigw.resolve_intents'));
+    UPDATE aigw.jobs j
+       SET state = 'interrupted', calls_in_flight = 0,
+           updated_at = clock_timestamp(), finished_at = clock_timestamp()
+     WHERE j.state = 'running'
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.backend_pid);
+    WITH o AS (
+        UPDATE aigw.requests r
+           SET status = 'unknown', finished_at = clock_timestamp(),
+               error = 'the aigw worker that had this call in flight stopped (a crash, a kill or an immediate shutdown) before its outcome was logged; the provider may have served it, so it is charged its reservation',
+               cost = CASE WHEN r.wallet_id IS NOT NULL THEN r.reserved END
+         WHERE r.status = 'pending'
+           AND r.worker_pid <> ALL (ARRAY(SELECT p.pid FROM aigw.pool_status() p
+                                           WHERE p.database_name = current_database()
+                                             AND p.pid <> pg_backend_pid()))
+        RETURNING r.*
+    ), c AS (
+        INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, model, provider,
+                                 role_name, tags, created_by, end_user, note)
+        SELECT o.wallet_id, o.currency, 'charge', -o.cost, o.id, o.served_model, o.provider,
+               o.role_name, o.tags, o.role_name, o.end_user, 'outcome unknown: charged its reservation'
+          FROM o WHERE o.wallet_id IS NOT NULL AND o.cost > 0
+    ), w AS (
+        SELECT o.wallet_id, sum(o.cost) AS total, count(*) AS n
+          FROM o WHERE o.wallet_id IS NOT NULL AND o.cost > 0 GROUP BY o.wallet_id
+    ), b AS (
+        UPDATE aigw.wallet_balances wb
+           SET balance = wb.balance - w.total, version = wb.version + 1, updated_at = now()
+          FROM w JOIN aigw.wallets ww ON ww.id = w.wallet_id
+         WHERE wb.wallet_id = w.wallet_id
+        RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(ww.currency))::int8 AS units,
+                  wb.version
+    )
+    SELECT b.wallet_id, b.units, b.version, w.n FROM b JOIN w ON w.wallet_id = b.wallet_id
+    UNION ALL
+    SELECT NULL, NULL, NULL, count(*) FROM o WHERE NOT (o.wallet_id IS NOT NULL AND o.cost > 0);
+$$;
+
+COMMENT ON FUNCTION aigw.resolve_intents() IS 'Internal, run by a pool worker as it starts: attempts left pending by workers that died become unknown and are charged their reservation; jobs whose session is gone become interrupted.';
+
+CREATE OR REPLACE FUNCTION aigw.verify_ledger() RETURNS TABLE(wallet text, currency text, balance numeric, ledger_sum numeric, cached_balance numeric, problem text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH sums AS (
+        SELECT l.wallet_id, sum(l.amount) AS total,
+               bool_or(l.amount <> round(l.amount, aigw.ledger_scale(l.currency))) AS unrounded
+          FROM aigw.ledger l GROUP BY l.wallet_id
+    ), over_reserved AS (
+        SELECT l.wallet_id, count(*) AS charges
+          FROM aigw.ledger l JOIN aigw.requests r ON r.id = l.request_id
+         WHERE l.kind = 'charge' AND -l.amount > coalesce(r.reserved, 0)
+         GROUP BY l.wallet_id
+    )
+    SELECT * FROM (
+        SELECT w.name, w.currency, b.balance, coalesce(s.total, 0),
+               aigw.from_units(r.cached_balance_units, w.currency),
+               concat_ws('; ',
+                   CASE WHEN b.balance IS NULL THEN 'no balance row' END,
+                   CASE WHEN b.balance <> coalesce(s.total, 0) THEN 'balance is not the sum of the ledger' END,
+                   CASE WHEN s.unrounded THEN 'ledger amounts finer than the ledger scale' END,
+                   CASE WHEN o.charges > 0 THEN o.charges || ' charges above their reservation' END,
+                   CASE WHEN r.cached_version = b.version
+                             AND r.cached_balance_units <> (b.balance - b.held) * 10::numeric ^ aigw.ledger_scale(w.currency)
+                        THEN 'shared-memory balance differs from the table' END,
+                   CASE WHEN b.held <> coalesce(h.held, 0)
+                        THEN 'held is not what the open batches reserve' END,
+                   CASE WHEN h.over > 0 THEN h.over || ' batches charged above their reservation' END) AS problem
+          FROM aigw.wallets w
+          LEFT JOIN aigw.wallet_balances b ON b.wallet_id = w.id
+          LEFT JOIN sums s ON s.wallet_id = w.id
+          LEFT JOIN (SELECT jb.wallet_id,
+                            sum(jb.reserved - jb.charged) FILTER (WHERE jb.state <> ALL (ARRAY['done', 'lost'])) AS held,
+                            count(*) FILTER (WHERE jb.charged > jb.reserved) AS over
+                       FROM aigw.job_batches jb GROUP BY jb.wallet_id) h ON h.wallet_id = w.id
+          LEFT JOIN over_reserved o ON o.wallet_id = w.id
+          LEFT JOIN aigw.wallet_reservations() r ON r.wallet_id = w.id) v
+     WHERE v.problem <> ''
+$$;
+
+COMMENT ON FUNCTION aigw.verify_ledger() IS 'Wallets whose balance is not the sum of their ledger (or whose cached balance disagrees); no rows when the books balance.';
+
+CREATE OR REPLACE VIEW aigw.wallet_status WITH (security_invoker='true') AS
+ SELECT w.name AS wallet,
+    w.currency,
+    b.balance,
+    w.credit_limit,
+    (aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency) + b.held) AS reserved,
+    (((b.balance + w.credit_limit) - aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency)) - b.held) AS available,
+    COALESCE(r.calls, 0) AS calls_in_flight,
+    w.owner,
+    w.enabled,
+    b.held AS held_by_batches
+   FROM ((aigw.wallets w
+     JOIN aigw.wallet_balances b ON ((b.wallet_id = w.id)))
+     LEFT JOIN aigw.wallet_reservations() r(wallet_id, reserved_units, calls, cached_balance_units, cached_version) ON ((r.wallet_id = w.id)));
+
+COMMENT ON VIEW aigw.wallet_status IS 'Each wallet you may read: committed balance, amount reserved by calls in flight and by provider batches that are out (held_by_batches, part of reserved), and what is left to spend.';
+
+CREATE OR REPLACE PROCEDURE aigw.embed_column(IN source regclass, IN text_column text, IN target_column text, IN model text, IN options jsonb DEFAULT '{}'::jsonb)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    chunk_size integer;
+    concurrency integer;
+    budget numeric;
+    dry_run boolean;
+    call_options jsonb;
+    job_options jsonb;
+    target_type text;
+    target_base regtype;
+    target_typmod integer;
+    dims integer;
+    m record;
+    total bigint;
+    bytes bigint;
+    job bigint;
+    done bigint;
+    failed_total bigint;
+    spent numeric;
+    currency text;
+    state text;
+    batch_api boolean;
+    batch_size integer;
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    BEGIN
+        chunk_size := coalesce((options->>'chunk_size')::integer, 1000);
+        concurrency := coalesce((options->>'concurrency')::integer,
+                                current_setting('aigw.batch_concurrency')::integer);
+        budget := (options->>'max_cost')::numeric;
+        dry_run := coalesce((options->>'dry_run')::boolean, false);
+        batch_api := coalesce((options->>'batch_api')::boolean, false);
+        batch_size := coalesce((options->>'batch_size')::integer, 10000);
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid embed_column option: %', SQLERRM
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'chunk_size, concurrency and batch_size are integers, max_cost a number, dry_run and batch_api true or false.';
+    END;
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0
+       OR batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'invalid embed_column option: chunk_size must be 1 to 100000, concurrency 1 to 4096, batch_size 1 to 100000, max_cost above 0'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- what each request is sent with (concurrency and the rest are the job's)
+    call_options := options - '{chunk_size,max_cost,dry_run,concurrency,on_error,batch_api,batch_size}'::text[];
+    IF NOT call_options ? 'cache' AND NOT batch_api THEN
+        call_options := call_options || '{"cache": true}';   -- an interrupted chunk replays for free
+    END IF;
+
+    SELECT * INTO m FROM aigw.models WHERE id = model;
+    IF NOT FOUND OR m.kind <> 'embedding' THEN
+        RAISE EXCEPTION 'model "%" is not an embedding model', model
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'SELECT id FROM aigw.models WHERE kind = ''embedding'' lists them.';
+    END IF;
+    dims := coalesce((options->>'dimensions')::integer, m.dimensions);
+
+    PERFORM 1 FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = source AND a.attname = text_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', text_column, source USING ERRCODE = 'undefined_column';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid::regtype, a.atttypmod
+      INTO target_type, target_base, target_typmod
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = source AND a.attname = target_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', target_column, source
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Add it first, e.g. ALTER TABLE ... ADD COLUMN ' || quote_ident(target_column) || ' real[].';
+    END IF;
+    IF target_base::text = 'vector' THEN
+        -- pgvector: its typmod is the dimension
+        IF target_typmod > 0 AND dims IS NOT NULL AND target_typmod <> dims THEN
+            RAISE EXCEPTION 'column "%" of % is %, but model "%" returns % dimensions', target_column, source,
+                target_type, model, dims
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = format('Use a vector(%s) column, or pass the option "dimensions" if the model can shorten its vectors.', dims);
+        END IF;
+    ELSIF target_base NOT IN ('real[]'::regtype, 'double precision[]'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of % is of type %, not real[], double precision[] or vector', target_column, source, target_type
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+
+    EXECUTE format('SELECT count(*), coalesce(sum(octet_length(t.%I::text)), 0) FROM %s t WHERE t.%I IS NULL',
+                   text_column, source, target_column) INTO total, bytes;
+    IF dry_run THEN
+        SELECT p.input_per_mtok, p.input_batch_per_mtok, p.currency INTO m
+          FROM aigw.prices p
+         WHERE p.model = embed_column.model AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
+         ORDER BY p.currency <> 'USD' LIMIT 1;
+        RAISE NOTICE 'dry run: % rows of % to embed with %, about % input tokens in about % requests; nothing sent',
+            total, source, model, bytes / 4,
+            ceil(total::numeric / coalesce((SELECT x.max_inputs_per_request FROM aigw.models x WHERE x.id = model), 1));
+        IF m.input_per_mtok IS NULL THEN
+            RAISE NOTICE 'model % has no price in force: no cost estimate', model;
+        ELSE
+            RAISE NOTICE 'estimated cost: % % expected (4 bytes a token), % % at most (3 bytes a token)',
+                round(bytes / 4.0 * m.input_per_mtok / 1e6, 6), m.currency,
+                round((bytes / 3.0 + total) * m.input_per_mtok / 1e6, 6), m.currency;
+            RAISE NOTICE 'through the batch API (option batch_api): % % expected, % % at most',
+                round(bytes / 4.0 * coalesce(m.input_batch_per_mtok, m.input_per_mtok * 0.5) / 1e6, 6), m.currency,
+                round((bytes / 3.0 + total) * coalesce(m.input_batch_per_mtok, m.input_per_mtok * 0.5) / 1e6, 6), m.currency;
+        END IF;
+        RETURN;
+    END IF;
+
+    job := aigw.job_start(source, target_column, model, text_column, options, total, budget);
+    UPDATE aigw.jobs SET kind = 'embed' WHERE id = job;
+    COMMIT;
+    job_options := call_options
+                   || jsonb_build_object('tags', coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    IF batch_api THEN
+        RAISE NOTICE 'embed job %: % rows of % to embed through the batch API of %', job, total, source, model;
+        CALL aigw.batch_job_run(job, source, target_column, 'vector', format('t.%I::text', text_column), model,
+                                job_options, batch_size, 1, budget);
+        PERFORM aigw.batch_job_notice(job);
+        RETURN;
+    END IF;
+    RAISE NOTICE 'embed job %: % rows of % to embed, % requests in flight', job, total, source, concurrency;
+    -- the loop runs in C: requests stay in flight across its commits
+    CALL aigw.embed_column_run(job, source, text_column, target_column, target_type, model, job_options,
+                               chunk_size, concurrency, budget);
+    SELECT j.state, j.rows_done, j.rows_failed, j.cost, j.currency INTO state, done, failed_total, spent, currency
+      FROM aigw.jobs j WHERE j.id = job;
+    IF state = 'budget_reached' THEN
+        RAISE NOTICE 'embed job % stopped at its budget: spent % of max_cost %; CALL it again with a higher max_cost to go on',
+            job, spent, budget;
+    ELSE
+        RAISE NOTICE 'embed job % done: % rows embedded, % failed, cost % %', job, done, failed_total, spent,
+            coalesce(currency, '');
+    END IF;
+END
+$$;
+
+COMMENT ON PROCEDURE aigw.embed_column(IN source regclass, IN text_column text, IN target_column text, IN model text, IN options jsonb) IS 'Fill target_column (real[], double precision[] or pgvector''s vector(n)) of every row where it is NULL with the embedding of text_column, chunk by chunk, each chunk committed; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, and the embedding options (dimensions, input_type, normalize, wallet, tags, cache). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
+
+CREATE OR REPLACE PROCEDURE aigw.enrich(IN source regclass, IN target_column text, IN prompt text, IN model text, IN options jsonb DEFAULT '{}'::jsonb)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    chunk_size integer;
+    concurrency integer;
+    budget numeric;
+    dry_run boolean;
+    call_options jsonb;
+    target_type regtype;
+    message_sql text;
+    total bigint;
+    job bigint;
+    job_options jsonb;
+    done bigint;
+    failed_total bigint;
+    spent numeric;
+    currency text;
+    state text;
+    batch_api boolean;
+    batch_size integer;
+BEGIN
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    BEGIN
+        chunk_size := coalesce((options->>'chunk_size')::integer, 1000);
+        concurrency := coalesce((options->>'concurrency')::integer,
+                                current_setting('aigw.batch_concurrency')::integer);
+        budget := (options->>'max_cost')::numeric;
+        dry_run := coalesce((options->>'dry_run')::boolean, false);
+        batch_api := coalesce((options->>'batch_api')::boolean, false);
+        batch_size := coalesce((options->>'batch_size')::integer, 10000);
+    EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'invalid enrichment option: %', SQLERRM
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'chunk_size, concurrency and batch_size are integers, max_cost a number, dry_run and batch_api true or false.';
+    END;
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0
+       OR batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'invalid enrichment option: chunk_size must be 1 to 100000, concurrency 1 to 4096, batch_size 1 to 100000, max_cost above 0'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    call_options := (options - '{chunk_size,max_cost,dry_run,system,batch_api,batch_size}'::text[])
+                    || jsonb_build_object('concurrency', concurrency);
+
+    SELECT a.atttypid::regtype INTO target_type
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = source AND a.attname = target_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', target_column, source
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Add it first, e.g. ALTER TABLE ... ADD COLUMN ' || quote_ident(target_column) || ' text.';
+    END IF;
+    IF target_type NOT IN ('text'::regtype, 'character varying'::regtype, 'jsonb'::regtype) THEN
+        RAISE EXCEPTION 'column "%" of % is of type %, not text or jsonb', target_column, source, target_type
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    -- answers are kept in the response cache, so that a run interrupted after
+    -- answers came back but before its chunk committed replays them for free
+    -- (a provider batch settles exactly once: it needs none)
+    IF NOT call_options ? 'cache' AND NOT batch_api THEN
+        call_options := call_options || '{"cache": true}';
+    END IF;
+    IF target_type = 'jsonb'::regtype AND NOT call_options ? 'response_format' THEN
+        call_options := call_options || '{"response_format": {"type": "json_object"}}';
+    END IF;
+
+    -- the conversation of a row: an optional system message, then the rendered prompt
+    message_sql := format('jsonb_build_array(%s jsonb_build_object(''role'', ''user'', ''content'', %s))',
+                          CASE WHEN options ? 'system'
+                               THEN format('jsonb_build_object(''role'', ''system'', ''content'', %L),', options->>'system')
+                               ELSE '' END,
+                          aigw.template_sql(source, prompt));
+    EXECUTE format('SELECT count(*) FROM %s t WHERE t.%I IS NULL', source, target_column) INTO total;
+
+    IF dry_run THEN
+        CALL aigw.enrich_estimate(source, target_column, message_sql, model, call_options, total);
+        RETURN;
+    END IF;
+
+    job := aigw.job_start(source, target_column, model, prompt, options, total, budget);
+    COMMIT;
+    job_options := call_options || jsonb_build_object('tags',
+                       coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    IF batch_api THEN
+        RAISE NOTICE 'enrich job %: % rows of % to fill through the batch API of %', job, total, source, model;
+        CALL aigw.batch_job_run(job, source, target_column,
+                                CASE WHEN target_type = 'jsonb'::regtype THEN 'jsonb' ELSE 'text' END,
+                                message_sql, model, job_options - '{concurrency,on_error}'::text[],
+                                batch_size, 1, budget);
+        PERFORM aigw.batch_job_notice(job);
+        RETURN;
+    END IF;
+    RAISE NOTICE 'enrich job %: % rows of % to fill, % calls in flight', job, total, source, concurrency;
+    -- the loop runs in C: calls stay in flight across its commits
+    CALL aigw.enrich_run(job, source, target_column, target_type = 'jsonb'::regtype, message_sql, model,
+                         job_options - '{concurrency,on_error}'::text[], chunk_size, concurrency, budget);
+    SELECT j.state, j.rows_done, j.rows_failed, j.cost, j.currency INTO state, done, failed_total, spent, currency
+      FROM aigw.jobs j WHERE j.id = job;
+    IF state = 'budget_reached' THEN
+        RAISE NOTICE 'enrich job % stopped at its budget: spent % of max_cost %; CALL it again with a higher max_cost to go on',
+            job, spent, budget;
+    ELSE
+        RAISE NOTICE 'enrich job % done: % rows filled, % failed, cost % %', job, done, failed_total, spent,
+            coalesce(currency, '');
+    END IF;
+END
+$$;
+
+COMMENT ON PROCEDURE aigw.enrich(IN source regclass, IN target_column text, IN prompt text, IN model text, IN options jsonb) IS 'Fill target_column of every row where it is NULL with the answer to prompt (a template with {{column}} placeholders), committing every chunk_size rows while calls stay in flight; CALL it outside a transaction block. Options: concurrency, chunk_size, max_cost, dry_run, system, and any call option (wallet, tags, temperature, max_tokens, response_format, ...). Progress: aigw.job_progress; failed rows: aigw.job_errors.';
+
+CREATE OR REPLACE PROCEDURE aigw.enrich_estimate(IN source regclass, IN target_column text, IN message_sql text, IN model text, IN call_options jsonb, IN total bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    bytes bigint;
+    plan jsonb;
+    served text;
+    price record;
+    max_out bigint;
+    expected_out bigint;
+BEGIN
+    EXECUTE format('SELECT coalesce(sum(octet_length(%s::text)), 0) FROM %s t WHERE t.%I IS NULL',
+                   message_sql, source, target_column) INTO bytes;
+    plan := aigw.route_explain(model, '[{"role": "user", "content": "estimate"}]',
+                               call_options - '{concurrency,on_error}'::text[]);
+    served := plan->'candidates'->>0;
+    SELECT p.input_per_mtok, p.output_per_mtok, p.currency,
+           coalesce(p.input_batch_per_mtok, p.input_per_mtok * 0.5) AS input_batch,
+           coalesce(p.output_batch_per_mtok, p.output_per_mtok * 0.5) AS output_batch INTO price
+      FROM aigw.prices p
+     WHERE p.model = served AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
+     ORDER BY p.currency <> 'USD' LIMIT 1;
+    SELECT coalesce((call_options->>'max_tokens')::bigint, (call_options->>'max_completion_tokens')::bigint,
+                    m.max_output_tokens::bigint)
+      INTO max_out FROM aigw.models m WHERE m.id = served;
+    expected_out := least(coalesce(max_out, 256), 256);
+    RAISE NOTICE 'dry run: % rows of % to fill with %, about % input tokens (% to % per row); nothing sent',
+        total, source, served, bytes / 4, CASE WHEN total > 0 THEN bytes / 4 / total END,
+        CASE WHEN total > 0 THEN bytes / total END;
+    IF price IS NULL THEN
+        RAISE NOTICE 'model % has no price in force: no cost estimate', served;
+    ELSE
+        RAISE NOTICE 'estimated cost: % % expected (input at 4 bytes a token, % output tokens a row), % % at most (a token a byte, % output tokens a row)',
+            round((bytes / 4.0 * price.input_per_mtok + total * expected_out * price.output_per_mtok) / 1e6, 6), price.currency,
+            expected_out,
+            CASE WHEN max_out IS NULL THEN 'unbounded'
+                 ELSE round((bytes * price.input_per_mtok + total * max_out * price.output_per_mtok) / 1e6, 6)::text END,
+            price.currency, coalesce(max_out::text, 'no limit on the');
+        RAISE NOTICE 'through the batch API (option batch_api): % % expected, % % at most',
+            round((bytes / 4.0 * price.input_batch + total * expected_out * price.output_batch) / 1e6, 6), price.currency,
+            CASE WHEN max_out IS NULL THEN 'unbounded'
+                 ELSE round((bytes * price.input_batch + total * max_out * price.output_batch) / 1e6, 6)::text END,
+            price.currency;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION aigw.job_report(job bigint, done bigint, failed bigint, in_flight integer, cost numeric, currency text, state text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    BEGIN ATOMIC
+ UPDATE aigw.jobs SET rows_done = (jobs.rows_done + job_report.done), rows_failed = (jobs.rows_failed + job_report.failed), calls_in_flight = job_report.in_flight, cost = (jobs.cost + job_report.cost), currency = COALESCE(job_report.currency, jobs.currency), state = job_report.state, updated_at = clock_timestamp(), finished_at =
+         CASE
+             WHEN (job_report.state <> ALL (ARRAY['running'::text, 'submitted'::text])) THEN clock_timestamp()
+             ELSE NULL::timestamp with time zone
+         END
+   WHERE ((jobs.id = job_report.job) AND (jobs.role_name = CURRENT_USER));
+END;
+
+CREATE OR REPLACE FUNCTION aigw.job_start(source regclass, target_column text, model text, prompt text, options jsonb, rows_total bigint, max_cost numeric) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    open_job bigint;
+    result bigint;
+BEGIN
+    -- rows out at a provider are NULL until they come back: never send them twice
+    SELECT j.id INTO open_job
+      FROM aigw.jobs j
+     WHERE j.source::oid = job_start.source::oid AND j.target_column = job_start.target_column
+       AND EXISTS (SELECT 1 FROM aigw.job_batches b
+                    WHERE b.job_id = j.id AND b.state IN ('submitting', 'submitted', 'settling'))
+     LIMIT 1;
+    IF open_job IS NOT NULL THEN
+        RAISE EXCEPTION 'column "%" of % has rows out at a provider in job %', target_column, source, open_job
+            USING ERRCODE = 'object_in_use',
+                  DETAIL = 'Its rows stay NULL until the batches come back; a new run would send them again.',
+                  HINT = format('Wait for it with SELECT aigw.wait_job(%s), or cancel it with SELECT aigw.cancel_job(%s).', open_job, open_job);
+    END IF;
+    UPDATE aigw.jobs SET state = 'interrupted', finished_at = clock_timestamp()
+     WHERE jobs.source::oid = job_start.source::oid AND jobs.target_column = job_start.target_column
+       AND jobs.state = 'running' AND jobs.role_name = CURRENT_USER
+       AND (jobs.backend_pid = pg_backend_pid()
+            OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.backend_pid));
+    INSERT INTO aigw.jobs (source, target_column, model, prompt, options, rows_total, max_cost, batch_api)
+    VALUES (job_start.source, job_start.target_column, job_start.model, job_start.prompt, job_start.options,
+            job_start.rows_total, job_start.max_cost, coalesce((job_start.options->>'batch_api')::boolean, false))
+    RETURNING jobs.id INTO result;
+    RETURN result;
+END
+$$;
+
+CREATE PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric)
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'aigw_batch_job_run';
+
+COMMENT ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) IS 'Internal: the hand-over of a batch_api job (aigw.enrich, aigw.embed_column) to the provider''s batch API.';
+
+CREATE FUNCTION aigw.batch_job_notice(job bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    j aigw.jobs;
+    batches integer;
+    lines bigint;
+    held numeric;
+BEGIN
+    SELECT * INTO j FROM aigw.jobs x WHERE x.id = batch_job_notice.job;
+    SELECT count(*), coalesce(sum(b.lines), 0), coalesce(sum(b.reserved), 0) INTO batches, lines, held
+      FROM aigw.job_batches b WHERE b.job_id = batch_job_notice.job;
+    IF batches = 0 THEN
+        RAISE NOTICE '% job %: nothing to send', j.kind, j.id;
+    ELSE
+        RAISE NOTICE '% job %: % rows handed over in % batches, up to % % held at the batch rate; answers are written back as the batches end (within 24 hours): SELECT aigw.wait_job(%) waits, aigw.job_batches shows them',
+            j.kind, j.id, lines, batches, held, coalesce((SELECT b.currency FROM aigw.job_batches b WHERE b.job_id = j.id LIMIT 1), ''), j.id;
+    END IF;
+    IF j.state = 'budget_reached' OR (j.max_cost IS NOT NULL AND lines < j.rows_total) THEN
+        RAISE NOTICE '% job % stopped at its budget: the rows left would cost more than max_cost % at worst', j.kind, j.id, j.max_cost;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION aigw.batch_job_notice(job bigint) IS 'Internal: what a batch_api job handed over, in words.';
+
+CREATE FUNCTION aigw.wait_job(job bigint, timeout_ms integer DEFAULT NULL::integer) RETURNS aigw.jobs
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    j aigw.jobs;
+    deadline timestamptz := clock_timestamp() + timeout_ms * interval '1 millisecond';
+BEGIN
+    IF timeout_ms < 0 THEN
+        RAISE EXCEPTION 'timeout_ms must be 0 or more, not %', timeout_ms USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    LOOP
+        SELECT * INTO j FROM aigw.jobs x WHERE x.id = wait_job.job;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'job % does not exist or role "%" may not see it', job, current_user
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT id, state FROM aigw.jobs lists the jobs you can see.';
+        END IF;
+        EXIT WHEN j.state NOT IN ('running', 'submitted')
+              AND NOT EXISTS (SELECT 1 FROM aigw.job_batches b
+                               WHERE b.job_id = j.id AND b.state IN ('submitting', 'submitted', 'settling'));
+        EXIT WHEN clock_timestamp() >= deadline;
+        PERFORM pg_sleep(least(0.1, greatest(extract(epoch FROM deadline - clock_timestamp()), 0.001)::float8));
+    END LOOP;
+    RETURN j;
+END
+$$;
+
+COMMENT ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) IS 'Wait until a job has ended (its provider batches too), or timeout_ms has passed (NULL: no limit); returns its row, whose state says which. For scripts; statement_timeout and a cancel end the wait.';
+
+CREATE FUNCTION aigw.cancel_job(job bigint) RETURNS integer
+    LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'aigw_cancel_job';
+
+COMMENT ON FUNCTION aigw.cancel_job(job bigint) IS 'Cancel a batch_api job: its batches still at the provider are cancelled there (lines already answered are written back and charged, the rest stay NULL and their reservation is released); returns how many batches were asked to cancel.';
+
+REVOKE ALL ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) FROM PUBLIC;
+GRANT ALL ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.batch_job_notice(job bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.batch_job_notice(job bigint) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.cancel_job(job bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.cancel_job(job bigint) TO aigw_user;
+

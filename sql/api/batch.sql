@@ -30,6 +30,8 @@ DECLARE
     spent numeric;
     currency text;
     state text;
+    batch_api boolean;
+    batch_size integer;
 BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -40,18 +42,21 @@ BEGIN
                                 current_setting('aigw.batch_concurrency')::integer);
         budget := (options->>'max_cost')::numeric;
         dry_run := coalesce((options->>'dry_run')::boolean, false);
+        batch_api := coalesce((options->>'batch_api')::boolean, false);
+        batch_size := coalesce((options->>'batch_size')::integer, 10000);
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
         RAISE EXCEPTION 'invalid embed_column option: %', SQLERRM
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'chunk_size and concurrency are integers, max_cost a number, dry_run true or false.';
+                  HINT = 'chunk_size, concurrency and batch_size are integers, max_cost a number, dry_run and batch_api true or false.';
     END;
-    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0 THEN
-        RAISE EXCEPTION 'invalid embed_column option: chunk_size must be 1 to 100000, concurrency 1 to 4096, max_cost above 0'
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0
+       OR batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'invalid embed_column option: chunk_size must be 1 to 100000, concurrency 1 to 4096, batch_size 1 to 100000, max_cost above 0'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- what each request is sent with (concurrency and the rest are the job's)
-    call_options := options - '{chunk_size,max_cost,dry_run,concurrency,on_error}'::text[];
-    IF NOT call_options ? 'cache' THEN
+    call_options := options - '{chunk_size,max_cost,dry_run,concurrency,on_error,batch_api,batch_size}'::text[];
+    IF NOT call_options ? 'cache' AND NOT batch_api THEN
         call_options := call_options || '{"cache": true}';   -- an interrupted chunk replays for free
     END IF;
 
@@ -93,7 +98,7 @@ BEGIN
     EXECUTE format('SELECT count(*), coalesce(sum(octet_length(t.%I::text)), 0) FROM %s t WHERE t.%I IS NULL',
                    text_column, source, target_column) INTO total, bytes;
     IF dry_run THEN
-        SELECT p.input_per_mtok, p.currency INTO m
+        SELECT p.input_per_mtok, p.input_batch_per_mtok, p.currency INTO m
           FROM aigw.prices p
          WHERE p.model = embed_column.model AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
          ORDER BY p.currency <> 'USD' LIMIT 1;
@@ -106,6 +111,9 @@ BEGIN
             RAISE NOTICE 'estimated cost: % % expected (4 bytes a token), % % at most (3 bytes a token)',
                 round(bytes / 4.0 * m.input_per_mtok / 1e6, 6), m.currency,
                 round((bytes / 3.0 + total) * m.input_per_mtok / 1e6, 6), m.currency;
+            RAISE NOTICE 'through the batch API (option batch_api): % % expected, % % at most',
+                round(bytes / 4.0 * coalesce(m.input_batch_per_mtok, m.input_per_mtok * 0.5) / 1e6, 6), m.currency,
+                round((bytes / 3.0 + total) * coalesce(m.input_batch_per_mtok, m.input_per_mtok * 0.5) / 1e6, 6), m.currency;
         END IF;
         RETURN;
     END IF;
@@ -115,6 +123,13 @@ BEGIN
     COMMIT;
     job_options := call_options
                    || jsonb_build_object('tags', coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    IF batch_api THEN
+        RAISE NOTICE 'embed job %: % rows of % to embed through the batch API of %', job, total, source, model;
+        CALL aigw.batch_job_run(job, source, target_column, 'vector', format('t.%I::text', text_column), model,
+                                job_options, batch_size, 1, budget);
+        PERFORM aigw.batch_job_notice(job);
+        RETURN;
+    END IF;
     RAISE NOTICE 'embed job %: % rows of % to embed, % requests in flight', job, total, source, concurrency;
     -- the loop runs in C: requests stay in flight across its commits
     CALL aigw.embed_column_run(job, source, text_column, target_column, target_type, model, job_options,
@@ -176,6 +191,8 @@ DECLARE
     spent numeric;
     currency text;
     state text;
+    batch_api boolean;
+    batch_size integer;
 BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -186,16 +203,19 @@ BEGIN
                                 current_setting('aigw.batch_concurrency')::integer);
         budget := (options->>'max_cost')::numeric;
         dry_run := coalesce((options->>'dry_run')::boolean, false);
+        batch_api := coalesce((options->>'batch_api')::boolean, false);
+        batch_size := coalesce((options->>'batch_size')::integer, 10000);
     EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
         RAISE EXCEPTION 'invalid enrichment option: %', SQLERRM
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'chunk_size and concurrency are integers, max_cost a number, dry_run true or false.';
+                  HINT = 'chunk_size, concurrency and batch_size are integers, max_cost a number, dry_run and batch_api true or false.';
     END;
-    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0 THEN
-        RAISE EXCEPTION 'invalid enrichment option: chunk_size must be 1 to 100000, concurrency 1 to 4096, max_cost above 0'
+    IF chunk_size NOT BETWEEN 1 AND 100000 OR concurrency NOT BETWEEN 1 AND 4096 OR budget <= 0
+       OR batch_size NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'invalid enrichment option: chunk_size must be 1 to 100000, concurrency 1 to 4096, batch_size 1 to 100000, max_cost above 0'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    call_options := (options - '{chunk_size,max_cost,dry_run,system}'::text[])
+    call_options := (options - '{chunk_size,max_cost,dry_run,system,batch_api,batch_size}'::text[])
                     || jsonb_build_object('concurrency', concurrency);
 
     SELECT a.atttypid::regtype INTO target_type
@@ -212,7 +232,8 @@ BEGIN
     END IF;
     -- answers are kept in the response cache, so that a run interrupted after
     -- answers came back but before its chunk committed replays them for free
-    IF NOT call_options ? 'cache' THEN
+    -- (a provider batch settles exactly once: it needs none)
+    IF NOT call_options ? 'cache' AND NOT batch_api THEN
         call_options := call_options || '{"cache": true}';
     END IF;
     IF target_type = 'jsonb'::regtype AND NOT call_options ? 'response_format' THEN
@@ -236,6 +257,15 @@ BEGIN
     COMMIT;
     job_options := call_options || jsonb_build_object('tags',
                        coalesce(call_options->'tags', '{}') || jsonb_build_object('aigw_job', job));
+    IF batch_api THEN
+        RAISE NOTICE 'enrich job %: % rows of % to fill through the batch API of %', job, total, source, model;
+        CALL aigw.batch_job_run(job, source, target_column,
+                                CASE WHEN target_type = 'jsonb'::regtype THEN 'jsonb' ELSE 'text' END,
+                                message_sql, model, job_options - '{concurrency,on_error}'::text[],
+                                batch_size, 1, budget);
+        PERFORM aigw.batch_job_notice(job);
+        RETURN;
+    END IF;
     RAISE NOTICE 'enrich job %: % rows of % to fill, % calls in flight', job, total, source, concurrency;
     -- the loop runs in C: calls stay in flight across its commits
     CALL aigw.enrich_run(job, source, target_column, target_type = 'jsonb'::regtype, message_sql, model,
@@ -288,7 +318,9 @@ BEGIN
     plan := aigw.route_explain(model, '[{"role": "user", "content": "estimate"}]',
                                call_options - '{concurrency,on_error}'::text[]);
     served := plan->'candidates'->>0;
-    SELECT p.input_per_mtok, p.output_per_mtok, p.currency INTO price
+    SELECT p.input_per_mtok, p.output_per_mtok, p.currency,
+           coalesce(p.input_batch_per_mtok, p.input_per_mtok * 0.5) AS input_batch,
+           coalesce(p.output_batch_per_mtok, p.output_per_mtok * 0.5) AS output_batch INTO price
       FROM aigw.prices p
      WHERE p.model = served AND p.valid_from <= now() AND (p.valid_to IS NULL OR p.valid_to > now())
      ORDER BY p.currency <> 'USD' LIMIT 1;
@@ -308,6 +340,11 @@ BEGIN
             CASE WHEN max_out IS NULL THEN 'unbounded'
                  ELSE round((bytes * price.input_per_mtok + total * max_out * price.output_per_mtok) / 1e6, 6)::text END,
             price.currency, coalesce(max_out::text, 'no limit on the');
+        RAISE NOTICE 'through the batch API (option batch_api): % % expected, % % at most',
+            round((bytes / 4.0 * price.input_batch + total * expected_out * price.output_batch) / 1e6, 6), price.currency,
+            CASE WHEN max_out IS NULL THEN 'unbounded'
+                 ELSE round((bytes * price.input_batch + total * max_out * price.output_batch) / 1e6, 6)::text END,
+            price.currency;
     END IF;
 END
 $$;
@@ -335,24 +372,113 @@ CREATE FUNCTION aigw.job_report(job bigint, done bigint, failed bigint, in_fligh
     BEGIN ATOMIC
  UPDATE aigw.jobs SET rows_done = (jobs.rows_done + job_report.done), rows_failed = (jobs.rows_failed + job_report.failed), calls_in_flight = job_report.in_flight, cost = (jobs.cost + job_report.cost), currency = COALESCE(job_report.currency, jobs.currency), state = job_report.state, updated_at = clock_timestamp(), finished_at =
          CASE
-             WHEN (job_report.state <> 'running'::text) THEN clock_timestamp()
+             WHEN (job_report.state <> ALL (ARRAY['running'::text, 'submitted'::text])) THEN clock_timestamp()
              ELSE NULL::timestamp with time zone
          END
    WHERE ((jobs.id = job_report.job) AND (jobs.role_name = CURRENT_USER));
 END;
 
 CREATE FUNCTION aigw.job_start(source regclass, target_column text, model text, prompt text, options jsonb, rows_total bigint, max_cost numeric) RETURNS bigint
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    BEGIN ATOMIC
- UPDATE aigw.jobs SET state = 'interrupted'::text, finished_at = clock_timestamp()
-   WHERE (((jobs.source)::oid = (job_start.source)::oid) AND (jobs.target_column = job_start.target_column) AND (jobs.state = 'running'::text) AND (jobs.role_name = CURRENT_USER) AND ((jobs.backend_pid = pg_backend_pid()) OR (NOT (EXISTS ( SELECT 1
-            FROM pg_stat_activity a
-           WHERE (a.pid = jobs.backend_pid))))));
- INSERT INTO aigw.jobs (source, target_column, model, prompt, options, rows_total, max_cost)
-   VALUES (job_start.source, job_start.target_column, job_start.model, job_start.prompt, job_start.options, job_start.rows_total, job_start.max_cost)
-   RETURNING jobs.id;
-END;
+    AS $$
+DECLARE
+    open_job bigint;
+    result bigint;
+BEGIN
+    -- rows out at a provider are NULL until they come back: never send them twice
+    SELECT j.id INTO open_job
+      FROM aigw.jobs j
+     WHERE j.source::oid = job_start.source::oid AND j.target_column = job_start.target_column
+       AND EXISTS (SELECT 1 FROM aigw.job_batches b
+                    WHERE b.job_id = j.id AND b.state IN ('submitting', 'submitted', 'settling'))
+     LIMIT 1;
+    IF open_job IS NOT NULL THEN
+        RAISE EXCEPTION 'column "%" of % has rows out at a provider in job %', target_column, source, open_job
+            USING ERRCODE = 'object_in_use',
+                  DETAIL = 'Its rows stay NULL until the batches come back; a new run would send them again.',
+                  HINT = format('Wait for it with SELECT aigw.wait_job(%s), or cancel it with SELECT aigw.cancel_job(%s).', open_job, open_job);
+    END IF;
+    UPDATE aigw.jobs SET state = 'interrupted', finished_at = clock_timestamp()
+     WHERE jobs.source::oid = job_start.source::oid AND jobs.target_column = job_start.target_column
+       AND jobs.state = 'running' AND jobs.role_name = CURRENT_USER
+       AND (jobs.backend_pid = pg_backend_pid()
+            OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = jobs.backend_pid));
+    INSERT INTO aigw.jobs (source, target_column, model, prompt, options, rows_total, max_cost, batch_api)
+    VALUES (job_start.source, job_start.target_column, job_start.model, job_start.prompt, job_start.options,
+            job_start.rows_total, job_start.max_cost, coalesce((job_start.options->>'batch_api')::boolean, false))
+    RETURNING jobs.id INTO result;
+    RETURN result;
+END
+$$;
+
+CREATE PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric)
+    LANGUAGE c
+    AS 'MODULE_PATHNAME', 'aigw_batch_job_run';
+
+COMMENT ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) IS 'Internal: the hand-over of a batch_api job (aigw.enrich, aigw.embed_column) to the provider''s batch API.';
+
+CREATE FUNCTION aigw.batch_job_notice(job bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    j aigw.jobs;
+    batches integer;
+    lines bigint;
+    held numeric;
+BEGIN
+    SELECT * INTO j FROM aigw.jobs x WHERE x.id = batch_job_notice.job;
+    SELECT count(*), coalesce(sum(b.lines), 0), coalesce(sum(b.reserved), 0) INTO batches, lines, held
+      FROM aigw.job_batches b WHERE b.job_id = batch_job_notice.job;
+    IF batches = 0 THEN
+        RAISE NOTICE '% job %: nothing to send', j.kind, j.id;
+    ELSE
+        RAISE NOTICE '% job %: % rows handed over in % batches, up to % % held at the batch rate; answers are written back as the batches end (within 24 hours): SELECT aigw.wait_job(%) waits, aigw.job_batches shows them',
+            j.kind, j.id, lines, batches, held, coalesce((SELECT b.currency FROM aigw.job_batches b WHERE b.job_id = j.id LIMIT 1), ''), j.id;
+    END IF;
+    IF j.state = 'budget_reached' OR (j.max_cost IS NOT NULL AND lines < j.rows_total) THEN
+        RAISE NOTICE '% job % stopped at its budget: the rows left would cost more than max_cost % at worst', j.kind, j.id, j.max_cost;
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION aigw.batch_job_notice(job bigint) IS 'Internal: what a batch_api job handed over, in words.';
+
+CREATE FUNCTION aigw.wait_job(job bigint, timeout_ms integer DEFAULT NULL::integer) RETURNS aigw.jobs
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    j aigw.jobs;
+    deadline timestamptz := clock_timestamp() + timeout_ms * interval '1 millisecond';
+BEGIN
+    IF timeout_ms < 0 THEN
+        RAISE EXCEPTION 'timeout_ms must be 0 or more, not %', timeout_ms USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    LOOP
+        SELECT * INTO j FROM aigw.jobs x WHERE x.id = wait_job.job;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'job % does not exist or role "%" may not see it', job, current_user
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT id, state FROM aigw.jobs lists the jobs you can see.';
+        END IF;
+        EXIT WHEN j.state NOT IN ('running', 'submitted')
+              AND NOT EXISTS (SELECT 1 FROM aigw.job_batches b
+                               WHERE b.job_id = j.id AND b.state IN ('submitting', 'submitted', 'settling'));
+        EXIT WHEN clock_timestamp() >= deadline;
+        PERFORM pg_sleep(least(0.1, greatest(extract(epoch FROM deadline - clock_timestamp()), 0.001)::float8));
+    END LOOP;
+    RETURN j;
+END
+$$;
+
+COMMENT ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) IS 'Wait until a job has ended (its provider batches too), or timeout_ms has passed (NULL: no limit); returns its row, whose state says which. For scripts; statement_timeout and a cancel end the wait.';
+
+CREATE FUNCTION aigw.cancel_job(job bigint) RETURNS integer
+    LANGUAGE c STRICT
+    AS 'MODULE_PATHNAME', 'aigw_cancel_job';
+
+COMMENT ON FUNCTION aigw.cancel_job(job bigint) IS 'Cancel a batch_api job: its batches still at the provider are cancelled there (lines already answered are written back and charged, the rest stay NULL and their reservation is released); returns how many batches were asked to cancel.';
 
 CREATE FUNCTION aigw.resolve_intents() RETURNS TABLE(wallet_id bigint, balance_units bigint, balance_version bigint, attempts bigint)
     LANGUAGE sql
@@ -388,7 +514,7 @@ CREATE FUNCTION aigw.resolve_intents() RETURNS TABLE(wallet_id bigint, balance_u
            SET balance = wb.balance - w.total, version = wb.version + 1, updated_at = now()
           FROM w JOIN aigw.wallets ww ON ww.id = w.wallet_id
          WHERE wb.wallet_id = w.wallet_id
-        RETURNING wb.wallet_id, (wb.balance * 10::numeric ^ aigw.ledger_scale(ww.currency))::int8 AS units,
+        RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(ww.currency))::int8 AS units,
                   wb.version
     )
     SELECT b.wallet_id, b.units, b.version, w.n FROM b JOIN w ON w.wallet_id = b.wallet_id
@@ -482,6 +608,18 @@ GRANT ALL ON FUNCTION aigw.job_error(job bigint, row_ctid tid, error text) TO ai
 
 REVOKE ALL ON FUNCTION aigw.job_report(job bigint, done bigint, failed bigint, in_flight integer, cost numeric, currency text, state text) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.job_report(job bigint, done bigint, failed bigint, in_flight integer, cost numeric, currency text, state text) TO aigw_user;
+
+REVOKE ALL ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) FROM PUBLIC;
+GRANT ALL ON PROCEDURE aigw.batch_job_run(IN job bigint, IN source regclass, IN target_column text, IN target_kind text, IN input_sql text, IN model text, IN options jsonb, IN batch_size integer, IN concurrency integer, IN max_cost numeric) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.batch_job_notice(job bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.batch_job_notice(job bigint) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.wait_job(job bigint, timeout_ms integer) TO aigw_user;
+
+REVOKE ALL ON FUNCTION aigw.cancel_job(job bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.cancel_job(job bigint) TO aigw_user;
 
 REVOKE ALL ON FUNCTION aigw.job_start(source regclass, target_column text, model text, prompt text, options jsonb, rows_total bigint, max_cost numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.job_start(source regclass, target_column text, model text, prompt text, options jsonb, rows_total bigint, max_cost numeric) TO aigw_user;

@@ -113,7 +113,7 @@ CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp
          END AS "case",
      m.max_output_tokens,
      m.context_window,
-     ((b.balance * ((10)::numeric ^ ((c.minor_units + 6))::numeric)))::bigint AS int8,
+     (((b.balance - b.held) * ((10)::numeric ^ ((c.minor_units + 6))::numeric)))::bigint AS int8,
      b.version,
      (pc.minor_units + 6),
      LEAST(p.valid_to, next_price.valid_from, fx.valid_until) AS "least",
@@ -796,11 +796,18 @@ CREATE FUNCTION aigw.verify_ledger() RETURNS TABLE(wallet text, currency text, b
                    CASE WHEN s.unrounded THEN 'ledger amounts finer than the ledger scale' END,
                    CASE WHEN o.charges > 0 THEN o.charges || ' charges above their reservation' END,
                    CASE WHEN r.cached_version = b.version
-                             AND r.cached_balance_units <> b.balance * 10::numeric ^ aigw.ledger_scale(w.currency)
-                        THEN 'shared-memory balance differs from the table' END) AS problem
+                             AND r.cached_balance_units <> (b.balance - b.held) * 10::numeric ^ aigw.ledger_scale(w.currency)
+                        THEN 'shared-memory balance differs from the table' END,
+                   CASE WHEN b.held <> coalesce(h.held, 0)
+                        THEN 'held is not what the open batches reserve' END,
+                   CASE WHEN h.over > 0 THEN h.over || ' batches charged above their reservation' END) AS problem
           FROM aigw.wallets w
           LEFT JOIN aigw.wallet_balances b ON b.wallet_id = w.id
           LEFT JOIN sums s ON s.wallet_id = w.id
+          LEFT JOIN (SELECT jb.wallet_id,
+                            sum(jb.reserved - jb.charged) FILTER (WHERE jb.state <> ALL (ARRAY['done', 'lost'])) AS held,
+                            count(*) FILTER (WHERE jb.charged > jb.reserved) AS over
+                       FROM aigw.job_batches jb GROUP BY jb.wallet_id) h ON h.wallet_id = w.id
           LEFT JOIN over_reserved o ON o.wallet_id = w.id
           LEFT JOIN aigw.wallet_reservations() r ON r.wallet_id = w.id) v
      WHERE v.problem <> ''

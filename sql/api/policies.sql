@@ -13,6 +13,10 @@ CREATE POLICY own_inserts ON aigw.jobs FOR INSERT WITH CHECK ((role_name = CURRE
 
 CREATE POLICY own_updates ON aigw.jobs FOR UPDATE USING ((role_name = CURRENT_USER)) WITH CHECK ((role_name = CURRENT_USER));
 
+CREATE POLICY tenant_reads ON aigw.job_batches FOR SELECT USING ((EXISTS ( SELECT 1
+   FROM aigw.jobs j
+  WHERE (j.id = job_batches.job_id))));
+
 CREATE POLICY tenant_reads ON aigw.job_errors FOR SELECT USING ((EXISTS ( SELECT 1
    FROM aigw.jobs j
   WHERE (j.id = job_errors.job_id))));

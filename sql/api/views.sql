@@ -192,16 +192,17 @@ CREATE VIEW aigw.wallet_status WITH (security_invoker='true') AS
     w.currency,
     b.balance,
     w.credit_limit,
-    aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency) AS reserved,
-    ((b.balance + w.credit_limit) - aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency)) AS available,
+    (aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency) + b.held) AS reserved,
+    (((b.balance + w.credit_limit) - aigw.from_units(COALESCE(r.reserved_units, (0)::bigint), w.currency)) - b.held) AS available,
     COALESCE(r.calls, 0) AS calls_in_flight,
     w.owner,
-    w.enabled
+    w.enabled,
+    b.held AS held_by_batches
    FROM ((aigw.wallets w
      JOIN aigw.wallet_balances b ON ((b.wallet_id = w.id)))
      LEFT JOIN aigw.wallet_reservations() r(wallet_id, reserved_units, calls, cached_balance_units, cached_version) ON ((r.wallet_id = w.id)));
 
-COMMENT ON VIEW aigw.wallet_status IS 'Each wallet you may read: committed balance, amount reserved by calls in flight, and what is left to spend.';
+COMMENT ON VIEW aigw.wallet_status IS 'Each wallet you may read: committed balance, amount reserved by calls in flight and by provider batches that are out (held_by_batches, part of reserved), and what is left to spend.';
 
 GRANT SELECT ON TABLE aigw.results TO aigw_user;
 GRANT SELECT ON TABLE aigw.results TO aigw_admin;

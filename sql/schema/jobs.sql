@@ -31,10 +31,69 @@ CREATE TABLE aigw.jobs (
     started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     finished_at timestamp with time zone,
-    CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text, 'budget_reached'::text, 'interrupted'::text])))
+    batch_api boolean DEFAULT false NOT NULL,
+    error text,
+    CONSTRAINT jobs_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text, 'budget_reached'::text, 'interrupted'::text, 'submitted'::text, 'cancelled'::text, 'failed'::text])))
 );
 
-COMMENT ON TABLE aigw.jobs IS 'Enrichment jobs (aigw.enrich), one row per run, updated and committed after every chunk: rows done and failed of rows_total (the rows whose target was NULL when the run began), calls in flight, cost so far. state: running, done, budget_reached (stopped at max_cost), interrupted (its session ended or was cancelled; CALL aigw.enrich again to resume).';
+COMMENT ON TABLE aigw.jobs IS 'Enrichment jobs (aigw.enrich, aigw.embed_column), one row per run, updated and committed after every chunk: rows done and failed of rows_total (the rows whose target was NULL when the run began), calls in flight, cost so far. state: running, done, budget_reached (stopped at max_cost), interrupted (its session ended or was cancelled; CALL aigw.enrich again to resume); with batch_api: submitted (its batches are at the provider: aigw.job_batches), then done, cancelled (aigw.cancel_job) or failed (error says why).';
+
+COMMENT ON COLUMN aigw.jobs.batch_api IS 'The rows go through the provider''s batch API (option batch_api): answered within 24 hours at the batch rate, written back by the database''s dispatcher.';
+
+COMMENT ON COLUMN aigw.jobs.error IS 'Why a batch job failed, or what its batches could not do (a batch that expired, lines without a result).';
+
+CREATE TABLE aigw.job_batches (
+    job_id bigint NOT NULL,
+    seq integer NOT NULL,
+    role_oid oid NOT NULL,
+    provider text NOT NULL,
+    model text NOT NULL,
+    endpoint text NOT NULL,
+    state text DEFAULT 'submitting'::text NOT NULL,
+    upstream_status text,
+    upstream_batch_id text,
+    input_file_id text,
+    results text[],
+    lines integer NOT NULL,
+    lines_settled integer DEFAULT 0 NOT NULL,
+    lines_ok integer DEFAULT 0 NOT NULL,
+    lines_failed integer DEFAULT 0 NOT NULL,
+    wallet_id bigint,
+    currency text,
+    price_currency text,
+    fx numeric,
+    rates numeric[],
+    input_bound bigint,
+    output_bound bigint,
+    reserved numeric DEFAULT 0 NOT NULL,
+    charged numeric DEFAULT 0 NOT NULL,
+    write_back jsonb NOT NULL,
+    tags jsonb DEFAULT '{}'::jsonb NOT NULL,
+    submitter_pid integer DEFAULT pg_backend_pid() NOT NULL,
+    polls integer DEFAULT 0 NOT NULL,
+    next_poll_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    submitted_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    error text,
+    CONSTRAINT job_batches_check CHECK ((charged <= reserved)),
+    CONSTRAINT job_batches_endpoint_check CHECK ((endpoint = ANY (ARRAY['chat'::text, 'embeddings'::text]))),
+    CONSTRAINT job_batches_state_check CHECK ((state = ANY (ARRAY['submitting'::text, 'submitted'::text, 'settling'::text, 'done'::text, 'lost'::text])))
+);
+
+COMMENT ON TABLE aigw.job_batches IS 'The provider batches of a batch_api job. state: submitting (being handed over: its reservation is held), submitted (at the provider, polled by the dispatcher), settling (ended there: its results are being written back), done (upstream_status says how it ended), lost (the session handing it over died before the provider''s batch id was committed: its rows were not sent again).';
+
+COMMENT ON COLUMN aigw.job_batches.results IS 'Where the batch''s results are: OpenAI''s output and error file ids, Anthropic''s results_url.';
+
+COMMENT ON COLUMN aigw.job_batches.lines_settled IS 'Result lines written back, logged and charged so far (each chunk in one transaction with its charges): where settling resumes after a restart.';
+
+COMMENT ON COLUMN aigw.job_batches.rates IS 'The batch rates per million tokens when the batch was handed over (input, output, cached input, cache write, reasoning): its lines are charged at them.';
+
+COMMENT ON COLUMN aigw.job_batches.input_bound IS 'The largest line''s prompt-token bound (its request bytes); with output_bound, what each line''s tokens are clamped to.';
+
+COMMENT ON COLUMN aigw.job_batches.reserved IS 'The worst case of every line at the batch rates, held on the wallet (aigw.wallet_balances.held) from hand-over until the batch is settled; charged never exceeds it.';
+
+COMMENT ON COLUMN aigw.job_batches.write_back IS 'How an answer goes back into its row: the table, the target column and its kind, and the SQL of the row''s input, so that a row whose input changed meanwhile is not overwritten.';
 
 CREATE TABLE aigw.submissions (
     id bigint NOT NULL,
@@ -79,6 +138,19 @@ ALTER TABLE aigw.submissions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 ALTER TABLE ONLY aigw.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY aigw.job_batches
+    ADD CONSTRAINT job_batches_pkey PRIMARY KEY (job_id, seq);
+
+CREATE INDEX job_batches_open_idx ON aigw.job_batches USING btree (next_poll_at) WHERE (state = ANY (ARRAY['submitting'::text, 'submitted'::text, 'settling'::text]));
+
+ALTER TABLE ONLY aigw.job_batches
+    ADD CONSTRAINT job_batches_job_id_fkey FOREIGN KEY (job_id) REFERENCES aigw.jobs(id);
+
+ALTER TABLE aigw.job_batches ENABLE ROW LEVEL SECURITY;
+
+GRANT SELECT ON TABLE aigw.job_batches TO aigw_user;
+GRANT SELECT ON TABLE aigw.job_batches TO aigw_reader;
 
 ALTER TABLE ONLY aigw.submissions
     ADD CONSTRAINT submissions_pkey PRIMARY KEY (id);
@@ -136,9 +208,14 @@ GRANT SELECT(updated_at) ON TABLE aigw.jobs TO aigw_reader;
 
 GRANT SELECT(finished_at) ON TABLE aigw.jobs TO aigw_reader;
 
+GRANT SELECT(batch_api) ON TABLE aigw.jobs TO aigw_reader;
+
+GRANT SELECT(error) ON TABLE aigw.jobs TO aigw_reader;
+
 -- What pg_dump keeps of this topic's tables (the rest CREATE EXTENSION makes again).
 SELECT pg_catalog.pg_extension_config_dump('aigw.jobs', '');
 SELECT pg_catalog.pg_extension_config_dump('aigw.jobs_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aigw.job_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('aigw.job_batches', '');
 SELECT pg_catalog.pg_extension_config_dump('aigw.submissions', '');
 SELECT pg_catalog.pg_extension_config_dump('aigw.submissions_id_seq', '');

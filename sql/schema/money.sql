@@ -71,10 +71,14 @@ CREATE TABLE aigw.wallet_balances (
     wallet_id bigint NOT NULL,
     balance numeric DEFAULT 0 NOT NULL,
     version bigint DEFAULT 0 NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    held numeric DEFAULT 0 NOT NULL,
+    CONSTRAINT wallet_balances_held_check CHECK ((held >= (0)::numeric))
 );
 
 COMMENT ON TABLE aigw.wallet_balances IS 'Committed balance of each wallet (the sum of its ledger), kept by aigw''s worker pool; version counts the changes.';
+
+COMMENT ON COLUMN aigw.wallet_balances.held IS 'Reserved by provider batches that are out (aigw.job_batches): the worst case of their lines not settled yet. Calls may spend balance - held (plus the credit limit).';
 
 CREATE TABLE aigw.wallet_grants (
     wallet_id bigint NOT NULL,

@@ -49,6 +49,7 @@ CREATE TABLE aigw.requests (
     usage_anomaly text,
     upstream_usage jsonb,
     worker_pid integer,
+    upstream_batch text,
     CONSTRAINT requests_attempt_check CHECK ((attempt >= 1)),
     CONSTRAINT requests_check CHECK (((usage_anomaly IS NULL) OR (status = ANY (ARRAY['ok'::text, 'unknown'::text])))),
     CONSTRAINT requests_error_check CHECK (((status = ANY (ARRAY['ok'::text, 'cache_hit'::text, 'pending'::text])) = (error IS NULL))),
@@ -97,6 +98,8 @@ COMMENT ON COLUMN aigw.requests.inputs IS 'Embedding requests: how many inputs t
 COMMENT ON COLUMN aigw.requests.usage_anomaly IS 'Why the tokens charged are not the upstream''s own figures: over_bound (it reported more than the call could use; charged at the bound), missing (no usage, or a count that is negative or not a whole number; charged at the bounds, the call''s reservation). NULL: charged as reported.';
 
 COMMENT ON COLUMN aigw.requests.upstream_usage IS 'The upstream''s own usage object, as it sent it, when it was not charged as reported (usage_anomaly is set).';
+
+COMMENT ON COLUMN aigw.requests.upstream_batch IS 'The provider batch (aigw.job_batches.upstream_batch_id) a line was answered in, charged at the batch rate; NULL: a direct call.';
 
 COMMENT ON COLUMN aigw.requests.worker_pid IS 'The pool worker that sent the attempt (NULL: nothing was sent). While the status is pending, the worker has it in flight.';
 

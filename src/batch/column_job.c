@@ -330,7 +330,7 @@ aigw_column_job_run(AigwColumnJob *j, void (*body) (void *arg), void *arg)
 	}
 	PG_END_TRY();
 	report(j, "running");
-	report(j, j->stop ? "budget_reached" : "done");
+	report(j, j->final_state ? j->final_state : j->stop ? "budget_reached" : "done");
 	SPI_commit();
 	SPI_finish();
 	release(j);

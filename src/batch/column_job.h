@@ -31,6 +31,7 @@ typedef struct AigwColumnJob
 	Numeric		budget;			/* NULL: none */
 	int			inflight;		/* as the batch engine last said */
 	bool		stop;			/* the budget is reached: start no more */
+	const char *final_state;	/* the job's state at the end; NULL: done or budget_reached */
 	/* since the last report */
 	int64		filled;
 	int64		failed;
@@ -114,5 +115,12 @@ extern void aigw_column_job_after(AigwColumnJob *j, int inflight);
  * holds and let the error go on.
  */
 extern void aigw_column_job_run(AigwColumnJob *j, void (*body) (void *arg), void *arg);
+
+/*
+ * The value a chat answer writes into its row (text, or for a jsonb target
+ * the parsed JSON), or 0 and why there is none (in the current context):
+ * aigw.enrich's, direct (enrich.c) or through a provider batch.
+ */
+extern Datum aigw_enrich_answer_value(Jsonb *answer, bool json_target, char **why);
 
 #endif							/* AIGW_COLUMN_JOB_H */

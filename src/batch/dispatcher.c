@@ -14,11 +14,22 @@
  * A call that was running when its dispatcher stopped may have been served
  * (and charged): the next dispatcher marks it as an error that says so
  * rather than send it again.
+ *
+ * The dispatcher also polls and settles the database's provider batches
+ * (batch_settle.c), and stays while any is open.  At server start (after a
+ * crash too) the launcher starts one in every database, which leaves at
+ * once unless it finds work: batches go on across restarts.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_database.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -39,11 +50,13 @@
 
 #include "common/settings.h"
 #include "caller/call.h"
+#include "batch/batch_settle.h"
 #include "batch/dispatcher.h"
 #include "pool/pool.h"
 #include "tenants/tenant.h"
 
 #define DISPATCHER_POLL_MS 1000
+#define DISPATCHER_FROM_LAUNCHER 1	/* bgw_extra: leave at once unless there is work */
 #define DISPATCHER_START_DEADLINE_MS 10000
 
 /* ---------------------------------------------------------------------
@@ -279,6 +292,17 @@ end_xact(void)
 	CommitTransactionCommand();
 }
 
+static bool
+extension_here(void)
+{
+	bool		found;
+
+	begin_xact();
+	found = OidIsValid(get_extension_oid("aigw", true));
+	end_xact();
+	return found;
+}
+
 /* Run SQL in its own transaction (as the tables' owner: the dispatcher is a superuser). */
 static void
 run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
@@ -441,10 +465,14 @@ aigw_dispatcher_main(Datum arg)
 	TimestampTz last_busy;
 	TimestampTz last_look = 0;
 	bool		look = true;
+	int			extra;
+	bool		from_launcher;
 
 	pqsignal(SIGTERM, die);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
+	memcpy(&extra, MyBgworkerEntry->bgw_extra, sizeof(int));
+	from_launcher = extra == DISPATCHER_FROM_LAUNCHER;
 
 	SpinLockAcquire(&dispatchers->mutex);
 	me = find_locked(dboid, true);
@@ -465,6 +493,10 @@ aigw_dispatcher_main(Datum arg)
 	pgstat_report_appname("aigw dispatcher");
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/* what it writes back and charges must survive a crash once committed */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	if (!extension_here())
+		proc_exit(0);			/* started by the launcher in a database without aigw */
 
 	dispatcher_cxt = AllocSetContextCreate(TopMemoryContext, "aigw dispatcher", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(dispatcher_cxt);
@@ -537,6 +569,14 @@ aigw_dispatcher_main(Datum arg)
 
 		aigw_pool_flush_wakeups();
 
+		/* provider batches that are due (all of them after a wake-up) */
+		{
+			long		batch_ms = aigw_batch_dispatch(look);
+
+			if (batch_ms >= 0)
+				timeout = Min(timeout, batch_ms);
+		}
+
 		active = 0;
 		for (int i = 0; i < capacity; i++)
 		{
@@ -547,9 +587,10 @@ aigw_dispatcher_main(Datum arg)
 		}
 		if (active > 0)
 			last_busy = now;
-		else if (TimestampDifferenceExceeds(last_busy, now, aigw_pool_idle_timeout_s * 1000L) &&
-				 queue_empty() && may_leave())
+		else if ((from_launcher || TimestampDifferenceExceeds(last_busy, now, aigw_pool_idle_timeout_s * 1000L)) &&
+				 queue_empty() && !aigw_batch_any_open() && may_leave())
 			proc_exit(0);
+		from_launcher = false;
 
 		k = aigw_pool_wait(tickets, capacity, timeout, true, contexts, &oc);
 		look = k < 0;
@@ -567,5 +608,116 @@ aigw_dispatcher_main(Datum arg)
 				finish_entry(e);
 			}
 		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The launcher
+ * ---------------------------------------------------------------------
+ */
+
+void
+aigw_dispatcher_register_launcher(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* restarted after a crash, when the batches left open need their dispatchers again */
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "aigw");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "aigw_dispatcher_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "aigw launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "aigw launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/* The databases a dispatcher can connect to. */
+static List *
+database_list(void)
+{
+	List	   *oids = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		MemoryContext old;
+
+		if (!db->datallowconn || db->datistemplate)
+			continue;
+		old = MemoryContextSwitchTo(cxt);
+		oids = lappend_oid(oids, db->oid);
+		MemoryContextSwitchTo(old);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return oids;
+}
+
+void
+aigw_dispatcher_launcher_main(Datum arg)
+{
+	ListCell   *lc;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("aigw launcher");
+
+	foreach(lc, database_list())
+	{
+		BackgroundWorker worker;
+		BackgroundWorkerHandle *handle;
+		pid_t		pid;
+		int			extra = DISPATCHER_FROM_LAUNCHER;
+
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = BGW_NEVER_RESTART;
+		snprintf(worker.bgw_library_name, BGW_MAXLEN, "aigw");
+		snprintf(worker.bgw_function_name, BGW_MAXLEN, "aigw_dispatcher_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "aigw dispatcher for database %u", lfirst_oid(lc));
+		snprintf(worker.bgw_type, BGW_MAXLEN, "aigw dispatcher");
+		worker.bgw_main_arg = ObjectIdGetDatum(lfirst_oid(lc));
+		memcpy(worker.bgw_extra, &extra, sizeof(extra));
+		worker.bgw_notify_pid = MyProcPid;
+		if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		{
+			ereport(LOG,
+					(errmsg("aigw launcher: no background worker slot to start the dispatcher of database %u",
+							lfirst_oid(lc)),
+					 errhint("Its provider batches are polled once a session there uses aigw; raise max_worker_processes.")));
+			continue;
+		}
+		/* one at a time: most leave at once, and slots are few */
+		if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED)
+		{
+			TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 2000);
+
+			while (GetBackgroundWorkerPid(handle, &pid) == BGWH_STARTED && GetCurrentTimestamp() < until)
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50,
+								 PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+	}
+	/* the work is done; staying keeps the postmaster from starting it again */
+	for (;;)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
 }

@@ -24,4 +24,12 @@ extern void aigw_dispatcher_stop(Oid dboid);
 
 PGDLLEXPORT void aigw_dispatcher_main(Datum arg);
 
+/*
+ * The launcher (registered at _PG_init): at server start, and after a
+ * crash, it starts a dispatcher in every database, which leaves at once
+ * unless it has provider batches or queued calls to see to.
+ */
+extern void aigw_dispatcher_register_launcher(void);
+PGDLLEXPORT void aigw_dispatcher_launcher_main(Datum arg);
+
 #endif							/* AIGW_DISPATCHER_H */

@@ -76,12 +76,8 @@ typedef struct Job
  * ---------------------------------------------------------------------
  */
 
-/*
- * The value an answer writes into its row (text, or for a jsonb target the
- * parsed JSON), or 0 and why there is none (in the current context).
- */
-static Datum
-answer_value(Job *j, Jsonb *answer, char **why)
+Datum
+aigw_enrich_answer_value(Jsonb *answer, bool json_target, char **why)
 {
 	JsonbValue *choices = aigw_jsonb_key(&answer->root, "choices");
 	JsonbValue *choice = aigw_jsonb_is_array(choices)
@@ -102,7 +98,7 @@ answer_value(Job *j, Jsonb *answer, char **why)
 		*why = psprintf("the answer has no text (finish_reason %s)", finish ? finish : "none");
 		return (Datum) 0;
 	}
-	if (!j->json_target)
+	if (!json_target)
 		return PointerGetDatum(cstring_to_text_with_len(content->val.string.val, content->val.string.len));
 	text = pnstrdup(content->val.string.val, content->val.string.len);
 	if ((json = aigw_jsonb_parse(text, &parse_error)) == NULL)
@@ -183,7 +179,7 @@ take(Job *j, Row *row, AigwCall *call)
 	}
 	aigw_column_job_paid(&j->cj, call->result);
 	old = MemoryContextSwitchTo(j->answers_cxt);
-	value = answer_value(j, call->result, &why);
+	value = aigw_enrich_answer_value(call->result, j->json_target, &why);
 	if (value == (Datum) 0)
 	{
 		MemoryContextSwitchTo(old);

@@ -81,15 +81,15 @@ aigw_billing_check_committed(const char *wallet, TransactionId xmin)
  * division by a million folds into the power of ten and every step is exact.
  */
 static int64
-worst_case_units(const AigwQuote *q, int64 input_tokens, int64 output_tokens,
+worst_case_units(Numeric input_rate, Numeric output_rate, int64 input_tokens, int64 output_tokens,
 				 Numeric fx, int scale)
 {
 	Datum		in = DirectFunctionCall2(numeric_mul,
 										 NumericGetDatum(int64_to_numeric(input_tokens)),
-										 NumericGetDatum(q->max_input_rate));
+										 NumericGetDatum(input_rate));
 	Datum		out = DirectFunctionCall2(numeric_mul,
 										  NumericGetDatum(int64_to_numeric(output_tokens)),
-										  NumericGetDatum(q->max_output_rate));
+										  NumericGetDatum(output_rate));
 	Datum		total = DirectFunctionCall2(numeric_add, in, out);
 	int64		pow10 = 1;
 
@@ -178,7 +178,8 @@ aigw_billing_quote(const AigwTarget *target, const AigwChatInput *input,
 						   target->model_id, q->price_currency, wallet, bill->currency),
 				 errhint("An administrator can set one with aigw.set_fx('%s', '%s', rate), or price the model in %s with aigw.set_price().",
 						 q->price_currency, bill->currency, bill->currency)));
-	bill->reserve = worst_case_units(q, bill->input_bound, bill->output_bound, q->fx, q->scale);
+	bill->reserve = worst_case_units(q->max_input_rate, q->max_output_rate, bill->input_bound,
+									 bill->output_bound, q->fx, q->scale);
 	bill->relid = aigw_table_oid("wallet_balances");
 }
 
@@ -220,7 +221,19 @@ aigw_billing_worst_case(const AigwBill *bill)
 		return bill->reserve;
 	if (bill->quote->price_currency == NULL || bill->output_bound < 0)
 		return -1;
-	return worst_case_units(bill->quote, bill->input_bound, bill->output_bound, NULL, bill->scale);
+	return worst_case_units(bill->quote->max_input_rate, bill->quote->max_output_rate,
+							bill->input_bound, bill->output_bound, NULL, bill->scale);
+}
+
+int64
+aigw_billing_batch_worst_case(const AigwBill *bill)
+{
+	const AigwQuote *q = bill->quote;
+
+	if (q->price_currency == NULL || q->max_batch_input_rate == NULL || bill->output_bound < 0)
+		return -1;
+	return worst_case_units(q->max_batch_input_rate, q->max_batch_output_rate, bill->input_bound,
+							bill->output_bound, bill->billed ? q->fx : NULL, bill->scale);
 }
 
 Size

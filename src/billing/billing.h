@@ -60,6 +60,9 @@ extern Size aigw_billing_size(const AigwBill *bill);
  */
 extern int64 aigw_billing_worst_case(const AigwBill *bill);
 
+/* The same for a line of a provider batch, at the model's batch rates. */
+extern int64 aigw_billing_batch_worst_case(const AigwBill *bill);
+
 /* "12.34000000" from ledger units at a scale. */
 extern char *aigw_units_text(int64 units, int scale);
 /* The reverse, for a decimal with at most `scale` decimals (more are cut off). */

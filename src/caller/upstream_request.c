@@ -28,13 +28,15 @@ append_header(StringInfo headers, const char *name, const char *value, const cha
 }
 
 static void
-build_headers(const AigwTarget *target, const AigwProvider *provider, StringInfo headers)
+build_headers(const AigwTarget *target, const AigwProvider *provider, const char *content_type,
+			  StringInfo headers)
 {
 	JsonbIterator *it = JsonbIteratorInit(&target->extra_headers->root);
 	JsonbValue	k;
 	JsonbValue	v;
 
-	appendStringInfoString(headers, "Content-Type: application/json\nAccept: application/json\n");
+	appendStringInfo(headers, "Content-Type: %s\nAccept: application/json\n",
+					 content_type ? content_type : "application/json");
 	while (aigw_jsonb_next_member(&it, &k, &v))
 	{
 		char	   *name;
@@ -85,7 +87,6 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	StringInfoData msg;
 	AigwRequestMsg *rq;
 	TimestampTz now;
-	int			len;
 	const char *end_user = aigw_tenant_end_user();
 
 	if (provider == NULL && input->embedding)
@@ -104,12 +105,9 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	initStringInfo(&url);
 	initStringInfo(&headers);
 	initStringInfo(&body);
-	len = strlen(target->base_url);
-	while (len > 0 && target->base_url[len - 1] == '/')
-		len--;
-	appendBinaryStringInfo(&url, target->base_url, len);
+	appendStringInfoString(&url, aigw_base_url(target));
 	provider->build(target, input, &url, &body);
-	build_headers(target, provider, &headers);
+	build_headers(target, provider, NULL, &headers);
 	check_auth_scheme(target);
 
 	if (body.len > aigw_max_request_bytes)
@@ -206,6 +204,66 @@ aigw_build_cached_request(const char *requested_model, const char *model, const 
 	rq->timeout_ms = aigw_request_timeout_ms;
 	rq->connect_timeout_ms = aigw_connect_timeout_ms;
 	rq->max_response_bytes = aigw_max_response_bytes;
+	rq->submitted_at = GetCurrentTimestamp();
+	return rq;
+}
+
+char *
+aigw_base_url(const AigwTarget *target)
+{
+	int			len = strlen(target->base_url);
+
+	while (len > 0 && target->base_url[len - 1] == '/')
+		len--;
+	return pnstrdup(target->base_url, len);
+}
+
+AigwRequestMsg *
+aigw_build_http_request(const AigwTarget *target, const char *method, const char *path,
+						const char *content_type, const char *body, int body_len,
+						int max_response_bytes)
+{
+	const AigwProvider *provider = aigw_provider_for_style(target->api_style);
+	StringInfoData headers;
+	StringInfoData msg;
+	AigwRequestMsg *rq;
+	char	   *url = strncmp(path, "http", 4) == 0 ? pstrdup(path)
+		: psprintf("%s%s", aigw_base_url(target), path);
+
+	Assert(provider != NULL);
+	initStringInfo(&headers);
+	build_headers(target, provider, content_type, &headers);
+	check_auth_scheme(target);
+
+	aigw_msg_begin(&msg, offsetof(AigwRequestMsg, data));
+	enlargeStringInfo(&msg, strlen(url) + headers.len + body_len + 1024 +
+					  (target->credential ? VARSIZE_ANY_EXHDR(target->credential) : 0));
+	aigw_request_put(&msg, RQ_URL, url);
+	aigw_request_put(&msg, RQ_HEADERS, headers.data);
+	AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_BODY, body ? body : "", body ? body_len : 0);
+	aigw_request_put(&msg, RQ_API_STYLE, provider->api_style);
+	aigw_request_put(&msg, RQ_PROVIDER, target->provider);
+	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
+	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
+	aigw_request_put(&msg, RQ_METHOD, method);
+	aigw_request_put(&msg, RQ_AUTH_SCHEME, target->credential ? target->auth_scheme : "none");
+	if (target->credential)
+		AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_CREDENTIAL, VARDATA_ANY(target->credential),
+					 VARSIZE_ANY_EXHDR(target->credential));
+	else
+		aigw_request_put(&msg, RQ_CREDENTIAL, NULL);
+
+	rq = (AigwRequestMsg *) msg.data;
+	rq->total_size = msg.len;
+	rq->kind = RQ_KIND_HTTP;
+	rq->attempt = 1;
+	rq->input_bound = rq->output_bound = -1;
+	rq->timeout_ms = target->request_timeout_ms > 0 ? target->request_timeout_ms : aigw_request_timeout_ms;
+	/* an upload or a results file takes longer than a call's answer */
+	rq->timeout_ms = Max(rq->timeout_ms, 300000);
+	rq->connect_timeout_ms = target->connect_timeout_ms > 0
+		? target->connect_timeout_ms : aigw_connect_timeout_ms;
+	rq->max_response_bytes = max_response_bytes;
 	rq->submitted_at = GetCurrentTimestamp();
 	return rq;
 }

@@ -45,4 +45,19 @@ extern AigwRequestMsg *aigw_build_cached_request(const char *requested_model, co
 												 const char *provider, Jsonb *response,
 												 const AigwChatInput *input, int attempt);
 
+/*
+ * A request to a provider's API that is no model call (batch APIs): method
+ * and path (after the provider's base_url; a full URL when path starts
+ * with "http"), the body and its Content-Type (NULL: application/json).
+ * It carries the provider's credential and headers like a call, and the
+ * pool hands back the raw answer (RQ_KIND_HTTP).
+ */
+extern AigwRequestMsg *aigw_build_http_request(const AigwTarget *target, const char *method,
+											   const char *path, const char *content_type,
+											   const char *body, int body_len,
+											   int max_response_bytes);
+
+/* The provider's base_url without its trailing slashes. */
+extern char *aigw_base_url(const AigwTarget *target);
+
 #endif							/* AIGW_UPSTREAM_REQUEST_H */

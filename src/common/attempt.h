@@ -37,6 +37,8 @@ typedef struct AigwAttempt
 	char	   *retry_after_ms; /* retry-after-ms as sent, or NULL */
 	int			should_retry;	/* x-should-retry: 1 true, 0 false, -1 absent */
 	Jsonb	   *result;			/* OpenAI-shaped answer (ATTEMPT_OK) */
+	char	   *raw;			/* RQ_KIND_HTTP: the answer's body as received */
+	size_t		raw_len;
 	Jsonb	   *route;			/* the request's routing decision, parsed once for the log and the answer */
 	int64		intent_id;		/* its pending row, durable before it was sent; 0: none */
 	int64		request_id;		/* aigw.requests.id once logged */

@@ -22,7 +22,13 @@
 typedef enum AigwRequestKind
 {
 	RQ_KIND_CALL = 0,
-	RQ_KIND_LEDGER
+	RQ_KIND_LEDGER,
+	/*
+	 * A provider API request that is no model call (a batch's upload, its
+	 * status, its results): sent as it is, its raw answer handed back,
+	 * nothing logged or charged (the batch's lines are, when they settle).
+	 */
+	RQ_KIND_HTTP
 } AigwRequestKind;
 
 typedef enum AigwRequestField
@@ -61,6 +67,7 @@ typedef enum AigwRequestField
 	/* the credential, sealed: only the worker opens it (upstream_auth.c) */
 	RQ_AUTH_SCHEME,				/* aigw.providers.auth_scheme; "none": no credential */
 	RQ_CREDENTIAL,				/* bytes of aigw.credentials.ciphertext (secret_box.h) */
+	RQ_METHOD,					/* RQ_KIND_HTTP: "GET" or "POST" (empty: POST) */
 	RQ_NFIELDS
 } AigwRequestField;
 

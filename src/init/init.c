@@ -291,4 +291,5 @@ _PG_init(void)
 	shmem_startup_hook = aigw_shmem_startup;
 	aigw_db_guard_install();
 	aigw_read_ahead_init();
+	aigw_dispatcher_register_launcher();
 }

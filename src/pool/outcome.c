@@ -163,7 +163,10 @@ aigw_outcome_publish(dsa_area *area, const AigwRequestMsg *rq, AigwAttempt *a)
 	dsa_pointer dp;
 
 	aigw_msg_begin(&buf, offsetof(AigwOutcomeMsg, data));
-	put_jsonb(&buf, OC_RESULT, answered ? a->result : NULL);
+	if (rq->kind == RQ_KIND_HTTP && a->raw != NULL)
+		AIGW_MSG_PUT(&buf, AigwOutcomeMsg, OC_RESULT, a->raw, a->raw_len);
+	else
+		put_jsonb(&buf, OC_RESULT, answered ? a->result : NULL);
 	aigw_outcome_put(&buf, OC_ERROR, a->error);
 	aigw_outcome_put(&buf, OC_ERROR_TYPE, a->error_type);
 	aigw_outcome_put(&buf, OC_RETRY_AFTER, a->retry_after);

@@ -306,8 +306,15 @@ start_easy(CURLM *multi, AigwTransfer *t)
 	/* every option a transfer sets, each time: a kept handle has the last one's */
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(easy, CURLOPT_URL, t->auth.url);
-	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, AIGW_MSG_FIELD(rq, RQ_BODY));
-	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->len[RQ_BODY]);
+	if (rq->kind == RQ_KIND_HTTP && AIGW_MSG_HAS(rq, RQ_METHOD) &&
+		strcmp(AIGW_MSG_FIELD(rq, RQ_METHOD), "GET") == 0)
+		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+	else
+	{
+		curl_easy_setopt(easy, CURLOPT_POST, 1L);	/* a kept handle may have done a GET */
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, AIGW_MSG_FIELD(rq, RQ_BODY));
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) rq->len[RQ_BODY]);
+	}
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
@@ -418,6 +425,24 @@ classify_http(AigwTransfer *t)
 		return;
 	}
 
+	if (t->request->kind == RQ_KIND_HTTP)
+	{
+		/* a batch API's answer: the caller reads it (batch/batch_wire.c) */
+		if (code >= 200 && code < 300)
+		{
+			a->status = ATTEMPT_OK;
+			a->raw = t->body.data ? t->body.data : "";
+			a->raw_len = t->body.len;
+			return;
+		}
+		a->status = ATTEMPT_HTTP_ERROR;
+		t->provider->parse_error(body, t->body.len, a);
+		if (a->error == NULL)
+			a->error = t->body.len > 0
+				? psprintf("HTTP %ld: %s", code, body_excerpt(&t->body))
+				: psprintf("HTTP %ld with an empty body", code);
+		return;
+	}
 	if (code >= 200 && code < 300)
 	{
 		if (t->body.len == 0)

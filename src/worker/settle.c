@@ -16,7 +16,9 @@
  * and only for as long as the commit takes: no caller's transaction holds
  * a wallet row (invariant 4).  Each update bumps the wallet's version, and
  * the committed (balance, version) is published to the shared-memory cache
- * after the commit, before the calls' reservations are released.
+ * after the commit, before the calls' reservations are released.  What is
+ * published is what calls may spend: the balance less what provider
+ * batches hold (aigw.wallet_balances.held, batch_settle.c).
  */
 #include "postgres.h"
 
@@ -563,7 +565,7 @@ static SPIPlanPtr balance_at_plan = NULL;
 "UPDATE aigw.wallet_balances" \
 "   SET balance = balance + $2::numeric, version = version + 1, updated_at = now()"
 #define BALANCE_RETURNING \
-" RETURNING (balance * 10::numeric ^ $3)::int8, version, ctid"
+" RETURNING ((balance - held) * 10::numeric ^ $3)::int8, version, ctid"
 
 static const char *const balance_sql = BALANCE_SET " WHERE wallet_id = $1" BALANCE_RETURNING;
 static const char *const balance_at_sql = BALANCE_SET " WHERE ctid = $4 AND wallet_id = $1" BALANCE_RETURNING;

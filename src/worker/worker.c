@@ -238,6 +238,17 @@ take_new_requests(void)
 		slot->request = InvalidDsaPointer;
 		if (t->request->kind == RQ_KIND_LEDGER)
 			mark_done(t);		/* nothing to send: it is settled below */
+		else if (t->request->kind == RQ_KIND_HTTP)
+		{
+			/* no model call: no row to make durable first (intent.c) */
+			if (aigw_transfer_start(multi, t))
+			{
+				dlist_push_tail(&active, &t->node);
+				nactive++;
+			}
+			else
+				mark_done(t);
+		}
 		else if (t->request->cached)
 		{
 			aigw_transfer_answer_from_cache(t);
