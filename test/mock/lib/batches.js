@@ -165,6 +165,7 @@ function parseMultipart(body, contentType) {
 //   line(batch, i, outcome, answer)       {file, text}: the result line and
 //                            the key of the file it goes to (null: none)
 //   finish(store, batch)     called once when the batch ends
+//   statusName(phase)        the provider's name for a phase
 // `texts` are the lines as stored (JSON text), `customIds` their ids.
 class Batch {
   constructor(store, api, { id, endpoint, model, customIds, texts, invalid = null, timeline, extra = {} }) {
@@ -315,9 +316,9 @@ class Batch {
 
   // What GET /_mock/batches shows of it.
   summary(now) {
-    const status = this.settle(now);
+    const phase = this.settle(now);
     return {
-      id: this.id, provider: this.provider, status, endpoint: this.endpoint, model: this.model,
+      id: this.id, provider: this.provider, status: this.api.statusName(phase), phase, endpoint: this.endpoint, model: this.model,
       lines: this.n, processed: this.counts.succeeded + this.counts.failed, ...this.counts,
       created_at: this.created, batch_ms: this.ms, batch_end: this.end, deleted: this.deleted,
     };

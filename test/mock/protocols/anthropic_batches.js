@@ -90,6 +90,8 @@ const api = {
   },
 
   finish() {},
+
+  statusName: (phase) => (TERMINAL.has(phase) ? 'ended' : phase === 'cancelling' ? 'canceling' : 'in_progress'),
 };
 
 // --------------------------------------------------------------- objects ---
@@ -105,7 +107,7 @@ function batchObject(ctx, batch, now = Date.now()) {
   return {
     id: batch.id,
     type: 'message_batch',
-    processing_status: ended ? 'ended' : phase === 'cancelling' ? 'canceling' : 'in_progress',
+    processing_status: api.statusName(phase),
     request_counts: ended
       ? { processing: 0, succeeded: c.succeeded, errored: c.failed + c.errored, canceled: c.canceled, expired: c.expired }
       : { processing: batch.n, succeeded: 0, errored: 0, canceled: 0, expired: 0 },

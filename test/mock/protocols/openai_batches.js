@@ -80,6 +80,8 @@ const api = {
     return { file: null, text: null };
   },
 
+  statusName: (phase) => phase,
+
   // The output and error files exist only when they have lines.
   finish(store, batch) {
     for (const [key, field] of [['output', 'outputFileId'], ['error', 'errorFileId']]) {
