@@ -332,7 +332,8 @@ test('openai: cancel keeps the lines answered before it in the output file and d
   assert.equal(seen.at(-1), 'cancelled');
   assert.equal(typeof batch.cancelled_at, 'number');
   assert.equal(batch.completed_at, null);
-  assert.deepEqual(batch.request_counts, { total: 0, completed: 1, failed: 1 }, 'cancelled while validating: total 0');
+  assert.equal(batch.in_progress_at, null, 'cancelled while validating');
+  assert.deepEqual(batch.request_counts, { total: 4, completed: 1, failed: 1 });
   assert.deepEqual((await fileLines(batch.output_file_id)).map((l) => l.custom_id), ['c1']);
   assert.deepEqual((await fileLines(batch.error_file_id)).map((l) => [l.custom_id, l.response.status_code]), [['c2', 500]]);
   const again = await call('POST', `/v1/batches/${b.id}/cancel`, { headers: OAI });

@@ -141,7 +141,8 @@ function batchObject(batch, now = Date.now()) {
     cancelling_at: sec(batch.cancelAt),
     cancelled_at: status === 'cancelled' ? sec(times.ended) : null,
     request_counts: {
-      total: times.in_progress === null ? 0 : batch.n,
+      // counted once validated: none while validating, nor in a failed batch
+      total: status === 'validating' || failed ? 0 : batch.n,
       completed: batch.counts.succeeded,
       failed: batch.counts.failed + batch.counts.expired,
     },
