@@ -211,6 +211,8 @@ const protocol = {
   name: 'anthropic',
 
   match(method, pathname, query) {
+    // every request passes here: the direct calls leave with one substring test
+    if (!pathname.includes('/v1/messages/batches')) return null;
     const m = PATH.exec(pathname);
     if (!m) return null;
     const kind = ROUTES[`${method} ${m[2] === undefined ? '' : 'id'}${m[3] === undefined ? '' : `/${m[3]}`}`];

@@ -376,10 +376,13 @@ const protocol = {
   name: 'openai',
 
   match(method, pathname, query) {
+    // every request passes here: the direct calls leave with two substring tests
+    if (!pathname.includes('/files') && !pathname.includes('/batches')) return null;
     // the other protocols' URL spaces keep their own 404s
     if (pathname.startsWith('/openai/deployments/') || pathname.startsWith('/model/') || pathname.includes('/v1beta/')) return null;
     const m = PATH.exec(pathname);
-    if (!m || m[1].endsWith('/messages')) return null;
+    // /openai/files and /openai/batches are Azure's (not served); .../messages/batches is Anthropic's
+    if (!m || m[1] === '/openai' || m[1].endsWith('/messages')) return null;
     const key = `${method} ${m[2]}${m[3] === undefined ? '' : '/id'}${m[4] === undefined ? '' : `/${m[4]}`}`;
     const kind = ROUTES[key];
     if (kind === undefined) return null;
