@@ -42,6 +42,15 @@ const TRANSPORT_FAULTS = (d) => d.drop || d.hang || d.malformed || d.truncate ||
 
 const randomHex = (bytes) => crypto.randomBytes(bytes).toString('hex');
 
+// An id from a path segment (a bad escape is kept as it came: a 404 follows).
+function decodeId(raw) {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 // ---------------------------------------------------------------- answers ---
 
 // Answers one request of a batch the way the pipeline of mock_provider.js
@@ -475,5 +484,5 @@ class BatchStore {
 }
 
 module.exports = {
-  BatchStore, Batch, JsonlLines, OUTCOMES, TERMINAL, answerRequest, streamJsonl, parseMultipart, randomHex, DEFAULT_BATCH_MS,
+  BatchStore, Batch, JsonlLines, OUTCOMES, TERMINAL, answerRequest, streamJsonl, parseMultipart, randomHex, decodeId, DEFAULT_BATCH_MS,
 };

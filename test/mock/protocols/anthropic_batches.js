@@ -10,8 +10,7 @@ const crypto = require('node:crypto');
 const anthropic = require('./anthropic');
 const { AnthropicError, invalid } = anthropic;
 const { splitModel, parseDirectives, isJsonContentType, isObject, sendJson } = require('../lib/common');
-const { OUTCOMES, TERMINAL, JsonlLines, streamJsonl } = require('../lib/batches');
-const { decodeId } = require('./openai_batches');
+const { OUTCOMES, TERMINAL, JsonlLines, streamJsonl, decodeId } = require('../lib/batches');
 
 const { SUCCEEDED, FAILED, EXPIRED, CANCELED, ERRORED } = OUTCOMES;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -124,6 +123,15 @@ function batchObject(ctx, batch, now = Date.now()) {
 
 function createBatch(ctx, route, parsed) {
   const store = ctx.state.batches;
+  // A large body is recorded as a summary, refused or not, so that the ring
+  // of recordings stays bounded.
+  if (ctx.rawBody.length > RECORD_LIMIT) {
+    const requests = parsed.ok && isObject(parsed.value) && Array.isArray(parsed.value.requests) ? parsed.value.requests : null;
+    ctx.record.keepBody({
+      ok: true,
+      text: JSON.stringify({ summarized: true, bytes: ctx.rawBody.length, requests_count: requests?.length ?? null, first_request: requests?.[0] ?? null }),
+    });
+  }
   const { max_lines: maxLines, max_bytes: maxBytes } = store.limits(api);
   if (ctx.rawBody.length > maxBytes) {
     throw new AnthropicError(413, 'request_too_large', `Request exceeds the maximum allowed number of bytes (${maxBytes} for a Message Batch).`);
@@ -164,10 +172,6 @@ function createBatch(ctx, route, parsed) {
     timeline: store.timeline(api, first),
     extra: { prefix: route.prefix },
   });
-  // a large batch is recorded as a summary, so that the ring of recordings stays bounded
-  if (ctx.rawBody.length > RECORD_LIMIT) {
-    ctx.record.keepBody({ ok: true, text: JSON.stringify({ summarized: true, bytes: ctx.rawBody.length, requests_count: requests.length, first_request: requests[0] }) });
-  }
   return sendJson(ctx, 200, batchObject(ctx, batch));
 }
 

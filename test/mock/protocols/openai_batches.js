@@ -10,7 +10,7 @@ const openai = require('./openai');
 const { ApiError } = openai;
 const { splitModel, isObject, sendJson, sendRaw } = require('../lib/common');
 const {
-  OUTCOMES, TERMINAL, streamJsonl, parseMultipart, randomHex,
+  OUTCOMES, TERMINAL, streamJsonl, parseMultipart, randomHex, decodeId,
 } = require('../lib/batches');
 
 const { SUCCEEDED, FAILED, EXPIRED } = OUTCOMES;
@@ -363,14 +363,6 @@ const ROUTES = {
   'POST batches/id/cancel': 'cancel',
 };
 
-function decodeId(raw) {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 const protocol = {
   ...openai.protocol,
   name: 'openai',
@@ -415,4 +407,4 @@ const protocol = {
   },
 };
 
-module.exports = { protocol, api, batchObject, fileObject, readInputFile, decodeId };
+module.exports = { protocol, api, batchObject, fileObject, readInputFile };
