@@ -106,7 +106,8 @@ const BATCH_FIELDS = ['id', 'object', 'endpoint', 'model', 'errors', 'input_file
   'cancelling_at', 'cancelled_at', 'request_counts', 'usage', 'metadata'];
 
 test('openai: upload, create, poll through validating / in_progress / finalizing to completed, download', async () => {
-  const lines = [chatLine('row-1', 'Hello there'), chatLine('row-2', 'Second row', CHAT, { max_tokens: 3 })];
+  // 1.5 s: in_progress lasts 900 ms, long enough for a poll to see it on a loaded machine
+  const lines = [chatLine('row-1', 'Hello there', `${CHAT}?batch_ms=1500`), chatLine('row-2', 'Second row', CHAT, { max_tokens: 3 })];
   const file = await upload(lines);
   assert.equal(file.status, 200);
   assert.match(file.json.id, /^file-/);
@@ -128,9 +129,10 @@ test('openai: upload, create, poll through validating / in_progress / finalizing
   assert.equal(b0.expires_at, b0.created_at + 86400);
 
   const { batch, seen } = await pollOpenAI(b0.id);
-  assert.equal(seen[0], 'validating');
   assert.equal(seen.at(-1), 'completed');
   assert.ok(seen.includes('in_progress'), seen.join(' '));
+  const order = ['validating', 'in_progress', 'finalizing', 'completed'];
+  assert.deepEqual(seen, order.filter((s) => seen.includes(s)), 'in the timeline\'s order');
   assert.equal(batch.error_file_id, null, 'no failed line: no error file');
   assert.match(batch.output_file_id, /^file-/);
   assert.deepEqual(batch.request_counts, { total: 2, completed: 2, failed: 0 });
@@ -152,6 +154,7 @@ test('openai: upload, create, poll through validating / in_progress / finalizing
   assert.deepEqual(out[1].response.body.usage, direct.json.usage);
   assert.equal(out[1].response.body.choices[0].finish_reason, 'length');
   assert.equal(out[0].response.body.choices[0].message.content, 'Mock reply to: Hello there');
+  assert.equal(out[0].response.body.model, CHAT, 'the directives are not part of the model');
   assert.equal(out[0].response.body.usage.prompt_tokens, 7);
   const usage = out.reduce((s, l) => s + l.response.body.usage.total_tokens, 0);
   assert.equal(batch.usage.total_tokens, usage, 'the batch usage sums its lines');
@@ -235,7 +238,7 @@ test('openai: an invalid input file fails the batch with the errors of its lines
   ]);
   assert.equal(b.status, 'validating');
   const { batch, seen } = await pollOpenAI(b.id);
-  assert.deepEqual(seen, ['validating', 'failed']);
+  assert.deepEqual(seen.filter((s) => s !== 'validating'), ['failed']);
   assert.equal(typeof batch.failed_at, 'number');
   assert.equal(batch.in_progress_at, null);
   assert.equal(batch.output_file_id, null);
@@ -373,7 +376,7 @@ test('openai: batch_end=failed fails the batch with errors and no file; batch_ms
   const t0 = Date.now();
   const { batch, seen } = await pollOpenAI((await submit([chatLine('f1', 'x', `${CHAT}?batch_end=failed&batch_ms=400`)])).id);
   assert.ok(Date.now() - t0 >= 390, 'the batch took its batch_ms');
-  assert.deepEqual(seen, ['validating', 'failed']);
+  assert.deepEqual(seen.filter((s) => s !== 'validating'), ['failed']);
   assert.equal(batch.errors.data[0].code, 'token_limit_exceeded');
   assert.equal(batch.output_file_id, null);
   assert.equal(batch.error_file_id, null);
@@ -486,7 +489,7 @@ test('anthropic: cancel goes canceling then ended; the lines not answered are ca
   assert.equal(cancel.json.processing_status, 'canceling');
   assert.match(cancel.json.cancel_initiated_at, /Z$/);
   const { batch, seen } = await pollAnt(b.id);
-  assert.deepEqual(seen, ['canceling', 'ended']);
+  assert.deepEqual(seen.filter((s) => s !== 'canceling'), ['ended']);
   assert.deepEqual(batch.request_counts, { processing: 0, succeeded: 2, errored: 0, canceled: 2, expired: 0 });
   const lines = await results(batch);
   assert.deepEqual(lines.map((l) => [l.custom_id, l.result.type]), [['k1', 'succeeded'], ['k2', 'succeeded'], ['k3', 'canceled'], ['k4', 'canceled']]);
