@@ -3,9 +3,11 @@
 // Local mock of the model providers' wire protocols, used by the aigw tests
 // and benchmarks: OpenAI (chat completions, embeddings, models), Azure OpenAI,
 // Anthropic Messages, Gemini (content generation and embeddings) and Amazon
-// Bedrock (Converse, and InvokeModel for embedding models; SigV4). Standard
-// library only. See README.md in this directory for the CLI, the protocols,
-// the fault directives and the admin API.
+// Bedrock (Converse, and InvokeModel for embedding models; SigV4); and the
+// asynchronous batch APIs of OpenAI (Files, Batch) and Anthropic (Message
+// Batches), whose lines the same protocol code answers. Standard library
+// only. See README.md in this directory for the CLI, the protocols, the fault
+// directives and the admin API.
 
 const http = require('node:http');
 const fs = require('node:fs');
@@ -15,17 +17,23 @@ const {
 } = require('./lib/common');
 const { planFor, parseKinds } = require('./lib/corrupt');
 const structured = require('./lib/structured');
+const { BatchStore } = require('./lib/batches');
 const openai = require('./protocols/openai');
 const azure = require('./protocols/azure');
 const anthropic = require('./protocols/anthropic');
 const gemini = require('./protocols/gemini');
 const bedrock = require('./protocols/bedrock');
+const openaiBatches = require('./protocols/openai_batches');
+const anthropicBatches = require('./protocols/anthropic_batches');
 
 const RING_SIZE = 1000;
 const SECRET_HEADERS = ['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'x-amz-security-token'];
 
 // Most specific first: Azure's chat path also ends like OpenAI's.
-const PROTOCOLS = [azure.protocol, bedrock.protocol, gemini.protocol, anthropic.protocol, openai.protocol];
+const PROTOCOLS = [azure.protocol, bedrock.protocol, gemini.protocol, anthropicBatches.protocol, anthropic.protocol,
+  openaiBatches.protocol, openai.protocol];
+// A request whose body is not JSON (a multipart upload): not parsed, not kept whole.
+const UNPARSED = Object.freeze({ ok: false, value: null, text: '' });
 
 // ----------------------------------------------------------------- state ---
 
@@ -58,8 +66,10 @@ class Ring {
 }
 
 class MockState {
-  constructor(keys, aws, corrupt) {
+  constructor(keys, aws, corrupt, batch) {
     this.keys = new Set(keys);
+    // Files and batches of the batch APIs (lib/batches.js), cleared by reset.
+    this.batches = new BatchStore(this, [openaiBatches.api, anthropicBatches.api], batch);
     // The start-up corruption (--corrupt): {kinds, rate, seed}; kinds null when off.
     this.corrupt = { kinds: null, rate: 100, seed: 0, ...corrupt };
     this.aws = { accessKeyId: null, secretAccessKey: null, sessionToken: null, region: 'us-east-1', ...aws };
@@ -82,6 +92,7 @@ class MockState {
     this.abortedPending = 0;
     this.failCounts = new Map();
     structured.reset();
+    this.batches.reset();
     this.recordings.clear();
   }
 
@@ -95,6 +106,8 @@ class MockState {
       corrupted_by_kind: this.corruptedByKind,
       requests_by_path: this.requestsByPath,
       aborted_pending: this.abortedPending,
+      // batch lines are not API requests: they are counted apart
+      ...this.batches.stats(),
     };
   }
 
@@ -353,9 +366,9 @@ const EMPTY_BODY = Buffer.alloc(0);
 // average as punctual as a timer started at the arrival.
 function afterBody(ctx) {
   const state = ctx.state;
-  const parsed = parseBody(ctx.rawBody);
-  ctx.record.keepBody(parsed);
   const matched = ctx.route;
+  const parsed = matched && matched.rawBody ? UNPARSED : parseBody(ctx.rawBody);
+  ctx.record.keepBody(parsed);
 
   let directives = {};
   let base = null;
@@ -410,12 +423,24 @@ function failRequest(ctx, caught) {
 }
 
 function onAdminRequest(state, req, res, pathname, query) {
-  req.resume();
   const reply = (status, value) => {
     const body = JSON.stringify(value);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
+  if (req.method === 'POST' && pathname === '/_mock/batch_config') {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        reply(200, state.batches.setConfig(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+      } catch (err) {
+        reply(400, { error: { message: `Bad batch config: ${err.message}` } });
+      }
+    });
+    return undefined;
+  }
+  req.resume();
   switch (`${req.method} ${pathname}`) {
     case 'GET /_mock/health':
       return reply(200, { ok: true });
@@ -428,13 +453,18 @@ function onAdminRequest(state, req, res, pathname, query) {
     case 'POST /_mock/reset':
       state.reset();
       return reply(200, { ok: true });
+    case 'GET /_mock/batches':
+      return reply(200, state.batches.report(query));
+    case 'GET /_mock/batch_config':
+      return reply(200, state.batches.describeConfig());
     default:
       return reply(404, { error: { message: `Unknown admin endpoint ${req.method} ${pathname}` } });
   }
 }
 
-function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {}, corrupt = {} } = {}) {
-  const state = new MockState(keys, aws, corrupt);
+// `batch`: {batchMs, maxLines}, the batches' defaults (lib/batches.js).
+function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {}, corrupt = {}, batch = {} } = {}) {
+  const state = new MockState(keys, aws, corrupt, batch);
   state.defaultLatencyMs = defaultLatencyMs;
   const server = http.createServer({ keepAlive: true, noDelay: true, requestTimeout: 0 }, (req, res) => {
     const q = req.url.indexOf('?');
@@ -454,13 +484,14 @@ function createMockServer({ keys = [], defaultLatencyMs = 0, aws = {}, corrupt =
 
 const USAGE = 'usage: mock_provider.js [--port N] [--host ADDR] [--port-file F] [--pid-file F] [--key KEY]... ' +
   '[--latency-ms N] [--aws-access-key-id ID --aws-secret-access-key SECRET [--aws-session-token T]] ' +
-  '[--aws-region R] [--corrupt KINDS [--corrupt-rate PERCENT] [--corrupt-seed N]] [--quiet]';
+  '[--aws-region R] [--corrupt KINDS [--corrupt-rate PERCENT] [--corrupt-seed N]] [--batch-ms N] [--batch-max-lines N] [--quiet]';
 
 function parseArgs(argv) {
   const opts = {
     port: 0, host: '127.0.0.1', portFile: null, pidFile: null, keys: [], latencyMs: 0, quiet: false,
     aws: { accessKeyId: null, secretAccessKey: null, sessionToken: null, region: 'us-east-1' },
     corrupt: { kinds: null, rate: 100, seed: null },
+    batch: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -484,11 +515,16 @@ function parseArgs(argv) {
       opts.corrupt.kinds = kinds;
     } else if (arg === '--corrupt-rate') opts.corrupt.rate = Number(value());
     else if (arg === '--corrupt-seed') opts.corrupt.seed = Number(value());
+    else if (arg === '--batch-ms') opts.batch.batchMs = Number(value());
+    else if (arg === '--batch-max-lines') opts.batch.maxLines = Number(value());
     else if (arg === '--quiet') opts.quiet = true;
     else if (arg === '--help' || arg === '-h') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
     else fail(`unknown argument ${arg}`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) fail('--port must be an integer 0..65535');
+  const { batchMs, maxLines } = opts.batch;
+  if (batchMs !== undefined && (!Number.isSafeInteger(batchMs) || batchMs < 0)) fail('--batch-ms must be a non-negative integer');
+  if (maxLines !== undefined && (!Number.isSafeInteger(maxLines) || maxLines < 1)) fail('--batch-max-lines must be a positive integer');
   if (!opts.aws.accessKeyId !== !opts.aws.secretAccessKey) fail('--aws-access-key-id and --aws-secret-access-key go together');
   if (opts.aws.sessionToken && !opts.aws.accessKeyId) fail('--aws-session-token needs --aws-access-key-id and --aws-secret-access-key');
   const { rate, seed } = opts.corrupt;
@@ -513,7 +549,9 @@ function writeFileAtomic(file, content) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { server, state } = createMockServer({ keys: opts.keys, defaultLatencyMs: opts.latencyMs, aws: opts.aws, corrupt: opts.corrupt });
+  const { server, state } = createMockServer({
+    keys: opts.keys, defaultLatencyMs: opts.latencyMs, aws: opts.aws, corrupt: opts.corrupt, batch: opts.batch,
+  });
   const say = (line) => { if (!opts.quiet) process.stdout.write(`${line}\n`); };
   // A harness that stops reading our stdout must not take the mock down (EPIPE).
   process.stdout.on('error', () => {});

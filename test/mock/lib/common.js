@@ -55,6 +55,9 @@ const DIRECTIVES = {
   cache_write: 'int', safety: 'safety', tool_call: 'string', tool_args: 'object',
   usage: 'usage', echo_auth: 'echo_auth', corrupt: 'kinds', corrupt_rate: 'percent', corrupt_seed: 'int', corrupt_replay: 'int', body: 'string',
   schema: 'schema',
+  // Read by lib/batches.js from a batch's first line only (its timeline); a
+  // direct call accepts and ignores them.
+  batch_ms: 'int', batch_end: 'batch_end', batch_done_fraction: 'fraction',
 };
 
 // What `usage=MODE` does to every count of an answer's usage object (usage,
@@ -106,6 +109,16 @@ function parseDirectiveValue(name, raw, source) {
       if (raw === '0' || raw === 'false') return undefined;
       if (raw === 'violate' || raw === 'violate_once') return raw;
       throw new DirectiveError("Mock directive 'schema' must be violate or violate_once.", source);
+    case 'batch_end':
+      if (raw === 'completed' || raw === 'expired' || raw === 'failed') return raw;
+      throw new DirectiveError("Mock directive 'batch_end' must be completed, expired or failed.", source);
+    case 'fraction': {
+      const n = Number(raw);
+      if (raw === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+        throw new DirectiveError(`Mock directive '${name}' must be a number from 0 to 1.`, source);
+      }
+      return n;
+    }
     case 'safety':
       if (raw === '0' || raw === 'false') return undefined;
       if (raw === '1' || raw === 'true' || raw === 'answer') return 'answer';
@@ -484,4 +497,5 @@ module.exports = {
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
   isJsonContentType, parseBody, isObject, sniffImage, decodeBase64,
   writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,
+  mangleUsage,
 };

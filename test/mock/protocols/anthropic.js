@@ -617,4 +617,6 @@ const protocol = {
   },
 };
 
-module.exports = { protocol, inputUsage, promptTokens };
+// The batch endpoints (protocols/anthropic_batches.js) answer each request of
+// a Message Batch with the same validation and message as POST /v1/messages.
+module.exports = { protocol, inputUsage, promptTokens, AnthropicError, invalid, validate, buildMessage, lastUserText };
