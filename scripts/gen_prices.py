@@ -14,6 +14,11 @@ existing databases through the next upgrade script (README, "Versions and
 upgrades"); a released script is never rewritten.  Decimal arithmetic keeps the rates exact: 1.5E-7 per
 token becomes 0.15 per million, never 0.15000000000000002.
 
+The batch rates came after the prices: `--upgrade` writes, into the upgrade
+script of the version being developed, the statement that gives the price
+periods an existing database already has the batch rates sql/data ships
+(read from the generated rows of prices.sql, catalogue.sql, embeddings.sql).
+
 Standard library only (Python 3.11).
 """
 import argparse
