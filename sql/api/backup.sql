@@ -69,7 +69,8 @@ SELECT left(md5((
                          'max_tokens_per_request', 'dimensions_settable']
                WHEN 'aigw.prices'::regtype THEN
                    ARRAY['model', 'currency', 'input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok',
-                         'cache_write_per_mtok', 'reasoning_per_mtok', 'valid_from', 'valid_to', 'source']
+                         'cache_write_per_mtok', 'reasoning_per_mtok', 'valid_from', 'valid_to', 'source',
+                         'input_batch_per_mtok', 'output_batch_per_mtok']
                WHEN 'aigw.currencies'::regtype THEN ARRAY['code', 'minor_units', 'name']
                WHEN 'aigw.catalogue_providers'::regtype THEN ARRAY['litellm_provider', 'provider', 'key_prefix']
            END) WITH ORDINALITY AS u(c, n))::text), 16)

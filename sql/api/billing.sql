@@ -87,7 +87,7 @@ CREATE FUNCTION aigw.fx_quote(from_currency text, to_currency text, at timestamp
       LEFT JOIN aigw.fx_rates i ON (((i.base = fx_quote.to_currency) AND (i.quote = fx_quote.from_currency) AND (i.valid_from <= fx_quote.at) AND ((i.valid_to IS NULL) OR (i.valid_to > fx_quote.at)))));
 END;
 
-CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp with time zone) RETURNS TABLE(wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_owner oid, wallet_enabled boolean, currency text, scale integer, credit_limit_units bigint, price_currency text, input_per_mtok text, output_per_mtok text, cached_input_per_mtok text, reasoning_per_mtok text, max_input_rate numeric, max_output_rate numeric, fx numeric, fx_rate text, model_max_output_tokens bigint, model_context_window bigint, balance_units bigint, balance_version bigint, price_scale integer, valid_until timestamp with time zone, cache_write_per_mtok text, wallet_grantees oid[])
+CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp with time zone) RETURNS TABLE(wallets_exist boolean, wallet_id bigint, wallet_xmin xid, wallet_owner oid, wallet_enabled boolean, currency text, scale integer, credit_limit_units bigint, price_currency text, input_per_mtok text, output_per_mtok text, cached_input_per_mtok text, reasoning_per_mtok text, max_input_rate numeric, max_output_rate numeric, fx numeric, fx_rate text, model_max_output_tokens bigint, model_context_window bigint, balance_units bigint, balance_version bigint, price_scale integer, valid_until timestamp with time zone, cache_write_per_mtok text, wallet_grantees oid[], batch_input_per_mtok text, batch_output_per_mtok text, batch_cached_input_per_mtok text, batch_cache_write_per_mtok text, batch_reasoning_per_mtok text, max_batch_input_rate numeric, max_batch_output_rate numeric)
     LANGUAGE sql STABLE
     BEGIN ATOMIC
  SELECT (EXISTS ( SELECT 1
@@ -120,8 +120,15 @@ CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp
      (p.cache_write_per_mtok)::text AS cache_write_per_mtok,
      ARRAY( SELECT (g.grantee)::oid AS grantee
             FROM aigw.wallet_grants g
-           WHERE (g.wallet_id = w.id)) AS "array"
-    FROM ((((((((( SELECT 1 AS "?column?") one
+           WHERE (g.wallet_id = w.id)) AS "array",
+     (trim_scale(pb.batch_input))::text AS batch_input_per_mtok,
+     (trim_scale(pb.batch_output))::text AS batch_output_per_mtok,
+     (trim_scale(pb.batch_cached))::text AS batch_cached_input_per_mtok,
+     (trim_scale(pb.batch_cache_write))::text AS batch_cache_write_per_mtok,
+     (trim_scale(pb.batch_reasoning))::text AS batch_reasoning_per_mtok,
+     trim_scale(GREATEST(pb.batch_input, pb.batch_cached, pb.batch_cache_write)) AS max_batch_input_rate,
+     trim_scale(GREATEST(pb.batch_output, pb.batch_reasoning)) AS max_batch_output_rate
+    FROM (((((((((( SELECT 1 AS "?column?") one
       LEFT JOIN aigw.wallets w ON ((w.name = billing_quote.wallet_name)))
       LEFT JOIN aigw.currencies c ON ((c.code = w.currency)))
       LEFT JOIN aigw.wallet_balances b ON ((b.wallet_id = w.id)))
@@ -137,7 +144,9 @@ CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp
              pr.valid_to,
              pr.source,
              pr.created_at,
-             pr.created_by
+             pr.created_by,
+             pr.input_batch_per_mtok,
+             pr.output_batch_per_mtok
             FROM aigw.prices pr
            WHERE ((pr.model = billing_quote.model_id) AND (pr.valid_from <= billing_quote.at) AND ((pr.valid_to IS NULL) OR (pr.valid_to > billing_quote.at)))
            ORDER BY (pr.currency = w.currency) DESC NULLS LAST, (pr.currency = 'USD'::text) DESC, pr.currency
@@ -146,8 +155,24 @@ CREATE FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp
       LEFT JOIN LATERAL ( SELECT min(nx.valid_from) AS valid_from
             FROM aigw.prices nx
            WHERE ((nx.model = billing_quote.model_id) AND (nx.valid_from > billing_quote.at))) next_price ON (true))
-      LEFT JOIN LATERAL aigw.fx_quote(p.currency, w.currency, billing_quote.at) fx(rate, valid_until) ON (true));
+      LEFT JOIN LATERAL aigw.fx_quote(p.currency, w.currency, billing_quote.at) fx(rate, valid_until) ON (true))
+      LEFT JOIN LATERAL ( SELECT COALESCE(p.input_batch_per_mtok, (p.input_per_mtok * 0.5)) AS batch_input,
+             COALESCE(p.output_batch_per_mtok, (p.output_per_mtok * 0.5)) AS batch_output,
+                 CASE
+                     WHEN ((p.input_batch_per_mtok IS NULL) OR (p.input_per_mtok = (0)::numeric)) THEN (COALESCE(p.cached_input_per_mtok, p.input_per_mtok) * 0.5)
+                     ELSE ((COALESCE(p.cached_input_per_mtok, p.input_per_mtok) * p.input_batch_per_mtok) / p.input_per_mtok)
+                 END AS batch_cached,
+                 CASE
+                     WHEN ((p.input_batch_per_mtok IS NULL) OR (p.input_per_mtok = (0)::numeric)) THEN (COALESCE(p.cache_write_per_mtok, p.input_per_mtok) * 0.5)
+                     ELSE ((COALESCE(p.cache_write_per_mtok, p.input_per_mtok) * p.input_batch_per_mtok) / p.input_per_mtok)
+                 END AS batch_cache_write,
+                 CASE
+                     WHEN ((p.output_batch_per_mtok IS NULL) OR (p.output_per_mtok = (0)::numeric)) THEN (COALESCE(p.reasoning_per_mtok, p.output_per_mtok) * 0.5)
+                     ELSE ((COALESCE(p.reasoning_per_mtok, p.output_per_mtok) * p.output_batch_per_mtok) / p.output_per_mtok)
+                 END AS batch_reasoning) pb ON (true));
 END;
+
+COMMENT ON FUNCTION aigw.billing_quote(wallet_name text, model_id text, at timestamp with time zone) IS 'What billing reads before a call of model_id at time at from wallet_name (aigw''s C code reads it through a per-backend cache): the wallet, its balance, the price in force and the exchange rate. The batch_* columns are the rates of a line sent through a provider''s batch API: input and output at the price''s batch rate, else half the standard rate; cached input and cache write at their standard rate (NULL: the input rate) times the input''s batch/standard ratio, reasoning at its standard rate (NULL: the output rate) times the output''s ratio (a ratio is 0.5 where the standard rate is 0); max_batch_input_rate and max_batch_output_rate are max_input_rate and max_output_rate over the batch rates. All NULL when no price is in force.';
 
 CREATE FUNCTION aigw.check_credit_limit_range(credit_limit numeric, currency text, balance numeric) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -415,17 +440,21 @@ BEGIN
            AND (TG_OP = 'DELETE'
                 OR (NEW.origin = 'changed'
                     AND (NEW.model, NEW.currency, NEW.input_per_mtok, NEW.output_per_mtok,
-                         NEW.cached_input_per_mtok, NEW.cache_write_per_mtok, NEW.reasoning_per_mtok, NEW.valid_from)
+                         NEW.cached_input_per_mtok, NEW.cache_write_per_mtok, NEW.reasoning_per_mtok, NEW.valid_from,
+                         NEW.input_batch_per_mtok, NEW.output_batch_per_mtok)
                         IS NOT DISTINCT FROM
                         (OLD.model, OLD.currency, OLD.input_per_mtok, OLD.output_per_mtok,
-                         OLD.cached_input_per_mtok, OLD.cache_write_per_mtok, OLD.reasoning_per_mtok, OLD.valid_from))) THEN
+                         OLD.cached_input_per_mtok, OLD.cache_write_per_mtok, OLD.reasoning_per_mtok, OLD.valid_from,
+                         OLD.input_batch_per_mtok, OLD.output_batch_per_mtok))) THEN
             NULL;   -- a restore giving back the history the dumped database had
         ELSIF TG_OP = 'DELETE'
            OR (NEW.model, NEW.currency, NEW.input_per_mtok, NEW.output_per_mtok,
-               NEW.cached_input_per_mtok, NEW.cache_write_per_mtok, NEW.reasoning_per_mtok, NEW.valid_from)
+               NEW.cached_input_per_mtok, NEW.cache_write_per_mtok, NEW.reasoning_per_mtok, NEW.valid_from,
+               NEW.input_batch_per_mtok, NEW.output_batch_per_mtok)
               IS DISTINCT FROM
               (OLD.model, OLD.currency, OLD.input_per_mtok, OLD.output_per_mtok,
-               OLD.cached_input_per_mtok, OLD.cache_write_per_mtok, OLD.reasoning_per_mtok, OLD.valid_from)
+               OLD.cached_input_per_mtok, OLD.cache_write_per_mtok, OLD.reasoning_per_mtok, OLD.valid_from,
+               OLD.input_batch_per_mtok, OLD.output_batch_per_mtok)
            OR NEW.valid_to < now() OR OLD.valid_to <= now() THEN
             RAISE EXCEPTION 'price of model "%" in % from % has taken effect and cannot be changed',
                     OLD.model, OLD.currency, OLD.valid_from
@@ -616,13 +645,16 @@ $$;
 
 COMMENT ON FUNCTION aigw.set_fx(base text, quote text, rate numeric, valid_from timestamp with time zone, source text) IS 'Set the rate of base in quote from valid_from on, closing the period in force then.';
 
-CREATE FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text DEFAULT 'USD'::text, cached_input_per_mtok numeric DEFAULT NULL::numeric, valid_from timestamp with time zone DEFAULT now(), cache_write_per_mtok numeric DEFAULT NULL::numeric, reasoning_per_mtok numeric DEFAULT NULL::numeric, source text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text DEFAULT 'USD'::text, cached_input_per_mtok numeric DEFAULT NULL::numeric, valid_from timestamp with time zone DEFAULT now(), cache_write_per_mtok numeric DEFAULT NULL::numeric, reasoning_per_mtok numeric DEFAULT NULL::numeric, source text DEFAULT NULL::text, input_batch_per_mtok numeric DEFAULT NULL::numeric, output_batch_per_mtok numeric DEFAULT NULL::numeric) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     next_from timestamptz;
-    rate numeric;
+    rates constant numeric[] := ARRAY[input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok,
+                                      reasoning_per_mtok, input_batch_per_mtok, output_batch_per_mtok];
+    names constant text[] := ARRAY['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok',
+                                   'reasoning_per_mtok', 'input_batch_per_mtok', 'output_batch_per_mtok'];
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM aigw.models m WHERE m.id = set_price.model FOR NO KEY UPDATE) THEN
         RAISE EXCEPTION 'unknown model %', aigw.quote_name(model)
@@ -632,10 +664,11 @@ BEGIN
         RAISE EXCEPTION 'unknown currency "%"', currency
             USING ERRCODE = 'invalid_parameter_value', HINT = 'SELECT code FROM aigw.currencies lists them.';
     END IF;
-    FOREACH rate IN ARRAY ARRAY[input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok] LOOP
-        IF rate IS NOT NULL AND (rate < 0 OR rate = 'NaN' OR rate >= 1000000) THEN
-            RAISE EXCEPTION 'price % per million tokens is out of range', rate
-                USING ERRCODE = 'invalid_parameter_value', HINT = 'Rates are per million tokens, from 0 to less than 1000000.';
+    FOR i IN 1 .. array_length(rates, 1) LOOP
+        IF rates[i] IS NOT NULL AND (rates[i] < 0 OR rates[i] = 'NaN' OR rates[i] >= 1000000) THEN
+            RAISE EXCEPTION 'price % per million tokens is out of range', rates[i]
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = format('%s is %s.', names[i], rates[i]),
+                      HINT = 'Rates are per million tokens, from 0 to less than 1000000.';
         END IF;
     END LOOP;
     IF input_per_mtok IS NULL OR output_per_mtok IS NULL THEN
@@ -656,13 +689,15 @@ BEGIN
      WHERE p.model = set_price.model AND p.currency = set_price.currency
        AND p.valid_from < set_price.valid_from AND (p.valid_to IS NULL OR p.valid_to > set_price.valid_from);
     INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok,
-                             cache_write_per_mtok, reasoning_per_mtok, valid_from, valid_to, source, created_by)
+                             cache_write_per_mtok, reasoning_per_mtok, valid_from, valid_to, source, created_by,
+                             input_batch_per_mtok, output_batch_per_mtok)
     VALUES (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok,
-            cache_write_per_mtok, reasoning_per_mtok, valid_from, next_from, source, session_user);
+            cache_write_per_mtok, reasoning_per_mtok, valid_from, next_from, source, session_user,
+            input_batch_per_mtok, output_batch_per_mtok);
 END
 $$;
 
-COMMENT ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text) IS 'Set a model''s price per million tokens from valid_from on, closing the period in force then. Earlier charges keep their price.';
+COMMENT ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text, input_batch_per_mtok numeric, output_batch_per_mtok numeric) IS 'Set a model''s price per million tokens from valid_from on, closing the period in force then. Earlier charges keep their price. input_batch_per_mtok and output_batch_per_mtok: the rates of a line sent through the provider''s batch API (NULL: half the input and output rates).';
 
 CREATE FUNCTION aigw.statement(wallet text, period_from timestamp with time zone, period_to timestamp with time zone) RETURNS TABLE(line text, model text, provider text, items bigint, amount numeric, currency text)
     LANGUAGE plpgsql STABLE
@@ -961,8 +996,8 @@ GRANT ALL ON FUNCTION aigw.set_default_wallet(role regrole, wallet text) TO aigw
 REVOKE ALL ON FUNCTION aigw.set_fx(base text, quote text, rate numeric, valid_from timestamp with time zone, source text) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.set_fx(base text, quote text, rate numeric, valid_from timestamp with time zone, source text) TO aigw_admin;
 
-REVOKE ALL ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text) FROM PUBLIC;
-GRANT ALL ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text) TO aigw_admin;
+REVOKE ALL ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text, input_batch_per_mtok numeric, output_batch_per_mtok numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION aigw.set_price(model text, input_per_mtok numeric, output_per_mtok numeric, currency text, cached_input_per_mtok numeric, valid_from timestamp with time zone, cache_write_per_mtok numeric, reasoning_per_mtok numeric, source text, input_batch_per_mtok numeric, output_batch_per_mtok numeric) TO aigw_admin;
 
 REVOKE ALL ON FUNCTION aigw.statement(wallet text, period_from timestamp with time zone, period_to timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION aigw.statement(wallet text, period_from timestamp with time zone, period_to timestamp with time zone) TO aigw_user;

@@ -22,8 +22,9 @@ CREATE FUNCTION aigw.import_catalogue(prices jsonb, valid_from timestamp with ti
 DECLARE
     -- price-map field of each rate, in the order of aigw.prices' columns
     fields constant text[] := ARRAY['input_cost_per_token', 'output_cost_per_token', 'cache_read_input_token_cost',
-                                    'cache_creation_input_token_cost', 'output_cost_per_reasoning_token'];
-    labels constant text[] := ARRAY['input', 'output', 'cached input', 'cache write', 'reasoning'];
+                                    'cache_creation_input_token_cost', 'output_cost_per_reasoning_token',
+                                    'input_cost_per_token_batches', 'output_cost_per_token_batches'];
+    labels constant text[] := ARRAY['input', 'output', 'cached input', 'cache write', 'reasoning', 'batch input', 'batch output'];
     entry record;
     map aigw.catalogue_providers;
     cur aigw.prices;
@@ -128,7 +129,8 @@ BEGIN
            AND (p.valid_to IS NULL OR p.valid_to > import_catalogue.valid_from);
         IF FOUND THEN
             old_rates := ARRAY[cur.input_per_mtok, cur.output_per_mtok, cur.cached_input_per_mtok,
-                               cur.cache_write_per_mtok, cur.reasoning_per_mtok];
+                               cur.cache_write_per_mtok, cur.reasoning_per_mtok,
+                               cur.input_batch_per_mtok, cur.output_batch_per_mtok];
         ELSE
             old_rates := NULL;
         END IF;
@@ -149,7 +151,7 @@ BEGIN
             END IF;
         END LOOP;
         PERFORM aigw.set_price(model_id, rates[1], rates[2], 'USD', rates[3], import_catalogue.valid_from,
-                               rates[4], rates[5], format('aigw.import_catalogue: %s', entry.key));
+                               rates[4], rates[5], format('aigw.import_catalogue: %s', entry.key), rates[6], rates[7]);
         action := 'updated';
         detail := format('%s: %s%s per million tokens', entry.key,
                          CASE WHEN old_rates IS NULL THEN 'no USD price before; ' ELSE '' END,

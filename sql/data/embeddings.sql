@@ -38,23 +38,23 @@ ON CONFLICT (id) DO NOTHING;
 
 -- Their published prices, per million input tokens (no output tokens: 0), for the
 -- embedding models that have none yet.
-INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok, valid_from, source)
-SELECT v.model, v.currency, v.input_per_mtok::numeric, v.output_per_mtok::numeric, v.cached_input_per_mtok::numeric, v.cache_write_per_mtok::numeric, v.reasoning_per_mtok::numeric, '2026-07-24 00:00:00+00', v.source
+INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok, input_batch_per_mtok, output_batch_per_mtok, valid_from, source)
+SELECT v.model, v.currency, v.input_per_mtok::numeric, v.output_per_mtok::numeric, v.cached_input_per_mtok::numeric, v.cache_write_per_mtok::numeric, v.reasoning_per_mtok::numeric, v.input_batch_per_mtok::numeric, v.output_batch_per_mtok::numeric, '2026-07-24 00:00:00+00', v.source
   FROM (VALUES
-    ('openai/text-embedding-3-small', 'USD', 0.02, 0, NULL, NULL, NULL, 'litellm 2026-07-24: text-embedding-3-small'),
-    ('openai/text-embedding-3-large', 'USD', 0.13, 0, NULL, NULL, NULL, 'litellm 2026-07-24: text-embedding-3-large'),
-    ('openai/text-embedding-ada-002', 'USD', 0.1, 0, NULL, NULL, NULL, 'litellm 2026-07-24: text-embedding-ada-002'),
-    ('gemini/gemini-embedding-001', 'USD', 0.15, 0, NULL, NULL, NULL, 'litellm 2026-07-24: gemini/gemini-embedding-001'),
-    ('gemini/gemini-embedding-2', 'USD', 0.2, 0, NULL, NULL, NULL, 'litellm 2026-07-24: gemini/gemini-embedding-2'),
-    ('bedrock/amazon.titan-embed-text-v2:0', 'USD', 0.02, 0, NULL, NULL, NULL, 'litellm 2026-07-24: amazon.titan-embed-text-v2:0'),
-    ('bedrock/amazon.titan-embed-text-v1', 'USD', 0.1, 0, NULL, NULL, NULL, 'litellm 2026-07-24: amazon.titan-embed-text-v1'),
-    ('bedrock/cohere.embed-english-v3', 'USD', 0.1, 0, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-english-v3'),
-    ('bedrock/cohere.embed-multilingual-v3', 'USD', 0.1, 0, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-multilingual-v3'),
-    ('bedrock/cohere.embed-v4:0', 'USD', 0.12, 0, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-v4:0'),
-    ('mistral/mistral-embed', 'USD', 0.1, 0, NULL, NULL, NULL, 'litellm 2026-07-24: mistral/mistral-embed'),
-    ('mistral/codestral-embed', 'USD', 0.15, 0, NULL, NULL, NULL, 'litellm 2026-07-24: mistral/codestral-embed'),
-    ('together/BAAI/bge-base-en-v1.5', 'USD', 0.008, 0, NULL, NULL, NULL, 'litellm 2026-07-24: together_ai/BAAI/bge-base-en-v1.5')
-  ) AS v (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok, source)
+    ('openai/text-embedding-3-small', 'USD', 0.02, 0, NULL, NULL, NULL, 0.01, NULL, 'litellm 2026-07-24: text-embedding-3-small'),
+    ('openai/text-embedding-3-large', 'USD', 0.13, 0, NULL, NULL, NULL, 0.065, NULL, 'litellm 2026-07-24: text-embedding-3-large'),
+    ('openai/text-embedding-ada-002', 'USD', 0.1, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: text-embedding-ada-002'),
+    ('gemini/gemini-embedding-001', 'USD', 0.15, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: gemini/gemini-embedding-001'),
+    ('gemini/gemini-embedding-2', 'USD', 0.2, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: gemini/gemini-embedding-2'),
+    ('bedrock/amazon.titan-embed-text-v2:0', 'USD', 0.02, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: amazon.titan-embed-text-v2:0'),
+    ('bedrock/amazon.titan-embed-text-v1', 'USD', 0.1, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: amazon.titan-embed-text-v1'),
+    ('bedrock/cohere.embed-english-v3', 'USD', 0.1, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-english-v3'),
+    ('bedrock/cohere.embed-multilingual-v3', 'USD', 0.1, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-multilingual-v3'),
+    ('bedrock/cohere.embed-v4:0', 'USD', 0.12, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: cohere.embed-v4:0'),
+    ('mistral/mistral-embed', 'USD', 0.1, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: mistral/mistral-embed'),
+    ('mistral/codestral-embed', 'USD', 0.15, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: mistral/codestral-embed'),
+    ('together/BAAI/bge-base-en-v1.5', 'USD', 0.008, 0, NULL, NULL, NULL, NULL, NULL, 'litellm 2026-07-24: together_ai/BAAI/bge-base-en-v1.5')
+  ) AS v (model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_mtok, reasoning_per_mtok, input_batch_per_mtok, output_batch_per_mtok, source)
  WHERE EXISTS (SELECT 1 FROM aigw.models m WHERE m.id = v.model AND m.kind = 'embedding')
    AND NOT EXISTS (SELECT 1 FROM aigw.prices p WHERE p.model = v.model)
 ON CONFLICT DO NOTHING;

@@ -46,11 +46,15 @@ CREATE TABLE aigw.prices (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by name DEFAULT CURRENT_USER NOT NULL,
     origin text DEFAULT 'added'::text NOT NULL,
+    input_batch_per_mtok numeric,
+    output_batch_per_mtok numeric,
     CONSTRAINT prices_cache_write_per_mtok_check CHECK (((cache_write_per_mtok >= (0)::numeric) AND (cache_write_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_cached_input_per_mtok_check CHECK (((cached_input_per_mtok >= (0)::numeric) AND (cached_input_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_check CHECK ((valid_to > valid_from)),
+    CONSTRAINT prices_input_batch_per_mtok_check CHECK (((input_batch_per_mtok >= (0)::numeric) AND (input_batch_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_input_per_mtok_check CHECK (((input_per_mtok >= (0)::numeric) AND (input_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_origin_check CHECK ((origin = ANY (ARRAY['shipped'::text, 'changed'::text, 'added'::text]))),
+    CONSTRAINT prices_output_batch_per_mtok_check CHECK (((output_batch_per_mtok >= (0)::numeric) AND (output_batch_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_output_per_mtok_check CHECK (((output_per_mtok >= (0)::numeric) AND (output_per_mtok < (1000000)::numeric))),
     CONSTRAINT prices_reasoning_per_mtok_check CHECK (((reasoning_per_mtok >= (0)::numeric) AND (reasoning_per_mtok < (1000000)::numeric)))
 );
@@ -66,6 +70,10 @@ COMMENT ON COLUMN aigw.prices.reasoning_per_mtok IS 'Rate of reasoning tokens (p
 COMMENT ON COLUMN aigw.prices.source IS 'Where the price comes from, e.g. the price map and its date.';
 
 COMMENT ON COLUMN aigw.prices.origin IS 'shipped: as aigw shipped it; changed: shipped, then changed here (a period closed by aigw.set_price); added: added here. pg_dump keeps the rows that are not shipped.';
+
+COMMENT ON COLUMN aigw.prices.input_batch_per_mtok IS 'Rate of prompt tokens of a line sent through a provider''s batch API; NULL: half the input rate (as OpenAI, Anthropic, Google and AWS document).';
+
+COMMENT ON COLUMN aigw.prices.output_batch_per_mtok IS 'Rate of completion tokens of a line sent through a provider''s batch API; NULL: half the output rate (as OpenAI, Anthropic, Google and AWS document).';
 
 CREATE TABLE aigw.wallet_balances (
     wallet_id bigint NOT NULL,

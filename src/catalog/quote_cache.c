@@ -62,7 +62,9 @@ enum
 	Q_CURRENCY, Q_SCALE, Q_CREDIT_LIMIT, Q_PRICE_CURRENCY, Q_RATE_INPUT, Q_RATE_OUTPUT,
 	Q_RATE_CACHED, Q_RATE_REASONING, Q_MAX_INPUT_RATE, Q_MAX_OUTPUT_RATE, Q_FX, Q_FX_TEXT,
 	Q_MODEL_MAX_OUTPUT, Q_MODEL_CONTEXT, Q_BALANCE, Q_VERSION, Q_PRICE_SCALE, Q_VALID_UNTIL,
-	Q_RATE_CACHE_WRITE, Q_WALLET_GRANTEES
+	Q_RATE_CACHE_WRITE, Q_WALLET_GRANTEES, Q_BATCH_RATE_INPUT, Q_BATCH_RATE_OUTPUT,
+	Q_BATCH_RATE_CACHED, Q_BATCH_RATE_CACHE_WRITE, Q_BATCH_RATE_REASONING,
+	Q_MAX_BATCH_INPUT_RATE, Q_MAX_BATCH_OUTPUT_RATE
 };
 
 Size
@@ -174,6 +176,13 @@ read_quote(const char *wallet, const char *model, TimestampTz at, AigwQuote *q,
 	q->rate_cache_write = aigw_col_text(Q_RATE_CACHE_WRITE);
 	q->max_input_rate = copy_numeric(Q_MAX_INPUT_RATE);
 	q->max_output_rate = copy_numeric(Q_MAX_OUTPUT_RATE);
+	q->batch_rate_input = aigw_col_text(Q_BATCH_RATE_INPUT);
+	q->batch_rate_output = aigw_col_text(Q_BATCH_RATE_OUTPUT);
+	q->batch_rate_cached = aigw_col_text(Q_BATCH_RATE_CACHED);
+	q->batch_rate_cache_write = aigw_col_text(Q_BATCH_RATE_CACHE_WRITE);
+	q->batch_rate_reasoning = aigw_col_text(Q_BATCH_RATE_REASONING);
+	q->max_batch_input_rate = copy_numeric(Q_MAX_BATCH_INPUT_RATE);
+	q->max_batch_output_rate = copy_numeric(Q_MAX_BATCH_OUTPUT_RATE);
 	q->fx = copy_numeric(Q_FX);
 	q->fx_text = aigw_col_text(Q_FX_TEXT);
 	q->model_max_output = aigw_col_int64(Q_MODEL_MAX_OUTPUT, -1);

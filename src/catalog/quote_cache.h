@@ -40,6 +40,12 @@ typedef struct AigwQuote
 	TimestampTz valid_until;	/* DT_NOEND: until a change */
 	Oid		   *grantees;		/* roles the wallet is granted to (aigw.wallet_grants) */
 	int			ngrantees;
+
+	/*
+	 * The rates of a line sent through a provider's batch API, resolved by
+	 * aigw.billing_quote (its comment states the rule): NULL when no price
+	 * is in force.
+	 */
 	char	   *batch_rate_input;
 	char	   *batch_rate_output;
 	char	   *batch_rate_cached;

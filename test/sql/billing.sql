@@ -17,6 +17,11 @@ SELECT aigw.set_credential('openai', 'test-key-openai');
 SELECT model, currency, input_per_mtok, output_per_mtok, cached_input_per_mtok, source
   FROM aigw.prices WHERE model IN ('openai/gpt-4o-mini', 'deepseek/deepseek-chat', 'qwen/qwen-turbo')
  ORDER BY model;
+-- with the batch rates the price map gives, where it gives them (NULL: half
+-- the standard rate)
+SELECT model, input_per_mtok, output_per_mtok, input_batch_per_mtok, output_batch_per_mtok
+  FROM aigw.prices WHERE model IN ('openai/gpt-4o-mini', 'openai/gpt-4.1', 'openai/gpt-5', 'openai/text-embedding-3-small')
+ ORDER BY model;
 SELECT count(*) AS unpriced_models FROM aigw.models m
  WHERE NOT EXISTS (SELECT 1 FROM aigw.prices p WHERE p.model = m.id);
 
@@ -60,6 +65,48 @@ DELETE FROM aigw.prices WHERE model = 'openai/gpt-4o-mini';
 INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, valid_from)
 VALUES ('openai/metered', 'USD', 1, 1, '2026-01-01 00:00:00+00');
 SELECT count(*) AS metered_prices FROM aigw.prices WHERE model = 'openai/metered';
+
+-- Batch rates: what a line sent through a provider's batch API costs.
+INSERT INTO aigw.models (id, provider, upstream_model, max_output_tokens) VALUES
+    ('openai/batched', 'openai', 'gpt-4o-mini', 1000),
+    ('openai/free-input', 'openai', 'gpt-4o-mini', 1000);
+SELECT aigw.set_price('openai/batched', 2, 8, 'USD', 0.5, cache_write_per_mtok => 2.5, reasoning_per_mtok => 10,
+                      input_batch_per_mtok => 1.2, output_batch_per_mtok => 3);
+SELECT aigw.set_price('openai/free-input', 0, 4, cache_write_per_mtok => 1, input_batch_per_mtok => 0);
+SELECT model, input_per_mtok, output_per_mtok, input_batch_per_mtok, output_batch_per_mtok
+  FROM aigw.prices WHERE model IN ('openai/batched', 'openai/free-input') ORDER BY model;
+-- out of range: refused, and nothing changes
+SELECT aigw.set_price('openai/batched', 2, 8, input_batch_per_mtok => -0.5);
+SELECT aigw.set_price('openai/batched', 2, 8, output_batch_per_mtok => 1000000);
+SELECT aigw.set_price('openai/batched', 2, 8, output_batch_per_mtok => 'NaN');
+DO $$
+DECLARE
+    c text;
+BEGIN
+    INSERT INTO aigw.prices (model, currency, input_per_mtok, output_per_mtok, output_batch_per_mtok, valid_from)
+    VALUES ('openai/unpriced', 'USD', 2, 8, -3, now() + interval '1 day');
+EXCEPTION WHEN check_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    RAISE NOTICE 'refused by %', c;
+END $$;
+SELECT count(*) AS batched_prices, max(input_batch_per_mtok) AS input_batch,
+       (SELECT count(*) FROM aigw.prices WHERE model = 'openai/unpriced') AS unpriced_prices
+  FROM aigw.prices WHERE model = 'openai/batched';
+-- once in force, they are history like the other rates
+UPDATE aigw.prices SET input_batch_per_mtok = 0 WHERE model = 'openai/gpt-4o-mini';
+-- The quote the C code reads gives every token class at the batch rate:
+--   batched (2, 8, cached 0.5, cache write 2.5, reasoning 10; batch 1.2 and 3):
+--     cached 0.5 x 1.2/2 = 0.3, cache write 2.5 x 1.2/2 = 1.5, reasoning 10 x 3/8 = 3.75;
+--   thinker (1, 4, reasoning 6; no batch rates): half of each, cached and cache
+--     write at the input's;
+--   free-input (input 0, batch input 0, cache write 1): the ratio is 0.5;
+--   gpt-4o-mini: the shipped batch rates; unpriced: no price, all NULL.
+SELECT m.model_id, q.batch_input_per_mtok AS input, q.batch_output_per_mtok AS output,
+       q.batch_cached_input_per_mtok AS cached, q.batch_cache_write_per_mtok AS cache_write,
+       q.batch_reasoning_per_mtok AS reasoning, q.max_batch_input_rate AS max_input, q.max_batch_output_rate AS max_output
+  FROM unnest(ARRAY['openai/batched', 'openai/thinker', 'openai/free-input', 'openai/gpt-4o-mini', 'openai/unpriced'])
+       WITH ORDINALITY AS m(model_id, n), aigw.billing_quote(NULL, m.model_id, now()) q
+ ORDER BY m.n;
 
 --------------------------------------------------------------------------
 -- Exchange rates: 1 base = rate quote.  The reverse is derived.

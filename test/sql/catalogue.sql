@@ -68,6 +68,15 @@ SELECT model, input_per_mtok AS input, output_per_mtok AS output, cached_input_p
                  'bedrock/amazon.nova-pro-v1:0', 'openai/gpt-5.4', 'deepseek/deepseek-v4-pro',
                  'fireworks/accounts/fireworks/models/kimi-k2p6', 'perplexity/sonar-pro')
  ORDER BY model;
+-- the batch rates the map gives, which the update gave the prices already
+-- here (NULL: half the standard rate)
+SELECT model, input_per_mtok AS input, output_per_mtok AS output, input_batch_per_mtok AS batch_input,
+       output_batch_per_mtok AS batch_output, origin
+  FROM aigw.prices
+ WHERE model IN ('openai/gpt-4o-mini', 'openai/gpt-5.4', 'gemini/gemini-3.1-pro-preview', 'openai/text-embedding-3-small',
+                 'bedrock/us.meta.llama4-scout-17b-instruct-v1:0', 'anthropic/claude-sonnet-4-5')
+ ORDER BY model;
+SELECT count(*) AS with_batch_rates FROM aigw.prices WHERE input_batch_per_mtok IS NOT NULL OR output_batch_per_mtok IS NOT NULL;
 SELECT id, context_window, max_output_tokens, capabilities FROM aigw.models
  WHERE id IN ('anthropic/claude-sonnet-4-5', 'gemini/gemini-2.5-flash', 'bedrock/amazon.nova-pro-v1:0',
               'together/meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo')
@@ -86,7 +95,8 @@ SELECT * FROM aigw.import_catalogue($${
                               "cache_read_input_token_cost": 3e-08, "output_cost_per_reasoning_token": 2.5e-06,
                               "max_input_tokens": 1048576},
   "gpt-4o-2024-08-06": {"litellm_provider": "openai", "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
-                        "cache_read_input_token_cost": 1.25e-06},
+                        "cache_read_input_token_cost": 1.25e-06, "input_cost_per_token_batches": 1.25e-06,
+                        "output_cost_per_token_batches": 5e-06},
   "amazon.nova-pro-v1:0": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 8e-07, "output_cost_per_token": 3.2e-06,
                            "cache_read_input_token_cost": 0},
   "gpt-99": {"litellm_provider": "openai", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
@@ -104,6 +114,7 @@ SELECT input_per_mtok, output_per_mtok, cached_input_per_mtok, cache_write_per_m
   FROM aigw.prices WHERE model = 'anthropic/claude-sonnet-4-5' ORDER BY valid_from;
 SELECT input_per_mtok, output_per_mtok, cached_input_per_mtok, valid_from = :'tomorrow' AS from_tomorrow, source
   FROM aigw.prices WHERE model = 'openai/gpt-4o-2024-08-06';
+SELECT input_batch_per_mtok, output_batch_per_mtok FROM aigw.prices WHERE model = 'openai/gpt-4o-2024-08-06';
 -- malformed entries changed nothing
 SELECT model, input_per_mtok, output_per_mtok, valid_to FROM aigw.prices
  WHERE model IN ('xai/grok-3', 'xai/grok-3-mini', 'mistral/mistral-small-latest', 'groq/llama-3.1-8b-instant', 'deepseek/deepseek-chat')

@@ -6,7 +6,7 @@
 # sent where the original sends it and costs what it costs there.
 source "$(dirname "$0")/lib.bash"
 fresh_db                        # providers pointed at the mock: every shipped provider changed
-plan 19
+plan 20
 R_DB=${T_DB}_restored
 DUMP=$AIGW_RUN/$T_DB.dump
 dbsql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
@@ -116,6 +116,8 @@ dbsql "$U_DB" "INSERT INTO aigw.providers (name, api_style, base_url, auth_schem
                INSERT INTO aigw.models (id, provider, upstream_model) VALUES ('anthropic/claude-opus-4-1', 'anthropic', 'claude-opus-4-1');
                UPDATE aigw.models SET enabled = false WHERE id = 'openai/gpt-4o'" >/dev/null
 dbsql "$U_DB" "SELECT aigw.set_price('anthropic/claude-opus-4-1', 12, 60, source => 'negotiated')" >/dev/null
+# and closed the shipped period of a model that now has batch rates
+dbsql "$U_DB" "SELECT aigw.set_price('openai/gpt-4.1-nano', 0.2, 0.8)" >/dev/null
 dbsql "$U_DB" "ALTER EXTENSION aigw UPDATE"
 is "$(dbsql "$U_DB" "SELECT (SELECT origin FROM aigw.providers WHERE name = 'anthropic') || ' ' ||
                             (SELECT origin FROM aigw.providers WHERE name = 'openai') || ' ' ||
@@ -125,6 +127,10 @@ is "$(dbsql "$U_DB" "SELECT (SELECT origin FROM aigw.providers WHERE name = 'ant
    "changed shipped changed shipped added" "the update tells the rows still as shipped from the administrator's"
 is "$(dbsql "$U_DB" "SELECT table_name || ' ' || (key->>'model') FROM aigw.deleted_rows")" "prices anthropic/claude-opus-4-1" \
    "and records the shipped price the database does not have"
+is "$(dbsql "$U_DB" "SELECT string_agg(origin || ' ' || coalesce(input_batch_per_mtok || '/' || output_batch_per_mtok, '-'), ', '
+                              ORDER BY valid_from) FROM aigw.prices WHERE model = 'openai/gpt-4.1-nano'")" \
+   "changed 0.05/0.2, added -" \
+   "the shipped period the administrator closed has the batch rates a fresh install ships (a restore compares them)"
 "$PGBIN/pg_dump" -Fc -f "$DUMP" "$U_DB"
 # Loaded in another order than pg_dump's (aigw.deleted_rows last), the
 # administrator's price meets the shipped period CREATE EXTENSION made.
