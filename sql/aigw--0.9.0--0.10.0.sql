@@ -1221,8 +1221,12 @@ BEGIN
     IF batches = 0 THEN
         RAISE NOTICE '% job %: nothing to send', j.kind, j.id;
     ELSE
-        RAISE NOTICE '% job %: % rows handed over in % batches, up to % % held at the batch rate; answers are written back as the batches end (within 24 hours): SELECT aigw.wait_job(%) waits, aigw.job_batches shows them',
-            j.kind, j.id, lines, batches, held, coalesce((SELECT b.currency FROM aigw.job_batches b WHERE b.job_id = j.id LIMIT 1), ''), j.id;
+        RAISE NOTICE '% job %: % rows handed over in % batches, %; answers are written back as the batches end (within 24 hours): SELECT aigw.wait_job(%) waits, aigw.job_batches shows them',
+            j.kind, j.id, lines, batches,
+            CASE WHEN EXISTS (SELECT 1 FROM aigw.job_batches b WHERE b.job_id = j.id AND b.wallet_id IS NOT NULL)
+                 THEN format('up to %s %s held at the batch rate', held, (SELECT b.currency FROM aigw.job_batches b WHERE b.job_id = j.id LIMIT 1))
+                 ELSE 'no wallet pays' END,
+            j.id;
     END IF;
     IF j.state = 'budget_reached' OR (j.max_cost IS NOT NULL AND lines < j.rows_total) THEN
         RAISE NOTICE '% job % stopped at its budget: the rows left would cost more than max_cost % at worst', j.kind, j.id, j.max_cost;

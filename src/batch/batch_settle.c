@@ -83,8 +83,9 @@ static TimestampTz next_due = 0;
  * ---------------------------------------------------------------------
  */
 
+/* A transaction with SPI connected: for the batch's tables. */
 static void
-begin(void)
+xact_begin(void)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -94,15 +95,40 @@ begin(void)
 }
 
 static void
-end(void)
+xact_end(void)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 }
 
+/*
+ * A transaction for catalog lookups (the model, the role's name) around
+ * the provider's requests; what is allocated stays in the caller's context.
+ */
 static void
-exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+lookup_begin(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(cxt);
+}
+
+static void
+lookup_end(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(cxt);
+}
+
+static void
+run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
@@ -154,7 +180,7 @@ finish_batch(Batch *b, const char *state, const char *note)
 	CStringGetTextDatum(note ? note : "")};
 	char		nulls[4] = {' ', ' ', ' ', note ? ' ' : 'n'};
 
-	exec("WITH b AS ("
+	run_sql("WITH b AS ("
 		 " UPDATE aigw.job_batches SET state = $3, ended_at = clock_timestamp(),"
 		 "        error = coalesce($4, error)"
 		 "  WHERE job_id = $1 AND seq = $2 RETURNING wallet_id, reserved - charged AS rest),"
@@ -179,7 +205,7 @@ finish_batch(Batch *b, const char *state, const char *note)
 		Oid			t2[2] = {INT8OID, TEXTOID};
 		Datum		v2[2] = {Int64GetDatum(b->job), CStringGetTextDatum(note)};
 
-		exec("UPDATE aigw.jobs SET error = concat_ws('; ', error, $2) WHERE id = $1", 2, t2, v2, NULL, SPI_OK_UPDATE);
+		run_sql("UPDATE aigw.jobs SET error = concat_ws('; ', error, $2) WHERE id = $1", 2, t2, v2, NULL, SPI_OK_UPDATE);
 	}
 }
 
@@ -274,7 +300,7 @@ write_back_step(void *arg)
 	SetUserIdAndSecContext(b->role, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		exec(sql, 3, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+		run_sql(sql, 3, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 	}
 	PG_FINALLY();
 	{
@@ -314,9 +340,10 @@ write_back_step(void *arg)
 "       * coalesce(jb.fx, 1) * 10::numeric ^ jb.scale) / 10::numeric ^ jb.scale AS line_reserved" \
 "  FROM i, jb OFFSET 0" \
 "), p AS (" \
-" SELECT q.*, least(round(q.exact * coalesce(jb.fx, 1), jb.scale)," \
-"  greatest(jb.reserved - jb.charged - coalesce(sum(round(q.exact * coalesce(jb.fx, 1), jb.scale))" \
-"   OVER (ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS cost," \
+" SELECT q.*, CASE WHEN jb.wallet_id IS NULL THEN round(q.exact * coalesce(jb.fx, 1), jb.scale)" \
+"  ELSE least(round(q.exact * coalesce(jb.fx, 1), jb.scale)," \
+"   greatest(jb.reserved - jb.charged - coalesce(sum(round(q.exact * coalesce(jb.fx, 1), jb.scale))" \
+"    OVER (ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) END AS cost," \
 "  round(q.exact * coalesce(jb.fx, 1), jb.scale) AS uncapped" \
 "  FROM q, jb" \
 "), r AS (" \
@@ -330,7 +357,7 @@ write_back_step(void *arg)
 "  p.http_status, p.prompt_tokens, p.completion_tokens, p.cached_tokens, p.reasoning_tokens," \
 "  extract(epoch FROM clock_timestamp() - jb.submitted_at) * 1000, p.response_bytes," \
 "  p.upstream_id, jb.tags, p.error, jb.wallet_id, coalesce(jb.currency, jb.price_currency)," \
-"  CASE WHEN jb.rates IS NOT NULL THEN p.line_reserved END," \
+"  CASE WHEN jb.wallet_id IS NOT NULL THEN p.line_reserved END," \
 "  CASE WHEN jb.rates IS NOT NULL THEN p.cost END, p.cache_write_tokens, p.id, p.inputs," \
 "  CASE WHEN p.cost < p.uncapped AND p.status = 'ok' THEN 'over_bound' ELSE p.usage_anomaly END," \
 "  p.upstream_usage, jb.upstream_batch_id" \
@@ -379,7 +406,7 @@ settle_chunk(Batch *b, Chunk *c)
 	ErrorData  *edata;
 	int			filled = 0;
 
-	begin();
+	xact_begin();
 	/* the answers first, in a subtransaction of their own */
 	edata = aigw_run_guarded(write_back_step, &w);
 	for (int i = 0; i < c->n; i++)
@@ -448,7 +475,7 @@ settle_chunk(Batch *b, Chunk *c)
 	values[17] = Int32GetDatum(c->n);
 	types[18] = INT4OID;
 	values[18] = Int32GetDatum(filled);
-	exec(LINES_SQL, 19, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+	run_sql(LINES_SQL, 19, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 	publish();
 
 	/* why the rows left NULL are */
@@ -463,10 +490,10 @@ settle_chunk(Batch *b, Chunk *c)
 		v3[0] = Int64GetDatum(b->job);
 		v3[1] = PointerGetDatum(&c->tids[i]);
 		v3[2] = CStringGetTextDatum(why);
-		exec("INSERT INTO aigw.job_errors (job_id, row_ctid, error) VALUES ($1, $2, $3)", 3, t3, v3, NULL,
+		run_sql("INSERT INTO aigw.job_errors (job_id, row_ctid, error) VALUES ($1, $2, $3)", 3, t3, v3, NULL,
 			 SPI_OK_INSERT);
 	}
-	end();
+	xact_end();
 	if (edata != NULL)
 		FreeErrorData(edata);
 }
@@ -540,6 +567,7 @@ resolve_as_role(Batch *b, AigwTarget *target, char **error)
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool ok = true;
 
+	lookup_begin();
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(b->role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
@@ -558,6 +586,7 @@ resolve_as_role(Batch *b, AigwTarget *target, char **error)
 	}
 	PG_END_TRY();
 	SetUserIdAndSecContext(save_user, save_sec);
+	lookup_end();
 	return ok;
 }
 
@@ -570,7 +599,7 @@ set_poll(Batch *b, const char *status, const char *error, int64 pause_ms)
 	Int64GetDatum(pause_ms)};
 	char		nulls[5] = {' ', ' ', status ? ' ' : 'n', error ? ' ' : 'n', ' '};
 
-	exec("UPDATE aigw.job_batches SET polls = polls + 1, upstream_status = coalesce($3, upstream_status),"
+	run_sql("UPDATE aigw.job_batches SET polls = polls + 1, upstream_status = coalesce($3, upstream_status),"
 		 "       error = $4, next_poll_at = clock_timestamp() + $5 * interval '1 millisecond'"
 		 " WHERE job_id = $1 AND seq = $2", 5, types, values, nulls, SPI_OK_UPDATE);
 }
@@ -579,14 +608,14 @@ set_poll(Batch *b, const char *status, const char *error, int64 pause_ms)
 static void
 check_submitting(Batch *b)
 {
-	begin();
+	xact_begin();
 	if (b->submitter_pid != MyProcPid && BackendPidGetProc(b->submitter_pid) != NULL)
 		set_poll(b, NULL, NULL, SUBMITTING_CHECK_MS);
 	else
 		finish_batch(b, "lost",
 					 psprintf("batch %d: the session handing it over ended before the provider's batch id was committed; its %d rows were not sent again by this job and stay NULL",
 							  b->seq, b->lines));
-	end();
+	xact_end();
 }
 
 static void
@@ -594,9 +623,13 @@ poll_batch(Batch *b, AigwTarget *target, AigwBatchWire wire)
 {
 	AigwBatchStatus st;
 	char	   *error = NULL;
-	bool		asked = aigw_batch_poll_status(target, wire, b->batch_id, &st, &error);
+	bool		asked;
 
-	begin();
+	lookup_begin();
+	asked = aigw_batch_poll_status(target, wire, b->batch_id, &st, &error);
+	lookup_end();
+
+	xact_begin();
 	if (!asked)
 		set_poll(b, NULL, error, poll_pause_ms(b->age_ms) * 2);
 	else if (!st.ended)
@@ -615,12 +648,12 @@ poll_batch(Batch *b, AigwTarget *target, AigwBatchWire wire)
 		values[2] = CStringGetTextDatum(st.status);
 		values[3] = PointerGetDatum(construct_array(elems, st.nresults, TEXTOID, -1, false, TYPALIGN_INT));
 		values[4] = CStringGetTextDatum(st.error ? st.error : "");
-		exec("UPDATE aigw.job_batches SET state = 'settling', upstream_status = $3, results = $4,"
+		run_sql("UPDATE aigw.job_batches SET state = 'settling', upstream_status = $3, results = $4,"
 			 "       error = $5, polls = polls + 1, next_poll_at = clock_timestamp()"
 			 " WHERE job_id = $1 AND seq = $2", 5, types, values, nulls, SPI_OK_UPDATE);
 		next_due = 0;
 	}
-	end();
+	xact_end();
 }
 
 /* Download the results, settle the lines not settled yet, end the batch. */
@@ -642,15 +675,19 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 	{
 		size_t		len;
 		char	   *error = NULL;
-		char	   *body = aigw_batch_download(target, wire, TextDatumGetCString(files[f]), &len, &error);
+		char	   *body;
 		char	   *p;
+
+		lookup_begin();
+		body = aigw_batch_download(target, wire, TextDatumGetCString(files[f]), &len, &error);
+		lookup_end();
 
 		if (body == NULL)
 		{
 			/* asked again later: the results are the provider's until they expire */
-			begin();
+			xact_begin();
 			set_poll(b, NULL, error, poll_pause_ms(b->age_ms) * 2);
-			end();
+			xact_end();
 			MemoryContextDelete(chunk_cxt);
 			return;
 		}
@@ -687,9 +724,9 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 	if (answered < b->lines)
 		note = psprintf("batch %d (%s, %s): %d of its %d lines came back without a result; their rows stay NULL",
 						b->seq, b->batch_id, b->status ? b->status : "ended", b->lines - answered, b->lines);
-	begin();
+	xact_begin();
 	finish_batch(b, "done", note);
-	end();
+	xact_end();
 }
 
 /* The next open batch that is due, or false (and next_due set) when none is. */
@@ -700,7 +737,7 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 	bool		isnull;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	begin();
+	xact_begin();
 	if (SPI_execute("SELECT jb.job_id, jb.seq, jb.state, jb.role_oid, jb.provider, jb.model, j.model,"
 					"       jb.endpoint = 'embeddings', jb.upstream_batch_id, jb.upstream_status, jb.results,"
 					"       jb.lines, jb.lines_settled, jb.submitter_pid,"
@@ -764,9 +801,33 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 		}
 	}
 	MemoryContextSwitchTo(cxt);
-	end();
+	xact_end();
 	MemoryContextSwitchTo(cxt);
 	return found;
+}
+
+static void
+batch_turn(Batch *b, int64 input_bound, int64 output_bound)
+{
+	AigwTarget	target;
+	AigwBatchWire wire;
+	const char *why = NULL;
+	char	   *error = NULL;
+
+	if (strcmp(b->state, "submitting") == 0)
+		check_submitting(b);
+	else if (!resolve_as_role(b, &target, &error) ||
+			 !aigw_batch_wire_for(&target, b->embedding, &wire, &why))
+	{
+		/* asked again later: a credential can be fixed */
+		xact_begin();
+		set_poll(b, NULL, error ? error : why, POLL_MAX_MS);
+		xact_end();
+	}
+	else if (strcmp(b->state, "submitted") == 0)
+		poll_batch(b, &target, wire);
+	else
+		settle_batch(b, &target, wire, input_bound, output_bound);
 }
 
 long
@@ -785,26 +846,29 @@ aigw_batch_dispatch(bool woken)
 		/* a few batches a turn, so the dispatcher's calls are not held up */
 		for (int turn = 0; turn < 8 && next_batch(&b, &input_bound, &output_bound); turn++)
 		{
-			AigwTarget	target;
-			AigwBatchWire wire;
-			const char *why;
-			char	   *error = NULL;
-
 			pgstat_report_activity(STATE_RUNNING, "aigw: provider batches");
-			if (strcmp(b.state, "submitting") == 0)
-				check_submitting(&b);
-			else if (!resolve_as_role(&b, &target, &error) ||
-					 !aigw_batch_wire_for(&target, b.embedding, &wire, &why))
+			PG_TRY();
 			{
-				/* asked again later: a credential can be fixed */
-				begin();
-				set_poll(&b, NULL, error ? error : why, POLL_MAX_MS);
-				end();
+				batch_turn(&b, input_bound, output_bound);
 			}
-			else if (strcmp(b.state, "submitted") == 0)
-				poll_batch(&b, &target, wire);
-			else
-				settle_batch(&b, &target, wire, input_bound, output_bound);
+			PG_CATCH();
+			{
+				/* one batch's trouble (a table it cannot write, say) stops only it, for a while */
+				ErrorData  *e;
+
+				MemoryContextSwitchTo(cxt);
+				e = CopyErrorData();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				ereport(WARNING,
+						(errmsg("aigw: batch %d of job " INT64_FORMAT " could not be seen to: %s",
+								b.seq, b.job, e->message),
+						 errhint("It is tried again in a minute; aigw.job_batches.error says why.")));
+				xact_begin();
+				set_poll(&b, NULL, e->message, POLL_MAX_MS);
+				xact_end();
+			}
+			PG_END_TRY();
 			pgstat_report_activity(STATE_IDLE, NULL);
 			MemoryContextSwitchTo(cxt);
 		}
@@ -823,10 +887,10 @@ aigw_batch_any_open(void)
 {
 	bool		open;
 
-	begin();
+	xact_begin();
 	SPI_execute("SELECT 1 FROM aigw.job_batches WHERE state IN ('submitting', 'submitted', 'settling') LIMIT 1",
 				true, 1);
 	open = SPI_processed > 0;
-	end();
+	xact_end();
 	return open;
 }

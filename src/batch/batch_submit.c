@@ -214,7 +214,7 @@ hand_over(BatchJob *j)
 		nulls[13] = j->max_output >= 0 ? ' ' : 'n';
 		values[14] = CStringGetTextDatum(aigw_units_text(billed ? j->reserve : 0, j->bill.scale));
 		values[15] = JsonbPGetDatum(j->write_back);
-		values[16] = JsonbPGetDatum(aigw_jsonb_parse(j->tags, NULL));
+		values[16] = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->tags));
 		values[17] = Int32GetDatum(j->bill.scale);
 		aigw_query_rows_as_owner(&hold_plan, hold_sql, 18, types, values, nulls);
 		publish_balance(j);

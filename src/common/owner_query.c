@@ -76,7 +76,8 @@ aigw_query_rows_as_owner(SPIPlanPtr *plan, const char *sql, int nargs,
 						   SECURITY_RESTRICTED_OPERATION);
 	rc = SPI_execute_plan(*plan, values, nulls, false, 0);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
-	if (rc != SPI_OK_SELECT)
+	/* a query, or a change with or without RETURNING */
+	if (rc < 0 || rc == SPI_OK_UTILITY)
 		elog(ERROR, "\"%s\" returned %s", sql, SPI_result_code_string(rc));
 	return SPI_processed;
 }
