@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 52
+plan 55
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -13,7 +13,7 @@ sql "SELECT aigw.topup('w', 5, 'USD', 'test', 'batch-1')" >/dev/null
 sql "ALTER DATABASE $T_DB SET aigw.wallet = 'w'" >/dev/null
 # each test's rows: a fresh table
 docs() {   # docs NAME ROWS: a table of ROWS documents to summarize
-    sql "DROP TABLE IF EXISTS $1; CREATE TABLE $1 (id int PRIMARY KEY, body text, summary text, facts jsonb, emb real[]);
+    sql "SET client_min_messages = warning; DROP TABLE IF EXISTS $1; CREATE TABLE $1 (id int PRIMARY KEY, body text, summary text, facts jsonb, emb real[]);
          INSERT INTO $1 SELECT g, 'document ' || g FROM generate_series(1, $2) g" >/dev/null
 }
 last_job() { sql "SELECT max(id) FROM aigw.jobs"; }
@@ -30,7 +30,7 @@ direct_calls() {
 import json, sys
 print(sum(1 for r in json.load(sys.stdin) if r['path'].endswith('/chat/completions') or r['path'].endswith('/v1/messages')))"
 }
-held() { sql "SELECT held_by_batches FROM aigw.wallet_status WHERE wallet = 'w'"; }
+held() { sql "SELECT CASE WHEN held_by_batches = 0 THEN '0' ELSE held_by_batches::text END FROM aigw.wallet_status WHERE wallet = 'w'"; }
 ledger_ok() { is "$(sql "SELECT count(*) FROM aigw.verify_ledger()")" "0" "$1"; }
 set_upstream() { sql "UPDATE aigw.models SET upstream_model = '$2' WHERE id = '$1'" >/dev/null; }
 
