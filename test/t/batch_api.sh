@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 55
+plan 61
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -172,6 +172,26 @@ wait_job $job >/dev/null
 is "$(sql "SELECT coalesce(summary, 'NULL') FROM d8 WHERE id IN (1, 2) ORDER BY id" | tr '\n' ' ')" "NULL by hand " \
    "a row whose input changed gets no answer, a row filled meanwhile keeps its value"
 is "$(sql "SELECT count(*) FROM d8 WHERE summary = 'Mock reply to: document ' || id")" "8" "the other rows are filled"
+
+echo "# an upstream that inflates its usage is charged at the bounds; a wallet that cannot cover a batch"
+docs d10 10
+set_upstream $MODEL 'gpt-4o-mini?batch_ms=200&completion_tokens=100000000'
+sql "CALL aigw.enrich('d10', 'summary', '{{body}}', '$MODEL', '{\"batch_api\": true, \"max_tokens\": 20}')" >/dev/null 2>&1
+job=$(last_job)
+wait_job $job >/dev/null
+is "$(sql "SELECT count(*) FILTER (WHERE r.usage_anomaly = 'over_bound' AND r.completion_tokens = 20 AND r.cost <= r.reserved)
+             FROM aigw.requests r JOIN aigw.job_batches b ON r.upstream_batch = b.upstream_batch_id WHERE b.job_id = $job")" "10" \
+   "100,000,000 completion tokens a line: each charged for its max_tokens 20, flagged, within its reservation"
+is "$(sql "SELECT charged <= reserved AND charged > 0 FROM aigw.job_batches WHERE job_id = $job")" "t" "the batch's charges stay within its hold"
+ledger_ok "verify_ledger is clean after an inflating upstream"
+set_upstream $MODEL 'gpt-4o-mini'
+sql "SELECT aigw.create_wallet('poor', 'USD')" >/dev/null
+sql "SELECT aigw.topup('poor', 0.0001, 'USD', 'test', 'batch-poor')" >/dev/null
+mock_reset
+out=$(sql "CALL aigw.enrich('d10', 'facts', '{{body}}', '$MODEL', '{\"batch_api\": true, \"max_tokens\": 4000, \"wallet\": \"poor\"}')" 2>&1)
+echo "$out" | grep -q 'wallet "poor" cannot cover batch 1 of job'; ok $? "a batch the wallet cannot cover is refused before it leaves (5G020)"
+is "$(mock_batches "len(b)")" "0" "... nothing reached the provider"
+is "$(sql "SELECT held_by_batches = 0 AND reserved = 0 FROM aigw.wallet_status WHERE wallet = 'poor'")" "t" "... and nothing stays held"
 
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
