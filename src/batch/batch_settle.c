@@ -681,6 +681,8 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 		lookup_begin();
 		body = aigw_batch_download(target, wire, TextDatumGetCString(files[f]), &len, &error);
 		lookup_end();
+		if (body != NULL)
+			body = aigw_batch_results_jsonl(wire, body, &len, &error);
 
 		if (body == NULL)
 		{

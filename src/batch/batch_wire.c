@@ -20,6 +20,7 @@
 #include "caller/upstream_request.h"
 #include "common/json_util.h"
 #include "common/settings.h"
+#include "common/uri_encode.h"
 #include "common/message.h"
 #include "pool/pool.h"
 #include "providers/provider.h"
@@ -41,9 +42,14 @@ aigw_batch_wire_for(const AigwTarget *target, bool embedding, AigwBatchWire *wir
 		*wire = BATCH_WIRE_ANTHROPIC;
 		return true;
 	}
-	*why = strcmp(target->api_style, "anthropic") == 0
-		? "Anthropic's Message Batches have no embeddings"
-		: psprintf("aigw sends batches through OpenAI's Batch API and Anthropic's Message Batches, and provider \"%s\" speaks api_style \"%s\"",
+	if (strcmp(target->api_style, "gemini") == 0 && !embedding)
+	{
+		*wire = BATCH_WIRE_GEMINI;
+		return true;
+	}
+	*why = strcmp(target->api_style, "anthropic") == 0 || strcmp(target->api_style, "gemini") == 0
+		? psprintf("aigw sends no embeddings through %s's batch API", target->api_style)
+		: psprintf("aigw sends batches through OpenAI's Batch API, Anthropic's Message Batches and Gemini's batch mode, and provider \"%s\" speaks api_style \"%s\"",
 				   target->provider, target->api_style);
 	return false;
 }
@@ -51,13 +57,15 @@ aigw_batch_wire_for(const AigwTarget *target, bool embedding, AigwBatchWire *wir
 int
 aigw_batch_wire_max_lines(AigwBatchWire wire)
 {
-	return wire == BATCH_WIRE_OPENAI ? BATCH_OPENAI_MAX_LINES : BATCH_ANTHROPIC_MAX_LINES;
+	return wire == BATCH_WIRE_OPENAI ? BATCH_OPENAI_MAX_LINES
+		: wire == BATCH_WIRE_ANTHROPIC ? BATCH_ANTHROPIC_MAX_LINES : BATCH_GEMINI_MAX_LINES;
 }
 
 int64
 aigw_batch_wire_max_bytes(AigwBatchWire wire)
 {
-	return wire == BATCH_WIRE_OPENAI ? BATCH_OPENAI_MAX_BYTES : BATCH_ANTHROPIC_MAX_BYTES;
+	return wire == BATCH_WIRE_OPENAI ? BATCH_OPENAI_MAX_BYTES
+		: wire == BATCH_WIRE_ANTHROPIC ? BATCH_ANTHROPIC_MAX_BYTES : BATCH_GEMINI_MAX_BYTES;
 }
 
 /* ---------------------------------------------------------------------
@@ -70,6 +78,8 @@ aigw_batch_input_begin(AigwBatchWire wire, StringInfo buf)
 {
 	if (wire == BATCH_WIRE_ANTHROPIC)
 		appendStringInfoString(buf, "{\"requests\":[");
+	else if (wire == BATCH_WIRE_GEMINI)
+		appendStringInfoString(buf, "{\"batch\":{\"display_name\":\"aigw\",\"input_config\":{\"requests\":{\"requests\":[");
 }
 
 void
@@ -80,8 +90,10 @@ aigw_batch_input_add(AigwBatchWire wire, StringInfo buf, bool first, const char 
 	if (wire == BATCH_WIRE_OPENAI)
 		appendStringInfo(buf, "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"%s\",\"body\":",
 						 custom_id, embedding ? "/v1/embeddings" : "/v1/chat/completions");
-	else
+	else if (wire == BATCH_WIRE_ANTHROPIC)
 		appendStringInfo(buf, "%s{\"custom_id\":\"%s\",\"params\":", first ? "" : ",", custom_id);
+	else
+		appendStringInfo(buf, "%s{\"metadata\":{\"key\":\"%s\"},\"request\":", first ? "" : ",", custom_id);
 	appendBinaryStringInfo(buf, body, body_len);
 	appendStringInfoString(buf, wire == BATCH_WIRE_OPENAI ? "}\n" : "}");
 }
@@ -91,6 +103,8 @@ aigw_batch_input_end(AigwBatchWire wire, StringInfo buf)
 {
 	if (wire == BATCH_WIRE_ANTHROPIC)
 		appendStringInfoString(buf, "]}");
+	else if (wire == BATCH_WIRE_GEMINI)
+		appendStringInfoString(buf, "]}}}}");
 }
 
 /* ---------------------------------------------------------------------
@@ -234,12 +248,88 @@ aigw_batch_create(const AigwTarget *target, AigwBatchWire wire, bool embedding, 
 						 embedding ? "/v1/embeddings" : "/v1/chat/completions");
 		answer = http_json(target, "POST", "/batches", NULL, create.data, create.len, &error);
 	}
-	else
+	else if (wire == BATCH_WIRE_ANTHROPIC)
 		answer = http_json(target, "POST", "/messages/batches", NULL, input->data, input->len, &error);
-	if (answer == NULL || (id = key_text(answer, "id")) == NULL)
+	else
+	{
+		StringInfoData path;
+
+		initStringInfo(&path);
+		appendStringInfoString(&path, "/models/");
+		aigw_uri_encode(&path, target->upstream_model, strlen(target->upstream_model), false);
+		appendStringInfoString(&path, ":batchGenerateContent");
+		answer = http_json(target, "POST", path.data, NULL, input->data, input->len, &error);
+	}
+	/* Gemini answers with an Operation named after the batch: "batches/..." */
+	id = answer ? key_text(answer, wire == BATCH_WIRE_GEMINI ? "name" : "id") : NULL;
+	if (id == NULL)
 		raise_provider_error(target, "it could not be created", error ? error : "the answer has no batch id");
-	*status = key_text(answer, wire == BATCH_WIRE_OPENAI ? "status" : "processing_status");
+	/* it goes into URL paths: nothing that would leave the batch's own */
+	if (id[0] == '\0' || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") != strlen(id) ||
+		strstr(id, "..") != NULL)
+		raise_provider_error(target, "its batch id is not one aigw can use in a URL", psprintf("The provider answered the id \"%s\".", id));
+	*status = wire == BATCH_WIRE_OPENAI ? key_text(answer, "status")
+		: wire == BATCH_WIRE_ANTHROPIC ? key_text(answer, "processing_status")
+		: aigw_jsonb_cstring(aigw_jsonb_path2(&answer->root, "metadata", "state"));
 	return id;
+}
+
+/* Google's int64 comes as a JSON string */
+static int64
+int64_of(JsonbValue *v)
+{
+	int64		n = 0;
+	char	   *s = aigw_jsonb_cstring(v);
+
+	if (s != NULL)
+		n = strtoll(s, NULL, 10);
+	else
+		(void) aigw_jsonb_int64(v, &n);
+	return n;
+}
+
+/*
+ * Gemini's batch is an Operation: metadata.state says how it is doing, and
+ * once it is done its results are in it (response.inlinedResponses), so
+ * the status is read with a results file's room.
+ */
+static bool
+gemini_status(const AigwTarget *target, const char *name, AigwBatchStatus *st, char **error)
+{
+	static const char *const ended[] = {"BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED",
+	"BATCH_STATE_CANCELLED", "BATCH_STATE_EXPIRED"};
+	size_t		len;
+	char	   *text = http(target, "GET", psprintf("/%s", name), NULL, NULL, 0, RESULTS_MAX_BYTES, &len, error);
+	char	   *parse_error = NULL;
+	Jsonb	   *op = text ? aigw_jsonb_parse(text, &parse_error) : NULL;
+	JsonbValue *stats;
+	JsonbValue *done;
+
+	if (text != NULL && (op == NULL || !JB_ROOT_IS_OBJECT(op)))
+		*error = psprintf("GET /%s: the answer is not a JSON object", name);
+	if (op == NULL || !JB_ROOT_IS_OBJECT(op))
+		return false;
+	st->status = aigw_jsonb_cstring(aigw_jsonb_path2(&op->root, "metadata", "state"));
+	done = aigw_jsonb_key(&op->root, "done");
+	st->ended = done != NULL && done->type == jbvBool && done->val.boolean;
+	for (int i = 0; st->status && i < lengthof(ended); i++)
+		st->ended |= strcmp(st->status, ended[i]) == 0;
+	if (st->ended)
+		st->results[st->nresults++] = pstrdup(name);
+	st->error = aigw_jsonb_cstring(aigw_jsonb_path2(&op->root, "error", "message"));
+	stats = aigw_jsonb_path2(&op->root, "metadata", "batchStats");
+	if (aigw_jsonb_is_object(stats))
+	{
+		st->total = int64_of(aigw_jsonb_key(stats->val.binary.data, "requestCount"));
+		st->done = int64_of(aigw_jsonb_key(stats->val.binary.data, "successfulRequestCount"));
+		st->failed = int64_of(aigw_jsonb_key(stats->val.binary.data, "failedRequestCount"));
+	}
+	if (st->status == NULL)
+	{
+		*error = pstrdup("the batch's answer has no state");
+		return false;
+	}
+	return true;
 }
 
 bool
@@ -250,6 +340,8 @@ aigw_batch_poll_status(const AigwTarget *target, AigwBatchWire wire, const char 
 	JsonbValue *counts;
 
 	memset(st, 0, sizeof(*st));
+	if (wire == BATCH_WIRE_GEMINI)
+		return gemini_status(target, batch_id, st, error);
 	answer = http_json(target, "GET",
 					   psprintf(wire == BATCH_WIRE_OPENAI ? "/batches/%s" : "/messages/batches/%s", batch_id),
 					   NULL, NULL, 0, error);
@@ -308,7 +400,8 @@ aigw_batch_cancel_upstream(const AigwTarget *target, AigwBatchWire wire, const c
 						   char **error)
 {
 	return http_json(target, "POST",
-					 psprintf(wire == BATCH_WIRE_OPENAI ? "/batches/%s/cancel" : "/messages/batches/%s/cancel",
+					 psprintf(wire == BATCH_WIRE_OPENAI ? "/batches/%s/cancel"
+							  : wire == BATCH_WIRE_ANTHROPIC ? "/messages/batches/%s/cancel" : "/%s:cancel",
 							  batch_id),
 					 NULL, "", 0, error) != NULL;
 }
@@ -334,6 +427,8 @@ aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *wh
 	if (wire == BATCH_WIRE_OPENAI)
 		return http(target, "GET", psprintf("/files/%s/content", where), NULL, NULL, 0,
 					RESULTS_MAX_BYTES, len, error);
+	if (wire == BATCH_WIRE_GEMINI)
+		return http(target, "GET", psprintf("/%s", where), NULL, NULL, 0, RESULTS_MAX_BYTES, len, error);
 	if (strcmp(origin_of(where), origin_of(target->base_url)) != 0)
 	{
 		*error = psprintf("the results_url %s is not on the provider's origin %s: aigw sends its credential nowhere else",
@@ -341,6 +436,50 @@ aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *wh
 		return NULL;
 	}
 	return http(target, "GET", where, NULL, NULL, 0, RESULTS_MAX_BYTES, len, error);
+}
+
+char *
+aigw_batch_results_jsonl(AigwBatchWire wire, char *body, size_t *len, char **error)
+{
+	char	   *parse_error = NULL;
+	Jsonb	   *op;
+	JsonbValue *list;
+	StringInfoData out;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (wire != BATCH_WIRE_GEMINI)
+		return body;
+	op = aigw_jsonb_parse(body, &parse_error);
+	list = op && JB_ROOT_IS_OBJECT(op) ? aigw_jsonb_path2(&op->root, "response", "inlinedResponses") : NULL;
+	list = aigw_jsonb_is_object(list) ? aigw_jsonb_key(list->val.binary.data, "inlinedResponses") : NULL;
+	initStringInfo(&out);
+	if (op == NULL || !JB_ROOT_IS_OBJECT(op))
+	{
+		*error = pstrdup("the ended batch is not a JSON object");
+		return NULL;
+	}
+	if (!aigw_jsonb_is_array(list))
+	{
+		/* a batch that failed as a whole has no responses: no lines */
+		*len = 0;
+		return out.data;
+	}
+	it = JsonbIteratorInit(list->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type == jbvBinary)
+			(void) JsonbToCString(&out, v.val.binary.data, v.val.binary.len);
+		else
+			appendStringInfoString(&out, "null");
+		appendStringInfoChar(&out, '\n');
+	}
+	pfree(body);
+	*len = out.len;
+	return out.data;
 }
 
 /* ---------------------------------------------------------------------
@@ -384,7 +523,9 @@ aigw_batch_line_parse(AigwBatchWire wire, bool embedding, const char *api_style,
 
 	aigw_attempt_init(a);
 	a->inputs = embedding ? 1 : 0;
-	*custom_id = json && JB_ROOT_IS_OBJECT(json) ? key_text(json, "custom_id") : NULL;
+	*custom_id = json == NULL || !JB_ROOT_IS_OBJECT(json) ? NULL
+		: wire == BATCH_WIRE_GEMINI ? aigw_jsonb_cstring(aigw_jsonb_path2(&json->root, "metadata", "key"))
+		: key_text(json, "custom_id");
 	if (*custom_id == NULL)
 	{
 		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "a result line is not a JSON object with a custom_id");
@@ -411,6 +552,31 @@ aigw_batch_line_parse(AigwBatchWire wire, bool embedding, const char *api_style,
 							  : ATTEMPT_HTTP_ERROR,
 							  "%s", message ? message : code ? code : "the line failed without a reason");
 			a->error_type = code;
+		}
+	}
+	else if (wire == BATCH_WIRE_GEMINI)
+	{
+		JsonbValue *response = aigw_jsonb_key(&json->root, "response");
+		JsonbValue *error = aigw_jsonb_key(&json->root, "error");
+
+		if (aigw_jsonb_is_object(response))
+			parse_body(provider, response, 200, a);
+		else
+		{
+			int64		code = 0;
+			char	   *message = aigw_jsonb_is_object(error)
+				? aigw_jsonb_cstring(aigw_jsonb_key(error->val.binary.data, "message")) : NULL;
+			char	   *status = aigw_jsonb_is_object(error)
+				? aigw_jsonb_cstring(aigw_jsonb_key(error->val.binary.data, "status")) : NULL;
+
+			if (aigw_jsonb_is_object(error))
+				(void) aigw_jsonb_int64(aigw_jsonb_key(error->val.binary.data, "code"), &code);
+			aigw_attempt_fail(a, status && strcmp(status, "DEADLINE_EXCEEDED") == 0 ? ATTEMPT_TIMEOUT
+							  : status && strcmp(status, "CANCELLED") == 0 ? ATTEMPT_CANCELLED
+							  : ATTEMPT_HTTP_ERROR,
+							  "%s", message ? message : "the request failed without a reason");
+			a->http_status = (int) code;
+			a->error_type = status;
 		}
 	}
 	else

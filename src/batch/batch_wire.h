@@ -19,7 +19,8 @@
 typedef enum AigwBatchWire
 {
 	BATCH_WIRE_OPENAI,
-	BATCH_WIRE_ANTHROPIC
+	BATCH_WIRE_ANTHROPIC,
+	BATCH_WIRE_GEMINI
 } AigwBatchWire;
 
 /* The most lines and bytes one batch may hold, as the providers document. */
@@ -27,6 +28,9 @@ typedef enum AigwBatchWire
 #define BATCH_OPENAI_MAX_BYTES (200 * 1024 * 1024)
 #define BATCH_ANTHROPIC_MAX_LINES 100000
 #define BATCH_ANTHROPIC_MAX_BYTES (256 * 1024 * 1024)
+/* Gemini's batch mode takes inline requests up to 20 MB (more needs its Files API) */
+#define BATCH_GEMINI_MAX_LINES 100000
+#define BATCH_GEMINI_MAX_BYTES (20 * 1024 * 1024)
 
 /* Whether the target's protocol has a batch API aigw speaks (why not, if not). */
 extern bool aigw_batch_wire_for(const AigwTarget *target, bool embedding, AigwBatchWire *wire,
@@ -36,7 +40,8 @@ extern int64 aigw_batch_wire_max_bytes(AigwBatchWire wire);
 
 /*
  * The batch's input, a line at a time: OpenAI's JSONL file, Anthropic's
- * {"requests": [...]}.  body is the request body a direct call would send.
+ * {"requests": [...]}, Gemini's {"batch": {..., "input_config": {"requests":
+ * {"requests": [...]}}}}.  body is the request body a direct call would send.
  */
 extern void aigw_batch_input_begin(AigwBatchWire wire, StringInfo buf);
 extern void aigw_batch_input_add(AigwBatchWire wire, StringInfo buf, bool first, const char *custom_id,
@@ -48,7 +53,9 @@ typedef struct AigwBatchStatus
 {
 	char	   *status;			/* the provider's own word */
 	bool		ended;			/* its results (if any) are final */
-	char	   *results[2];		/* OpenAI: output and error file ids; Anthropic: results_url */
+	char	   *results[2];		/* OpenAI: output and error file ids; Anthropic:
+								 * results_url; Gemini: the batch's name (its
+								 * results are in the batch itself) */
 	int			nresults;
 	char	   *error;			/* why it failed, or NULL */
 	int64		total;
@@ -77,6 +84,13 @@ extern bool aigw_batch_cancel_upstream(const AigwTarget *target, AigwBatchWire w
  */
 extern char *aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *where,
 								 size_t *len, char **error);
+
+/*
+ * The results as JSONL, one result per line: OpenAI's and Anthropic's as
+ * they are; Gemini's inline responses, taken out of the batch, one a line.
+ * NULL and *error when they are not what the wire says.
+ */
+extern char *aigw_batch_results_jsonl(AigwBatchWire wire, char *body, size_t *len, char **error);
 
 /*
  * One result line: its custom_id, and the attempt as a direct call would
