@@ -211,6 +211,14 @@ multipart(StringInfo input, char **content_type, int *len)
 	return body.data;
 }
 
+/* An id the provider gave goes into URL paths: nothing that would lead elsewhere. */
+static bool
+url_safe(const char *id)
+{
+	return id[0] != '\0' && strstr(id, "..") == NULL &&
+		strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") == strlen(id);
+}
+
 static void
 raise_provider_error(const AigwTarget *target, const char *what, const char *error)
 {
@@ -264,9 +272,7 @@ aigw_batch_create(const AigwTarget *target, AigwBatchWire wire, bool embedding, 
 	id = answer ? key_text(answer, wire == BATCH_WIRE_GEMINI ? "name" : "id") : NULL;
 	if (id == NULL)
 		raise_provider_error(target, "it could not be created", error ? error : "the answer has no batch id");
-	/* it goes into URL paths: nothing that would leave the batch's own */
-	if (id[0] == '\0' || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") != strlen(id) ||
-		strstr(id, "..") != NULL)
+	if (!url_safe(id))
 		raise_provider_error(target, "its batch id is not one aigw can use in a URL", psprintf("The provider answered the id \"%s\".", id));
 	*status = wire == BATCH_WIRE_OPENAI ? key_text(answer, "status")
 		: wire == BATCH_WIRE_ANTHROPIC ? key_text(answer, "processing_status")
@@ -424,6 +430,11 @@ char *
 aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *where, size_t *len,
 					char **error)
 {
+	if (wire != BATCH_WIRE_ANTHROPIC && !url_safe(where))
+	{
+		*error = psprintf("the provider named its results \"%s\", which aigw does not put in a URL", where);
+		return NULL;
+	}
 	if (wire == BATCH_WIRE_OPENAI)
 		return http(target, "GET", psprintf("/files/%s/content", where), NULL, NULL, 0,
 					RESULTS_MAX_BYTES, len, error);
