@@ -70,7 +70,8 @@ typedef struct Batch
 	char	   *status;
 	ArrayType  *results;
 	int			lines;
-	int			lines_settled;
+	int			lines_settled;	/* result lines read so far, kept or not */
+	int			lines_logged;	/* of them, logged: at most lines */
 	int			submitter_pid;
 	int64		age_ms;
 	Jsonb	   *write_back;
@@ -216,7 +217,8 @@ finish_batch(Batch *b, const char *state, const char *note)
 
 typedef struct Chunk
 {
-	int			n;
+	int			n;				/* lines kept */
+	int			consumed;		/* result lines read, kept or not */
 	ItemPointerData tids[SETTLE_CHUNK];
 	bool		has_tid[SETTLE_CHUNK];
 	char	   *hashes[SETTLE_CHUNK];
@@ -375,7 +377,7 @@ write_back_step(void *arg)
 "  coalesce(sum(p.cost), 0) AS cost" \
 "  FROM p, jb" \
 "), u AS (" \
-" UPDATE aigw.job_batches b SET lines_settled = b.lines_settled + $18, lines_ok = b.lines_ok + t.ok," \
+" UPDATE aigw.job_batches b SET lines_settled = b.lines_settled + $20, lines_ok = b.lines_ok + t.ok," \
 "  lines_failed = b.lines_failed + t.failed, charged = b.charged + t.total" \
 "  FROM t WHERE b.job_id = $14 AND b.seq = $15" \
 "), jj AS (" \
@@ -400,8 +402,8 @@ settle_chunk(Batch *b, Chunk *c)
 	bool	   *isnull[13];
 	Oid			elem[13] = {TEXTOID, INT4OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, INT4OID};
-	Oid			types[19];
-	Datum		values[19];
+	Oid			types[20];
+	Datum		values[20];
 	WriteBack	w = {b, c};
 	ErrorData  *edata;
 	int			filled = 0;
@@ -475,7 +477,9 @@ settle_chunk(Batch *b, Chunk *c)
 	values[17] = Int32GetDatum(c->n);
 	types[18] = INT4OID;
 	values[18] = Int32GetDatum(filled);
-	run_sql(LINES_SQL, 19, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+	types[19] = INT4OID;
+	values[19] = Int32GetDatum(c->consumed);
+	run_sql(LINES_SQL, 20, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 	publish();
 
 	/* why the rows left NULL are */
@@ -498,12 +502,60 @@ settle_chunk(Batch *b, Chunk *c)
 		FreeErrorData(edata);
 }
 
-/* One result line into the chunk. */
-static void
-take_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line, size_t len,
-		  int64 input_bound, int64 output_bound, Chunk *c)
+/*
+ * What is done with a result line.  A provider that sends a line twice, a
+ * line that names no row aigw sent, or more lines than the batch had, is
+ * not believed: such lines are counted and dropped, never logged or
+ * charged (a batch's charges are also capped by its hold).
+ */
+typedef enum LineFate
 {
-	int			i = c->n++;
+	LINE_KEPT,
+	LINE_DUPLICATE,
+	LINE_FOREIGN,
+	LINE_EXTRA
+} LineFate;
+
+typedef struct SeenIds
+{
+	HTAB	   *ids;			/* custom_ids of this batch's lines read so far */
+	int			dropped[4];		/* by LineFate */
+} SeenIds;
+
+/* The line's custom_id, noted; whether it was new. */
+static bool
+first_sight(SeenIds *seen, const char *custom_id)
+{
+	char		key[NAMEDATALEN * 2];
+	bool		found;
+
+	memset(key, 0, sizeof(key));
+	strlcpy(key, custom_id, sizeof(key));
+	(void) hash_search(seen->ids, key, HASH_ENTER, &found);
+	return !found;
+}
+
+/* A line settled before a restart: only its custom_id is noted. */
+static void
+note_settled_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line, size_t len,
+				  SeenIds *seen)
+{
+	AigwAttempt a;
+	char	   *custom_id;
+	ItemPointerData tid;
+	char	   *hash;
+
+	if (aigw_batch_line_parse(wire, b->embedding, api_style, line, len, &custom_id, &a) &&
+		parse_custom_id(custom_id, &tid, &hash))
+		(void) first_sight(seen, custom_id);
+}
+
+/* One result line into the chunk, unless it is not believed. */
+static LineFate
+take_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line, size_t len,
+		  int64 input_bound, int64 output_bound, Chunk *c, SeenIds *seen)
+{
+	int			i = c->n;
 	AigwAttempt *a = &c->attempts[i];
 	char	   *custom_id;
 	AigwRequestMsg bounds;
@@ -512,17 +564,22 @@ take_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line,
 	c->written[i] = false;
 	c->has_tid[i] = aigw_batch_line_parse(wire, b->embedding, api_style, line, len, &custom_id, a) &&
 		parse_custom_id(custom_id, &c->tids[i], &c->hashes[i]);
-	if (!c->has_tid[i] && a->status == ATTEMPT_OK)
-		aigw_attempt_fail(a, ATTEMPT_MALFORMED, "a result line names no row of this job (custom_id %s)",
-						  custom_id ? custom_id : "missing");
+	if (!c->has_tid[i])
+		return LINE_FOREIGN;
+	if (!first_sight(seen, custom_id))
+		return LINE_DUPLICATE;
+	if (b->lines_logged >= b->lines)
+		return LINE_EXTRA;
+	c->n++;
+	b->lines_logged++;
 	/* charged for no more than the line could use, whatever the upstream says */
 	memset(&bounds, 0, sizeof(bounds));
 	bounds.input_bound = input_bound;
 	bounds.output_bound = output_bound;
 	if (a->status == ATTEMPT_OK)
 		aigw_usage_bound(&bounds, a);
-	if (a->status != ATTEMPT_OK || !c->has_tid[i])
-		return;
+	if (a->status != ATTEMPT_OK)
+		return LINE_KEPT;
 	if (b->embedding)
 	{
 		char	   *why = NULL;
@@ -551,6 +608,7 @@ take_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line,
 		else
 			c->answers[i] = TextDatumGetCString(value);
 	}
+	return LINE_KEPT;
 }
 
 /* ---------------------------------------------------------------------
@@ -662,15 +720,19 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 {
 	Datum	   *files;
 	int			nfiles;
-	int			seen = 0;
-	int			answered = 0;
+	int			read = 0;
 	Chunk	   *c = palloc(sizeof(Chunk));
 	MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext, "aigw batch chunk",
 													ALLOCSET_DEFAULT_SIZES);
 	char	   *note = NULL;
+	SeenIds		seen;
+	HASHCTL		ctl = {.keysize = NAMEDATALEN * 2, .entrysize = NAMEDATALEN * 2,
+	.hcxt = CurrentMemoryContext};
 
+	memset(seen.dropped, 0, sizeof(seen.dropped));
+	seen.ids = hash_create("aigw batch custom ids", Max(b->lines, 16), &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	deconstruct_array(b->results, TEXTOID, -1, false, TYPALIGN_INT, &files, NULL, &nfiles);
-	c->n = 0;
+	c->n = c->consumed = 0;
 	for (int f = 0; f < nfiles; f++)
 	{
 		size_t		len;
@@ -700,32 +762,41 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 
 			if (n > 0 && !(n == 1 && *p == '\r'))
 			{
-				answered++;
-				if (seen++ >= b->lines_settled)
-				{
-					MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+				MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
 
-					take_line(b, wire, target->api_style, p, n, input_bound, output_bound, c);
-					MemoryContextSwitchTo(old);
-					if (c->n == SETTLE_CHUNK)
-					{
-						settle_chunk(b, c);
-						b->lines_settled += c->n;
-						c->n = 0;
-						MemoryContextReset(chunk_cxt);
-					}
+				if (read++ < b->lines_settled)
+					note_settled_line(b, wire, target->api_style, p, n, &seen);
+				else
+				{
+					LineFate	fate = take_line(b, wire, target->api_style, p, n, input_bound,
+												 output_bound, c, &seen);
+
+					seen.dropped[fate]++;
+					c->consumed++;
+				}
+				MemoryContextSwitchTo(old);
+				if (c->n == SETTLE_CHUNK || c->consumed >= 4 * SETTLE_CHUNK)
+				{
+					settle_chunk(b, c);
+					b->lines_settled += c->consumed;
+					c->n = c->consumed = 0;
+					MemoryContextReset(chunk_cxt);
 				}
 			}
 			p = nl ? nl + 1 : body + len;
 		}
 		pfree(body);
 	}
-	if (c->n > 0)
+	if (c->consumed > 0)
 		settle_chunk(b, c);
 	MemoryContextDelete(chunk_cxt);
-	if (answered < b->lines)
+	if (b->lines_logged < b->lines)
 		note = psprintf("batch %d (%s, %s): %d of its %d lines came back without a result; their rows stay NULL",
-						b->seq, b->batch_id, b->status ? b->status : "ended", b->lines - answered, b->lines);
+						b->seq, b->batch_id, b->status ? b->status : "ended", b->lines - b->lines_logged, b->lines);
+	if (seen.dropped[LINE_DUPLICATE] + seen.dropped[LINE_FOREIGN] + seen.dropped[LINE_EXTRA] > 0)
+		note = psprintf("%s%sbatch %d (%s): result lines not believed, neither logged nor charged: %d repeated, %d naming no row aigw sent, %d beyond the %d lines sent",
+						note ? note : "", note ? "; " : "", b->seq, b->batch_id,
+						seen.dropped[LINE_DUPLICATE], seen.dropped[LINE_FOREIGN], seen.dropped[LINE_EXTRA], b->lines);
 	xact_begin();
 	finish_batch(b, "done", note);
 	xact_end();
@@ -744,7 +815,7 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 					"       jb.endpoint = 'embeddings', jb.upstream_batch_id, jb.upstream_status, jb.results,"
 					"       jb.lines, jb.lines_settled, jb.submitter_pid,"
 					"       (extract(epoch FROM clock_timestamp() - jb.created_at) * 1000)::int8,"
-					"       jb.write_back, jb.input_bound, jb.output_bound"
+					"       jb.write_back, jb.input_bound, jb.output_bound, jb.lines_ok + jb.lines_failed"
 					"  FROM aigw.job_batches jb JOIN aigw.jobs j ON j.id = jb.job_id"
 					" WHERE jb.state IN ('submitting', 'submitted', 'settling')"
 					"   AND jb.next_poll_at <= clock_timestamp()"
@@ -780,6 +851,7 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 		*input_bound = DatumGetInt64(SPI_getbinval(tup, desc, 17, &isnull));
 		d = SPI_getbinval(tup, desc, 18, &isnull);
 		*output_bound = isnull ? -1 : DatumGetInt64(d);
+		b->lines_logged = DatumGetInt32(SPI_getbinval(tup, desc, 19, &isnull));
 		found = true;
 	}
 	else
