@@ -2,7 +2,8 @@
 // Gemini API (Generative Language): POST /v1beta/models/{model}:generateContent,
 // :streamGenerateContent (?alt=sse or a JSON array), :countTokens,
 // :embedContent and :batchEmbedContents, with the proto-JSON parsing errors
-// and semantic checks of the real service.
+// and semantic checks of the real service. The Batch API (batch mode) is
+// protocols/gemini_batches.js, which answers its requests with this code.
 
 const {
   HttpError, splitModel, parseDirectives, firstChars, charCount, tokensFor, messageTokens, mockReply, decideToolCall,
@@ -153,6 +154,18 @@ const MESSAGES = {
     allowedFunctionNames: R('string'),
   },
   SafetySetting: { category: E('HarmCategory', HARM_CATEGORIES), threshold: E('SafetySetting.HarmBlockThreshold', THRESHOLDS) },
+  // models.batchGenerateContent (protocols/gemini_batches.js). The output-only
+  // fields of a batch are accepted and ignored, as the service does.
+  BatchGenerateContentRequest: { batch: 'GenerateContentBatch' },
+  GenerateContentBatch: {
+    model: 'string', name: 'string', displayName: 'string', inputConfig: 'InputConfig', output: 'struct',
+    createTime: 'string', endTime: 'string', updateTime: 'string', batchStats: 'struct', priority: 'int64',
+    state: E('BatchState', ['BATCH_STATE_UNSPECIFIED', 'BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING', 'BATCH_STATE_SUCCEEDED',
+      'BATCH_STATE_FAILED', 'BATCH_STATE_CANCELLED', 'BATCH_STATE_EXPIRED']),
+  },
+  InputConfig: { fileName: 'string', requests: 'InlinedRequests' },
+  InlinedRequests: { requests: R('InlinedRequest') },
+  InlinedRequest: { request: 'GenerateContentRequest', metadata: 'struct' },
 };
 
 const ONEOF_DATA = ['text', 'inlineData', 'functionCall', 'functionResponse', 'fileData', 'executableCode', 'codeExecutionResult'];
@@ -666,4 +679,6 @@ const protocol = {
   },
 };
 
-module.exports = { protocol, promptTokens };
+module.exports = {
+  protocol, promptTokens, GeminiError, parseError, semanticIn, parseMessage, checkRequest, buildResponse, lastUserText, decodeSegment,
+};
