@@ -256,7 +256,9 @@ test('openai: an invalid input file fails the batch with the errors of its lines
 test('openai: over the line limit (batch_config max_lines) the batch fails with too_many_tasks; reset restores the limit', async () => {
   const config = await admin('/_mock/batch_config', { max_lines: 3 });
   assert.equal(config.max_lines, 3);
-  assert.deepEqual(config.limits, { openai: { max_lines: 3, max_bytes: 209715200 }, anthropic: { max_lines: 3, max_bytes: 268435456 } });
+  assert.deepEqual(config.limits, {
+    openai: { max_lines: 3, max_bytes: 209715200 }, anthropic: { max_lines: 3, max_bytes: 268435456 }, gemini: { max_lines: 3, max_bytes: 20971520 },
+  });
   const rows = [1, 2, 3, 4].map((i) => chatLine(`r${i}`, `row ${i}`));
   const over = await pollOpenAI((await submit(rows)).id);
   assert.equal(over.batch.status, 'failed');

@@ -4,8 +4,9 @@
 // and benchmarks: OpenAI (chat completions, embeddings, models), Azure OpenAI,
 // Anthropic Messages, Gemini (content generation and embeddings) and Amazon
 // Bedrock (Converse, and InvokeModel for embedding models; SigV4); and the
-// asynchronous batch APIs of OpenAI (Files, Batch) and Anthropic (Message
-// Batches), whose lines the same protocol code answers. Standard library
+// asynchronous batch APIs of OpenAI (Files, Batch), Anthropic (Message
+// Batches) and Gemini (batch mode, inline requests), whose lines the same
+// protocol code answers. Standard library
 // only. See README.md in this directory for the CLI, the protocols, the fault
 // directives and the admin API.
 
@@ -25,12 +26,13 @@ const gemini = require('./protocols/gemini');
 const bedrock = require('./protocols/bedrock');
 const openaiBatches = require('./protocols/openai_batches');
 const anthropicBatches = require('./protocols/anthropic_batches');
+const geminiBatches = require('./protocols/gemini_batches');
 
 const RING_SIZE = 1000;
 const SECRET_HEADERS = ['authorization', 'api-key', 'x-api-key', 'x-goog-api-key', 'x-amz-security-token'];
 
 // Most specific first: Azure's chat path also ends like OpenAI's.
-const PROTOCOLS = [azure.protocol, bedrock.protocol, gemini.protocol, anthropicBatches.protocol, anthropic.protocol,
+const PROTOCOLS = [azure.protocol, bedrock.protocol, geminiBatches.protocol, gemini.protocol, anthropicBatches.protocol, anthropic.protocol,
   openaiBatches.protocol, openai.protocol];
 // A request whose body is not JSON (a multipart upload): not parsed, not kept whole.
 const UNPARSED = Object.freeze({ ok: false, value: null, text: '' });
@@ -69,7 +71,7 @@ class MockState {
   constructor(keys, aws, corrupt, batch) {
     this.keys = new Set(keys);
     // Files and batches of the batch APIs (lib/batches.js), cleared by reset.
-    this.batches = new BatchStore(this, [openaiBatches.api, anthropicBatches.api], batch);
+    this.batches = new BatchStore(this, [openaiBatches.api, anthropicBatches.api, geminiBatches.api], batch);
     // The start-up corruption (--corrupt): {kinds, rate, seed}; kinds null when off.
     this.corrupt = { kinds: null, rate: 100, seed: 0, ...corrupt };
     this.aws = { accessKeyId: null, secretAccessKey: null, sessionToken: null, region: 'us-east-1', ...aws };

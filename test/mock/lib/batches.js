@@ -1,13 +1,15 @@
 'use strict';
 // The machinery behind the providers' asynchronous batch APIs (OpenAI's
-// Batch API, Anthropic's Message Batches): the files and batches the mock
-// holds, a batch's timeline, the answering of its lines, the JSONL results
-// and their streamed download, the multipart parser for file uploads, and
-// what GET /_mock/batches reports. The wire side of each provider (paths,
-// validation, object shapes) is in protocols/openai_batches.js and
-// protocols/anthropic_batches.js; each hands this module an `api` (see
-// Batch) that answers one line with that provider's own chat, embeddings or
-// messages logic, so a line gets exactly the answer a direct call would.
+// Batch API, Anthropic's Message Batches, Gemini's batch mode): the files and
+// batches the mock holds, a batch's timeline, the answering of its lines, the
+// JSONL results and their streamed download, the multipart parser for file
+// uploads, and what GET /_mock/batches reports. The wire side of each
+// provider (paths, validation, object shapes) is in
+// protocols/openai_batches.js, protocols/anthropic_batches.js and
+// protocols/gemini_batches.js; each hands this module an `api` (see Batch)
+// that answers one line with that provider's own chat, embeddings, messages
+// or generateContent logic, so a line gets exactly the answer a direct call
+// would.
 //
 // Lines are answered lazily, all at once, when a batch reaches the point of
 // its timeline where its answers are due and someone looks (a poll, a
@@ -162,7 +164,7 @@ function parseMultipart(body, contentType) {
 // ---------------------------------------------------------------- batches ---
 
 // One batch. `api` is the provider's side:
-//   name                     'openai' | 'anthropic'
+//   name                     'openai' | 'anthropic' | 'gemini'
 //   validating, answering    where validation ends and the answers are due,
 //                            as fractions of the batch's time
 //   bodyOf(parsed line)      the request body of a stored line
