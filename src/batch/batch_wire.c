@@ -498,6 +498,40 @@ aigw_batch_results_jsonl(AigwBatchWire wire, char *body, size_t *len, char **err
  * ---------------------------------------------------------------------
  */
 
+/* The HTTP status Google's API gives for a gRPC code (google.rpc.Code); 0: none. */
+static int
+grpc_http_status(int64 code)
+{
+	switch (code)
+	{
+		case 3:				/* INVALID_ARGUMENT */
+		case 9:				/* FAILED_PRECONDITION */
+		case 11:				/* OUT_OF_RANGE */
+			return 400;
+		case 16:				/* UNAUTHENTICATED */
+			return 401;
+		case 7:				/* PERMISSION_DENIED */
+			return 403;
+		case 5:				/* NOT_FOUND */
+			return 404;
+		case 6:				/* ALREADY_EXISTS */
+		case 10:				/* ABORTED */
+			return 409;
+		case 8:				/* RESOURCE_EXHAUSTED */
+			return 429;
+		case 12:				/* UNIMPLEMENTED */
+			return 501;
+		case 14:				/* UNAVAILABLE */
+			return 503;
+		case 4:				/* DEADLINE_EXCEEDED */
+			return 504;
+		case 1:				/* CANCELLED: no HTTP answer */
+			return 0;
+		default:				/* UNKNOWN, INTERNAL, DATA_LOSS... */
+			return 500;
+	}
+}
+
 static void
 parse_body(const AigwProvider *provider, JsonbValue *body, int http_status, AigwAttempt *a)
 {
@@ -574,20 +608,17 @@ aigw_batch_line_parse(AigwBatchWire wire, bool embedding, const char *api_style,
 			parse_body(provider, response, 200, a);
 		else
 		{
-			int64		code = 0;
+			/* a google.rpc.Status: code is a gRPC code, not an HTTP status */
+			int64		code = 2;
 			char	   *message = aigw_jsonb_is_object(error)
 				? aigw_jsonb_cstring(aigw_jsonb_key(error->val.binary.data, "message")) : NULL;
-			char	   *status = aigw_jsonb_is_object(error)
-				? aigw_jsonb_cstring(aigw_jsonb_key(error->val.binary.data, "status")) : NULL;
 
 			if (aigw_jsonb_is_object(error))
 				(void) aigw_jsonb_int64(aigw_jsonb_key(error->val.binary.data, "code"), &code);
-			aigw_attempt_fail(a, status && strcmp(status, "DEADLINE_EXCEEDED") == 0 ? ATTEMPT_TIMEOUT
-							  : status && strcmp(status, "CANCELLED") == 0 ? ATTEMPT_CANCELLED
-							  : ATTEMPT_HTTP_ERROR,
+			aigw_attempt_fail(a, code == 4 ? ATTEMPT_TIMEOUT : code == 1 ? ATTEMPT_CANCELLED : ATTEMPT_HTTP_ERROR,
 							  "%s", message ? message : "the request failed without a reason");
-			a->http_status = (int) code;
-			a->error_type = status;
+			a->http_status = grpc_http_status(code);
+			a->error_type = psprintf("grpc %d", (int) code);
 		}
 	}
 	else

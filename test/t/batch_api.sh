@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 61
+plan 64
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -193,10 +193,23 @@ echo "$out" | grep -q 'wallet "poor" cannot cover batch 1 of job'; ok $? "a batc
 is "$(mock_batches "len(b)")" "0" "... nothing reached the provider"
 is "$(sql "SELECT held_by_batches = 0 AND reserved = 0 FROM aigw.wallet_status WHERE wallet = 'poor'")" "t" "... and nothing stays held"
 
+echo "# Gemini's batch mode: inline requests, the results in the batch itself"
+docs d11 8
+sql "UPDATE d11 SET body = 'broken [[mock:status=400]]' WHERE id = 3" >/dev/null
+sql "CALL aigw.enrich('d11', 'summary', 'Summarize {{body}}', 'gemini/gemini-3.5-flash', '{\"batch_api\": true, \"max_tokens\": 30}')" >/dev/null 2>&1
+job=$(last_job)
+is "$(sql "SELECT upstream_batch_id LIKE 'batches/%' FROM aigw.job_batches WHERE job_id = $job") $(wait_job $job)" "t done" "a Gemini batch is created and comes back"
+is "$(sql "SELECT count(*) FROM d11 WHERE summary LIKE '%document%'") $(sql "SELECT summary IS NULL FROM d11 WHERE id = 3")" "7 t" \
+   "seven rows are filled, the failed one stays NULL"
+is "$(sql "SELECT string_agg(r.status || '/' || coalesce(r.http_status::text, '-'), ',' ORDER BY r.status)
+             FROM aigw.requests r JOIN aigw.job_batches b ON r.upstream_batch = b.upstream_batch_id
+            WHERE b.job_id = $job AND (r.status <> 'ok' OR r.cost > 0)" | tr ',' '\n' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" \
+   " 1 http_error/400; 7 ok/200;" "each request is logged: 7 answered and charged, the failed one with its HTTP status (from Google's gRPC code)"
+
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
 docs d9 3
-out=$(sql "CALL aigw.enrich('d9', 'summary', '{{body}}', 'gemini/gemini-3.5-flash', '{\"batch_api\": true}')" 2>&1)
+out=$(sql "CALL aigw.enrich('d9', 'summary', '{{body}}', 'bedrock/global.anthropic.claude-sonnet-5', '{\"batch_api\": true}')" 2>&1)
 echo "$out" | grep -q "offers a batch API aigw can use"; ok $? "a model whose provider has no batch API aigw speaks is refused"
 is "$(held)" "0" "... holding nothing"
 
