@@ -649,17 +649,26 @@ resolve_as_role(Batch *b, AigwTarget *target, char **error)
 }
 
 static void
-set_poll(Batch *b, const char *status, const char *error, int64 pause_ms)
+set_poll_counts(Batch *b, const char *status, const char *error, int64 pause_ms, const AigwBatchStatus *st)
 {
-	Oid			types[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, INT8OID};
-	Datum		values[5] = {Int64GetDatum(b->job), Int32GetDatum(b->seq),
+	Oid			types[8] = {INT8OID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		values[8] = {Int64GetDatum(b->job), Int32GetDatum(b->seq),
 		CStringGetTextDatum(status ? status : ""), CStringGetTextDatum(error ? error : ""),
-	Int64GetDatum(pause_ms)};
-	char		nulls[5] = {' ', ' ', status ? ' ' : 'n', error ? ' ' : 'n', ' '};
+		Int64GetDatum(pause_ms), Int64GetDatum(st ? st->total : 0), Int64GetDatum(st ? st->done : 0),
+	Int64GetDatum(st ? st->failed : 0)};
+	char		nulls[8] = {' ', ' ', status ? ' ' : 'n', error ? ' ' : 'n', ' ', st ? ' ' : 'n', ' ', ' '};
 
 	run_sql("UPDATE aigw.job_batches SET polls = polls + 1, upstream_status = coalesce($3, upstream_status),"
-		 "       error = $4, next_poll_at = clock_timestamp() + $5 * interval '1 millisecond'"
-		 " WHERE job_id = $1 AND seq = $2", 5, types, values, nulls, SPI_OK_UPDATE);
+			"       error = $4, next_poll_at = clock_timestamp() + $5 * interval '1 millisecond',"
+			"       upstream_counts = CASE WHEN $6 IS NULL THEN upstream_counts"
+			"                              ELSE jsonb_build_object('total', $6, 'done', $7, 'failed', $8) END"
+			" WHERE job_id = $1 AND seq = $2", 8, types, values, nulls, SPI_OK_UPDATE);
+}
+
+static void
+set_poll(Batch *b, const char *status, const char *error, int64 pause_ms)
+{
+	set_poll_counts(b, status, error, pause_ms, NULL);
 }
 
 /* A batch whose hand-over never got its provider id committed. */
@@ -691,13 +700,13 @@ poll_batch(Batch *b, AigwTarget *target, AigwBatchWire wire)
 	if (!asked)
 		set_poll(b, NULL, error, poll_pause_ms(b->age_ms) * 2);
 	else if (!st.ended)
-		set_poll(b, st.status, NULL, poll_pause_ms(b->age_ms));
+		set_poll_counts(b, st.status, NULL, poll_pause_ms(b->age_ms), &st);
 	else
 	{
 		Datum	   *elems = palloc(sizeof(Datum) * Max(st.nresults, 1));
-		Oid			types[5] = {INT8OID, INT4OID, TEXTOID, TEXTARRAYOID, TEXTOID};
-		Datum		values[5];
-		char		nulls[5] = {' ', ' ', ' ', ' ', st.error ? ' ' : 'n'};
+		Oid			types[8] = {INT8OID, INT4OID, TEXTOID, TEXTARRAYOID, TEXTOID, INT8OID, INT8OID, INT8OID};
+		Datum		values[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', st.error ? ' ' : 'n', ' ', ' ', ' '};
 
 		for (int i = 0; i < st.nresults; i++)
 			elems[i] = CStringGetTextDatum(st.results[i]);
@@ -706,9 +715,13 @@ poll_batch(Batch *b, AigwTarget *target, AigwBatchWire wire)
 		values[2] = CStringGetTextDatum(st.status);
 		values[3] = PointerGetDatum(construct_array(elems, st.nresults, TEXTOID, -1, false, TYPALIGN_INT));
 		values[4] = CStringGetTextDatum(st.error ? st.error : "");
+		values[5] = Int64GetDatum(st.total);
+		values[6] = Int64GetDatum(st.done);
+		values[7] = Int64GetDatum(st.failed);
 		run_sql("UPDATE aigw.job_batches SET state = 'settling', upstream_status = $3, results = $4,"
-			 "       error = $5, polls = polls + 1, next_poll_at = clock_timestamp()"
-			 " WHERE job_id = $1 AND seq = $2", 5, types, values, nulls, SPI_OK_UPDATE);
+				"       error = $5, polls = polls + 1, next_poll_at = clock_timestamp(),"
+				"       upstream_counts = jsonb_build_object('total', $6, 'done', $7, 'failed', $8)"
+				" WHERE job_id = $1 AND seq = $2", 8, types, values, nulls, SPI_OK_UPDATE);
 		next_due = 0;
 	}
 	xact_end();

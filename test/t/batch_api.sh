@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 64
+plan 69
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -73,6 +73,8 @@ is "$(sql "SELECT (SELECT -sum(amount) FROM aigw.ledger WHERE request_id IN (SEL
 is "$(sql "SELECT charged = (SELECT sum(cost) FROM aigw.requests WHERE upstream_batch = '$bid') AND charged < reserved FROM aigw.job_batches WHERE job_id = $job")" "t" \
    "the batch's charge is the sum of its lines, below its reservation"
 is "$(held)" "0" "the rest of the hold went back to the wallet"
+is "$(sql "SELECT upstream_counts->>'total' || ' ' || polls::text::int::bool FROM aigw.job_batches WHERE job_id = $job")" "30 true" \
+   "the provider's own counts are kept, as last polled"
 ledger_ok "aigw.verify_ledger() is clean"
 
 echo "# several batches, split by batch_size; a second run takes only what is still NULL"
@@ -206,6 +208,15 @@ is "$(sql "SELECT string_agg(r.status || '/' || coalesce(r.http_status::text, '-
             WHERE b.job_id = $job AND (r.status <> 'ok' OR r.cost > 0)" | tr ',' '\n' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" \
    " 1 http_error/400; 7 ok/200;" "each request is logged: 7 answered and charged, the failed one with its HTTP status (from Google's gRPC code)"
 
+echo "# dry_run shows both rates; a meta-model is resolved once, to a model with a batch API"
+docs d12 3
+out=$(sql "CALL aigw.enrich('d12', 'summary', '{{body}}', '$MODEL', '{\"batch_api\": true, \"dry_run\": true, \"max_tokens\": 10}')" 2>&1)
+echo "$out" | grep -q "estimated cost:" && echo "$out" | grep -q "through the batch API (option batch_api):"; ok $? "dry_run gives the estimate at the standard and at the batch rate"
+is "$(sql "SELECT count(*) FROM aigw.jobs j JOIN aigw.job_batches b ON b.job_id = j.id WHERE j.source = 'd12'::regclass")" "0" "... sending nothing"
+out=$(sql "CALL aigw.enrich('d12', 'summary', '{{body}}', 'auto/cheapest', '{\"batch_api\": true, \"max_tokens\": 10}')" 2>&1)
+job=$(last_job)
+echo "$out" | grep -q "resolved to .* for the whole job; fallback does not apply inside a provider batch"; ok $? "auto/cheapest is resolved once for the whole job, and says fallback does not apply"
+is "$(wait_job $job) $(sql "SELECT count(*) FROM d12 WHERE summary IS NOT NULL")" "done 3" "... and its batch fills the rows"
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
 docs d9 3
