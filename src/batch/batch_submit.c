@@ -218,6 +218,8 @@ hand_over(BatchJob *j)
 		values[17] = Int32GetDatum(j->bill.scale);
 		aigw_query_rows_as_owner(&hold_plan, hold_sql, 18, types, values, nulls);
 		publish_balance(j);
+		/* the dispatcher watches the batch from now on, even if this session dies */
+		aigw_dispatcher_expect_work();
 		SPI_commit();
 	}
 	PG_FINALLY();

@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 69
+plan 74
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -217,6 +217,34 @@ out=$(sql "CALL aigw.enrich('d12', 'summary', '{{body}}', 'auto/cheapest', '{\"b
 job=$(last_job)
 echo "$out" | grep -q "resolved to .* for the whole job; fallback does not apply inside a provider batch"; ok $? "auto/cheapest is resolved once for the whole job, and says fallback does not apply"
 is "$(wait_job $job) $(sql "SELECT count(*) FROM d12 WHERE summary IS NOT NULL")" "done 3" "... and its batch fills the rows"
+echo "# a session that dies while handing a batch over: the batch is lost, its hold released, nothing sent again"
+docs d13 5
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)      # accepts, never answers
+' > "$AIGW_RUN/hang.port" &
+hang=$!
+wait_for 5 "[ -s '$AIGW_RUN/hang.port' ]"
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$(cat "$AIGW_RUN/hang.port")/v1' WHERE name = 'openai'" >/dev/null
+sql "CALL aigw.enrich('d13', 'summary', '{{body}}', '$MODEL', '{\"batch_api\": true, \"max_tokens\": 10}')" >/dev/null 2>&1 &
+caller=$!
+wait_for 15 "[ \"\$(sql \"SELECT count(*) FROM aigw.job_batches b JOIN aigw.jobs j ON j.id = b.job_id WHERE j.source = 'd13'::regclass AND b.state = 'submitting'\")\" = 1 ]"
+ok $? "the batch's row and its hold are committed before the upload (which hangs)"
+[ "$(held)" != "0" ]; ok $? "... the wallet holds it ($(held))"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CALL aigw.enrich(''d13''%'" >/dev/null
+wait "$caller" 2>/dev/null
+job=$(sql "SELECT max(id) FROM aigw.jobs WHERE source = 'd13'::regclass")
+wait_for 20 "[ \"\$(sql \"SELECT state FROM aigw.job_batches WHERE job_id = $job\")\" = lost ]"; ok $? "once its session is gone, the dispatcher calls the batch lost"
+is "$(held)" "0" "... and releases its hold"
+is "$(sql "SELECT error LIKE '%ended before the provider''s batch id was committed%' FROM aigw.jobs WHERE id = $job")" "t" "the job says why its rows stay NULL"
+kill "$hang" 2>/dev/null
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1' WHERE name = 'openai'" >/dev/null
+
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
 docs d9 3
