@@ -191,6 +191,8 @@ SQL
 psql_q -c "SELECT count(*) FROM aigw.chat_many('$M', ARRAY['[{\"role\": \"user\", \"content\": \"warm\"}]']::jsonb[])" >/dev/null
 batch_run warm 10 0 >/dev/null
 echo "== aigw.enrich with batch_api: $ROWS and $SMALL rows, batches of 10,000, billing on; direct aigw.enrich of the same $ROWS rows (cache off, default concurrency, mock at 0 ms); $RUNS interleaved runs"
+echo "   hand-over: the CALL's wall time; settle: the dispatcher's time from finding each batch ended to its last chunk committed,"
+echo "   less its polls of other batches meanwhile; the mock's batches last about twice the hand-over, so none ends during it"
 small_ms=3000
 first=$(batch_run small "$SMALL" "$small_ms")
 big_ms=$(python3 -c "import json, sys; print(max(3000, int(2000 * json.loads(sys.argv[1])['call_s'] * $ROWS / $SMALL)))" "$first")
