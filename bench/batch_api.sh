@@ -23,7 +23,9 @@
 #      buffers a process touched, which grow with the table and say nothing
 #      of aigw) and VmHWM of the calling backend, the dispatcher and the
 #      pool worker, sampled every 20 ms, at SMALL rows (20,000) and at
-#      ROWS: flat when the ratio stays near 1 while the rows grow 5x;
+#      ROWS: flat when the ratio stays near 1 while the rows grow 5x; and
+#      the rise of RssAnon during the job (the dispatcher and the worker
+#      live on from job to job, so their peak also holds earlier work's heap);
 #   4. cost: the batch job's charges against the same lines' tokens at the
 #      price's standard rates (aigw.token_cost) and against the direct job's
 #      charges over the same rows (expected 0.5 both);
@@ -60,13 +62,16 @@ VACUUM ANALYZE;
 SQL
 mock() { curl -sf -X "$1" "http://127.0.0.1:$MOCK_PORT$2" ${3:+-d "$3"}; }
 
-# The sampler: peak VmRSS, RssAnon, RssShmem, VmHWM of each pid, and the CPU
-# it used, every 20 ms until the stop file appears; JSON on stdout.
+# The sampler: peak VmRSS, RssAnon, RssShmem, VmHWM of each pid, how much its
+# RssAnon rose over its first sample (the dispatcher and the pool worker live
+# on from job to job: their peak also holds what earlier work left in their
+# heap) and the CPU it used, every 20 ms until the stop file appears; JSON.
 cat >"$AIGW_RUN/sampler.py" <<'PY'
 import json, os, sys, time
 stop, pids = sys.argv[1], [int(p) for p in sys.argv[2:]]
 keys = ("VmRSS", "RssAnon", "RssShmem", "VmHWM")
 peak = {p: dict.fromkeys(keys, 0) for p in pids}
+first = {}
 cpu = {}
 tick = os.sysconf("SC_CLK_TCK")
 while True:
@@ -78,6 +83,8 @@ while True:
                     k, _, v = line.partition(":")
                     if k in keys:
                         peak[p][k] = max(peak[p][k], int(v.split()[0]))
+                        if k == "RssAnon":
+                            first.setdefault(p, int(v.split()[0]))
             with open(f"/proc/{p}/stat") as f:
                 s = f.read().rsplit(")", 1)[1].split()
                 c = (int(s[11]) + int(s[12])) / tick
@@ -87,7 +94,8 @@ while True:
     if done:
         break
     time.sleep(0.02)
-print(json.dumps({str(p): dict(peak[p], cpu=round(cpu[p][1] - cpu[p][0], 2) if p in cpu else None) for p in pids}))
+print(json.dumps({str(p): dict(peak[p], rise=peak[p]["RssAnon"] - first.get(p, 0),
+                               cpu=round(cpu[p][1] - cpu[p][0], 2) if p in cpu else None) for p in pids}))
 PY
 
 aigw_pids() { psql_q -At -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE backend_type = '$1'"; }
@@ -249,12 +257,12 @@ print(f"  last batch's end at the mock to the job done: {m(b['tail_s'] for b in 
       f" (batches of {m(b['ms'] for b in big):.0f} ms: the poll that finds it ended comes up to a tenth of its age later)")
 print(f"  {ns} rows: hand-over {m(ns / s['call_s'] for s in small):.0f} rows/s, settle {m(ns / s['settle_s'] for s in small):.0f} rows/s")
 print()
-print(f"memory, peak (medians of {len(big)} runs), MB:   {ns:>7} rows {n:>8} rows   ratio")
+print(f"memory (medians of {len(big)} runs), MB:             {ns:>7} rows {n:>8} rows   ratio")
 for who, key in (("calling backend", "call"), ("dispatcher", "disp"), ("pool worker", "worker")):
-    for metric in ("RssAnon", "VmHWM"):
+    for metric, label in (("RssAnon", "RssAnon peak"), ("rise", "RssAnon rise"), ("VmHWM", "VmHWM")):
         a = m(s[key].get(metric, 0) for s in small) / 1024
         b = m(x[key].get(metric, 0) for x in big) / 1024
-        print(f"  {who:16} {metric:8} {a:13.1f} {b:13.1f} {b / a if a else float('nan'):7.2f}")
+        print(f"  {who:16} {label:13} {a:13.1f} {b:13.1f} {b / a if a else float('nan'):7.2f}")
 print()
 cost = m(b["cost"] for b in big); std = m(b["standard"] for b in big); dcost = m(float(d[1]) for d in direct)
 print(f"cost of {n} rows (medians): batch job {cost:.6f} USD; its lines' tokens at the standard rates {std:.6f} USD;"
