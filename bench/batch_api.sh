@@ -262,7 +262,7 @@ for who, key in (("calling backend", "call"), ("dispatcher", "disp"), ("pool wor
     for metric, label in (("RssAnon", "RssAnon peak"), ("rise", "RssAnon rise"), ("VmHWM", "VmHWM")):
         a = m(s[key].get(metric, 0) for s in small) / 1024
         b = m(x[key].get(metric, 0) for x in big) / 1024
-        print(f"  {who:16} {label:13} {a:13.1f} {b:13.1f} {b / a if a else float('nan'):7.2f}")
+        print(f"  {who:16} {label:13} {a:13.1f} {b:13.1f} {f'{b / a:7.2f}' if a >= 0.05 else '      -'}")
 print()
 cost = m(b["cost"] for b in big); std = m(b["standard"] for b in big); dcost = m(float(d[1]) for d in direct)
 print(f"cost of {n} rows (medians): batch job {cost:.6f} USD; its lines' tokens at the standard rates {std:.6f} USD;"
