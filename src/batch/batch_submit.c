@@ -360,6 +360,15 @@ run(void *arg)
 	int			max_lines = 0;
 	int64		max_bytes = 0;
 
+	/*
+	 * What a row needs (its input parsed, its body, its quote) lives until
+	 * the next row is taken: memory is one row's, not the job's.  SPI calls
+	 * leave their own context current, so the row's is made current again
+	 * after each.
+	 */
+	MemoryContext row_cxt = AllocSetContextCreate(j->cj.cxt, "aigw batch row", ALLOCSET_DEFAULT_SIZES);
+
+	MemoryContextSwitchTo(j->cj.cxt);
 	initStringInfo(&j->input);
 	j->max_output = -1;
 	j->budget = -1;
@@ -373,13 +382,17 @@ run(void *arg)
 		char	   *hash;
 		int64		worst;
 
+		MemoryContextReset(row_cxt);
+		MemoryContextSwitchTo(row_cxt);
 		if (value == (Datum) 0)
 			continue;			/* a NULL input: nothing to ask (as a STRICT call) */
 		row_input(j, value, &input, &as_text);
 		if (!j->resolved)
 		{
+			MemoryContextSwitchTo(j->cj.cxt);
 			resolve(j, &input);
 			j->tags = pstrdup(input.tags);
+			MemoryContextSwitchTo(row_cxt);
 			max_lines = Min(j->batch_size, aigw_batch_wire_max_lines(j->wire));
 			max_bytes = aigw_batch_wire_max_bytes(j->wire) - 1024;
 		}
@@ -396,7 +409,10 @@ run(void *arg)
 							 ItemPointerGetOffsetNumber(&tid), hash);
 
 		if (j->lines > 0 && (j->lines >= max_lines || j->input.len + body.len + 256 > max_bytes))
+		{
 			hand_over(j);
+			MemoryContextSwitchTo(row_cxt);
+		}
 		/* max_cost bounds what the batches may cost at worst */
 		if (j->cj.budget != NULL && j->budget < 0)
 			j->budget = aigw_units_from_text(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(j->cj.budget))),
@@ -413,9 +429,7 @@ run(void *arg)
 		j->reserve += Max(worst, 0);
 		j->max_input = Max(j->max_input, j->bill.input_bound);
 		j->max_output = Max(j->max_output, j->bill.output_bound);
-		pfree(url.data);
-		pfree(body.data);
-		pfree(custom_id);
+		pfree(DatumGetPointer(value));	/* the job's copy of the row's input */
 	}
 	hand_over(j);
 	j->cj.final_state = j->handed > 0 ? "submitted" : j->cj.stop ? "budget_reached" : "done";
