@@ -18,7 +18,9 @@
  * NULL, whose input still has the fingerprint the line carries (see
  * batch_submit.c).  A write-back that fails (the table was dropped, the
  * role lost its privilege) fails only in its subtransaction: the lines are
- * logged and charged all the same, since the provider served them.
+ * logged and charged all the same, since the provider served them; when a
+ * chunk's write-back fails, its answers are written one by one, so that a
+ * row a constraint or a trigger refuses fails alone.
  */
 #include "postgres.h"
 
@@ -228,16 +230,26 @@ typedef struct Chunk
 	AigwAttempt attempts[SETTLE_CHUNK];
 } Chunk;
 
-/* "r<block>-<offset>-<hash>" back into its parts. */
+/*
+ * "r<block>-<offset>-<hash>" back into its parts: only an id exactly as
+ * batch_submit.c writes it, so that "r1-2-<hash>-x" (or "r+1-2-<hash>"),
+ * which no request carried, is not taken for row (1,2) past the check
+ * for repeated ids.
+ */
 static bool
 parse_custom_id(const char *id, ItemPointer tid, char **hash)
 {
 	unsigned int block;
 	unsigned int offset;
 	char		h[17];
+	char		canonical[48];
 
-	if (sscanf(id, "r%u-%u-%16[0-9a-f]", &block, &offset, h) != 3 || strlen(h) != 16 ||
+	if (id == NULL || strlen(id) >= sizeof(canonical) ||
+		sscanf(id, "r%u-%u-%16[0-9a-f]", &block, &offset, h) != 3 || strlen(h) != 16 ||
 		offset == 0 || offset > MaxOffsetNumber)
+		return false;
+	snprintf(canonical, sizeof(canonical), "r%u-%u-%s", block, offset, h);
+	if (strcmp(canonical, id) != 0)
 		return false;
 	ItemPointerSet(tid, block, (OffsetNumber) offset);
 	*hash = pstrdup(h);
@@ -248,6 +260,7 @@ typedef struct WriteBack
 {
 	Batch	   *b;
 	Chunk	   *c;
+	int			only;			/* the one line to write, or -1: all of them */
 } WriteBack;
 
 /* The answers into their rows, as the job's role; marks what was written. */
@@ -275,7 +288,7 @@ write_back_step(void *arg)
 	if (nv && nv->type == jbvBool)
 		normalize = nv->val.boolean;
 	for (int i = 0; i < c->n; i++)
-		if (c->answers[i] != NULL)
+		if (c->answers[i] != NULL && (w->only < 0 || w->only == i))
 		{
 			tids[k] = PointerGetDatum(&c->tids[i]);
 			answers[k] = CStringGetTextDatum(c->answers[i]);
@@ -290,7 +303,7 @@ write_back_step(void *arg)
 		: strcmp(kind, "jsonb") == 0 ? "x.a::jsonb" : "x.a";
 	sql = psprintf("UPDATE %s t SET %s = %s FROM unnest($1, $2, $3) x(id, a, h)"
 				   " WHERE t.ctid = x.id AND t.%s IS NULL AND left(md5((%s)::text), 16) = x.h"
-				   " RETURNING x.id",
+				   " RETURNING x.id, x.h",
 				   aigw_jsonb_cstring(aigw_jsonb_key(&b->write_back->root, "source")),
 				   target, value_sql, target,
 				   aigw_jsonb_cstring(aigw_jsonb_key(&b->write_back->root, "input")));
@@ -314,9 +327,11 @@ write_back_step(void *arg)
 		bool		isnull;
 		ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r],
 																	  SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *hash = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
 
+		/* the line written, not another naming the same address with another fingerprint */
 		for (int i = 0; i < c->n; i++)
-			if (c->answers[i] != NULL && ItemPointerEquals(&c->tids[i], tid))
+			if (c->answers[i] != NULL && ItemPointerEquals(&c->tids[i], tid) && strcmp(c->hashes[i], hash) == 0)
 				c->written[i] = true;
 	}
 }
@@ -404,19 +419,35 @@ settle_chunk(Batch *b, Chunk *c)
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, INT4OID};
 	Oid			types[20];
 	Datum		values[20];
-	WriteBack	w = {b, c};
+	WriteBack	w = {b, c, -1};
 	ErrorData  *edata;
 	int			filled = 0;
 
 	xact_begin();
 	/* the answers first, in a subtransaction of their own */
 	edata = aigw_run_guarded(write_back_step, &w);
+	/*
+	 * One row's failure (a constraint, a trigger) must not cost the others
+	 * their answers: then each is written alone, and fails alone.
+	 */
+	if (edata != NULL)
+		for (int i = 0; i < c->n; i++)
+		{
+			ErrorData  *e;
+
+			if (c->answers[i] == NULL)
+				continue;
+			w.only = i;
+			if ((e = aigw_run_guarded(write_back_step, &w)) != NULL)
+			{
+				c->row_errors[i] = psprintf("the answer could not be written back: %s", e->message);
+				FreeErrorData(e);
+			}
+		}
 	for (int i = 0; i < c->n; i++)
 	{
 		if (c->answers[i] != NULL && !c->written[i] && c->row_errors[i] == NULL)
-			c->row_errors[i] = edata
-				? psprintf("the answer could not be written back: %s", edata->message)
-				: "not written back: the row was changed, filled or removed while the batch was out";
+			c->row_errors[i] = "not written back: the row was changed, filled or removed while the batch was out";
 		filled += c->written[i];
 	}
 

@@ -402,6 +402,49 @@ test('openai: the batch calls check the Bearer key as /v1/chat/completions does'
   }
 });
 
+test('openai: batch_results twists the downloaded results (dup_line, foreign_id, garbage_line, extra_lines, missing_id)', async () => {
+  const ids = ['r0-1-0123456789abcdef', 'r0-2-fedcba9876543210', 'r0-3-00000000000000a0'];
+  const model = (modes) => `${CHAT}?batch_ms=0&batch_results=${modes}`;
+  const lines = (modes) => ids.map((id, i) => chatLine(id, `row ${i + 1}`, model(modes)));
+  const download = async (modes) => {
+    const { batch } = await pollOpenAI((await submit(lines(modes))).id);
+    assert.equal(batch.status, 'completed');
+    const res = await call('GET', `/v1/files/${batch.output_file_id}/content`, { headers: OAI });
+    assert.equal(res.status, 200);
+    return res.text.split('\n').filter((l) => l !== '');
+  };
+  const honest = (await download('dup_line')).map((l) => JSON.parse(l));
+  assert.deepEqual(honest.map((l) => l.custom_id), [...ids, ids[0]], 'dup_line: the first line again at the end');
+  assert.deepEqual(honest[3], honest[0]);
+  let got = (await download('foreign_id')).map((l) => JSON.parse(l));
+  assert.deepEqual(got.map((l) => l.custom_id), ['r0-2-fedcba9876543211', ids[1], ids[2]], 'foreign_id: the second id, last character changed');
+  assert.equal(got[0].response.body.choices[0].message.content, 'Mock reply to: row 1', '... on the first line\'s answer');
+  got = await download('garbage_line,extra_lines');
+  assert.equal(got.length, 7);
+  assert.throws(() => JSON.parse(got[1]), SyntaxError, 'garbage_line: the second line is not JSON');
+  got = got.filter((_, i) => i !== 1).map((l) => JSON.parse(l));
+  assert.deepEqual(got.map((l) => l.custom_id), [...ids, ...ids.map((id) => `${id}-extra`)], 'extra_lines: every line again, ids never sent');
+  assert.deepEqual(got[3].response, got[0].response);
+  got = (await download('missing_id')).map((l) => JSON.parse(l));
+  assert.equal('custom_id' in got[0], false, 'missing_id: the first line has no custom_id');
+  assert.equal(got[0].response.status_code, 200);
+  // the stored file is what was answered: the twist is applied at download
+  const report = await admin('/_mock/batches');
+  assert.deepEqual(report.batches.map((b) => b.batch_results), [['dup_line'], ['foreign_id'], ['garbage_line', 'extra_lines'], ['missing_id']]);
+  assert.deepEqual(report.batches.map((b) => b.processed), [3, 3, 3, 3], 'each line was answered once, whatever its download says');
+});
+
+test('openai: batch_results=echo_auth quotes the download\'s credential in a 401 line; a bad mode fails the line', async () => {
+  const { batch } = await pollOpenAI((await submit([chatLine('a', 'one', `${CHAT}?batch_ms=0&batch_results=echo_auth`), chatLine('b', 'two')])).id);
+  const out = await fileLines(batch.output_file_id);
+  assert.deepEqual(out.map((l) => [l.custom_id, l.response.status_code]), [['a', 401], ['b', 200]]);
+  assert.equal(out[0].response.body.error.message, `Incorrect API key provided: Bearer ${KEY}.`);
+  const bad = await pollOpenAI((await submit([chatLine('c', 'x', `${CHAT}?batch_ms=0&batch_results=lie`)])).id);
+  const [line] = await fileLines(bad.batch.error_file_id);
+  assert.equal(line.response.status_code, 400);
+  assert.match(line.response.body.error.message, /batch_results' must be a comma-separated list of echo_auth, foreign_id/);
+});
+
 // --------------------------------------------------------------- Anthropic
 
 const antRequest = (id, content, model = CLAUDE, extra = {}) => ({
@@ -456,6 +499,19 @@ test('anthropic: create, poll to ended, results; lines answered as /v1/messages 
   const stats = await admin('/_mock/stats');
   assert.equal(stats.batch_lines_answered, 4);
   assert.equal(stats.batch_lines_succeeded, 2);
+});
+
+test('anthropic: batch_results=foreign_url puts results_url on another origin; the lines twist as for OpenAI', async () => {
+  const created = await createAnt([antRequest('a-1', 'one', `${CLAUDE}?batch_ms=0&batch_results=foreign_url,dup_line,echo_auth`), antRequest('a-2', 'two')]);
+  assert.equal(created.status, 200, created.text);
+  const { batch } = await pollAnt(created.json.id);
+  const url = new URL(batch.results_url);
+  assert.equal(url.hostname, 'localhost', 'another name for the same server: another origin');
+  assert.equal(url.port, new URL(base).port);
+  assert.equal(url.pathname, `/v1/messages/batches/${batch.id}/results`);
+  const lines = await results({ results_url: `${base}${url.pathname}` });
+  assert.deepEqual(lines.map((l) => [l.custom_id, l.result.type]), [['a-1', 'errored'], ['a-2', 'succeeded'], ['a-1', 'succeeded']]);
+  assert.equal(lines[0].result.error.error.message, `invalid x-api-key: ${KEY}`);
 });
 
 test('anthropic: custom_id pattern and uniqueness, the request limit and the byte limit are checked at creation', async () => {

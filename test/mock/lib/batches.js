@@ -161,6 +161,59 @@ function parseMultipart(body, contentType) {
   }
 }
 
+// -------------------------------------------------------- hostile results ---
+
+const GARBAGE_LINE = '{"custom_id": "not json, cut short';
+
+// The last character of an id changed (0 -> 1, anything else -> 0).
+const changeLast = (id) => `${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`;
+
+// A results file as a hostile or broken provider would send it, as the
+// batch's `batch_results` directive asks (applied at each download, in this
+// order; the file as stored is unchanged):
+//   echo_auth     the first line is a 401 error for its custom_id whose
+//                 message quotes the credential the download carried
+//   foreign_id    the first line carries the second line's custom_id (its
+//                 own when alone) with the last character changed: an id
+//                 never sent; the first line's own id has no result
+//   missing_id    the first line has no custom_id
+//   garbage_line  a line that is not JSON follows the first
+//   dup_line      the first line (as answered) comes again at the end
+//   extra_lines   then every line again, its custom_id + "-extra": lines for
+//                 requests never sent
+// (`foreign_url` changes Anthropic's results_url, not the lines.) `api` is
+// the provider's side (authErrorLine); `credential` the key the download
+// was sent with, as its header carried it.
+function hostileResults(jsonl, modes, api, credential) {
+  const original = jsonl.lines;
+  if (modes.length === 0 || original.length === 0) return jsonl;
+  const lines = original.slice();
+  const edit = (i, change) => {
+    const v = JSON.parse(lines[i]);
+    change(v);
+    lines[i] = JSON.stringify(v);
+  };
+  const firstId = JSON.parse(original[0]).custom_id;
+  if (modes.includes('echo_auth')) lines[0] = api.authErrorLine(firstId, String(credential ?? ''));
+  if (modes.includes('foreign_id')) {
+    const other = JSON.parse(original[Math.min(1, original.length - 1)]).custom_id;
+    edit(0, (v) => { v.custom_id = changeLast(String(other)); });
+  }
+  if (modes.includes('missing_id')) edit(0, (v) => { delete v.custom_id; });
+  if (modes.includes('garbage_line')) lines.splice(1, 0, GARBAGE_LINE);
+  if (modes.includes('dup_line')) lines.push(original[0]);
+  if (modes.includes('extra_lines')) {
+    for (const text of original) {
+      const v = JSON.parse(text);
+      v.custom_id = `${v.custom_id}-extra`;
+      lines.push(JSON.stringify(v));
+    }
+  }
+  const out = new JsonlLines();
+  for (const line of lines) out.push(line);
+  return out;
+}
+
 // ---------------------------------------------------------------- batches ---
 
 // One batch. `api` is the provider's side:
@@ -176,6 +229,8 @@ function parseMultipart(body, contentType) {
 //   line(batch, i, outcome, answer)       {file, text}: the result line and
 //                            the key of the file it goes to (null: none)
 //   finish(store, batch)     called once when the batch ends
+//   authErrorLine(id, cred)  a result line failing custom_id `id` with a 401
+//                            that quotes `cred` (batch_results=echo_auth)
 //   statusName(phase)        the provider's name for a phase
 // `texts` are the lines as stored (JSON text), `customIds` their ids.
 class Batch {
@@ -195,6 +250,7 @@ class Batch {
     this.ms = timeline.ms;
     this.end = timeline.end; // 'completed' | 'expired' | 'failed'
     this.fraction = timeline.fraction; // batch_done_fraction, or null
+    this.resultModes = timeline.results ?? []; // batch_results: how its downloads lie (hostileResults)
     this.cancelMs = Math.min(MAX_CANCEL_MS, this.ms / 5);
     this.cancelAt = null;
     this.cancelDone = 0;
@@ -331,7 +387,7 @@ class Batch {
     return {
       id: this.id, provider: this.provider, status: this.api.statusName(phase), phase, endpoint: this.endpoint, model: this.model,
       lines: this.n, processed: this.counts.succeeded + this.counts.failed, ...this.counts,
-      created_at: this.created, batch_ms: this.ms, batch_end: this.end, deleted: this.deleted,
+      created_at: this.created, batch_ms: this.ms, batch_end: this.end, batch_results: this.resultModes, deleted: this.deleted,
     };
   }
 }
@@ -402,6 +458,7 @@ class BatchStore {
       ms: d.batch_ms ?? this.config.batch_ms,
       end: d.batch_end ?? this.config.batch_end ?? 'completed',
       fraction: d.batch_done_fraction ?? this.config.batch_done_fraction ?? null,
+      results: d.batch_results ?? [],
     };
   }
 
@@ -486,5 +543,5 @@ class BatchStore {
 }
 
 module.exports = {
-  BatchStore, Batch, JsonlLines, OUTCOMES, TERMINAL, answerRequest, streamJsonl, parseMultipart, randomHex, decodeId, DEFAULT_BATCH_MS,
+  BatchStore, Batch, JsonlLines, OUTCOMES, TERMINAL, answerRequest, hostileResults, streamJsonl, parseMultipart, randomHex, decodeId, DEFAULT_BATCH_MS,
 };

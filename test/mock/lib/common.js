@@ -57,8 +57,12 @@ const DIRECTIVES = {
   schema: 'schema',
   // Read by lib/batches.js from a batch's first line only (its timeline); a
   // direct call accepts and ignores them.
-  batch_ms: 'int', batch_end: 'batch_end', batch_done_fraction: 'fraction',
+  batch_ms: 'int', batch_end: 'batch_end', batch_done_fraction: 'fraction', batch_results: 'batch_results',
 };
+
+// What `batch_results=MODE[,MODE...]` may ask of a batch's results (see
+// hostileResults in lib/batches.js).
+const BATCH_RESULT_MODES = ['echo_auth', 'foreign_id', 'missing_id', 'garbage_line', 'dup_line', 'extra_lines', 'foreign_url'];
 
 // What `usage=MODE` does to every count of an answer's usage object (usage,
 // or Gemini's usageMetadata): a hostile or broken upstream's figures.
@@ -112,6 +116,13 @@ function parseDirectiveValue(name, raw, source) {
     case 'batch_end':
       if (raw === 'completed' || raw === 'expired' || raw === 'failed') return raw;
       throw new DirectiveError("Mock directive 'batch_end' must be completed, expired or failed.", source);
+    case 'batch_results': {
+      const modes = raw.split(',');
+      if (modes.some((m) => !BATCH_RESULT_MODES.includes(m))) {
+        throw new DirectiveError(`Mock directive 'batch_results' must be a comma-separated list of ${BATCH_RESULT_MODES.join(', ')}.`, source);
+      }
+      return modes;
+    }
     case 'fraction': {
       const n = Number(raw);
       if (raw === '' || !Number.isFinite(n) || n < 0 || n > 1) {
@@ -493,7 +504,7 @@ function sendJsonText(ctx, json, d, faulty, contentType = 'application/json', he
 module.exports = {
   HUGE_PLACEHOLDER, HTML_502,
   HttpError, DirectiveError, maskKey,
-  DIRECTIVES, splitModel, parseDirectives, retryHeaders,
+  DIRECTIVES, BATCH_RESULT_MODES, splitModel, parseDirectives, retryHeaders,
   charCount, firstChars, tokensFor, messageTokens, cutAtStop, mockReply, decideToolCall, splitPieces,
   isJsonContentType, parseBody, isObject, sniffImage, decodeBase64,
   writeHead, sendRaw, sendJson, destroySocket, sendTruncated, sendHuge, sendChunks, sendStreamed, sendJsonAnswer, sendJsonText,

@@ -10,7 +10,9 @@ const crypto = require('node:crypto');
 const anthropic = require('./anthropic');
 const { AnthropicError, invalid } = anthropic;
 const { splitModel, parseDirectives, isJsonContentType, isObject, sendJson } = require('../lib/common');
-const { OUTCOMES, TERMINAL, JsonlLines, streamJsonl, decodeId } = require('../lib/batches');
+const {
+  OUTCOMES, TERMINAL, JsonlLines, hostileResults, streamJsonl, decodeId,
+} = require('../lib/batches');
 
 const { SUCCEEDED, FAILED, EXPIRED, CANCELED, ERRORED } = OUTCOMES;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -90,6 +92,11 @@ const api = {
 
   finish() {},
 
+  authErrorLine: (customId, credential) => JSON.stringify({
+    custom_id: customId,
+    result: { type: 'errored', error: { type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key: ${credential}` } } },
+  }),
+
   statusName: (phase) => (TERMINAL.has(phase) ? 'ended' : phase === 'cancelling' ? 'canceling' : 'in_progress'),
 };
 
@@ -102,7 +109,10 @@ function batchObject(ctx, batch, now = Date.now()) {
   const times = batch.times(now);
   const ended = TERMINAL.has(phase);
   const c = batch.counts;
-  const host = ctx.req.headers.host || '127.0.0.1';
+  let host = ctx.req.headers.host || '127.0.0.1';
+  // batch_results=foreign_url: the results are said to be on another origin
+  // (the same server under another name), as a hostile provider could say
+  if (batch.resultModes.includes('foreign_url')) host = host.replace(/^(\[[^\]]*\]|[^:]*)/, (name) => (name === 'localhost' ? '127.0.0.1' : 'localhost'));
   return {
     id: batch.id,
     type: 'message_batch',
@@ -188,7 +198,8 @@ function results(ctx, id) {
   if (!TERMINAL.has(batch.settle())) {
     throw invalid(`Message Batch ${id} is still processing; its results are available once its processing_status is ended.`);
   }
-  return streamJsonl(ctx, batch.files.results ?? new JsonlLines(), 'application/x-jsonl');
+  return streamJsonl(ctx, hostileResults(batch.files.results ?? new JsonlLines(), batch.resultModes, api, ctx.req.headers['x-api-key']),
+    'application/x-jsonl');
 }
 
 // GET .../batches?limit=N&after_id=ID: newest first.

@@ -10,7 +10,7 @@ const openai = require('./openai');
 const { ApiError } = openai;
 const { splitModel, isObject, sendJson, sendRaw } = require('../lib/common');
 const {
-  OUTCOMES, TERMINAL, streamJsonl, parseMultipart, randomHex, decodeId,
+  OUTCOMES, TERMINAL, hostileResults, streamJsonl, parseMultipart, randomHex, decodeId,
 } = require('../lib/batches');
 
 const { SUCCEEDED, FAILED, EXPIRED } = OUTCOMES;
@@ -82,12 +82,21 @@ const api = {
 
   statusName: (phase) => phase,
 
+  authErrorLine: (customId, credential) => JSON.stringify({
+    id: 'batch_req_echo', custom_id: customId,
+    response: {
+      status_code: 401, request_id: 'req_echo',
+      body: { error: { message: `Incorrect API key provided: ${credential}.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+    },
+    error: null,
+  }),
+
   // The output and error files exist only when they have lines.
   finish(store, batch) {
     for (const [key, field] of [['output', 'outputFileId'], ['error', 'errorFileId']]) {
       const jsonl = batch.files[key];
       if (!jsonl || jsonl.lines.length === 0) continue;
-      const file = store.addFile({ id: `file-${randomHex(12)}`, purpose: 'batch_output', filename: `${batch.id}_${key}.jsonl`, jsonl });
+      const file = store.addFile({ id: `file-${randomHex(12)}`, purpose: 'batch_output', filename: `${batch.id}_${key}.jsonl`, jsonl, batch });
       batch[field] = file.id;
     }
   },
@@ -284,7 +293,9 @@ function findFile(ctx, id) {
 function fileContent(ctx, id) {
   const file = findFile(ctx, id);
   if (file.data) return sendRaw(ctx, 200, 'application/octet-stream', file.data);
-  return streamJsonl(ctx, file.jsonl, 'application/octet-stream');
+  // a batch's output or error file, as its batch_results directive may twist it
+  const jsonl = file.batch ? hostileResults(file.jsonl, file.batch.resultModes, api, ctx.req.headers.authorization) : file.jsonl;
+  return streamJsonl(ctx, jsonl, 'application/octet-stream');
 }
 
 function createBatch(ctx, parsed) {
