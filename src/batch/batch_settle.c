@@ -706,8 +706,22 @@ set_poll(Batch *b, const char *status, const char *error, int64 pause_ms)
 static void
 check_submitting(Batch *b)
 {
+	Oid			types[2] = {INT8OID, INT4OID};
+	Datum		values[2] = {Int64GetDatum(b->job), Int32GetDatum(b->seq)};
+
 	xact_begin();
-	if (b->submitter_pid != MyProcPid && BackendPidGetProc(b->submitter_pid) != NULL)
+	/*
+	 * Its session may have ended the hand-over (the provider's id, or the
+	 * refusal that released the hold) since the batch was read: only a
+	 * batch still submitting is looked at, locked against that session's
+	 * last statement, else a refused batch would lose its error, or be
+	 * released twice, and a batch at the provider be called lost.
+	 */
+	run_sql("SELECT 1 FROM aigw.job_batches WHERE job_id = $1 AND seq = $2 AND state = 'submitting' FOR UPDATE",
+			2, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		;						/* the next turn sees what it became */
+	else if (b->submitter_pid != MyProcPid && BackendPidGetProc(b->submitter_pid) != NULL)
 		set_poll(b, NULL, NULL, SUBMITTING_CHECK_MS);
 	else
 		finish_batch(b, "lost",

@@ -9,7 +9,7 @@
 # every line logged, verify_ledger() clean.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 71
+plan 73
 MODEL=openai/gpt-4o-mini
 CLAUDE=anthropic/claude-opus-4-1
 
@@ -48,8 +48,8 @@ set_upstream $MODEL 'gpt-4o-mini?batch_ms=200&batch_results=dup_line'
 job=$(enrich h1 $MODEL)
 is "$(wait_job $job)" "done" "a batch whose results repeat a line ends"
 is "$(own h1)" "own own own own own" "each row has its own answer"
-is "$(sql "SELECT count(*) FILTER (WHERE r.cost > 0) FROM $LINES WHERE b.job_id = $job")" "5" \
-   "the repeated line is not charged again: 5 lines charged for the 5 sent"
+is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.cost > 0) FROM $LINES WHERE b.job_id = $job")" "5 5" \
+   "the repeated line is neither logged nor charged again: 5 lines logged and charged for the 5 sent"
 is "$(sql "SELECT rows_done || ' ' || rows_failed FROM aigw.jobs WHERE id = $job")" "5 0" "the job counts 5 rows done, none twice"
 is "$(sql "SELECT lines_settled || ' ' || (charged = (SELECT sum(cost) FROM $LINES WHERE b.job_id = $job))
              FROM aigw.job_batches b WHERE job_id = $job")" "6 true" "the batch settled its 6 result lines; its charge is the lines' costs"
@@ -75,13 +75,15 @@ job=$(enrich h3 $MODEL)
 is "$(wait_job $job)" "done" "the job ends"
 is "$(own h3)" "1=NULL own own own own" "the rows named by a line of theirs get their own answer, the others none"
 is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.status = 'ok') || ' ' || count(*) FILTER (WHERE r.cost > 0)
-             FROM $LINES WHERE b.job_id = $job")" "11 4 4" \
-   "all 11 result lines are logged; only the 4 lines naming a request sent are charged"
+             FROM $LINES WHERE b.job_id = $job")" "4 4 4" \
+   "of the 11 result lines only the 4 naming a request sent are logged and charged"
 is "$(money $job)" "0 0" "no line is charged above its reservation, the batch not above its hold"
 is "$(sql "SELECT rows_done || ' ' || rows_failed FROM aigw.jobs WHERE id = $job")" "4 0" "the job counts the 4 rows done; lines naming no row count as no row"
 sql "SELECT error FROM aigw.jobs WHERE id = $job" | sed 's/^/#   /'
-sql "SELECT jobs.error LIKE '%1 of its 5 lines came back without a result%' FROM aigw.jobs WHERE id = $job" | grep -qx t
-ok $? "... and says that 1 of its 5 lines came back without a result"
+sql "SELECT error LIKE '%1 of its 5 lines came back without a result%'
+              AND error LIKE '%not believed, neither logged nor charged: 0 repeated, 7 naming no row aigw sent, 0 beyond the 5 lines sent%'
+         FROM aigw.jobs WHERE id = $job" | grep -qx t
+ok $? "... and says that 1 of its 5 lines came back without a result, and 7 lines were not believed"
 is "$(held)" "0" "every hold went back"
 ledger_ok "verify_ledger is clean after garbage, a missing id and extra lines"
 
@@ -91,8 +93,8 @@ set_upstream $CLAUDE 'claude-opus-4-1?batch_ms=200&batch_results=dup_line'
 job=$(enrich h4 $CLAUDE)
 is "$(wait_job $job)" "done" "an Anthropic batch whose results repeat a line ends"
 is "$(sql "SELECT count(*) FILTER (WHERE summary LIKE 'Mock reply to: %document ' || id) FROM h4")" "5" "each row has its own answer"
-is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.cost > 0) FROM $LINES WHERE b.job_id = $job")" "6 5" \
-   "6 result lines logged, 5 charged: the repeated one is not charged again"
+is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.cost > 0) FROM $LINES WHERE b.job_id = $job")" "5 5" \
+   "5 lines logged and charged: the repeated one is not charged again"
 sql "SELECT aigw.create_wallet('wa', 'USD')" >/dev/null
 sql "SELECT aigw.topup('wa', 5, 'USD', 'test', 'hostile-wa')" >/dev/null
 docs h5 5
@@ -155,6 +157,41 @@ refused+=$("$PGBIN/psql" -X -q -At -d "$T_DB" -v VERBOSITY=verbose -c "CALL aigw
 echo "$refused" | grep -E "^ERROR" | sed 's/^/#   /'
 is "$(echo "$refused" | grep -cE "^ERROR:  5G001: provider \"(openai|anthropic)\" refused the batch")" "2" "a 401 at hand-over refuses the batch (OpenAI's upload, Anthropic's create)"
 is "$(sql "SELECT count(*) FROM aigw.job_batches WHERE upstream_status = 'refused' AND error LIKE '%401%'")|$(held)" "2|0" "... the refusals are recorded and hold nothing"
+# a refusal that lands while the dispatcher looks at the batch being handed over: a provider that
+# answers the upload with a 401 after 1 s, and a lock that makes the refusal commit just before
+# the dispatcher's second look (2 s after its first) writes the row
+python3 -c '
+import http.server, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        time.sleep(1)
+        body = b"{\"error\": {\"message\": \"Incorrect API key provided: sk-ba****2b.\", \"type\": \"invalid_request_error\", \"param\": null, \"code\": \"invalid_api_key\"}}"
+        self.send_response(401); self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+' >"$AIGW_RUN/slow401.port" &
+slow=$!
+wait_for 5 "[ -s '$AIGW_RUN/slow401.port' ]"
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$(cat "$AIGW_RUN/slow401.port")/v1' WHERE name = 'openai'" >/dev/null
+docs h10 3
+sql "CALL aigw.enrich('h10', 'summary', '{{body}}', '$MODEL', '{\"batch_api\": true}')" >/dev/null 2>&1 &
+caller=$!
+BATCH="aigw.job_batches b JOIN aigw.jobs j ON j.id = b.job_id WHERE j.source = 'h10'::regclass"
+wait_for 10 "[ \"\$(sql \"SELECT count(*) FROM $BATCH AND b.state = 'submitting' AND b.polls > 0\")\" = 1 ]"
+ok $? "the dispatcher looks at the batch being handed over as soon as its hold commits"
+sql "BEGIN; SELECT 1 FROM aigw.job_batches WHERE (job_id, seq) IN (SELECT b.job_id, b.seq FROM $BATCH) FOR UPDATE; SELECT pg_sleep(3); COMMIT" >/dev/null &
+locker=$!
+wait "$caller" 2>/dev/null
+wait "$locker"
+sleep 0.5
+is "$(sql "SELECT b.state || ' ' || b.upstream_status || ' ' || coalesce((b.error LIKE '%HTTP 401%')::text, 'no error') FROM $BATCH")|$(held)|$(sql "SELECT count(*) FROM aigw.verify_ledger()")" \
+   "done refused true|0|0" "a refusal that commits while the dispatcher looks keeps its error; the hold is released once"
+kill "$slow" 2>/dev/null
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1' WHERE name = 'openai'" >/dev/null
 for p in openai anthropic; do sql "SELECT aigw.set_credential('$p', '$AIGW_MOCK_KEY')" >/dev/null; done
 leaks=0
 for s in "$AIGW_MOCK_KEY" "$WRONG"; do
@@ -280,8 +317,8 @@ crash_case() {   # crash_case TABLE HOW (kill: SIGKILL to the dispatcher; immedi
     is "$(wait_job $job 120000)" "done" "$how: the dispatcher started after the crash resumes and ends the job"
     bid=$(sql "SELECT upstream_batch_id FROM aigw.job_batches WHERE job_id = $job")
     is "$(sql "SELECT count(*) || ' ' || count(DISTINCT upstream_id) || ' ' || count(*) FILTER (WHERE status = 'ok')
-                 FROM aigw.requests WHERE upstream_batch = '$bid'")" "3501 3500 3500" \
-       "$how: each of the 3500 lines is logged once (and the repeated line, not ok)"
+                 FROM aigw.requests WHERE upstream_batch = '$bid'")" "3500 3500 3500" \
+       "$how: each of the 3500 lines is logged once (the repeated one not again)"
     is "$(sql "SELECT count(*) || ' ' || count(DISTINCT request_id) FROM aigw.ledger
                 WHERE request_id IN (SELECT id FROM aigw.requests WHERE upstream_batch = '$bid')")" "3500 3500" "$how: ... and charged once"
     is "$(own $t | tr ' ' '\n' | sort | uniq -c | sed 's/^ *//')|$(sql "SELECT rows_done || ' ' || rows_failed FROM aigw.jobs WHERE id = $job")" \
