@@ -94,6 +94,7 @@ typedef struct BatchJob
 static SPIPlanPtr hold_plan = NULL;
 static SPIPlanPtr sent_plan = NULL;
 static SPIPlanPtr refused_plan = NULL;
+static SPIPlanPtr uncovered_plan = NULL;
 
 /* The batch's row and its hold on the wallet, in one statement. */
 static const char *const hold_sql =
@@ -125,6 +126,15 @@ static const char *const refused_sql =
 "        updated_at = now()"
 "   FROM b WHERE wb.wallet_id = b.wallet_id"
 " RETURNING ((wb.balance - wb.held) * 10::numeric ^ $4)::int8, wb.version";
+
+/*
+ * A batch the wallet cannot cover: the job fails, with why, before the
+ * error leaves (which would leave its row "running" until the pool calls it
+ * interrupted); the batches handed over before still settle.
+ */
+static const char *const uncovered_sql =
+"UPDATE aigw.jobs SET state = 'failed', error = $2, calls_in_flight = $3, finished_at = clock_timestamp(),"
+"       updated_at = clock_timestamp() WHERE id = $1";
 
 static void
 publish_balance(BatchJob *j)
@@ -170,17 +180,28 @@ hand_over(BatchJob *j)
 
 		entry = aigw_wallet_observe(&key, q->balance, q->version);
 		if (entry == NULL || !aigw_wallet_reserve(entry, j->reserve, q->credit_limit, &balance, &reserved))
+		{
+			char	   *message = psprintf("wallet \"%s\" cannot cover batch %d of job " INT64_FORMAT,
+										   j->bill.wallet, j->seq, j->cj.job);
+			char	   *detail = psprintf("Its %d lines may cost up to %s %s at the batch rate; the balance is %s %s, calls in flight and batches out hold %s %s and the credit limit is %s %s.",
+										  j->lines, aigw_units_text(j->reserve, j->bill.scale), j->bill.currency,
+										  entry ? aigw_units_text(balance, j->bill.scale) : "?", j->bill.currency,
+										  entry ? aigw_units_text(reserved, j->bill.scale) : "?", j->bill.currency,
+										  aigw_units_text(q->credit_limit, j->bill.scale), j->bill.currency);
+			Oid			types[3] = {INT8OID, TEXTOID, INT4OID};
+			Datum		values[3] = {Int64GetDatum(j->cj.job), CStringGetTextDatum(psprintf("%s: %s", message, detail)),
+			Int32GetDatum((int32) Min(j->handed, PG_INT32_MAX))};
+
+			aigw_query_rows_as_owner(&uncovered_plan, uncovered_sql, 3, types, values, NULL);
+			SPI_commit();
 			ereport(ERROR,
 					(errcode(ERRCODE_AIGW_INSUFFICIENT_FUNDS),
-					 errmsg("wallet \"%s\" cannot cover batch %d of job " INT64_FORMAT, j->bill.wallet, j->seq, j->cj.job),
-					 errdetail("Its %d lines may cost up to %s %s at the batch rate; the balance is %s %s, calls in flight and batches out hold %s %s and the credit limit is %s %s.",
-							   j->lines, aigw_units_text(j->reserve, j->bill.scale), j->bill.currency,
-							   entry ? aigw_units_text(balance, j->bill.scale) : "?", j->bill.currency,
-							   entry ? aigw_units_text(reserved, j->bill.scale) : "?", j->bill.currency,
-							   aigw_units_text(q->credit_limit, j->bill.scale), j->bill.currency),
+					 errmsg("%s", message),
+					 errdetail("%s", detail),
 					 errhint("Top up the wallet, or bound the answers with a lower max_tokens. %s",
 							 j->handed > 0 ? psprintf("The %lld rows handed over before are out and will be written back.",
 													  (long long) j->handed) : "Nothing was handed over.")));
+		}
 	}
 
 	/* the batch's row and its durable hold, committed before anything leaves */

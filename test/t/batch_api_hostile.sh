@@ -9,7 +9,7 @@
 # every line logged, verify_ledger() clean.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 73
+plan 75
 MODEL=openai/gpt-4o-mini
 CLAUDE=anthropic/claude-opus-4-1
 
@@ -275,9 +275,13 @@ is "$(sql "SELECT held_by_batches <= balance AND held_by_batches = (SELECT sum(r
                                                                   WHERE w.name = 'small' AND b.state <> 'done')
              FROM aigw.wallet_status WHERE wallet = 'small'")" "t" "the wallet holds what they reserve, never more than its balance"
 ledger_ok "verify_ledger is clean while they are out"
-for j in $(sql "SELECT DISTINCT job_id FROM aigw.job_batches b JOIN aigw.wallets w ON w.id = b.wallet_id WHERE w.name = 'small'"); do
-    wait_job $j 60000 >/dev/null
-done
+race_jobs=$(sql "SELECT string_agg(DISTINCT job_id::text, ',') FROM aigw.job_batches b JOIN aigw.wallets w ON w.id = b.wallet_id WHERE w.name = 'small'")
+is "$(sql "SELECT count(*) FROM aigw.jobs WHERE id IN ($race_jobs) AND state = 'failed' AND error LIKE 'wallet \"small\" cannot cover batch %'")" \
+   "$(cat "$AIGW_RUN"/race.* | grep -c '^ERROR')" "a job refused midway is failed at once, saying why (its batches out still settle)"
+t0=$SECONDS
+refusals=$(cat "$AIGW_RUN"/race.* | grep -c '^ERROR')
+is "$(for j in ${race_jobs//,/ }; do wait_job $j 60000; done | sort | tr '\n' ' ')" "$([ "$refusals" = 2 ] && echo "failed failed " || echo "done failed ")" \
+   "aigw.wait_job returns once their batches have settled ($((SECONDS - t0)) s): the refused one failed, the other done"
 wait_job $job >/dev/null
 is "$(held small)|$(sql "SELECT (SELECT count(*) FROM ca WHERE summary IS NOT NULL) + (SELECT count(*) FROM cb WHERE summary IS NOT NULL)")" \
    "0|$((N * 50))" "once they settle the holds go back; the $((N * 50)) rows handed over are filled"
