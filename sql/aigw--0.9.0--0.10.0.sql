@@ -661,6 +661,10 @@ CREATE OR REPLACE FUNCTION aigw.billing_quote(wallet_name text, model_id text, a
 END;
 
 ALTER TABLE aigw.requests ADD COLUMN upstream_batch text;
+ALTER TABLE aigw.requests ADD COLUMN batch_line text;
+CREATE UNIQUE INDEX requests_batch_line_idx ON aigw.requests USING btree (upstream_batch, batch_line) WHERE (upstream_batch IS NOT NULL);
+
+COMMENT ON COLUMN aigw.requests.batch_line IS 'The line''s custom_id in its provider batch: a line is logged (and charged) once, whatever its results file says.';
 
 COMMENT ON COLUMN aigw.requests.upstream_batch IS 'The provider batch (aigw.job_batches.upstream_batch_id) a line was answered in, charged at the batch rate; NULL: a direct call.';
 

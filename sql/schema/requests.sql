@@ -50,6 +50,7 @@ CREATE TABLE aigw.requests (
     upstream_usage jsonb,
     worker_pid integer,
     upstream_batch text,
+    batch_line text,
     CONSTRAINT requests_attempt_check CHECK ((attempt >= 1)),
     CONSTRAINT requests_check CHECK (((usage_anomaly IS NULL) OR (status = ANY (ARRAY['ok'::text, 'unknown'::text])))),
     CONSTRAINT requests_error_check CHECK (((status = ANY (ARRAY['ok'::text, 'cache_hit'::text, 'pending'::text])) = (error IS NULL))),
@@ -101,6 +102,8 @@ COMMENT ON COLUMN aigw.requests.upstream_usage IS 'The upstream''s own usage obj
 
 COMMENT ON COLUMN aigw.requests.upstream_batch IS 'The provider batch (aigw.job_batches.upstream_batch_id) a line was answered in, charged at the batch rate; NULL: a direct call.';
 
+COMMENT ON COLUMN aigw.requests.batch_line IS 'The line''s custom_id in its provider batch: a line is logged (and charged) once, whatever its results file says.';
+
 COMMENT ON COLUMN aigw.requests.worker_pid IS 'The pool worker that sent the attempt (NULL: nothing was sent). While the status is pending, the worker has it in flight.';
 
 ALTER TABLE aigw.requests ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -123,6 +126,8 @@ CREATE INDEX requests_call_id_idx ON aigw.requests USING btree (call_id);
 CREATE INDEX requests_created_at_idx ON aigw.requests USING btree (created_at);
 
 CREATE INDEX requests_end_user_created_at_idx ON aigw.requests USING btree (end_user, created_at) WHERE (end_user IS NOT NULL);
+
+CREATE UNIQUE INDEX requests_batch_line_idx ON aigw.requests USING btree (upstream_batch, batch_line) WHERE (upstream_batch IS NOT NULL);
 
 CREATE INDEX response_cache_expires_at_idx ON aigw.response_cache USING btree (expires_at);
 

@@ -142,10 +142,10 @@ write_back_step(void *arg)
 #define LINES_SQL \
 "WITH i AS (" \
 " SELECT * FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]," \
-"   $7::int8[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::int4[], $13::int4[])" \
+"   $7::int8[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::int4[], $13::int4[], $21::text[])" \
 "  WITH ORDINALITY AS i(status, http_status, prompt_tokens, completion_tokens, cached_tokens," \
 "   cache_write_tokens, reasoning_tokens, upstream_id, error, usage_anomaly, upstream_usage," \
-"   response_bytes, inputs, ord)" \
+"   response_bytes, inputs, line, ord)" \
 "), jb AS (" \
 " SELECT jb.*, aigw.ledger_scale(coalesce(jb.currency, jb.price_currency)) AS scale," \
 "  greatest(jb.rates[1], coalesce(jb.rates[3], 0), coalesce(jb.rates[4], 0)) AS max_in," \
@@ -170,7 +170,7 @@ write_back_step(void *arg)
 "  served_model, provider, attempt, status, http_status, prompt_tokens, completion_tokens," \
 "  cached_tokens, reasoning_tokens, latency_ms, response_bytes, upstream_id, tags, error," \
 "  wallet_id, currency, reserved, cost, cache_write_tokens, call_id, inputs, usage_anomaly," \
-"  upstream_usage, upstream_batch)" \
+"  upstream_usage, upstream_batch, batch_line)" \
 " OVERRIDING SYSTEM VALUE" \
 " SELECT p.id, jb.submitted_at, $16, current_database(), $17, jb.model, jb.provider, 1, p.status," \
 "  p.http_status, p.prompt_tokens, p.completion_tokens, p.cached_tokens, p.reasoning_tokens," \
@@ -179,20 +179,23 @@ write_back_step(void *arg)
 "  CASE WHEN jb.wallet_id IS NOT NULL THEN p.line_reserved END," \
 "  CASE WHEN jb.rates IS NOT NULL THEN p.cost END, p.cache_write_tokens, p.id, p.inputs," \
 "  CASE WHEN p.cost < p.uncapped AND p.status = 'ok' THEN 'over_bound' ELSE p.usage_anomaly END," \
-"  p.upstream_usage, jb.upstream_batch_id" \
+"  p.upstream_usage, jb.upstream_batch_id, p.line" \
 "  FROM p, jb" \
+/* a line logged before (a results file read again in another order) is not logged or charged again */ \
+" ON CONFLICT (upstream_batch, batch_line) WHERE upstream_batch IS NOT NULL DO NOTHING" \
+" RETURNING id" \
 "), c AS (" \
 " INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, original_amount," \
 "  original_currency, fx_rate, model, provider, role_name, tags, created_by, end_user)" \
 " SELECT jb.wallet_id, jb.currency, 'charge', -p.cost, p.id," \
 "  CASE WHEN p.cost = p.uncapped THEN p.exact ELSE round(p.cost / coalesce(jb.fx, 1), 12) END," \
 "  jb.price_currency, jb.fx, jb.model, jb.provider, $16, jb.tags, $16, NULL" \
-"  FROM p, jb WHERE jb.wallet_id IS NOT NULL AND p.cost > 0" \
+"  FROM p JOIN r ON r.id = p.id, jb WHERE jb.wallet_id IS NOT NULL AND p.cost > 0" \
 "), t AS (" \
 " SELECT coalesce(sum(p.cost) FILTER (WHERE jb.wallet_id IS NOT NULL), 0) AS total," \
 "  count(*) FILTER (WHERE p.status = 'ok') AS ok, count(*) FILTER (WHERE p.status <> 'ok') AS failed," \
 "  coalesce(sum(p.cost), 0) AS cost" \
-"  FROM p, jb" \
+"  FROM p JOIN r ON r.id = p.id, jb" \
 "), u AS (" \
 " UPDATE aigw.job_batches b SET lines_settled = b.lines_settled + $20, lines_ok = b.lines_ok + t.ok," \
 "  lines_failed = b.lines_failed + t.failed, charged = b.charged + t.total" \
@@ -219,8 +222,9 @@ aigw_batch_settle_chunk(Batch *b, Chunk *c)
 	bool	   *isnull[13];
 	Oid			elem[13] = {TEXTOID, INT4OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
 	TEXTOID, TEXTOID, TEXTOID, JSONBOID, INT4OID, INT4OID};
-	Oid			types[20];
-	Datum		values[20];
+	Oid			types[21];
+	Datum		values[21];
+	Datum	   *lines = palloc(sizeof(Datum) * Max(c->n, 1));
 	WriteBack	w = {b, c, -1};
 	ErrorData  *edata;
 	int			filled = 0;
@@ -312,7 +316,12 @@ aigw_batch_settle_chunk(Batch *b, Chunk *c)
 	values[18] = Int32GetDatum(filled);
 	types[19] = INT4OID;
 	values[19] = Int32GetDatum(c->consumed);
-	aigw_batch_run_sql(LINES_SQL, 20, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+	for (int i = 0; i < c->n; i++)
+		lines[i] = CStringGetTextDatum(psprintf("r%u-%u-%s", ItemPointerGetBlockNumber(&c->tids[i]),
+												ItemPointerGetOffsetNumber(&c->tids[i]), c->hashes[i]));
+	types[20] = TEXTARRAYOID;
+	values[20] = PointerGetDatum(construct_array(lines, c->n, TEXTOID, -1, false, TYPALIGN_INT));
+	aigw_batch_run_sql(LINES_SQL, 21, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 	aigw_batch_publish();
 
 	/* why the rows left NULL are */

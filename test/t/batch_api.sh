@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 74
+plan 77
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -244,6 +244,23 @@ is "$(held)" "0" "... and releases its hold"
 is "$(sql "SELECT error LIKE '%ended before the provider''s batch id was committed%' FROM aigw.jobs WHERE id = $job")" "t" "the job says why its rows stay NULL"
 kill "$hang" 2>/dev/null
 sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1' WHERE name = 'openai'" >/dev/null
+
+echo "# a results file read again from its start (as after a crash): nothing is logged or charged twice"
+b2=$(sql "SELECT max(job_id) FROM aigw.job_batches WHERE state = 'done' AND upstream_status = 'completed' AND wallet_id IS NOT NULL")
+before=$(sql "SELECT (SELECT count(*) FROM aigw.requests) || ' ' || (SELECT sum(amount) FROM aigw.ledger)")
+# back to the state of a batch whose settlement a crash stopped before its last commit
+sql "BEGIN;
+     UPDATE aigw.wallet_balances wb SET held = wb.held + (b.reserved - b.charged) FROM aigw.job_batches b
+      WHERE b.job_id = $b2 AND b.seq = 1 AND wb.wallet_id = b.wallet_id;
+     UPDATE aigw.job_batches SET state = 'settling', lines_settled = 0, lines_ok = 0, lines_failed = 0,
+            next_poll_at = clock_timestamp() WHERE job_id = $b2 AND seq = 1;
+     UPDATE aigw.jobs SET state = 'submitted' WHERE id = $b2;
+     COMMIT" >/dev/null
+sql "SELECT aigw.wait_job($b2, 20000)" >/dev/null
+is "$(sql "SELECT state FROM aigw.job_batches WHERE job_id = $b2 AND seq = 1")" "done" "the batch is settled again from its first line"
+is "$(sql "SELECT (SELECT count(*) FROM aigw.requests) || ' ' || (SELECT sum(amount) FROM aigw.ledger)")" "$before" \
+   "... without a new request row or charge: each line is logged once (upstream_batch, batch_line)"
+ledger_ok "... and the books balance, holds included"
 
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
