@@ -77,6 +77,7 @@ CREATE TABLE aigw.job_batches (
     ended_at timestamp with time zone,
     error text,
     upstream_counts jsonb,
+    results_at timestamp with time zone,
     CONSTRAINT job_batches_check CHECK ((charged <= reserved)),
     CONSTRAINT job_batches_endpoint_check CHECK ((endpoint = ANY (ARRAY['chat'::text, 'embeddings'::text]))),
     CONSTRAINT job_batches_state_check CHECK ((state = ANY (ARRAY['submitting'::text, 'submitted'::text, 'settling'::text, 'done'::text, 'lost'::text])))
@@ -85,6 +86,8 @@ CREATE TABLE aigw.job_batches (
 COMMENT ON TABLE aigw.job_batches IS 'The provider batches of a batch_api job. state: submitting (being handed over: its reservation is held), submitted (at the provider, polled by the dispatcher), settling (ended there: its results are being written back), done (upstream_status says how it ended), lost (the session handing it over died before the provider''s batch id was committed: its rows were not sent again).';
 
 COMMENT ON COLUMN aigw.job_batches.upstream_counts IS 'The batch''s request counts as the provider last reported them: total, done (answered), failed.';
+
+COMMENT ON COLUMN aigw.job_batches.results_at IS 'When aigw found the batch ended at the provider. Results that cannot be read for 7 days from then (or can never be: a results_url off the provider''s origin) close the batch: its lines not logged are logged unknown and charged their reservation, as the provider may have served them.';
 
 COMMENT ON COLUMN aigw.job_batches.results IS 'Where the batch''s results are: OpenAI''s output and error file ids, Anthropic''s results_url.';
 

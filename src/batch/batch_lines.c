@@ -434,3 +434,62 @@ aigw_batch_take_line(Batch *b, AigwBatchWire wire, const char *api_style, const 
 	}
 	return LINE_KEPT;
 }
+
+#define GIVE_UP_SQL \
+"WITH jb AS (" \
+" SELECT jb.*, aigw.ledger_scale(coalesce(jb.currency, jb.price_currency)) AS scale," \
+"  greatest(jb.rates[1], coalesce(jb.rates[3], 0), coalesce(jb.rates[4], 0)) AS max_in," \
+"  greatest(jb.rates[2], coalesce(jb.rates[5], 0)) AS max_out" \
+"  FROM aigw.job_batches jb WHERE jb.job_id = $1 AND jb.seq = $2" \
+"), q AS (" \
+" SELECT g AS ord, nextval('aigw.requests_id_seq'::regclass) AS id," \
+"  ceil((jb.input_bound * jb.max_in + coalesce(jb.output_bound, 0) * jb.max_out) / 1e6" \
+"       * coalesce(jb.fx, 1) * 10::numeric ^ jb.scale) / 10::numeric ^ jb.scale AS line_reserved" \
+"  FROM jb, generate_series(1, greatest(jb.lines - jb.lines_ok - jb.lines_failed, 0)) g OFFSET 0" \
+"), p AS (" \
+" SELECT q.*, least(q.line_reserved, greatest(jb.reserved - jb.charged - coalesce(sum(q.line_reserved)" \
+"   OVER (ORDER BY q.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0), 0)) AS cost" \
+"  FROM q, jb WHERE jb.wallet_id IS NOT NULL" \
+"  UNION ALL SELECT q.*, NULL FROM q, jb WHERE jb.wallet_id IS NULL" \
+"), r AS (" \
+" INSERT INTO aigw.requests (id, created_at, role_name, database_name, requested_model," \
+"  served_model, provider, attempt, status, error, wallet_id, currency, reserved, cost, call_id," \
+"  tags, upstream_batch)" \
+" OVERRIDING SYSTEM VALUE" \
+" SELECT p.id, jb.submitted_at, $3, current_database(), $4, jb.model, jb.provider, 1, 'unknown', $5," \
+"  jb.wallet_id, coalesce(jb.currency, jb.price_currency)," \
+"  CASE WHEN jb.wallet_id IS NOT NULL THEN p.line_reserved END, p.cost, p.id, jb.tags, jb.upstream_batch_id" \
+"  FROM p, jb" \
+"), c AS (" \
+" INSERT INTO aigw.ledger (wallet_id, currency, kind, amount, request_id, model, provider, role_name," \
+"  tags, created_by, note)" \
+" SELECT jb.wallet_id, jb.currency, 'charge', -p.cost, p.id, jb.model, jb.provider, $3, jb.tags, $3," \
+"  'outcome unknown: charged its reservation'" \
+"  FROM p, jb WHERE jb.wallet_id IS NOT NULL AND p.cost > 0" \
+"), t AS (" \
+" SELECT coalesce(sum(p.cost), 0) AS total, count(*) AS n FROM p" \
+"), u AS (" \
+" UPDATE aigw.job_batches b SET lines_failed = b.lines_failed + t.n, charged = b.charged + t.total" \
+"  FROM t WHERE b.job_id = $1 AND b.seq = $2" \
+"), jj AS (" \
+" UPDATE aigw.jobs j SET rows_failed = j.rows_failed + t.n, calls_in_flight = greatest(j.calls_in_flight - t.n, 0)," \
+"  cost = j.cost + t.total, updated_at = clock_timestamp()" \
+"  FROM t WHERE j.id = $1" \
+")" \
+" UPDATE aigw.wallet_balances wb SET balance = wb.balance - t.total, held = wb.held - t.total," \
+"  version = wb.version + 1, updated_at = now()" \
+"  FROM t, jb JOIN aigw.wallets w ON w.id = jb.wallet_id" \
+" WHERE wb.wallet_id = jb.wallet_id AND t.total > 0" \
+" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(w.currency))::int8," \
+"  wb.version"
+
+void
+aigw_batch_give_up(Batch *b, const char *why)
+{
+	Oid			types[5] = {INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5] = {Int64GetDatum(b->job), Int32GetDatum(b->seq), CStringGetTextDatum(b->role_name),
+	CStringGetTextDatum(b->requested_model), CStringGetTextDatum(why)};
+
+	aigw_batch_run_sql(GIVE_UP_SQL, 5, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+	aigw_batch_publish();
+}

@@ -55,6 +55,7 @@
 #define POLL_MIN_MS 200
 #define POLL_MAX_MS 60000
 #define SUBMITTING_CHECK_MS 2000
+#define RESULTS_GIVE_UP_MS (7 * 24 * 3600 * 1000L)	/* results unreadable this long: closed */
 
 
 static TimestampTz next_due = 0;
@@ -312,6 +313,7 @@ poll_batch(Batch *b, AigwTarget *target, AigwBatchWire wire)
 		values[6] = Int64GetDatum(st.done);
 		values[7] = Int64GetDatum(st.failed);
 		aigw_batch_run_sql("UPDATE aigw.job_batches SET state = 'settling', upstream_status = $3, results = $4,"
+						   "       results_at = clock_timestamp(),"
 				"       error = $5, polls = polls + 1, next_poll_at = clock_timestamp(),"
 				"       upstream_counts = jsonb_build_object('total', $6, 'done', $7, 'failed', $8)"
 				" WHERE job_id = $1 AND seq = $2", 8, types, values, nulls, SPI_OK_UPDATE);
@@ -345,13 +347,26 @@ settle_batch(Batch *b, AigwTarget *target, AigwBatchWire wire, int64 input_bound
 		char	   *error = NULL;
 		char	   *body;
 		char	   *p;
+		bool		never;
 
 		lookup_begin();
-		body = aigw_batch_download(target, wire, TextDatumGetCString(files[f]), &len, &error);
+		body = aigw_batch_download(target, wire, TextDatumGetCString(files[f]), &len, &error, &never);
 		lookup_end();
 		if (body != NULL)
 			body = aigw_batch_results_jsonl(wire, body, &len, &error);
 
+		if (body == NULL && (never || b->results_age_ms > RESULTS_GIVE_UP_MS))
+		{
+			/* the lines not logged may have been served: unknown, at their reservation */
+			MemoryContextDelete(chunk_cxt);
+			aigw_batch_xact_begin();
+			aigw_batch_give_up(b, psprintf("the batch's results could not be read (%s); the provider may have served this line, so it is charged its reservation",
+										   error));
+			finish_batch(b, "done", psprintf("batch %d (%s): its results could not be read: %s; its %d lines not logged were logged unknown and charged their reservation",
+											 b->seq, b->batch_id, error, b->lines - b->lines_logged));
+			aigw_batch_xact_end();
+			return;
+		}
 		if (body == NULL)
 		{
 			/* asked again later: the results are the provider's until they expire */
@@ -421,7 +436,8 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 					"       jb.endpoint = 'embeddings', jb.upstream_batch_id, jb.upstream_status, jb.results,"
 					"       jb.lines, jb.lines_settled, jb.submitter_pid,"
 					"       (extract(epoch FROM clock_timestamp() - jb.created_at) * 1000)::int8,"
-					"       jb.write_back, jb.input_bound, jb.output_bound, jb.lines_ok + jb.lines_failed"
+					"       jb.write_back, jb.input_bound, jb.output_bound, jb.lines_ok + jb.lines_failed,"
+					"       coalesce((extract(epoch FROM clock_timestamp() - jb.results_at) * 1000)::int8, 0)"
 					"  FROM aigw.job_batches jb JOIN aigw.jobs j ON j.id = jb.job_id"
 					" WHERE jb.state IN ('submitting', 'submitted', 'settling')"
 					"   AND jb.next_poll_at <= clock_timestamp()"
@@ -458,6 +474,7 @@ next_batch(Batch *b, int64 *input_bound, int64 *output_bound)
 		d = SPI_getbinval(tup, desc, 18, &isnull);
 		*output_bound = isnull ? -1 : DatumGetInt64(d);
 		b->lines_logged = DatumGetInt32(SPI_getbinval(tup, desc, 19, &isnull));
+		b->results_age_ms = DatumGetInt64(SPI_getbinval(tup, desc, 20, &isnull));
 		found = true;
 	}
 	else

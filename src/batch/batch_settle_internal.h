@@ -37,6 +37,7 @@ typedef struct Batch
 	int			lines;
 	int			lines_settled;	/* result lines read so far, kept or not */
 	int			lines_logged;	/* of them, logged: at most lines */
+	int64		results_age_ms; /* since aigw found it ended at the provider */
 	int			submitter_pid;
 	int64		age_ms;
 	Jsonb	   *write_back;
@@ -88,5 +89,12 @@ extern LineFate aigw_batch_take_line(Batch *b, AigwBatchWire wire, const char *a
 extern void aigw_batch_note_settled_line(Batch *b, AigwBatchWire wire, const char *api_style,
 										 const char *line, size_t len, SeenIds *seen);
 extern void aigw_batch_settle_chunk(Batch *b, Chunk *c);
+
+/*
+ * The batch's lines not logged yet, logged unknown with why and charged
+ * their reservation (within what the batch holds): its results cannot be
+ * read.  In the caller's transaction.
+ */
+extern void aigw_batch_give_up(Batch *b, const char *why);
 
 #endif							/* AIGW_BATCH_SETTLE_INTERNAL_H */

@@ -428,13 +428,15 @@ origin_of(const char *url)
 
 char *
 aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *where, size_t *len,
-					char **error)
+					char **error, bool *never)
 {
+	*never = true;
 	if (wire != BATCH_WIRE_ANTHROPIC && !url_safe(where))
 	{
 		*error = psprintf("the provider named its results \"%s\", which aigw does not put in a URL", where);
 		return NULL;
 	}
+	*never = false;
 	if (wire == BATCH_WIRE_OPENAI)
 		return http(target, "GET", psprintf("/files/%s/content", where), NULL, NULL, 0,
 					RESULTS_MAX_BYTES, len, error);
@@ -444,6 +446,7 @@ aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *wh
 	{
 		*error = psprintf("the results_url %s is not on the provider's origin %s: aigw sends its credential nowhere else",
 						  where, origin_of(target->base_url));
+		*never = true;
 		return NULL;
 	}
 	return http(target, "GET", where, NULL, NULL, 0, RESULTS_MAX_BYTES, len, error);

@@ -79,11 +79,12 @@ extern bool aigw_batch_cancel_upstream(const AigwTarget *target, AigwBatchWire w
 
 /*
  * A results file, whole (a batch is bounded by aigw's batch_size): NULL
- * and *error when it could not be read.  An Anthropic results_url must be
- * on the provider's own origin: the credential goes nowhere else.
+ * and *error when it could not be read, *never when it never will be (an
+ * Anthropic results_url must be on the provider's own origin: the
+ * credential goes nowhere else; a name aigw does not put in a URL).
  */
 extern char *aigw_batch_download(const AigwTarget *target, AigwBatchWire wire, const char *where,
-								 size_t *len, char **error);
+								 size_t *len, char **error, bool *never);
 
 /*
  * The results as JSONL, one result per line: OpenAI's and Anthropic's as

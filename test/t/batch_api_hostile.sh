@@ -108,15 +108,15 @@ is "$(curl -s "http://127.0.0.1:$MOCK_PORT/_mock/requests" | python3 -c "
 import json, sys
 print(sum(1 for r in json.load(sys.stdin) if not r['headers'].get('host', '').startswith('127.0.0.1:')))")" "0" \
    "... and nothing was sent there: the credential stays on the provider's origin"
-is "$(sql "SELECT b.state || ' ' || (held_by_batches = b.reserved) || ' ' || (SELECT count(*) FROM h5 WHERE summary IS NOT NULL)
-             FROM aigw.job_batches b, aigw.wallet_status WHERE b.job_id = $job AND wallet = 'wa'")" "settling true 0" \
-   "the batch waits, still holding its reservation, its rows NULL"
-ledger_ok "verify_ledger is clean while it waits (held is what the open batch reserves)"
-# an administrator points it back at the provider's origin: it settles
-sql "UPDATE aigw.job_batches SET results = ARRAY[replace(results[1], '//localhost:', '//127.0.0.1:')], next_poll_at = now()
-      WHERE job_id = $job" >/dev/null
-is "$(wait_job $job)" "done" "once its results_url names the provider's origin, the batch settles"
-is "$(sql "SELECT count(*) FROM h5 WHERE summary IS NOT NULL")|$(held wa)" "5|0" "... its rows are filled and its hold goes back"
+is "$(sql "SELECT b.state || ' ' || (held_by_batches = 0) || ' ' || (SELECT count(*) FROM h5 WHERE summary IS NOT NULL)
+             FROM aigw.job_batches b, aigw.wallet_status WHERE b.job_id = $job AND wallet = 'wa'")" "done true 0" \
+   "results that can never be read close the batch: its rows stay NULL, nothing stays held"
+is "$(sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.status = 'unknown' AND r.cost = r.reserved AND r.error LIKE '%may have served%')
+             FROM $LINES WHERE b.job_id = $job")" "5 5" \
+   "... its 5 lines are logged unknown and charged their reservation (the provider may have served them)"
+is "$(sql "SELECT charged = (SELECT sum(r.cost) FROM $LINES WHERE b.job_id = $job) AND charged <= reserved FROM aigw.job_batches WHERE job_id = $job")" "t" \
+   "... within the batch's hold"
+ledger_ok "verify_ledger is clean after a batch closed unread"
 
 echo "# usage no upstream should report: each line within its reservation, the batch within its hold"
 docs h6 7
