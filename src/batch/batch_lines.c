@@ -138,6 +138,32 @@ write_back_step(void *arg)
 	}
 }
 
+/*
+ * What the statements below share: the batch's row with its ledger scale
+ * and largest rates (a CTE jb); the most a line may cost, its worst case
+ * at the batch's largest line's bounds; and the charges (total, of a CTE
+ * t) taken out of the wallet's balance and, as they came out of it, out of
+ * the batch's hold, returning the wallet's new (balance - held, version).
+ */
+#define BATCH_ROW(job, seq) \
+"jb AS (" \
+" SELECT jb.*, aigw.ledger_scale(coalesce(jb.currency, jb.price_currency)) AS scale," \
+"  greatest(jb.rates[1], coalesce(jb.rates[3], 0), coalesce(jb.rates[4], 0)) AS max_in," \
+"  greatest(jb.rates[2], coalesce(jb.rates[5], 0)) AS max_out" \
+"  FROM aigw.job_batches jb WHERE jb.job_id = " job " AND jb.seq = " seq
+
+#define LINE_RESERVED \
+"  ceil((jb.input_bound * jb.max_in + coalesce(jb.output_bound, 0) * jb.max_out) / 1e6" \
+"       * coalesce(jb.fx, 1) * 10::numeric ^ jb.scale) / 10::numeric ^ jb.scale AS line_reserved"
+
+#define CHARGE_WALLET \
+" UPDATE aigw.wallet_balances wb SET balance = wb.balance - t.total, held = wb.held - t.total," \
+"  version = wb.version + 1, updated_at = now()" \
+"  FROM t, jb JOIN aigw.wallets w ON w.id = jb.wallet_id" \
+" WHERE wb.wallet_id = jb.wallet_id AND t.total > 0" \
+" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(w.currency))::int8," \
+"  wb.version"
+
 /* Each line's row in aigw.requests, its charge, the wallet, the batch's and the job's counts. */
 #define LINES_SQL \
 "WITH i AS (" \
@@ -146,17 +172,12 @@ write_back_step(void *arg)
 "  WITH ORDINALITY AS i(status, http_status, prompt_tokens, completion_tokens, cached_tokens," \
 "   cache_write_tokens, reasoning_tokens, upstream_id, error, usage_anomaly, upstream_usage," \
 "   response_bytes, inputs, line, ord)" \
-"), jb AS (" \
-" SELECT jb.*, aigw.ledger_scale(coalesce(jb.currency, jb.price_currency)) AS scale," \
-"  greatest(jb.rates[1], coalesce(jb.rates[3], 0), coalesce(jb.rates[4], 0)) AS max_in," \
-"  greatest(jb.rates[2], coalesce(jb.rates[5], 0)) AS max_out" \
-"  FROM aigw.job_batches jb WHERE jb.job_id = $14 AND jb.seq = $15" \
+"), " BATCH_ROW("$14", "$15") \
 "), q AS (" \
 " SELECT i.*, nextval('aigw.requests_id_seq'::regclass) AS id," \
 "  aigw.token_cost(i.prompt_tokens, i.cached_tokens, i.cache_write_tokens, i.completion_tokens," \
 "   i.reasoning_tokens, jb.rates[1], jb.rates[2], jb.rates[3], jb.rates[4], jb.rates[5]) AS exact," \
-"  ceil((jb.input_bound * jb.max_in + coalesce(jb.output_bound, 0) * jb.max_out) / 1e6" \
-"       * coalesce(jb.fx, 1) * 10::numeric ^ jb.scale) / 10::numeric ^ jb.scale AS line_reserved" \
+LINE_RESERVED \
 "  FROM i, jb OFFSET 0" \
 "), p AS (" \
 " SELECT q.*, CASE WHEN jb.wallet_id IS NULL THEN round(q.exact * coalesce(jb.fx, 1), jb.scale)" \
@@ -207,12 +228,7 @@ write_back_step(void *arg)
 "  updated_at = clock_timestamp()" \
 "  FROM t WHERE j.id = $14" \
 ")" \
-" UPDATE aigw.wallet_balances wb SET balance = wb.balance - t.total, held = wb.held - t.total," \
-"  version = wb.version + 1, updated_at = now()" \
-"  FROM t, jb JOIN aigw.wallets w ON w.id = jb.wallet_id" \
-" WHERE wb.wallet_id = jb.wallet_id AND t.total > 0" \
-" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(w.currency))::int8," \
-"  wb.version"
+CHARGE_WALLET
 
 void
 aigw_batch_settle_chunk(Batch *b, Chunk *c)
@@ -436,15 +452,10 @@ aigw_batch_take_line(Batch *b, AigwBatchWire wire, const char *api_style, const 
 }
 
 #define GIVE_UP_SQL \
-"WITH jb AS (" \
-" SELECT jb.*, aigw.ledger_scale(coalesce(jb.currency, jb.price_currency)) AS scale," \
-"  greatest(jb.rates[1], coalesce(jb.rates[3], 0), coalesce(jb.rates[4], 0)) AS max_in," \
-"  greatest(jb.rates[2], coalesce(jb.rates[5], 0)) AS max_out" \
-"  FROM aigw.job_batches jb WHERE jb.job_id = $1 AND jb.seq = $2" \
+"WITH " BATCH_ROW("$1", "$2") \
 "), q AS (" \
 " SELECT g AS ord, nextval('aigw.requests_id_seq'::regclass) AS id," \
-"  ceil((jb.input_bound * jb.max_in + coalesce(jb.output_bound, 0) * jb.max_out) / 1e6" \
-"       * coalesce(jb.fx, 1) * 10::numeric ^ jb.scale) / 10::numeric ^ jb.scale AS line_reserved" \
+LINE_RESERVED \
 "  FROM jb, generate_series(1, greatest(jb.lines - jb.lines_ok - jb.lines_failed, 0)) g OFFSET 0" \
 "), p AS (" \
 " SELECT q.*, least(q.line_reserved, greatest(jb.reserved - jb.charged - coalesce(sum(q.line_reserved)" \
@@ -476,12 +487,7 @@ aigw_batch_take_line(Batch *b, AigwBatchWire wire, const char *api_style, const 
 "  cost = j.cost + t.total, updated_at = clock_timestamp()" \
 "  FROM t WHERE j.id = $1" \
 ")" \
-" UPDATE aigw.wallet_balances wb SET balance = wb.balance - t.total, held = wb.held - t.total," \
-"  version = wb.version + 1, updated_at = now()" \
-"  FROM t, jb JOIN aigw.wallets w ON w.id = jb.wallet_id" \
-" WHERE wb.wallet_id = jb.wallet_id AND t.total > 0" \
-" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(w.currency))::int8," \
-"  wb.version"
+CHARGE_WALLET
 
 void
 aigw_batch_give_up(Batch *b, const char *why)

@@ -75,6 +75,18 @@ check_auth_scheme(const AigwTarget *target)
 					scheme, target->provider, target->api_style)));
 }
 
+/* The credential, still sealed: only the worker opens it (upstream_auth.c). */
+static void
+put_credential(StringInfo msg, const AigwTarget *target)
+{
+	aigw_request_put(msg, RQ_AUTH_SCHEME, target->credential ? target->auth_scheme : "none");
+	if (target->credential)
+		AIGW_MSG_PUT(msg, AigwRequestMsg, RQ_CREDENTIAL, VARDATA_ANY(target->credential),
+					 VARSIZE_ANY_EXHDR(target->credential));
+	else
+		aigw_request_put(msg, RQ_CREDENTIAL, NULL);
+}
+
 AigwRequestMsg *
 aigw_build_request(const char *requested_model, const AigwTarget *target,
 			  const AigwChatInput *input, const AttemptContext *ctx, AigwBill *bill)
@@ -143,12 +155,7 @@ aigw_build_request(const char *requested_model, const AigwTarget *target,
 	aigw_billing_put(&msg, bill);
 	aigw_request_put(&msg, RQ_ROUTE, ctx->route);
 	aigw_request_put(&msg, RQ_CACHE_KEY, ctx->cache_key);
-	aigw_request_put(&msg, RQ_AUTH_SCHEME, target->credential ? target->auth_scheme : "none");
-	if (target->credential)
-		AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_CREDENTIAL, VARDATA_ANY(target->credential),
-					 VARSIZE_ANY_EXHDR(target->credential));
-	else
-		aigw_request_put(&msg, RQ_CREDENTIAL, NULL);
+	put_credential(&msg, target);
 
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;
@@ -246,12 +253,7 @@ aigw_build_http_request(const AigwTarget *target, const char *method, const char
 	aigw_request_put(&msg, RQ_SERVED_MODEL, target->model_id);
 	aigw_request_put(&msg, RQ_ROLE, GetUserNameFromId(GetUserId(), false));
 	aigw_request_put(&msg, RQ_METHOD, method);
-	aigw_request_put(&msg, RQ_AUTH_SCHEME, target->credential ? target->auth_scheme : "none");
-	if (target->credential)
-		AIGW_MSG_PUT(&msg, AigwRequestMsg, RQ_CREDENTIAL, VARDATA_ANY(target->credential),
-					 VARSIZE_ANY_EXHDR(target->credential));
-	else
-		aigw_request_put(&msg, RQ_CREDENTIAL, NULL);
+	put_credential(&msg, target);
 
 	rq = (AigwRequestMsg *) msg.data;
 	rq->total_size = msg.len;

@@ -425,22 +425,12 @@ classify_http(AigwTransfer *t)
 		return;
 	}
 
-	if (t->request->kind == RQ_KIND_HTTP)
+	if (code >= 200 && code < 300 && t->request->kind == RQ_KIND_HTTP)
 	{
 		/* a batch API's answer: the caller reads it (batch/batch_wire.c) */
-		if (code >= 200 && code < 300)
-		{
-			a->status = ATTEMPT_OK;
-			a->raw = t->body.data ? t->body.data : "";
-			a->raw_len = t->body.len;
-			return;
-		}
-		a->status = ATTEMPT_HTTP_ERROR;
-		t->provider->parse_error(body, t->body.len, a);
-		if (a->error == NULL)
-			a->error = t->body.len > 0
-				? psprintf("HTTP %ld: %s", code, body_excerpt(&t->body))
-				: psprintf("HTTP %ld with an empty body", code);
+		a->status = ATTEMPT_OK;
+		a->raw = t->body.data ? t->body.data : "";
+		a->raw_len = t->body.len;
 		return;
 	}
 	if (code >= 200 && code < 300)
