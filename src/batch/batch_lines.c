@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "batch/batch_settle_internal.h"
+#include "billing/billing.h"
 #include "batch/column_job.h"
 #include "batch/embed.h"
 #include "billing/usage_bounds.h"
@@ -338,7 +339,7 @@ aigw_batch_settle_chunk(Batch *b, Chunk *c)
 	types[20] = TEXTARRAYOID;
 	values[20] = PointerGetDatum(construct_array(lines, c->n, TEXTOID, -1, false, TYPALIGN_INT));
 	aigw_batch_run_sql(LINES_SQL, 21, types, values, NULL, SPI_OK_UPDATE_RETURNING);
-	aigw_batch_publish();
+	aigw_billing_publish_balances();
 
 	/* why the rows left NULL are */
 	for (int i = 0; i < c->n; i++)
@@ -497,5 +498,5 @@ aigw_batch_give_up(Batch *b, const char *why)
 	CStringGetTextDatum(b->requested_model), CStringGetTextDatum(why)};
 
 	aigw_batch_run_sql(GIVE_UP_SQL, 5, types, values, NULL, SPI_OK_UPDATE_RETURNING);
-	aigw_batch_publish();
+	aigw_billing_publish_balances();
 }

@@ -40,11 +40,11 @@
 
 #include "batch/batch_settle.h"
 #include "batch/batch_settle_internal.h"
+#include "billing/billing.h"
 #include "batch/batch_wire.h"
 #include "batch/column_job.h"
 #include "batch/embed.h"
 #include "billing/usage_bounds.h"
-#include "billing/wallet_cache.h"
 #include "caller/call.h"
 #include "catalog/catalog.h"
 #include "common/json_util.h"
@@ -118,27 +118,6 @@ aigw_batch_run_sql(const char *sql, int nargs, Oid *types, Datum *values, const 
 		elog(ERROR, "aigw batch statement failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
-/* After a statement that returned (balance - held units, version) of the batch's wallet. */
-void
-aigw_batch_publish(void)
-{
-	Oid			relid = aigw_table_oid("wallet_balances");
-
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		Datum		wallet = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
-		AigwWalletKey key;
-
-		if (isnull)
-			continue;
-		key = aigw_wallet_key(relid, DatumGetInt64(wallet));
-		(void) aigw_wallet_observe(&key, DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)),
-								   DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull)));
-	}
-}
-
 static int64
 poll_pause_ms(int64 age_ms)
 {
@@ -181,7 +160,7 @@ finish_batch(Batch *b, const char *state, const char *note)
 		 " RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ aigw.ledger_scale(w.currency))::int8,"
 		 "           wb.version",
 		 4, types, values, nulls, SPI_OK_UPDATE_RETURNING);
-	aigw_batch_publish();
+	aigw_billing_publish_balances();
 	if (note != NULL)
 	{
 		Oid			t2[2] = {INT8OID, TEXTOID};

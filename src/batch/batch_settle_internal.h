@@ -76,12 +76,11 @@ typedef struct SeenIds
 	int			dropped[4];		/* by LineFate */
 } SeenIds;
 
-/* batch_settle.c: a transaction with SPI connected, its statements, the wallets it changed */
+/* batch_settle.c: a transaction with SPI connected, and its statements */
 extern void aigw_batch_xact_begin(void);
 extern void aigw_batch_xact_end(void);
 extern void aigw_batch_run_sql(const char *sql, int nargs, Oid *types, Datum *values,
 							   const char *nulls, int expect);
-extern void aigw_batch_publish(void);
 
 /* batch_lines.c */
 extern LineFate aigw_batch_take_line(Batch *b, AigwBatchWire wire, const char *api_style, const char *line,

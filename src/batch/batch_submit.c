@@ -107,7 +107,7 @@ static const char *const hold_sql =
 " UPDATE aigw.wallet_balances wb SET held = wb.held + b.reserved, version = wb.version + 1,"
 "        updated_at = now()"
 "   FROM b WHERE wb.wallet_id = b.wallet_id"
-" RETURNING ((wb.balance - wb.held) * 10::numeric ^ $18)::int8, wb.version";
+" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ $18)::int8, wb.version";
 
 static const char *const sent_sql =
 "UPDATE aigw.job_batches SET state = 'submitted', upstream_batch_id = $3, input_file_id = $4,"
@@ -125,7 +125,7 @@ static const char *const refused_sql =
 " UPDATE aigw.wallet_balances wb SET held = wb.held - b.reserved, version = wb.version + 1,"
 "        updated_at = now()"
 "   FROM b WHERE wb.wallet_id = b.wallet_id"
-" RETURNING ((wb.balance - wb.held) * 10::numeric ^ $4)::int8, wb.version";
+" RETURNING wb.wallet_id, ((wb.balance - wb.held) * 10::numeric ^ $4)::int8, wb.version";
 
 /*
  * A batch the wallet cannot cover: the job fails, with why, before the
@@ -135,17 +135,6 @@ static const char *const refused_sql =
 static const char *const uncovered_sql =
 "UPDATE aigw.jobs SET state = 'failed', error = $2, calls_in_flight = $3, finished_at = clock_timestamp(),"
 "       updated_at = clock_timestamp() WHERE id = $1";
-
-static void
-publish_balance(BatchJob *j)
-{
-	AigwWalletKey key;
-
-	if (!j->bill.billed || SPI_processed != 1)
-		return;
-	key = aigw_wallet_key(j->bill.relid, j->bill.quote->wallet_id);
-	(void) aigw_wallet_observe(&key, aigw_col_int64(1, 0), aigw_col_int64(2, -1));
-}
 
 static char *
 rates_array(const AigwQuote *q)
@@ -238,7 +227,7 @@ hand_over(BatchJob *j)
 		values[16] = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->tags));
 		values[17] = Int32GetDatum(j->bill.scale);
 		aigw_query_rows_as_owner(&hold_plan, hold_sql, 18, types, values, nulls);
-		publish_balance(j);
+		aigw_billing_publish_balances();
 		/* the dispatcher watches the batch from now on, even if this session dies */
 		aigw_dispatcher_expect_work();
 		SPI_commit();
@@ -274,7 +263,7 @@ hand_over(BatchJob *j)
 										: refusal->message);
 		values[3] = Int32GetDatum(j->bill.scale);
 		aigw_query_rows_as_owner(&refused_plan, refused_sql, 4, types, values, NULL);
-		publish_balance(j);
+		aigw_billing_publish_balances();
 		SPI_commit();
 		ReThrowError(refusal);
 	}
@@ -319,14 +308,8 @@ row_input(BatchJob *j, Datum value, AigwChatInput *input, text **as_text)
 	if (j->embedding)
 	{
 		text	   *t = (text *) DatumGetPointer(value);
-		StringInfoData arr;
-		char	   *error = NULL;
 
-		initStringInfo(&arr);
-		appendStringInfoChar(&arr, '[');
-		escape_json(&arr, text_to_cstring(t));
-		appendStringInfoChar(&arr, ']');
-		aigw_embed_input_parse(aigw_jsonb_parse(arr.data, &error), j->options, input);
+		aigw_embed_input_parse(aigw_embed_texts_json(&t, NULL, 1), j->options, input);
 		*as_text = t;
 	}
 	else

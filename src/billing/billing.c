@@ -9,9 +9,11 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -263,4 +265,67 @@ aigw_billing_put(StringInfo msg, const AigwBill *bill)
 	aigw_request_put(msg, RQ_RATE_REASONING, q->rate_reasoning);
 	aigw_request_put(msg, RQ_RATE_CACHE_WRITE, q->rate_cache_write);
 	aigw_request_put(msg, RQ_FX, bill->billed ? q->fx_text : NULL);
+}
+
+/* Balances changed by this transaction, published at its commit. */
+typedef struct PendingBalance
+{
+	int64		wallet_id;
+	int64		units;
+	int64		version;
+} PendingBalance;
+
+static PendingBalance *pending = NULL;
+static int	npending = 0;
+static int	pending_cap = 0;
+static Oid	pending_relid = InvalidOid;
+static bool pending_callback = false;
+
+static void
+publish_at_commit(XactEvent event, void *arg)
+{
+	if (npending == 0)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		for (int i = 0; i < npending; i++)
+		{
+			AigwWalletKey key = aigw_wallet_key(pending_relid, pending[i].wallet_id);
+
+			(void) aigw_wallet_observe(&key, pending[i].units, pending[i].version);
+		}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		npending = 0;
+}
+
+void
+aigw_billing_publish_balances(void)
+{
+	if (!pending_callback)
+	{
+		RegisterXactCallback(publish_at_commit, NULL);
+		pending_callback = true;
+	}
+	if (SPI_processed > 0)
+		pending_relid = aigw_table_oid("wallet_balances");
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		wallet = SPI_getbinval(tup, desc, 1, &isnull);
+
+		if (isnull)
+			continue;
+		if (npending == pending_cap)
+		{
+			pending_cap = Max(8, pending_cap * 2);
+			pending = pending ? repalloc(pending, sizeof(PendingBalance) * pending_cap)
+				: MemoryContextAlloc(TopMemoryContext, sizeof(PendingBalance) * pending_cap);
+		}
+		pending[npending].wallet_id = DatumGetInt64(wallet);
+		pending[npending].units = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		pending[npending].version = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		npending++;
+	}
 }

@@ -60,6 +60,15 @@ extern Size aigw_billing_size(const AigwBill *bill);
  */
 extern int64 aigw_billing_worst_case(const AigwBill *bill);
 
+/*
+ * After a statement (SPI) that changed wallet balances and returned, per
+ * wallet, (wallet_id, (balance - held) in ledger units, version): those
+ * are published to the wallet cache when the transaction commits, never
+ * before (a balance that is rolled back must not be spent), and forgotten
+ * if it aborts.
+ */
+extern void aigw_billing_publish_balances(void);
+
 /* The same for a line of a provider batch, at the model's batch rates. */
 extern int64 aigw_billing_batch_worst_case(const AigwBill *bill);
 
