@@ -29,7 +29,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_database.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -292,17 +291,6 @@ end_xact(void)
 	CommitTransactionCommand();
 }
 
-static bool
-extension_here(void)
-{
-	bool		found;
-
-	begin_xact();
-	found = OidIsValid(get_extension_oid("aigw", true));
-	end_xact();
-	return found;
-}
-
 /* Run SQL in its own transaction (as the tables' owner: the dispatcher is a superuser). */
 static void
 run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
@@ -495,7 +483,7 @@ aigw_dispatcher_main(Datum arg)
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	/* what it writes back and charges must survive a crash once committed */
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
-	if (!extension_here())
+	if (!aigw_extension_installed())
 		proc_exit(0);			/* started by the launcher in a database without aigw */
 
 	dispatcher_cxt = AllocSetContextCreate(TopMemoryContext, "aigw dispatcher", ALLOCSET_DEFAULT_SIZES);
@@ -675,23 +663,13 @@ aigw_dispatcher_launcher_main(Datum arg)
 
 	foreach(lc, database_list())
 	{
-		BackgroundWorker worker;
 		BackgroundWorkerHandle *handle;
 		pid_t		pid;
-		int			extra = DISPATCHER_FROM_LAUNCHER;
 
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		worker.bgw_restart_time = BGW_NEVER_RESTART;
-		snprintf(worker.bgw_library_name, BGW_MAXLEN, "aigw");
-		snprintf(worker.bgw_function_name, BGW_MAXLEN, "aigw_dispatcher_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "aigw dispatcher for database %u", lfirst_oid(lc));
-		snprintf(worker.bgw_type, BGW_MAXLEN, "aigw dispatcher");
-		worker.bgw_main_arg = ObjectIdGetDatum(lfirst_oid(lc));
-		memcpy(worker.bgw_extra, &extra, sizeof(extra));
-		worker.bgw_notify_pid = MyProcPid;
-		if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		if (!aigw_start_background_worker_handle("aigw_dispatcher_main",
+												 psprintf("aigw dispatcher for database %u", lfirst_oid(lc)),
+												 "aigw dispatcher", lfirst_oid(lc), DISPATCHER_FROM_LAUNCHER,
+												 &handle))
 		{
 			ereport(LOG,
 					(errmsg("aigw launcher: no background worker slot to start the dispatcher of database %u",

@@ -15,6 +15,8 @@
 
 #include <signal.h>
 
+#include "access/xact.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -266,9 +268,18 @@ bool
 aigw_start_background_worker(const char *function, const char *name, const char *type,
 							 Oid dboid, int extra)
 {
-	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	pid_t		pid;
+
+	return aigw_start_background_worker_handle(function, name, type, dboid, extra, &handle) &&
+		WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED;
+}
+
+bool
+aigw_start_background_worker_handle(const char *function, const char *name, const char *type,
+									Oid dboid, int extra, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -288,9 +299,19 @@ aigw_start_background_worker(const char *function, const char *name, const char 
 	memcpy(worker.bgw_extra, &extra, sizeof(extra));
 	worker.bgw_notify_pid = MyProcPid;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-		return false;
-	return WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+bool
+aigw_extension_installed(void)
+{
+	bool		found;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	found = OidIsValid(get_extension_oid("aigw", true));
+	CommitTransactionCommand();
+	return found;
 }
 
 static bool

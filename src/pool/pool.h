@@ -12,6 +12,7 @@
 #include "common/message.h"
 #include "billing/wallet_cache.h"
 #include "port/atomics.h"
+#include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
@@ -137,6 +138,11 @@ extern void aigw_pool_make_durable(void);
 extern void aigw_pool_stop(Oid dboid);
 extern bool aigw_start_background_worker(const char *function, const char *name, const char *type,
 										 Oid dboid, int extra);
+/* The same, registered only: the handle says when it has started and stopped. */
+extern bool aigw_start_background_worker_handle(const char *function, const char *name, const char *type,
+												Oid dboid, int extra, BackgroundWorkerHandle **handle);
+/* Whether this database has aigw (a background worker connected to it asks). */
+extern bool aigw_extension_installed(void);
 
 /* Worker side */
 extern AigwPool *aigw_pool_for_worker(Oid dboid, int index);

@@ -22,7 +22,6 @@
 #include <curl/curl.h>
 
 #include "access/xact.h"
-#include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -413,18 +412,6 @@ commit_turn(void)
 	MemoryContextReset(turn_cxt);
 }
 
-static bool
-extension_installed(void)
-{
-	bool		found;
-
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	found = OidIsValid(get_extension_oid("aigw", true));
-	CommitTransactionCommand();
-	return found;
-}
-
 static void
 setup_curl(void)
 {
@@ -482,7 +469,7 @@ aigw_worker_main(Datum arg)
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
-	if (!extension_installed())
+	if (!aigw_extension_installed())
 	{
 		ereport(LOG, (errmsg("aigw worker exiting: extension aigw is not installed in this database")));
 		proc_exit(0);
