@@ -5,7 +5,7 @@
 # cancel, expiry, a failed batch, rows changed meanwhile, refusals.
 source "$(dirname "$0")/lib.bash"
 fresh_db
-plan 77
+plan 82
 MODEL=openai/gpt-4o-mini
 
 sql "SELECT aigw.create_wallet('w', 'USD')" >/dev/null
@@ -261,6 +261,39 @@ is "$(sql "SELECT state FROM aigw.job_batches WHERE job_id = $b2 AND seq = 1")" 
 is "$(sql "SELECT (SELECT count(*) FROM aigw.requests) || ' ' || (SELECT sum(amount) FROM aigw.ledger)")" "$before" \
    "... without a new request row or charge: each line is logged once (upstream_batch, batch_line)"
 ledger_ok "... and the books balance, holds included"
+
+echo "# the provider answers 503 while a batch is out: the poll is asked again, the batch settles once"
+docs d14 5
+set_upstream $MODEL 'gpt-4o-mini?batch_ms=1500'
+sql "CALL aigw.enrich('d14', 'summary', '{{body}}', '$MODEL', '{\"batch_api\": true, \"max_tokens\": 10}')" >/dev/null 2>&1
+job=$(last_job)
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("content-length") or 0)
+        self.rfile.read(n)
+        body = b"{\"error\": {\"message\": \"The server is overloaded.\", \"type\": \"server_error\"}}"
+        self.send_response(503); self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    do_GET = do_POST = answer
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()
+' > "$AIGW_RUN/busy.port" &
+busy=$!
+wait_for 5 "[ -s '$AIGW_RUN/busy.port' ]"
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$(cat "$AIGW_RUN/busy.port")/v1' WHERE name = 'openai'" >/dev/null
+wait_for 20 "[ \"\$(sql \"SELECT count(*) FROM aigw.job_batches WHERE job_id = $job AND error LIKE '%HTTP 503%overloaded%'\")\" = 1 ]"
+ok $? "a 503 on the status poll is recorded in job_batches.error"
+is "$(sql "SELECT state FROM aigw.job_batches WHERE job_id = $job")" "submitted" "... and the batch stays out, to be asked again"
+sql "UPDATE aigw.providers SET base_url = 'http://127.0.0.1:$MOCK_PORT/v1' WHERE name = 'openai'" >/dev/null
+kill "$busy" 2>/dev/null
+is "$(wait_job $job) $(sql "SELECT count(*) FROM d14 WHERE summary IS NOT NULL")" "done 5" "once the provider answers again, the batch settles and fills every row"
+is "$(sql "SELECT count(*) FROM aigw.requests r JOIN aigw.job_batches b ON r.upstream_batch = b.upstream_batch_id WHERE b.job_id = $job")" "5" \
+   "... each line logged once"
+ledger_ok "verify_ledger is clean after a provider outage"
 
 echo "# refusals"
 set_upstream $MODEL 'gpt-4o-mini'
